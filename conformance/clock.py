@@ -1,0 +1,57 @@
+"""One notion of "now" for the sandbox, the strategies and cassette replay.
+
+The sandbox reads time only through a `Clock`; the suite, when the target's clock is virtual, moves
+that same clock instead of sleeping, so waiting for a token sync or an expiry costs no wall time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class VirtualClock:
+    """A clock that stands still until told to move; thread-safe, never goes backwards."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = (start or datetime.now(UTC)).astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError("a clock moves forward only")
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            return self._now
+
+
+def sleep_on(clock: Clock, seconds: float) -> None:
+    """Let `seconds` pass on `clock`: advance a virtual one, sleep on a real one."""
+    if isinstance(clock, VirtualClock):
+        clock.advance(seconds)
+    else:
+        time.sleep(seconds)
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2026-05-20T10:00:00Z`: whole seconds, UTC, as every documented example writes it."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

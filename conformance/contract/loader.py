@@ -1,0 +1,529 @@
+"""Load `contracts/` into a `Contract`: parse, validate against the bundled JSON Schemas, cross-check.
+
+Every failure is a `ContractError` naming the file, the key path inside it and the fix; a contract is
+either loaded whole or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema
+import yaml
+
+from conformance.contract import model as m
+from conformance.errors import ContractError, Place
+
+API_PREFIX = "/api/v1/live-activity/"
+CONTRACT_FILES = ("errors.yaml", "behaviour.yaml", "openapi.yaml")
+
+
+def default_contracts_dir() -> Path:
+    """`contracts/` of a source checkout, else the copy packaged inside the wheel."""
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "contracts"
+    return checkout if (checkout / "behaviour.yaml").exists() else package / "_contracts"
+
+
+def load_contract(directory: Path | None = None) -> m.Contract:
+    """Load and validate the contract directory (default: `default_contracts_dir()`)."""
+    return _load_cached((directory or default_contracts_dir()).resolve())
+
+
+@cache
+def _load_cached(directory: Path) -> m.Contract:
+    texts = {name: _read(directory / name) for name in CONTRACT_FILES}
+    openapi = read_yaml(directory / "openapi.yaml", texts["openapi.yaml"])
+    paths = endpoint_paths(openapi, directory / "openapi.yaml")
+    errors_doc = read_yaml(directory / "errors.yaml", texts["errors.yaml"])
+    validate(errors_doc, "errors.schema.json", directory / "errors.yaml", directory)
+    table = _table(errors_doc, directory / "errors.yaml", tuple(paths))
+    behaviour_doc = read_yaml(directory / "behaviour.yaml", texts["behaviour.yaml"])
+    validate(behaviour_doc, "behaviour.schema.json", directory / "behaviour.yaml", directory)
+    behaviour = _BehaviourBuilder(behaviour_doc, table, directory / "behaviour.yaml").build()
+    digest = hashlib.sha256("".join(texts[n] for n in CONTRACT_FILES).encode()).hexdigest()
+    return m.Contract(
+        directory=directory, digest=digest, table=table, behaviour=behaviour, openapi=openapi, paths=paths
+    )
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = "run `conformance contracts build`" if path.name == "errors.yaml" else "restore it from git"
+        raise ContractError(path, Place(), "the file does not exist", hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(
+            path, Place(), f"cannot be read: {exc}", "make it a readable UTF-8 file"
+        ) from None
+
+
+def read_yaml(path: Path, text: str) -> dict[str, Any]:
+    """Parse YAML text whose top level must be a mapping."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ContractError(
+            path, Place(line=line), f"not valid YAML: {exc.problem}", "fix the YAML syntax at that line"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ContractError(path, Place(), f"not valid YAML: {exc}", "fix the YAML syntax") from None
+    if not isinstance(data, dict):
+        raise ContractError(
+            path, Place(), "the top level is not a mapping", "start the file with `key: value` lines"
+        )
+    return data
+
+
+def key_path(parts: Sequence[str | int]) -> str:
+    """`rows[3].code` from ("rows", 3, "code")."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@cache
+def _schema(directory: Path, name: str) -> dict[str, Any]:
+    path = directory / "schema" / name
+    try:
+        return cast(dict[str, Any], json.loads(_read(path)))
+    except json.JSONDecodeError as exc:
+        raise ContractError(
+            path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "fix the JSON"
+        ) from None
+
+
+def validate(document: Mapping[str, Any], schema_name: str, path: Path, directory: Path) -> None:
+    """Validate against a bundled JSON Schema; report the most relevant error for people."""
+    validator = jsonschema.Draft202012Validator(_schema(directory, schema_name))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is None:
+        return
+    where = key_path(list(error.absolute_path))
+    described = error.schema.get("description") if isinstance(error.schema, dict) else None
+    fix = described or f"see contracts/schema/{schema_name} for what is valid at `{where or '(top)'}`"
+    raise ContractError(path, Place(path=where), _plain(error), fix)
+
+
+def _plain(error: jsonschema.ValidationError) -> str:
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is missing")
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key(s)")
+    return error.message
+
+
+def endpoint_paths(openapi: Mapping[str, Any], path: Path) -> dict[str, str]:
+    """Endpoint name -> request path, from openapi.yaml's paths: the one list of endpoints."""
+    paths = openapi.get("paths")
+    if not isinstance(paths, dict):
+        raise ContractError(path, Place(path="paths"), "no `paths` mapping", "restore the OpenAPI paths")
+    found = {p.removeprefix(API_PREFIX): p for p in paths if isinstance(p, str) and p.startswith(API_PREFIX)}
+    if not found:
+        raise ContractError(
+            path, Place(path="paths"), f"no path starts with {API_PREFIX}", "list the six operations under it"
+        )
+    return found
+
+
+# -- errors.yaml -> ErrorTable -------------------------------------------------------------------
+
+
+def _table(doc: Mapping[str, Any], path: Path, endpoints: tuple[str, ...]) -> m.ErrorTable:
+    if tuple(doc["endpoints"]) != endpoints:
+        raise ContractError(
+            path,
+            Place(path="endpoints"),
+            f"lists {doc['endpoints']} but openapi.yaml defines {list(endpoints)}",
+            "run `conformance contracts build` after changing openapi.yaml paths",
+        )
+    rows = []
+    for index, row in enumerate(doc["rows"]):
+        for endpoint in row["endpoints"]:
+            if endpoint not in endpoints:
+                raise ContractError(
+                    path,
+                    Place(path=key_path(["rows", index, "endpoints"])),
+                    f"unknown endpoint {endpoint!r}",
+                    f"use one of {list(endpoints)}",
+                )
+        retry = row["retry"]
+        rows.append(
+            m.ErrorRow(
+                id=row["id"],
+                status=row["status"],
+                code=row["code"],
+                endpoints=tuple(row["endpoints"]),
+                endpoint_qualifiers=dict(row["endpoint_qualifiers"]),
+                meaning=row["meaning"],
+                cause=row["cause"],
+                fix=row["fix"],
+                body=row["body"],
+                retry=None
+                if retry is None
+                else m.RetryRule(
+                    error_class=retry["error_class"],
+                    safe=retry["safe"],
+                    conditions=tuple(retry["conditions"]),
+                    strategy=retry["strategy"],
+                    backoff_example_seconds=tuple(retry["backoff_example_seconds"]),
+                ),
+                limit={k: v for k, v in row.get("limit", {}).items() if isinstance(v, int)},
+            )
+        )
+    warnings = tuple(
+        m.RetryWarning(
+            endpoint=w["endpoint"],
+            text=w["text"],
+            repeat_status=w["repeat_status"],
+            repeat_code=w["repeat_code"],
+            check_status_before_retry=w["check_status_before_retry"],
+        )
+        for w in doc["retry_warnings"]
+    )
+    return m.ErrorTable(
+        endpoints=endpoints,
+        rows=tuple(rows),
+        retry_warnings=warnings,
+        logging_fields=tuple(doc["error_logging"]["fields"]),
+        source_sha256=doc["source"]["sha256"],
+    )
+
+
+# -- behaviour.yaml -> Behaviour -----------------------------------------------------------------
+
+
+class _BehaviourBuilder:
+    """Turns the schema-valid behaviour document into the model, checking every name it refers to."""
+
+    def __init__(self, doc: Mapping[str, Any], table: m.ErrorTable, path: Path) -> None:
+        self.doc = doc
+        self.table = table
+        self.path = path
+        self.extra_codes = {e["code"]: e["status"] for e in doc["extra_codes"]}
+        self.sources = {
+            key: m.Source(key=key, title=value["title"], url=value["url"])
+            for key, value in doc["sources"].items()
+        }
+
+    def fail(self, where: Sequence[str | int], problem: str, fix: str) -> ContractError:
+        return ContractError(self.path, Place(path=key_path(where)), problem, fix)
+
+    def code(self, code: str, where: Sequence[str | int]) -> str:
+        if code in self.extra_codes or any(r.id == code for r in self.table.rows):
+            return code
+        raise self.fail(
+            where,
+            f"code {code!r} is no row of the error table and not in extra_codes",
+            "use a row id from errors.yaml (the code, or HTTP_<status>) or declare it under extra_codes",
+        )
+
+    def endpoints(self, names: Sequence[str], where: Sequence[str | int]) -> tuple[str, ...]:
+        for index, name in enumerate(names):
+            if name not in self.table.endpoints:
+                raise self.fail(
+                    [*where, index], f"unknown endpoint {name!r}", f"use one of {list(self.table.endpoints)}"
+                )
+        return tuple(names)
+
+    def expectation(
+        self, data: Mapping[str, Any], where: Sequence[str | int], *, states_outcome: bool = True
+    ) -> m.Expectation:
+        """Build an expectation; `states_outcome=False` for facts (a delay, idempotency) that are no response."""
+        for index, key in enumerate(data["sources"]):
+            if key not in self.sources:
+                raise self.fail(
+                    [*where, "sources", index], f"unknown source {key!r}", "add it under `sources`"
+                )
+        outcome = self.outcome(data, where)
+        if states_outcome and outcome.kind == "unknown" and data["level"] != "undocumented":
+            raise self.fail(
+                where,
+                f"a {data['level']} expectation states no outcome",
+                "add `expect: {codes: [...]}` or `outcome: ok`, or make the level `undocumented`",
+            )
+        conflict = tuple(
+            m.ConflictSide(
+                sources=tuple(side["sources"]),
+                says=side["says"],
+                outcome=self.outcome(side, [*where, "conflict", i])
+                if ("codes" in side or "outcome" in side)
+                else None,
+                value={k: v for k, v in side.items() if k not in {"sources", "says", "codes", "outcome"}}
+                or None,
+            )
+            for i, side in enumerate(data.get("conflict", ()))
+        )
+        return m.Expectation(
+            outcome=outcome,
+            level=data["level"],
+            sources=tuple(data["sources"]),
+            note=data.get("note", ""),
+            conflict=conflict,
+            sandbox_choice=dict(data.get("sandbox_choice", {})),
+        )
+
+    def outcome(self, data: Mapping[str, Any], where: Sequence[str | int]) -> m.Outcome:
+        expect = data.get("expect") or ({"codes": data["codes"]} if "codes" in data else None)
+        if expect is not None:
+            codes = tuple(self.code(c, [*where, "expect", "codes", i]) for i, c in enumerate(expect["codes"]))
+            statuses = {self.status(c) for c in codes}
+            if "status" in expect:
+                statuses.add(expect["status"])
+            if len(statuses) != 1:
+                raise self.fail(
+                    [*where, "expect"],
+                    f"the codes {list(codes)} have different statuses {sorted(statuses)}",
+                    "an expectation may accept several codes of one status only",
+                )
+            return m.Outcome(kind="error", codes=codes, status=statuses.pop())
+        kind = data.get("outcome", "unknown")
+        return m.Outcome(kind=cast(m.OutcomeKind, kind))
+
+    def status(self, code: str) -> int:
+        return self.extra_codes.get(code) or self.table.row(code).status
+
+    def limit(self, code: str, key: str, where: Sequence[str | int]) -> int:
+        value = self.table.row(code).limit.get(key)
+        if value is None:
+            raise self.fail(
+                where,
+                f"row {code} states no `{key}` limit (its Meaning holds no number the parser reads)",
+                "check the row's wording in contracts/error-table.md, or the LIMIT_PATTERNS of the table parser",
+            )
+        return value
+
+    def mapping(self, section: str, build: Callable[[str, Mapping[str, Any]], Any]) -> dict[str, Any]:
+        return {key: build(key, value) for key, value in self.doc[section].items()}
+
+    def build(self) -> m.Behaviour:
+        d = self.doc
+        return m.Behaviour(
+            sources=self.sources,
+            extra_codes=self.extra_codes,
+            success_status=d["success"]["status"],
+            success_field=d["success"]["body_field"],
+            success_value=d["success"]["body_value"],
+            body_rules=tuple(
+                m.BodyRule(id=r["id"], case=r["case"], expectation=self.expectation(r, ["body", i]))
+                for i, r in enumerate(d["body"])
+            ),
+            field_rules=tuple(
+                m.FieldRule(
+                    id=r["id"],
+                    field=r["field"],
+                    endpoints=self.endpoints(r["endpoints"], ["fields", i, "endpoints"]),
+                    cases={
+                        case: self.expectation(
+                            {**e, "conflict": r.get("conflict", e.get("conflict", []))}
+                            if "conflict" in r
+                            else e,
+                            ["fields", i, "cases", case],
+                        )
+                        for case, e in r["cases"].items()
+                    },
+                )
+                for i, r in enumerate(d["fields"])
+            ),
+            ends_at=self.ends_at(d["ends_at_window"]),
+            insider_ids=self.insider_ids(d["insider_ids"]),
+            target_devices=self.target_devices(d["target_devices"]),
+            accounts=self.mapping("accounts", lambda k, v: self.expectation(v, ["accounts", k])),
+            eligibility=self.eligibility(d["eligibility"]),
+            lifecycle=self.lifecycle(d["lifecycle"]),
+            sync_gate=self.sync_gate(d["sync_gate"]),
+            rate_limit=self.rate_limit(d["rate_limit"]),
+            idempotent={k: v["idempotent"] for k, v in d["idempotency"].items()},
+            idempotency=self.mapping(
+                "idempotency", lambda k, v: self.expectation(v, ["idempotency", k], states_outcome=False)
+            ),
+            precedence=self.expectation(d["precedence"], ["precedence"]),
+            probes=tuple(
+                m.Probe(
+                    id=p["id"],
+                    endpoints=self.endpoints(p["endpoints"], ["probes", i, "endpoints"]),
+                    description=p["description"],
+                    expectation=self.expectation(p, ["probes", i]),
+                )
+                for i, p in enumerate(d["probes"])
+            ),
+            fault_only=tuple(
+                m.FaultOnlyRow(
+                    row=self.code(f["row"], ["fault_only", i, "row"]),
+                    reason=f["reason"],
+                    expectation=self.expectation({**f, "expect": {"codes": [f["row"]]}}, ["fault_only", i]),
+                )
+                for i, f in enumerate(d["fault_only"])
+            ),
+        )
+
+    def edge(self, data: Mapping[str, Any], where: list[str | int]) -> m.Edge:
+        code = self.code(data["code"], [*where, "code"])
+        return m.Edge(
+            code=code,
+            value=self.limit(code, data["limit"], [*where, "limit"]),
+            accepted_at_edge=data["accepted_at_edge"],
+            expectation=self.expectation({**data, "expect": {"codes": [code]}}, where),
+        )
+
+    def ends_at(self, d: Mapping[str, Any]) -> m.EndsAtWindow:
+        w: list[str | int] = ["ends_at_window"]
+        past_code = self.code(d["past"]["code"], [*w, "past", "code"])
+        return m.EndsAtWindow(
+            endpoint=self.endpoints([d["endpoint"]], [*w, "endpoint"])[0],
+            field=d["field"],
+            past=self.expectation({**d["past"], "expect": {"codes": [past_code]}}, [*w, "past"]),
+            past_code=past_code,
+            minimum=self.edge(d["minimum"], [*w, "minimum"]),
+            maximum=self.edge(d["maximum"], [*w, "maximum"]),
+            at_now=self.expectation(d["at_now"], [*w, "at_now"]),
+        )
+
+    def insider_ids(self, d: Mapping[str, Any]) -> m.InsiderIdsRange:
+        w: list[str | int] = ["insider_ids"]
+        row = self.code(d["row"], [*w, "row"])
+        with_code = {"expect": {"codes": [row]}}
+        return m.InsiderIdsRange(
+            row=row,
+            field=d["field"],
+            endpoints=self.table.row(row).endpoints,
+            min_items=self.limit(row, "min_items", [*w, "row"]),
+            max_items=self.limit(row, "max_items", [*w, "row"]),
+            below_minimum=self.expectation({**d["below_minimum"], **with_code}, [*w, "below_minimum"]),
+            above_maximum=self.expectation({**d["above_maximum"], **with_code}, [*w, "above_maximum"]),
+            blank_element=self.expectation(d["blank_element"], [*w, "blank_element"]),
+            duplicates=self.expectation(d["duplicates"], [*w, "duplicates"], states_outcome=False),
+        )
+
+    def target_devices(self, d: Mapping[str, Any]) -> m.TargetDevicesRule:
+        w: list[str | int] = ["target_devices"]
+        row = self.code(d["row"], [*w, "row"])
+        return m.TargetDevicesRule(
+            row=row,
+            field=d["field"],
+            endpoints=self.table.row(row).endpoints,
+            element_fields=tuple(d["element_fields"]),
+            cases={
+                case: self.expectation({**e, "expect": {"codes": [row]}}, [*w, "cases", case])
+                for case, e in d["cases"].items()
+            },
+            empty_list=self.expectation(d["empty_list"], [*w, "empty_list"]),
+        )
+
+    def eligibility(self, d: Mapping[str, Any]) -> m.Eligibility:
+        w: list[str | int] = ["eligibility"]
+        classes = {}
+        for name, c in d["classes"].items():
+            if c.get("skipped") is not None and c["skipped"] not in d["skipped_keys"]:
+                raise self.fail(
+                    [*w, "classes", name, "skipped"],
+                    f"{c['skipped']!r} is not one of skipped_keys",
+                    f"use one of {d['skipped_keys']}",
+                )
+            classes[name] = m.EligibilityClass(
+                name=name,
+                counter=c.get("counter"),
+                skipped=c.get("skipped"),
+                gdpr_denied=c.get("gdpr_denied", False),
+                expectation=self.expectation({"outcome": "ok", **c}, [*w, "classes", name]),
+            )
+        none = d["no_eligible_device"]
+        single = d["single_insider_without_profile"]
+        return m.Eligibility(
+            skipped_keys=tuple(d["skipped_keys"]),
+            classes=classes,
+            no_eligible_code=self.code(none["code"], [*w, "no_eligible_device", "code"]),
+            no_eligible_endpoints=self.endpoints(none["endpoints"], [*w, "no_eligible_device", "endpoints"]),
+            no_eligible=self.expectation(
+                {**none, "expect": {"codes": [none["code"]]}}, [*w, "no_eligible_device"]
+            ),
+            single_without_profile_code=self.code(
+                single["code"], [*w, "single_insider_without_profile", "code"]
+            ),
+            single_without_profile=self.expectation(
+                {**single, "expect": {"codes": [single["code"]]}}, [*w, "single_insider_without_profile"]
+            ),
+            gdpr_details_on_add_users=self.expectation(
+                d["gdpr_denied_details_on_add_users"],
+                [*w, "gdpr_denied_details_on_add_users"],
+                states_outcome=False,
+            ),
+        )
+
+    def lifecycle(self, d: Mapping[str, Any]) -> m.Lifecycle:
+        transitions: dict[tuple[str, m.State], m.Transition] = {}
+        for i, t in enumerate(d["transitions"]):
+            where: list[str | int] = ["lifecycle", "transitions", i]
+            endpoint = self.endpoints([t["endpoint"]], [*where, "endpoint"])[0]
+            key = (endpoint, cast(m.State, t["from"]))
+            if key in transitions:
+                raise self.fail(
+                    where, f"a second transition for {endpoint} from {t['from']}", "keep one per pair"
+                )
+            transitions[key] = m.Transition(
+                endpoint=endpoint, state=key[1], expectation=self.expectation(t, where), to=t.get("to")
+            )
+        for endpoint in self.table.endpoints:
+            if endpoint == "register":
+                continue  # /register creates activities; it has no state to be in
+            for state in d["states"]:
+                if (endpoint, state) not in transitions:
+                    raise self.fail(
+                        ["lifecycle", "transitions"],
+                        f"no transition for {endpoint} in state {state}",
+                        "add one (level `undocumented` with a sandbox_choice if no source says)",
+                    )
+        return m.Lifecycle(
+            states=tuple(d["states"]),
+            after_register=d["after_register"],
+            transitions=transitions,
+            expiry=self.expectation(d["expiry"], ["lifecycle", "expiry"], states_outcome=False),
+        )
+
+    def sync_gate(self, d: Mapping[str, Any]) -> m.SyncGate:
+        w: list[str | int] = ["sync_gate"]
+        delay = d["delay_seconds"]
+        if delay["min"] > delay["max"]:
+            raise self.fail([*w, "delay_seconds"], "min is above max", "swap them")
+        return m.SyncGate(
+            endpoints=self.endpoints(d["endpoints"], [*w, "endpoints"]),
+            delay_min_seconds=delay["min"],
+            delay_max_seconds=delay["max"],
+            delay=self.expectation(delay, [*w, "delay_seconds"], states_outcome=False),
+            all_synced=self.expectation(d["all_synced"], [*w, "all_synced"]),
+            some_synced=self.expectation(d["some_synced"], [*w, "some_synced"]),
+            count_field=d["some_synced"]["count_field"],
+            none_synced=self.expectation(d["none_synced"], [*w, "none_synced"]),
+            end_keeps_activity=self.expectation(
+                d["end_when_none_synced_keeps_activity"],
+                [*w, "end_when_none_synced_keeps_activity"],
+                states_outcome=False,
+            ),
+        )
+
+    def rate_limit(self, d: Mapping[str, Any]) -> m.RateLimit:
+        w: list[str | int] = ["rate_limit"]
+        row = self.code(d["row"], [*w, "row"])
+        return m.RateLimit(
+            row=row,
+            requests=self.limit(row, "requests", [*w, "row"]),
+            per_seconds=self.limit(row, "per_seconds", [*w, "row"]),
+            bucket=tuple(d["bucket"]),
+            expectation=self.expectation({**d, "expect": {"codes": [row]}}, w),
+            window=self.expectation(d["window"], [*w, "window"], states_outcome=False),
+            retry_after_header=self.expectation(
+                d["retry_after_header"], [*w, "retry_after_header"], states_outcome=False
+            ),
+        )

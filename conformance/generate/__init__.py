@@ -1,0 +1,1 @@
+"""Hypothesis strategies and the oracle, both derived from the contract alone."""

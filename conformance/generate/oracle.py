@@ -1,0 +1,464 @@
+"""The oracle: what the contract says any conforming API answers to a request in a given state.
+
+It reads the request itself (not a label the strategy attached), finds every rule the request
+breaks, and returns the set of acceptable responses. Which error wins when several rules are broken
+is undocumented, so every broken rule's outcome is acceptable; a request breaking an undocumented
+rule is recorded, never judged. This is the suite's prediction of each rule; the sandbox's
+implementation of the same rules lives apart, so that a wrong rule in one is caught by the other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from conformance.contract import Contract, Expectation
+from conformance.contract.model import LEVELS, Level, Outcome, State
+from conformance.targets.client import Request
+from conformance.targets.profile import Insider, TargetProfile
+
+ABSENT = "<absent>"
+FieldKind = Literal["string", "array", "object", "other"]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One acceptable response: a success with body facts, or an error status with codes.
+
+    `codes` are row ids or extra codes; an error alternative without codes asserts the status only.
+    `body` maps a dotted response field to the value it must have (`ABSENT`: must not be there).
+    """
+
+    kind: Literal["ok", "error"]
+    status: int
+    rule: str
+    level: Level
+    codes: tuple[str, ...] = ()
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The acceptable responses to one request, and why."""
+
+    alternatives: tuple[Alternative, ...]
+    rules: tuple[str, ...]
+    recorded_only: bool = False
+    note: str = ""
+
+    @property
+    def level(self) -> Level:
+        """The weakest level among the rules involved: a verdict is only as sure as its reading."""
+        return max((a.level for a in self.alternatives), key=LEVELS.index, default="undocumented")
+
+
+@dataclass
+class ActivityModel:
+    """What the suite knows of one activity on the target."""
+
+    activity_id: str
+    activity_type: str
+    state: State
+    segment: set[str]  # insider ids whose eligible devices are in the segment
+    ends_at: datetime
+    started_at: datetime | None = None
+
+
+@dataclass
+class World:
+    """The suite's model of the target: its activities and the bounds of its clock."""
+
+    contract: Contract
+    profile: TargetProfile
+    activities: dict[str, ActivityModel] = field(default_factory=dict)
+    # Rows the target was told to produce for the next request of an endpoint (an injected fault,
+    # a lowered rate limit): the oracle expects the row instead of what the request would get.
+    pending_rows: dict[str, str] = field(default_factory=dict)
+
+    def activity(self, activity_id: str | None) -> ActivityModel | None:
+        return self.activities.get(activity_id or "")
+
+
+@dataclass(frozen=True)
+class ServerTime:
+    """Bounds of the target's clock when it handles the request (measured skew and latency)."""
+
+    earliest: datetime
+    latest: datetime
+
+
+def expected_outcome(world: World, request: Request, when: ServerTime) -> Expected:
+    """The acceptable responses to `request`, sent to a target in the state `world` describes."""
+    oracle = _Oracle(world, request, when)
+    return oracle.expected()
+
+
+class _Oracle:
+    def __init__(self, world: World, request: Request, when: ServerTime) -> None:
+        self.world = world
+        self.contract = world.contract
+        self.behaviour = world.contract.behaviour
+        self.request = request
+        self.when = when
+        self.broken: list[tuple[str, Expectation]] = []
+
+    # -- the whole answer -----------------------------------------------------------------------
+
+    def expected(self) -> Expected:
+        injected = self.world.pending_rows.get(self.request.endpoint)
+        if injected is not None:
+            return self.injected(injected)
+        if self.request.account != "good":
+            self.broken.append((f"account:{self.request.account}", self.behaviour.accounts[self.request.account]))
+        body = self.body()
+        if body is not None:
+            self.fields(body)
+        if self.broken:
+            return self.from_broken()
+        assert isinstance(body, dict)  # no rule broken means the body parsed to an object
+        return self.valid(body)
+
+    def injected(self, row: str) -> Expected:
+        behaviour = self.behaviour
+        expectation = next((f.expectation for f in behaviour.fault_only if f.row == row), None)
+        if expectation is None and row == behaviour.rate_limit.row:
+            expectation = behaviour.rate_limit.expectation
+        if expectation is None:
+            raise ValueError(f"no fault expectation for row {row}")
+        return Expected(tuple(self.alternatives_of(f"injected:{row}", expectation)), (f"injected:{row}",))
+
+    def from_broken(self) -> Expected:
+        alternatives: list[Alternative] = []
+        recorded = False
+        for rule, expectation in self.broken:
+            recorded |= not expectation.asserted
+            alternatives.extend(self.alternatives_of(rule, expectation))
+        return Expected(alternatives=tuple(alternatives), rules=tuple(r for r, _ in self.broken), recorded_only=recorded)
+
+    def alternatives_of(self, rule: str, expectation: Expectation) -> list[Alternative]:
+        outcome = expectation.outcome
+        if outcome.kind == "error" and outcome.status is not None:
+            return [Alternative("error", outcome.status, rule, expectation.level, outcome.codes)]
+        if outcome.kind == "ok":
+            return [Alternative("ok", self.behaviour.success_status, rule, expectation.level)]
+        sides = [side.outcome for side in expectation.conflict if side.outcome is not None]
+        return [
+            Alternative(s.kind if s.kind == "ok" else "error", s.status or self.behaviour.success_status, rule,
+                        expectation.level, s.codes)
+            for s in sides
+            if s.kind in ("ok", "error")
+        ]
+
+    # -- body rules -----------------------------------------------------------------------------
+
+    def body(self) -> Any:
+        """The parsed body, or None after recording the body rule it breaks."""
+        rules = self.behaviour
+        media = (self.request.content_type or "").split(";")[0].strip().lower()
+        if media != "application/json":
+            self.broken.append(("body-content-type", rules.body_rule("wrong_content_type").expectation))
+        content = self.request.content()
+        if not content.strip():
+            self.broken.append(("body-empty", rules.body_rule("empty").expectation))
+            return None
+        try:
+            body = json.loads(content)
+        except ValueError:
+            self.broken.append(("body-unparseable", rules.body_rule("unparseable").expectation))
+            return None
+        if not isinstance(body, dict):
+            self.broken.append(("body-not-object", rules.body_rule("not_object").expectation))
+            return None
+        if not body:
+            self.broken.append(("body-empty-object", rules.body_rule("empty_object").expectation))
+            return None
+        return body
+
+    # -- field rules ----------------------------------------------------------------------------
+
+    def fields(self, body: dict[str, Any]) -> None:
+        endpoint = self.request.endpoint
+        for rule in self.behaviour.field_rules_for(endpoint):
+            case = field_case(body, rule.field, self.kind_of(rule.field))
+            if case is not None and case in rule.cases:
+                self.broken.append((f"{rule.id}:{case}", rule.cases[case]))
+            elif case is not None:
+                self.broken.append((f"{rule.id}:{case}", _unstated(f"{rule.field} {case}")))
+        if endpoint in self.behaviour.insider_ids.endpoints:
+            self.insider_ids(body.get(self.behaviour.insider_ids.field))
+        if endpoint == self.behaviour.ends_at.endpoint:
+            self.ends_at(body.get(self.behaviour.ends_at.field))
+        if endpoint in self.behaviour.target_devices.endpoints:
+            self.target_devices(body.get(self.behaviour.target_devices.field, ABSENT))
+        known = set(self.request_fields(endpoint))
+        unknown = sorted(set(body) - known)
+        if unknown:
+            probe = next(p for p in self.behaviour.probes if p.id == "unknown-request-fields")
+            self.broken.append((f"{probe.id}:{','.join(unknown)}", probe.expectation))
+
+    def insider_ids(self, value: Any) -> None:
+        rule = self.behaviour.insider_ids
+        if not isinstance(value, list):
+            return  # absent or of the wrong type: the field rules judge that
+        if len(value) < rule.min_items:
+            self.broken.append(("insider-ids-below-minimum", rule.below_minimum))
+        elif len(value) > rule.max_items:
+            self.broken.append(("insider-ids-above-maximum", rule.above_maximum))
+        if any(not isinstance(v, str) or not v.strip() for v in value):
+            self.broken.append(("insider-ids-blank-element", rule.blank_element))
+
+    def ends_at(self, value: Any) -> None:
+        window = self.behaviour.ends_at
+        moment = parse_rfc3339(value) if isinstance(value, str) else None
+        if moment is None:
+            return  # absent or unparseable: the field rules judge that
+        # The offset the server sees lies between these two, given its clock's bounds.
+        low = (moment - self.when.latest).total_seconds()
+        high = (moment - self.when.earliest).total_seconds()
+        rejected = set()
+        for offset in (low, high):
+            if offset < 0:
+                rejected.add("past")
+            elif offset == 0:
+                rejected.add("at_now")
+            elif _beyond(offset, window.minimum.value, window.minimum.accepted_at_edge, below=True):
+                rejected.add("minimum")
+            elif _beyond(offset, window.maximum.value, window.maximum.accepted_at_edge, below=False):
+                rejected.add("maximum")
+            else:
+                rejected.add("inside")
+        if len(rejected) > 1:
+            # The uncertainty straddles an edge: the strategies avoid this, but say it when it happens.
+            rejected.add("straddle")
+        expectations = {
+            "past": window.past,
+            "at_now": window.at_now,
+            "minimum": window.minimum.expectation,
+            "maximum": window.maximum.expectation,
+        }
+        for name in sorted(rejected & set(expectations)):
+            self.broken.append((f"ends-at-{name}", expectations[name]))
+        if "straddle" in rejected and "inside" in rejected:
+            self.broken.append(("ends-at-straddles-edge", _unstated("ends_at within the clock uncertainty of an edge")))
+
+    def target_devices(self, value: Any) -> None:
+        rule = self.behaviour.target_devices
+        if value is ABSENT:
+            return
+        if not isinstance(value, list) or any(not isinstance(e, dict) for e in value):
+            self.broken.append(("target-devices-shape", _unstated("target_devices is not a list of objects")))
+            return
+        for element in value:
+            for name in rule.element_fields:
+                case = field_case(element, name, "string")
+                if case in rule.cases:
+                    self.broken.append((f"target-devices-{case}", rule.cases[case]))
+                elif case is not None:
+                    self.broken.append((f"target-devices-{case}", _unstated(f"target_devices[].{name} {case}")))
+
+    # -- valid requests: the state decides ------------------------------------------------------
+
+    def valid(self, body: dict[str, Any]) -> Expected:
+        endpoint = self.request.endpoint
+        if endpoint == "register":
+            return self.eligibility(body, None)
+        activity = self.world.activity(self.request.activity_id())
+        state: State = self.state_of(activity)
+        transition = self.behaviour.lifecycle.transition(endpoint, state)
+        expectation = transition.expectation
+        rule = f"lifecycle:{endpoint}:{state}"
+        notes = []
+        if activity is not None and body.get("activity_type") != activity.activity_type:
+            probe = next(p for p in self.behaviour.probes if p.id == "mismatched-activity-type")
+            return Expected(self.alternatives_of(probe.id, probe.expectation) or (), (rule, probe.id), recorded_only=True)
+        if not expectation.asserted:
+            choice = expectation.sandbox_choice.get("outcome")
+            notes.append(f"undocumented; the sandbox chose {choice}")
+            if choice == "sync_gate" and activity is not None:
+                gate = self.sync_gate(activity, body)
+                return Expected(gate.alternatives, (rule, *gate.rules), recorded_only=True, note="; ".join(notes))
+            return Expected((), (rule,), recorded_only=True, note="; ".join(notes))
+        if expectation.outcome.kind == "error":
+            return Expected(tuple(self.alternatives_of(rule, expectation)), (rule,))
+        if expectation.outcome.kind == "sync_gate":
+            assert activity is not None  # DEAD is every unknown id, and DEAD never opens the gate
+            return self.sync_gate(activity, body)
+        if endpoint == "add-users":
+            assert activity is not None
+            return self.eligibility(body, activity)
+        if endpoint == "remove-users":
+            assert activity is not None
+            removed = sum(len(self.insider(i).devices) for i in set(body["insider_ids"]) & activity.segment)
+            return self.ok(rule, expectation.level, {"removed": removed, "matched": 0, "added": 0})
+        assert activity is not None and endpoint == "start"
+        return self.ok(rule, expectation.level, {"sessions_triggered": len(self.targets(activity, body))})
+
+    def state_of(self, activity: ActivityModel | None) -> State:
+        if activity is None:
+            return "DEAD"
+        if activity.ends_at <= self.when.earliest:
+            return "DEAD"
+        return activity.state
+
+    def ok(self, rule: str, level: Level, body: Mapping[str, Any]) -> Expected:
+        status = self.behaviour.success_status
+        return Expected((Alternative("ok", status, rule, level, body={**body}),), (rule,))
+
+    def insider(self, insider_id: str) -> Insider:
+        found = next((i for i in self.world.profile.insiders if i.insider_id == insider_id), None)
+        return found or Insider(insider_id=insider_id, eligibility="no_profile", devices=())
+
+    def eligibility(self, body: dict[str, Any], activity: ActivityModel | None) -> Expected:
+        rules = self.behaviour.eligibility
+        endpoint = self.request.endpoint
+        ids: list[str] = body["insider_ids"]
+        insiders = [self.insider(i) for i in dict.fromkeys(ids)]
+        if len(ids) != len(set(ids)):
+            return Expected((), ("insider-ids-duplicates",), recorded_only=True, note="duplicate insider ids")
+        rule = f"eligibility:{endpoint}"
+        if endpoint == "register" and len(insiders) == 1 and insiders[0].eligibility == "no_profile":
+            alt = self.alternatives_of("single-insider-without-profile", rules.single_without_profile)
+            return Expected(tuple(alt), ("single-insider-without-profile",))
+        skipped = {key: 0 for key in rules.skipped_keys}
+        eligible = [i for i in insiders if rules.classes[i.eligibility].counter is not None]
+        for insider in insiders:
+            key = rules.classes[insider.eligibility].skipped
+            if key is not None and insider.eligibility != "no_profile":
+                skipped[key] += len(insider.devices)
+        gdpr = sorted(i.insider_id for i in insiders if rules.classes[i.eligibility].gdpr_denied)
+        facts: dict[str, Any] = {f"skipped.{k}": v for k, v in skipped.items() if k != "user_not_found"}
+        if gdpr and endpoint == "register":
+            facts["gdpr_denied_details.insider_id"] = gdpr
+        if not eligible:
+            if endpoint not in rules.no_eligible_endpoints:
+                return Expected((), (rule,), recorded_only=True)
+            alt = self.alternatives_of(f"{rule}:no-eligible-device", rules.no_eligible)
+            return Expected(tuple(Alternative(a.kind, a.status, a.rule, a.level, a.codes, facts) for a in alt), (rule,))
+        new = [i for i in eligible if activity is None or i.insider_id not in activity.segment]
+        facts["matched"] = len(eligible)
+        facts["added"] = sum(len(i.devices) for i in new)
+        facts["refreshed"] = sum(len(i.devices) for i in eligible if i not in new)
+        return self.ok(rule, "documented", facts)
+
+    def targets(self, activity: ActivityModel, body: dict[str, Any]) -> list[tuple[str, str, bool]]:
+        """(insider_id, udid, syncs) of the segment's devices the request addresses."""
+        devices = [(i, d.udid, d.syncs) for i in sorted(activity.segment) for d in self.insider(i).devices]
+        wanted = body.get(self.behaviour.target_devices.field)
+        if not wanted:
+            return devices
+        pairs = {(e["insider_id"], e["udid"]) for e in wanted}
+        return [d for d in devices if (d[0], d[1]) in pairs]
+
+    def sync_gate(self, activity: ActivityModel, body: dict[str, Any]) -> Expected:
+        gate = self.behaviour.sync_gate
+        targets = self.targets(activity, body)
+        rule = f"sync-gate:{self.request.endpoint}"
+        synced_for_sure = activity.started_at is not None and (
+            self.when.earliest - activity.started_at
+        ) >= timedelta(seconds=self.world.profile.sync_delay_seconds)
+        syncing = [t for t in targets if t[2]] if activity.state == "STARTED" else []
+        if synced_for_sure or not syncing:
+            return self.gate_outcome(rule, len(targets), len(syncing))
+        # Before the sync bound, any number of the syncing devices may have synced.
+        outcomes = [self.gate_outcome(rule, len(targets), n) for n in range(len(syncing) + 1)]
+        alternatives = tuple(
+            Alternative(a.kind, a.status, a.rule, a.level, a.codes, {k: v for k, v in a.body.items() if k == "status"})
+            for o in outcomes
+            for a in o.alternatives
+        )
+        return Expected(alternatives, (rule, "sync-gate:not-yet-bounded"))
+
+    def gate_outcome(self, rule: str, targets: int, synced: int) -> Expected:
+        gate = self.behaviour.sync_gate
+        if synced == 0:
+            return Expected(tuple(self.alternatives_of(f"{rule}:none-synced", gate.none_synced)), (rule,))
+        if synced == targets:
+            return self.ok(f"{rule}:all-synced", gate.all_synced.level,
+                           {"sessions_triggered": synced, gate.count_field: ABSENT})
+        return self.ok(f"{rule}:some-synced", gate.some_synced.level,
+                       {"sessions_triggered": synced, gate.count_field: targets - synced})
+
+    # -- the request schema, read from openapi.yaml ---------------------------------------------
+
+    def request_fields(self, endpoint: str) -> dict[str, Any]:
+        return request_properties(self.contract, endpoint)
+
+    def kind_of(self, dotted: str) -> FieldKind:
+        schema: Mapping[str, Any] = {"properties": self.request_fields(self.request.endpoint)}
+        for part in dotted.split("."):
+            schema = resolve(self.contract, schema.get("properties", {}).get(part, {}))
+        kind = schema.get("type")
+        return kind if kind in ("string", "array", "object") else "other"
+
+
+def request_properties(contract: Contract, endpoint: str) -> dict[str, Any]:
+    """The top-level request properties of an endpoint, from openapi.yaml."""
+    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
+    schema = resolve(contract, operation["requestBody"]["content"]["application/json"]["schema"])
+    properties: dict[str, Any] = {}
+    for part in (schema, *(resolve(contract, s) for s in schema.get("allOf", ()))):
+        properties.update(part.get("properties", {}))
+    return properties
+
+
+def resolve(contract: Contract, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local `$ref` in openapi.yaml."""
+    while "$ref" in schema:
+        node: Any = contract.openapi
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def field_case(body: Mapping[str, Any], dotted: str, kind: FieldKind) -> str | None:
+    """How a field is broken (missing, null, wrong_type, empty, whitespace, not_a_timestamp), or None.
+
+    A field under a missing or non-object parent is not judged here: the parent's rule is.
+    """
+    node: Any = body
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            return None
+    if parts[-1] not in node:
+        return "missing"
+    value = node[parts[-1]]
+    if value is None:
+        return "null"
+    expected_type = {"string": str, "array": list, "object": dict}.get(kind)
+    if expected_type is not None and not isinstance(value, expected_type):
+        return "wrong_type"
+    if isinstance(value, str):
+        if value == "":
+            return "empty"
+        if not value.strip():
+            return "whitespace"
+        if parts[-1] == "ends_at" and parse_rfc3339(value) is None:
+            return "not_a_timestamp"
+    return None
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """An RFC 3339 timestamp with an offset, or None; a naive time is not RFC 3339."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None and "T" in text.upper() else None
+
+
+def _beyond(offset: float, edge: int, accepted_at_edge: bool, *, below: bool) -> bool:
+    if below:
+        return offset < edge if accepted_at_edge else offset <= edge
+    return offset > edge if accepted_at_edge else offset >= edge
+
+
+def _unstated(what: str) -> Expectation:
+    """An expectation for a case behaviour.yaml does not state: recorded, never asserted."""
+    return Expectation(outcome=Outcome(kind="unknown"), level="undocumented", sources=(), note=f"not stated: {what}")
+

@@ -1,0 +1,152 @@
+"""The pytest plugin: options, fixtures and the results file, in one place.
+
+Registered through the `pytest11` entry point, so `pytest --pyargs conformance.suite` (what
+`conformance run` calls) finds it. Settings come from the command line; a test never overrides them.
+
+Options (group "live activity conformance"):
+  --target sandbox|live|cassettes   what to test (default: the embedded sandbox, in-process)
+  --base-url URL                    the live target's base URL (must be the profile's or declared in it)
+  --target-profile PATH             the target profile (default: contracts/targets/sandbox.toml)
+  --contracts DIR                   the contract directory (default: the bundled one)
+  --results PATH                    where the results JSON goes (default: results/conformance.json)
+  --allow-rate-limit-probe          on a live target, spend rate budget to provoke one 429
+Hypothesis profiles `dev`, `ci` (deterministic; the default) and `nightly` are chosen with
+Hypothesis's own `--hypothesis-profile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from conformance.contract import Contract
+    from conformance.results import CaseResult, RunResults
+    from conformance.targets.profile import TargetProfile
+    from conformance.targets.target import Target, Verifier
+
+TARGETS = ("sandbox", "live", "cassettes")
+DEFAULT_RESULTS = Path("results/conformance.json")
+_SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+
+# Strategies are composed from the contract; examples are requests to a target, so no deadline.
+settings.register_profile("dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED)
+settings.register_profile(
+    "ci", max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=_SUPPRESSED,
+    print_blob=False,
+)
+settings.register_profile("nightly", max_examples=200, deadline=None, suppress_health_check=_SUPPRESSED)
+
+RESULTS_KEY = pytest.StashKey["RunResults"]()
+TARGET_KEY = pytest.StashKey["Target"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("live activity conformance", "Insider One Live Activities API conformance suite")
+    group.addoption("--target", choices=TARGETS, default="sandbox", help="what to test (default: sandbox)")
+    group.addoption("--base-url", default=None, help="base URL of a live target")
+    group.addoption("--target-profile", type=Path, default=None, help="target profile TOML")
+    group.addoption("--contracts", type=Path, default=None, help="contract directory")
+    group.addoption("--results", type=Path, default=DEFAULT_RESULTS, help="results JSON file")
+    group.addoption("--allow-rate-limit-probe", action="store_true", help="let a live run provoke one 429")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance(row): the contract rows a suite test verifies")
+    config.addinivalue_line("markers", "destructive: the test creates, starts or ends activities on the target")
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the results file (also on Ctrl-C), after the target fixture has cleaned up."""
+    results = session.config.stash.get(RESULTS_KEY, None)
+    if results is None or not results.cases:
+        return
+    results.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    path: Path = session.config.getoption("results")
+    results.write(path)
+    counts = results.counts()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+        reporter.write_line(f"conformance results: {summary} -> {path}")
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def contract(pytestconfig: pytest.Config) -> Contract:
+    """The loaded contract (validated; a malformed one stops the run with one message)."""
+    from conformance.contract import load_contract
+    from conformance.errors import ConformanceError
+
+    try:
+        return load_contract(pytestconfig.getoption("contracts"))
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def target_profile(pytestconfig: pytest.Config, contract: Contract) -> TargetProfile:
+    """The target profile: what the target offers the suite."""
+    from conformance.errors import ConformanceError
+    from conformance.targets.profile import load_profile, sandbox_profile_path
+
+    path = pytestconfig.getoption("target_profile")
+    if path is None and pytestconfig.getoption("target") == "live":
+        raise pytest.UsageError("--target live needs --target-profile PATH (what the live target offers)")
+    try:
+        return load_profile(path or sandbox_profile_path(contract), contract)
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def conformance_target(
+    pytestconfig: pytest.Config, contract: Contract, target_profile: TargetProfile
+) -> Iterator[Target]:
+    """The target under test, built once per run; cleaned up at the end, also after Ctrl-C."""
+    from conformance.results import RunResults
+    from conformance.targets.factory import build_target
+
+    results = RunResults(
+        target=pytestconfig.getoption("target"),
+        base_url=pytestconfig.getoption("base_url") or target_profile.base_url,
+        contract_digest=contract.digest,
+        suite_version=_suite_version(),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        hypothesis_profile=pytestconfig.getoption("hypothesis_profile", None) or "ci",
+    )
+    pytestconfig.stash[RESULTS_KEY] = results
+
+    def record(result: CaseResult) -> None:
+        results.cases.append(result)
+
+    with build_target(pytestconfig, contract, target_profile, record) as target:
+        pytestconfig.stash[TARGET_KEY] = target
+        yield target
+
+
+@pytest.fixture
+def conformance(
+    conformance_target: Target, request: pytest.FixtureRequest, record_property: object
+) -> Verifier:
+    """The per-test handle: `verify(Request(...), case=...)`, arranging helpers, skips with reasons."""
+    from conformance.targets.target import Verifier
+
+    return Verifier(target=conformance_target, test=request.node.nodeid, record_property=record_property)  # type: ignore[arg-type]
+
+
+def _suite_version() -> str:
+    try:
+        return version("insider-la-conformance")
+    except PackageNotFoundError:
+        return "unknown"

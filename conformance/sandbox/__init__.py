@@ -1,0 +1,28 @@
+"""The embedded reference sandbox: an ASGI app that answers like the documented Live Activities API.
+
+Every status, code, limit and body shape it uses is read from the contract, and every key, insider
+and device from a target profile. Where the docs leave a choice open it does what behaviour.yaml's
+`sandbox_choice` says, and a `SandboxConfig` can change what the docs do not fix (messages, check
+precedence, limits), so a second, differently configured sandbox can check the suite asserts only
+what is documented.
+"""
+
+from conformance.sandbox.build import Sandbox, build_sandbox
+from conformance.sandbox.config import SandboxConfig, default_messages
+from conformance.sandbox.control import ClockNotVirtualError, SandboxControl
+from conformance.sandbox.faults import Fault, JournalEntry
+from conformance.sandbox.state import ActivityView
+from conformance.sandbox.transport import BASE_URL
+
+__all__ = [
+    "BASE_URL",
+    "ActivityView",
+    "ClockNotVirtualError",
+    "Fault",
+    "JournalEntry",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxControl",
+    "build_sandbox",
+    "default_messages",
+]

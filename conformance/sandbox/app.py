@@ -1,0 +1,180 @@
+"""The ASGI application: Starlette routes for the six endpoints and the control API, faults, journal.
+
+Customer endpoints are raw ASGI callables, not Starlette request handlers: a dropped response must
+be able to close the connection without a status line, and the hot path stays short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.clock import Clock
+from conformance.sandbox.engine import Engine, RawRequest
+from conformance.sandbox.faults import DROP_EXTENSION, FaultQueue, Journal
+from conformance.sandbox.replies import Replies, Reply
+
+API_KEY_HEADER = b"x-api-key"
+CONTENT_TYPE_HEADER = b"content-type"
+
+
+class CustomerEndpoint:
+    """One of the six endpoints: fault, then the engine, then the journal, then the reply (or a drop)."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        engine: Engine,
+        faults: FaultQueue,
+        journal: Journal,
+        replies: Replies,
+        clock: Clock,
+        max_body_bytes: int,
+    ) -> None:
+        self._endpoint = endpoint
+        self._engine = engine
+        self._faults = faults
+        self._journal = journal
+        self._replies = replies
+        self._clock = clock
+        self._max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _first_headers(scope)
+        body, too_large = await _read_body(receive, self._max_body_bytes)
+        fault = self._faults.take(self._endpoint)
+        key = _latin1(headers.get(API_KEY_HEADER))
+        if fault is not None and fault.status is not None:
+            # A status fault stands in for the whole service: no check, no rate count, no state change.
+            account, reply = (
+                self._engine.account_of(key),
+                self._replies.error(self._replies.row_for_status(fault.status)),
+            )
+        else:
+            if fault is not None and fault.kind == "latency":
+                await asyncio.sleep(fault.latency_ms / 1000)
+            account, reply = self._engine.handle(
+                RawRequest(
+                    endpoint=self._endpoint,
+                    path=scope["path"],
+                    method=scope["method"],
+                    key=key,
+                    content_type=_latin1(headers.get(CONTENT_TYPE_HEADER)),
+                    body=body,
+                    too_large=too_large,
+                )
+            )
+        self._journal.record(
+            time=self._clock.now(),
+            method=scope["method"],
+            path=scope["path"],
+            endpoint=self._endpoint,
+            account=account,
+            status=reply.status,
+            code=reply.body_code,
+            fault=fault.kind if fault is not None else None,
+        )
+        if fault is not None and fault.kind == "drop_after_commit":
+            await _drop_extension(scope)()
+            return
+        await send_reply(send, reply)
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    content = reply.encoded()
+    headers = [(b"content-length", str(len(content)).encode())]
+    if reply.body is not None:
+        headers.append((CONTENT_TYPE_HEADER, b"application/json"))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+
+
+class DropAware:
+    """Outermost layer: gives each request a way to be dropped when the server did not bring one.
+
+    The in-process transport brings its own (it raises httpx.ReadTimeout). Under a server, the drop
+    waits up to `hang_seconds` for the client to give up, then closes the connection unanswered.
+    """
+
+    def __init__(self, app: ASGIApp, hang_seconds: float) -> None:
+        self._app = app
+        self._hang_seconds = hang_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            extensions = scope.setdefault("extensions", {}) or {}
+            scope["extensions"] = extensions
+            extensions.setdefault(
+                DROP_EXTENSION, functools.partial(_hang_up, receive, send, self._hang_seconds)
+            )
+        await self._app(scope, receive, send)
+
+
+async def _hang_up(receive: Receive, send: Send, hang_seconds: float) -> None:
+    try:
+        async with asyncio.timeout(hang_seconds):
+            await _until_disconnect(receive)
+            return
+    except TimeoutError:
+        pass
+    # ASGI has no "abort" message; uvicorn's send is a bound method of a cycle that holds the
+    # connection's transport, and closing that is the only way to end it without a status line.
+    close = getattr(getattr(getattr(send, "__self__", None), "transport", None), "close", None)
+    if callable(close):
+        close()
+    await _until_disconnect(receive)
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _drop_extension(scope: Scope) -> Callable[[], Awaitable[None]]:
+    drop: Callable[[], Awaitable[None]] = (scope.get("extensions") or {})[DROP_EXTENSION]
+    return drop
+
+
+def build_app(
+    endpoints: Mapping[str, CustomerEndpoint], paths: Mapping[str, str], control: ASGIApp, hang_seconds: float
+) -> ASGIApp:
+    routes: list[Route | Mount] = [
+        Route(paths[name], endpoint, methods=["POST"]) for name, endpoint in endpoints.items()
+    ]
+    routes.append(Mount("/_sandbox", app=control))
+    return DropAware(Starlette(routes=routes), hang_seconds)
+
+
+def _first_headers(scope: Scope) -> dict[bytes, bytes]:
+    """Header name -> first value; names arrive lower-cased (ASGI), so X-Api-Key matches any casing."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(bytes(name).lower(), bytes(value))
+    return headers
+
+
+def _latin1(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body and whether it exceeded `limit`; an oversized body is drained but not kept."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        more = message.get("more_body", False)
+    return (b"", True) if size > limit else (b"".join(chunks), False)

@@ -1,0 +1,130 @@
+"""Serving the sandbox over HTTP with uvicorn: `conformance sandbox serve`, and a background server for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import uvicorn
+
+from conformance.clock import Clock, SystemClock, VirtualClock
+from conformance.contract import load_contract
+from conformance.errors import UsageError
+from conformance.sandbox.build import Sandbox, build_sandbox
+from conformance.sandbox.config import SandboxConfig
+from conformance.targets.profile import load_profile, sandbox_profile_path
+
+# Seconds a shutdown waits for open requests (a dropped one may hang) before cancelling them.
+GRACEFUL_SHUTDOWN_SECONDS = 2
+STARTUP_TIMEOUT_SECONDS = 10.0
+
+
+def serve(
+    host: str,
+    port: int,
+    *,
+    contracts: Path,
+    profile: Path | None,
+    clock: Literal["real", "virtual"],
+    sync_delay: float | None,
+    rate_limit: int | None,
+) -> None:
+    """Serve until Ctrl-C; print the base URL, the control token and the seeded keys first."""
+    contract = load_contract(contracts)
+    target = load_profile(profile or sandbox_profile_path(contract), contract)
+    the_clock: Clock = VirtualClock() if clock == "virtual" else SystemClock()
+    try:
+        sandbox = build_sandbox(
+            contract,
+            target,
+            clock=the_clock,
+            config=SandboxConfig(sync_delay_seconds=sync_delay, rate_limit_per_minute=rate_limit),
+        )
+    except ValueError as exc:
+        raise UsageError(
+            "command line", "sandbox serve", str(exc), "pass a positive --rate-limit and --sync-delay"
+        ) from None
+    sock = listening_socket(host, port)
+    _print_banner(sandbox, base_url(sock), clock)
+    # uvicorn handles SIGINT itself (graceful shutdown), then re-raises it; the re-raised one is ours to swallow.
+    with contextlib.suppress(KeyboardInterrupt):
+        _server(sandbox).run(sockets=[sock])
+    sock.close()
+
+
+@contextlib.contextmanager
+def running(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve `sandbox` from a background thread for the duration of the block; yield its base URL."""
+    sock = listening_socket(host, port)
+    server = _server(sandbox)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="sandbox-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.005)  # uvicorn offers no startup callback; a short poll is the plain way to wait
+    try:
+        yield base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_TIMEOUT_SECONDS + GRACEFUL_SHUTDOWN_SECONDS)
+        sock.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket (port 0: any free port), or a UsageError saying why not."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as exc:
+        raise UsageError(
+            "command line",
+            "--host/--port",
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            "choose another --port (0 picks a free one) or stop what listens there",
+        ) from None
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _server(sandbox: Sandbox) -> uvicorn.Server:
+    config = uvicorn.Config(
+        sandbox.app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    return uvicorn.Server(config)
+
+
+def _print_banner(sandbox: Sandbox, url: str, clock: str) -> None:
+    settings = sandbox.settings
+    lines = [
+        f"Live Activities sandbox on {url}",
+        f"  clock {clock}, token sync after {settings.sync_delay_seconds} s, rate limit "
+        f"{settings.rate_limit_requests} per {settings.rate_limit_window_seconds} s",
+        f"  control API {url}/_sandbox/ with header X-Sandbox-Control: {settings.control_token}",
+        "  API keys per account state (public sandbox test values):",
+    ]
+    for state, account in sandbox.profile.accounts.items():
+        shown = f"(from ${account.env})" if account.secret else account.key()
+        lines.append(f"    {state:<12} {shown}")
+    lines.append("Ctrl-C stops it.")
+    print("\n".join(lines), flush=True)  # noqa: T201 - the command's one way of telling a person

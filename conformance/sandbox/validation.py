@@ -1,0 +1,226 @@
+"""The request check groups, driven by behaviour.yaml and the request schemas of openapi.yaml.
+
+Each group answers the code of the first rule the request breaks, or None. A group that needs
+something an earlier-broken rule denies it (a parsed object, a list) passes, so that any precedence
+order of the groups gives a request exactly one answer: that of the first group that objects.
+The lifecycle group needs the activity store and lives in `conformance.sandbox.state`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conformance.clock import Clock
+from conformance.contract import Contract
+from conformance.sandbox.incoming import Incoming
+from conformance.sandbox.rules import GENERIC_CODE, code_of, decide, decided_code
+
+Check = Callable[[Incoming], str | None]
+
+_MISSING = object()
+JSON_TYPES: Mapping[str, type | tuple[type, ...]] = {
+    "string": str,
+    "array": list,
+    "object": dict,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
+}
+# A broken case a rule does not list falls back to the next name; malformed values (a wrong type, an
+# unreadable timestamp) are never accepted, while an absent or blank optional value is.
+FALLBACK: Mapping[str, tuple[str, ...]] = {
+    "null": ("null", "wrong_type"),
+    "whitespace": ("whitespace", "empty"),
+}
+MALFORMED = frozenset({"null", "wrong_type", "not_a_timestamp"})
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An RFC 3339 timestamp with its offset (the docs' only format), else None."""
+    if not RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.upper())
+    except (ValueError, OverflowError):
+        return None
+
+
+def _string_case(value: object) -> str | None:
+    """How a required string is broken: missing, null, wrong_type, empty, whitespace; None if fine."""
+    if value is _MISSING:
+        return "missing"
+    if value is None:
+        return "null"
+    if not isinstance(value, str):
+        return "wrong_type"
+    if not value:
+        return "empty"
+    return "whitespace" if not value.strip() else None
+
+
+@dataclass(frozen=True)
+class _FieldCheck:
+    path: tuple[str, ...]
+    json_type: type | tuple[type, ...] | None
+    timestamp: bool
+    codes: Mapping[str, str | None]  # broken case -> decided code (None: accepted)
+
+    def case_of(self, data: Mapping[str, Any]) -> str | None:
+        value: object = data
+        for part in self.path:
+            value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
+        if value is _MISSING or value is None:
+            return "missing" if value is _MISSING else "null"
+        if self.json_type is not None and (
+            not isinstance(value, self.json_type) or (isinstance(value, bool) and self.json_type is not bool)
+        ):
+            return "wrong_type"
+        if isinstance(value, str):
+            case = _string_case(value)
+            if case is None and self.timestamp and parse_timestamp(value) is None:
+                return "not_a_timestamp"
+            return case
+        return None
+
+    def code_for(self, case: str) -> str | None:
+        for name in FALLBACK.get(case, (case,)):
+            if name in self.codes:
+                return self.codes[name]
+        return GENERIC_CODE if case in MALFORMED else None
+
+
+class Checks:
+    """Every check group but lifecycle, precomputed from the contract."""
+
+    def __init__(self, contract: Contract, clock: Clock) -> None:
+        behaviour = contract.behaviour
+        self._clock = clock
+        self._accounts = {state: decided_code(e) for state, e in behaviour.accounts.items()}
+        self._content_type_code = decided_code(behaviour.body_rule("wrong_content_type").expectation)
+        self._body_codes = {rule.case: decided_code(rule.expectation) for rule in behaviour.body_rules}
+        self._fields = {endpoint: _field_checks(contract, endpoint) for endpoint in contract.endpoints}
+        self._ids = behaviour.insider_ids
+        self._blank_id_code = decided_code(self._ids.blank_element)
+        self._window = behaviour.ends_at
+        self._at_now_code = decided_code(self._window.at_now)
+        self._devices = behaviour.target_devices
+        self._device_codes = {case: decided_code(e) for case, e in self._devices.cases.items()}
+        self._empty_devices_code = code_of(decide(self._devices.empty_list))
+
+    def groups(self) -> dict[str, Check]:
+        return {
+            "account": self.account,
+            "body": self.body,
+            "fields": self.fields,
+            "insider_ids": self.insider_ids,
+            "ends_at_window": self.ends_at_window,
+            "target_devices": self.target_devices,
+        }
+
+    def account(self, incoming: Incoming) -> str | None:
+        return self._accounts.get(incoming.account, GENERIC_CODE)
+
+    def body(self, incoming: Incoming) -> str | None:
+        if not incoming.json_content_type:
+            return self._content_type_code
+        return None if incoming.body_case is None else self._body_codes.get(incoming.body_case, GENERIC_CODE)
+
+    def fields(self, incoming: Incoming) -> str | None:
+        if incoming.body_case is not None:
+            return None
+        for check in self._fields[incoming.endpoint]:
+            case = check.case_of(incoming.data)
+            code = None if case is None else check.code_for(case)
+            if code is not None:
+                return code
+        return None
+
+    def insider_ids(self, incoming: Incoming) -> str | None:
+        ids = incoming.data.get(self._ids.field)
+        if incoming.endpoint not in self._ids.endpoints or not isinstance(ids, list):
+            return None
+        if not self._ids.min_items <= len(ids) <= self._ids.max_items:
+            return self._ids.row
+        if any(not isinstance(i, str) or not i.strip() for i in ids):
+            return self._blank_id_code
+        return None
+
+    def ends_at_window(self, incoming: Incoming) -> str | None:
+        value = incoming.data.get(self._window.field)
+        if incoming.endpoint != self._window.endpoint or not isinstance(value, str):
+            return None
+        ends_at = parse_timestamp(value)
+        return None if ends_at is None else self._window_code((ends_at - self._clock.now()).total_seconds())
+
+    def _window_code(self, offset: float) -> str | None:
+        """The code for an ends_at `offset` seconds from now (the edges come from the table's rows)."""
+        low, high = self._window.minimum, self._window.maximum
+        if offset <= 0:
+            return self._window.past_code if offset < 0 else self._at_now_code
+        if offset < low.value or (offset == low.value and not low.accepted_at_edge):
+            return low.code
+        if offset > high.value or (offset == high.value and not high.accepted_at_edge):
+            return high.code
+        return None
+
+    def target_devices(self, incoming: Incoming) -> str | None:
+        devices = incoming.data.get(self._devices.field, _MISSING)
+        if incoming.endpoint not in self._devices.endpoints or devices is _MISSING:
+            return None
+        if not isinstance(devices, list):
+            return self._devices.row
+        if not devices:
+            return self._empty_devices_code
+        for device in devices:
+            if not isinstance(device, dict):
+                return self._devices.row
+            for name in self._devices.element_fields:
+                case = _string_case(device.get(name, _MISSING))
+                if case is not None:
+                    return self._device_codes.get(case) or self._devices.row
+        return None
+
+
+def _field_checks(contract: Contract, endpoint: str) -> tuple[_FieldCheck, ...]:
+    """The field rules of one endpoint, in file order, with each field's type from openapi.yaml."""
+    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
+    root = operation["requestBody"]["content"]["application/json"]["schema"]
+    checks = []
+    for rule in contract.behaviour.field_rules_for(endpoint):
+        path = tuple(rule.field.split("."))
+        schema = _property(contract.openapi, root, path)
+        checks.append(
+            _FieldCheck(
+                path=path,
+                json_type=JSON_TYPES.get(schema.get("type", "")),
+                timestamp=schema.get("format") == "date-time",
+                codes={case: decided_code(e) for case, e in rule.cases.items()},
+            )
+        )
+    return tuple(checks)
+
+
+def _property(
+    openapi: Mapping[str, Any], schema: Mapping[str, Any], path: tuple[str, ...]
+) -> Mapping[str, Any]:
+    node = _deref(openapi, schema)
+    for part in path:
+        node = _deref(openapi, node.get("properties", {}).get(part, {}))
+    return node
+
+
+def _deref(openapi: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow local `$ref`s (`#/components/schemas/X`), the only kind openapi.yaml uses."""
+    while "$ref" in node:
+        target: Any = openapi
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node

@@ -1,0 +1,38 @@
+"""Parameters of the suite's tests, read from the contract at collection time.
+
+Each named edge and each (row, endpoint) pair becomes its own test id, so a report names exactly
+which edge or row failed, and the named edges always run whatever Hypothesis explores.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.contract import load_contract
+from conformance.errors import ConformanceError
+from conformance.generate.strategies import ends_at_edges, field_breaks, insider_id_counts, malformed_bodies
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    try:
+        contract = load_contract(metafunc.config.getoption("contracts"))
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+    names = metafunc.fixturenames
+    if "row_endpoint" in names:
+        pairs = [(row.id, endpoint) for row in contract.table.rows for endpoint in row.endpoints]
+        metafunc.parametrize("row_endpoint", pairs, ids=[f"{r}-{e}" for r, e in pairs])
+    if "ends_at_edge" in names:
+        edges = ends_at_edges(contract)
+        metafunc.parametrize("ends_at_edge", edges, ids=[e.label for e in edges])
+    if "insider_id_count" in names:
+        counts = insider_id_counts(contract)
+        metafunc.parametrize("insider_id_count", counts, ids=[c.label for c in counts])
+    if "field_break" in names:
+        cases = [(e, b) for e in contract.endpoints for b in field_breaks(contract, e)]
+        metafunc.parametrize("field_break", cases, ids=[f"{e}-{b.label}" for e, b in cases])
+    if "malformed_body" in names:
+        bodies = [(e, label, raw) for e in contract.endpoints for label, raw in malformed_bodies()]
+        metafunc.parametrize("malformed_body", bodies, ids=[f"{e}-{label}" for e, label, _ in bodies])
+    if "endpoint" in names:
+        metafunc.parametrize("endpoint", contract.endpoints)

@@ -1,0 +1,40 @@
+"""Every row of the error table, on every endpoint it names, as documented."""
+
+from __future__ import annotations
+
+from conformance.suite.provoke import Provocation, provocations
+from conformance.suite.rate_limit import provoke_rate_limit
+from conformance.targets.client import Exchange
+from conformance.targets.target import Verifier
+
+
+def test_row_gives_documented_status_and_code(conformance: Verifier, row_endpoint: tuple[str, str]) -> None:
+    """Provoking a row on an endpoint gives the row's status, code and envelope."""
+    row_id, endpoint = row_endpoint
+    row = conformance.contract.table.row(row_id)
+    options = provocations(conformance.contract, row_id, endpoint)
+    if not options:
+        conformance.skip(f"the contract gives no way to provoke {row.describe()} on /{endpoint}",
+                         endpoint=endpoint, rows=(row_id,))
+    for chosen in options:
+        conformance.require_account(chosen.account, endpoint=endpoint, rows=(row_id,))
+        exchange = _provoke(conformance, chosen, endpoint, row_id)
+        if chosen.exclusive or (exchange.response is not None and exchange.response.code == row.code):
+            return
+    answers = ", ".join(p.label for p in options)
+    conformance.skip(
+        f"{row.describe()} not exercised on /{endpoint}: every request the contract gives for it ({answers}) "
+        "may also give another code, and the target answered with another each time",
+        endpoint=endpoint, rows=(row_id,),
+    )
+
+
+def _provoke(conformance: Verifier, chosen: Provocation, endpoint: str, row_id: str) -> Exchange:
+    if chosen.kind == "rate_limit":
+        return provoke_rate_limit(conformance, chosen, endpoint)
+    if chosen.kind == "fault":
+        request = chosen.build(conformance)
+        status = conformance.contract.table.row(row_id).status
+        with conformance.fault(endpoint, "status", status=status, row=row_id):
+            return conformance.verify(request, case=chosen.label)
+    return conformance.verify(chosen.build(conformance), case=chosen.label)

@@ -1,0 +1,143 @@
+"""The retry-strategy table, checked from the API's side.
+
+Rows the table marks not safe to retry must give the same answer when repeated and change nothing;
+the rows marked safe must clear as the strategy says; the /start and /end warnings must hold.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.contract import Contract, load_contract
+from conformance.suite.provoke import provocations
+from conformance.suite.rate_limit import provoke_rate_limit
+from conformance.targets.client import Exchange, Request
+from conformance.targets.target import Verifier
+
+BACKOFF_FACTOR = 2.0
+
+
+def _not_retryable(contract: Contract) -> list[tuple[str, str]]:
+    """(row, endpoint) for every row marked not safe to retry, on the first endpoint that provokes it."""
+    pairs = []
+    for row in contract.table.rows:
+        if row.retry is None or row.retry.safe:
+            continue
+        endpoint = next((e for e in row.endpoints if any(
+            p.kind == "request" and p.exclusive for p in provocations(contract, row.id, e))), None)
+        if endpoint is not None:
+            pairs.append((row.id, endpoint))
+    return pairs
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    contract = load_contract(metafunc.config.getoption("contracts"))
+    if "not_retryable" in metafunc.fixturenames:
+        pairs = _not_retryable(contract)
+        metafunc.parametrize("not_retryable", pairs, ids=[f"{r}-{e}" for r, e in pairs])
+    if "transient_row" in metafunc.fixturenames:
+        rows = [f.row for f in contract.behaviour.fault_only if (r := contract.table.row(f.row).retry) and r.safe]
+        metafunc.parametrize("transient_row", rows)
+
+
+def _same_answer(first: Exchange, second: Exchange) -> bool:
+    a, b = first.response, second.response
+    return a is not None and b is not None and (a.status, a.code) == (b.status, b.code)
+
+
+def test_not_retryable_row_repeats_identically(conformance: Verifier, not_retryable: tuple[str, str]) -> None:
+    """A request answered with a not-retryable row gets the same status and code again, and no change."""
+    row_id, endpoint = not_retryable
+    chosen = next(p for p in provocations(conformance.contract, row_id, endpoint)
+                  if p.kind == "request" and p.exclusive)
+    conformance.require_account(chosen.account, endpoint=endpoint, rows=(row_id,))
+    request = chosen.build(conformance)
+    first = conformance.verify(request, case=f"{chosen.label} (first)")
+    second = conformance.verify(request, case=f"{chosen.label} (repeated)")
+    row = conformance.contract.table.row(row_id)
+    assert _same_answer(first, second), (
+        f"{row.describe()} is not safe to retry ({row.retry.strategy if row.retry else ''}), yet the identical "
+        f"request got {first.response and first.response.status} then {second.response and second.response.status}"
+    )
+
+
+def test_repeat_after_success_follows_the_retry_warning(conformance: Verifier) -> None:
+    """A second /start answers 409 ALREADY_STARTED and a second /end 404, as the warnings say."""
+    for warning in conformance.contract.table.retry_warnings:
+        activity = conformance.register()
+        if warning.endpoint == "end":
+            conformance.start(activity)
+            conformance.wait_for_sync()
+        request = Request(warning.endpoint, conformance.push_body(activity))
+        conformance.verify(request, case=f"{warning.endpoint} (first)")
+        repeat = conformance.verify(request, case=f"{warning.endpoint} (repeated)")
+        assert repeat.response is not None
+        assert repeat.response.status == warning.repeat_status, warning.text
+        if warning.repeat_code is not None:
+            assert repeat.response.code == warning.repeat_code, warning.text
+
+
+def test_lost_response_then_retry_follows_the_warning(conformance: Verifier) -> None:
+    """/start or /end committed but its answer lost: the blind retry gets the warned 409 or 404."""
+    for warning in conformance.contract.table.retry_warnings:
+        activity = conformance.register()
+        if warning.endpoint == "end":
+            conformance.start(activity)
+            conformance.wait_for_sync()
+        request = Request(warning.endpoint, conformance.push_body(activity))
+        with conformance.fault(warning.endpoint, "drop_after_commit"):
+            lost = conformance.target.client.send(request)
+        assert lost.response is None, "the injected drop must look like a timeout to the client"
+        conformance.assume_committed(request)
+        retry = conformance.verify(request, case=f"{warning.endpoint} retried after a lost response")
+        assert retry.response is not None and retry.response.status == warning.repeat_status, warning.text
+
+
+def test_push_token_not_synced_resolves_within_sync_bound(conformance: Verifier) -> None:
+    """/update right after /start resolves, retried with backoff, within the target's sync bound."""
+    activity = conformance.register()
+    conformance.start(activity)
+    bound = conformance.profile.sync_delay_seconds
+    waited, delay = 0.0, max(bound / 8, 0.01)
+    request = Request("update", conformance.push_body(activity))
+    ok = conformance.contract.behaviour.success_status
+    while True:
+        exchange = conformance.verify(request, case=f"update {waited:.2f} s after start")
+        if exchange.response is not None and exchange.response.status == ok:
+            break
+        assert waited <= bound, f"PUSH_TOKEN_NOT_SYNCED still after the declared sync bound of {bound} s"
+        conformance.target.wait(delay)
+        waited, delay = waited + delay, delay * BACKOFF_FACTOR
+
+
+def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
+    """After a 429, exponential backoff (the table's 1 s, 2 s, 4 s, ...) clears it within one window."""
+    rate = conformance.contract.behaviour.rate_limit
+    row = conformance.contract.table.row(rate.row)
+    assert row.retry is not None and row.retry.backoff_example_seconds
+    endpoint = "register"
+    chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
+    provoke_rate_limit(conformance, chosen, endpoint)
+    delay, waited = float(row.retry.backoff_example_seconds[0]), 0.0
+    while waited <= rate.per_seconds:
+        conformance.target.wait(delay)
+        waited += delay
+        retry = conformance.target.client.send(Request(endpoint, raw=b""))
+        if retry.response is not None and retry.response.status != row.status:
+            return
+        delay *= BACKOFF_FACTOR
+    pytest.fail(f"still {row.status} after backing off {waited:g} s, longer than the {rate.per_seconds} s window")
+
+
+def test_transient_row_clears_on_retry(conformance: Verifier, transient_row: str) -> None:
+    """An injected transient row (502, 503) on a documented idempotent endpoint clears on retry."""
+    row = conformance.contract.table.row(transient_row)
+    behaviour = conformance.contract.behaviour
+    endpoint = next(e for e in ("remove-users", "add-users")
+                    if behaviour.idempotent.get(e) and behaviour.idempotency[e].level == "documented")
+    activity = conformance.register()
+    insider = conformance.profile.syncing_insiders()[0].insider_id
+    request = Request(endpoint, conformance.segment_body(activity, [insider]))
+    with conformance.fault(endpoint, "status", status=row.status, row=transient_row):
+        conformance.verify(request, case=f"injected {row.describe()}")
+    conformance.verify(request, case="retried after the transient error")

@@ -1,0 +1,197 @@
+"""The one HTTP client every test goes through: requests as values, redaction, and a rate budget.
+
+A live target is a guest's house: the client keeps every run under the documented rate limit per
+key + path + method, never lets an API key into anything it returns, and times each exchange.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from conformance.contract import Contract
+from conformance.targets.profile import TargetProfile
+
+API_KEY_HEADER = "X-Api-Key"
+REDACTED = "<redacted>"
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as a plain value: printable as curl, storable in a results file, replayable.
+
+    `body` is the JSON value to send; `raw` (exact bytes) wins over it, for empty and malformed
+    bodies. `account` names the profile's account state whose key goes in the header, or
+    `missing_key` to send none.
+    """
+
+    endpoint: str
+    body: Any = None
+    raw: bytes | None = None
+    content_type: str | None = "application/json"
+    account: str = "good"
+
+    def content(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        return json.dumps(self.body, ensure_ascii=False).encode()
+
+    def activity_id(self) -> str | None:
+        value = self.body.get("activity_id") if isinstance(self.body, dict) else None
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    latency_seconds: float
+    sent_at: float  # the target clock's POSIX time when the request was sent (the suite's estimate)
+
+    def json(self) -> Any:
+        """The parsed body, or None when there is none or it is not JSON."""
+        if not self.content.strip():
+            return None
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+    @property
+    def code(self) -> str | None:
+        body = self.json()
+        value = body.get("code") if isinstance(body, dict) else None
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    request: Request
+    response: Response | None  # None when the client saw a timeout or a dropped connection
+    error: str | None = None
+
+
+class RateBudget:
+    """Sliding-window limiter per (key, path, method): waits rather than spending more than allowed.
+
+    The window is the contract's `per_seconds`; the allowance is a fraction of the contract's limit
+    so that clock differences between us and the target cannot push a run over it.
+    """
+
+    def __init__(
+        self,
+        requests: int,
+        per_seconds: float,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.requests = requests
+        self.per_seconds = per_seconds
+        self._sent: dict[tuple[str, str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+        self._now = now
+        self._sleep = sleep
+
+    def acquire(self, bucket: tuple[str, str, str]) -> None:
+        while True:
+            with self._lock:
+                now = self._now()
+                sent = self._sent.setdefault(bucket, deque())
+                while sent and now - sent[0] >= self.per_seconds:
+                    sent.popleft()
+                if len(sent) < self.requests:
+                    sent.append(now)
+                    return
+                wait = self.per_seconds - (now - sent[0])
+            self._sleep(wait)
+
+
+@dataclass
+class ApiClient:
+    """Sends `Request` values to a target and returns `Exchange` values; never raises on HTTP errors."""
+
+    contract: Contract
+    profile: TargetProfile
+    http: httpx.Client
+    budget: RateBudget | None
+    now: Callable[[], float] = time.time
+    on_exchange: list[Callable[[Exchange], None]] = field(default_factory=list)
+
+    def send(self, request: Request, *, spend_budget: bool = True) -> Exchange:
+        """Send and time one request; `spend_budget=False` only for the opt-in rate-limit probe."""
+        path = self.contract.paths[request.endpoint]
+        headers = {}
+        key = self.key_for(request.account)
+        if key is not None:
+            headers[API_KEY_HEADER] = key
+        if request.content_type is not None:
+            headers["Content-Type"] = request.content_type
+        if self.budget is not None and spend_budget:
+            self.budget.acquire((request.account, path, "POST"))
+        sent_at = self.now()
+        started = time.perf_counter()
+        try:
+            raw = self.http.post(path, content=request.content(), headers=headers)
+        except httpx.TimeoutException as exc:
+            exchange = Exchange(request=request, response=None, error=f"timeout: {type(exc).__name__}")
+        except httpx.TransportError as exc:
+            exchange = Exchange(request=request, response=None, error=f"transport error: {type(exc).__name__}")
+        else:
+            exchange = Exchange(
+                request=request,
+                response=Response(
+                    status=raw.status_code,
+                    headers=dict(raw.headers),
+                    content=raw.content,
+                    latency_seconds=time.perf_counter() - started,
+                    sent_at=sent_at,
+                ),
+            )
+        for listener in self.on_exchange:
+            listener(exchange)
+        return exchange
+
+    def key_for(self, account: str) -> str | None:
+        """The key for an account state; None for `missing_key`. A state the profile lacks is a bug
+        of the caller: tests check `has_account` first and skip with the reason."""
+        if account == "missing_key":
+            return None
+        resolved = self.profile.accounts[account].key()
+        if resolved is None:
+            raise LookupError(f"the profile offers no key for account state {account!r}")
+        return resolved
+
+    def has_account(self, account: str) -> bool:
+        if account == "missing_key":
+            return True
+        entry = self.profile.accounts.get(account)
+        return entry is not None and entry.key() is not None
+
+    def curl(self, request: Request) -> str:
+        """The request as a curl command, key redacted: what a failure message shows."""
+        parts = ["curl", "-sS", "-X", "POST", self.profile.base_url + self.contract.paths[request.endpoint]]
+        if request.account != "missing_key":
+            parts += ["-H", f"{API_KEY_HEADER}: {REDACTED}"]
+        if request.content_type is not None:
+            parts += ["-H", f"Content-Type: {request.content_type}"]
+        parts += ["--data-binary", request.content().decode("utf-8", errors="replace")]
+        return " ".join(shlex.quote(p) for p in parts)
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """Replace every secret in `text`; used on everything the suite prints or writes."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text

@@ -1,0 +1,156 @@
+"""Build the target a run asked for: the in-process sandbox, or a live base URL.
+
+The sandbox runs in-process on a virtual clock that the suite moves instead of sleeping. A live
+target gets a real client with the rate budget, a clock bracketed from `Date` headers, and, when
+its profile names a control token, the sandbox's HTTP control API (how CI exercises the live path
+against `conformance sandbox serve`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import httpx
+import pytest
+
+from conformance.clock import VirtualClock
+from conformance.contract import Contract
+from conformance.targets.client import ApiClient, RateBudget
+from conformance.targets.profile import TargetProfile
+from conformance.targets.servertime import BracketedServerClock, ExactServerClock
+from conformance.targets.target import Control, FaultKind, Recorder, Target
+
+# Spend at most this share of the documented rate limit, so clock differences never tip us over.
+RATE_BUDGET_SHARE = 0.9
+CONTROL_HEADER = "X-Sandbox-Control"
+LIVE_TIMEOUT_SECONDS = 10.0
+
+
+@contextmanager
+def build_target(
+    config: pytest.Config, contract: Contract, profile: TargetProfile, record: Recorder
+) -> Iterator[Target]:
+    kind = config.getoption("target")
+    allow_probe = bool(config.getoption("allow_rate_limit_probe"))
+    if kind == "sandbox":
+        with _sandbox(contract, profile, record) as target:
+            yield target
+    elif kind == "live":
+        base_url = config.getoption("base_url") or profile.base_url
+        with _live(contract, profile, record, base_url, allow_probe) as target:
+            yield target
+    else:
+        raise pytest.UsageError(f"--target {kind} is not available in this version")
+
+
+def _budget(contract: Contract) -> RateBudget:
+    rate = contract.behaviour.rate_limit
+    return RateBudget(int(rate.requests * RATE_BUDGET_SHARE), rate.per_seconds)
+
+
+@contextmanager
+def _sandbox(contract: Contract, profile: TargetProfile, record: Recorder) -> Iterator[Target]:
+    from conformance.sandbox import build_sandbox
+
+    clock = VirtualClock()
+    sandbox = build_sandbox(contract, profile, clock=clock)
+    control = InProcessControl(sandbox.control)
+    with sandbox.client() as http:
+        budget = _virtual_budget(contract, clock)
+        client = ApiClient(contract, profile, http, budget, now=lambda: clock.now().timestamp())
+        yield Target("sandbox", contract, profile, client, ExactServerClock(clock.now), control, record)
+
+
+def _virtual_budget(contract: Contract, clock: VirtualClock) -> RateBudget:
+    """The rate budget on the target's own (virtual) time: waiting moves that clock."""
+    rate = contract.behaviour.rate_limit
+    return RateBudget(int(rate.requests * RATE_BUDGET_SHARE), rate.per_seconds,
+                      now=lambda: clock.now().timestamp(), sleep=clock.advance)
+
+
+@contextmanager
+def _live(
+    contract: Contract, profile: TargetProfile, record: Recorder, base_url: str, allow_probe: bool
+) -> Iterator[Target]:
+    if base_url.rstrip("/") != profile.base_url.rstrip("/") and base_url not in profile.destructive_allowed:
+        raise pytest.UsageError(
+            f"--base-url {base_url} is not the base_url of {profile.path} nor in its destructive_allowed: "
+            "the suite creates and ends activities, so it only runs against targets the profile declares"
+        )
+    with httpx.Client(base_url=base_url, timeout=LIVE_TIMEOUT_SECONDS) as http:
+        client = ApiClient(contract, profile, http, _budget(contract))
+        control = HttpControl(base_url, profile.control_token()) if profile.control_token() else None
+        target = Target("live", contract, profile, client, BracketedServerClock(), control, record,
+                        allow_rate_limit_probe=allow_probe)
+        try:
+            yield target
+        finally:
+            if control is not None:
+                control.close()
+
+
+class InProcessControl:
+    """The in-process sandbox's control object, seen through the suite's `Control` protocol."""
+
+    def __init__(self, control: object) -> None:
+        from conformance.sandbox import SandboxControl
+
+        assert isinstance(control, SandboxControl)
+        self._control = control
+        self.clock_is_virtual = True
+
+    def inject(self, endpoint: str | None, kind: FaultKind, *, status: int | None = None,
+               latency_ms: int = 0, times: int = 1) -> None:
+        from conformance.sandbox import Fault
+
+        self._control.inject(endpoint, Fault(kind, status=status, latency_ms=latency_ms), times)
+
+    def clear_faults(self) -> None:
+        self._control.clear_faults()
+
+    def advance_clock(self, seconds: float) -> None:
+        self._control.advance_clock(seconds)
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        self._control.limit_rate(requests_per_minute)
+
+
+class HttpControl:
+    """The sandbox's HTTP control API under /_sandbox/, authenticated by its control token."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self._http = httpx.Client(base_url=f"{base_url.rstrip('/')}/_sandbox", timeout=LIVE_TIMEOUT_SECONDS,
+                                  headers={CONTROL_HEADER: token})
+        self.clock_is_virtual = bool(self._call("GET", "/clock").get("virtual"))
+
+    def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+        response = self._http.request(method, path, json=body)
+        if response.status_code >= 400:
+            raise pytest.UsageError(
+                f"the control API answered {response.status_code} to {method} {path}: check the control token"
+            )
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+    def inject(self, endpoint: str | None, kind: FaultKind, *, status: int | None = None,
+               latency_ms: int = 0, times: int = 1) -> None:
+        self._call("POST", "/faults", {"endpoint": endpoint, "kind": kind, "status": status,
+                                       "latency_ms": latency_ms, "times": times})
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def advance_clock(self, seconds: float) -> None:
+        self._call("POST", "/clock", {"advance_seconds": seconds})
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        self._call("POST", "/rate-limit", {"requests_per_minute": requests_per_minute})
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(str(self._call("GET", "/clock")["now"]))
+
+    def close(self) -> None:
+        self._http.close()
+

@@ -1,0 +1,159 @@
+"""Target profiles (TOML): what a target offers the suite, read and validated once.
+
+A profile names the target's base URL, where its API keys come from per account state, the insiders
+and devices it holds per eligibility class, its token sync bound, and the faults it can inject.
+What a profile does not offer, the suite skips with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from conformance.contract import Contract
+from conformance.contract.loader import key_path
+from conformance.errors import Place, ProfileError
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]", "sandbox.invalid")
+
+
+@dataclass(frozen=True)
+class Device:
+    udid: str
+    syncs: bool
+
+
+@dataclass(frozen=True)
+class Insider:
+    insider_id: str
+    eligibility: str
+    devices: tuple[Device, ...]
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where the key of one account state comes from; `secret` keys are never printed or stored."""
+
+    state: str
+    literal: str | None
+    env: str | None
+
+    @property
+    def secret(self) -> bool:
+        return self.env is not None
+
+    def key(self) -> str | None:
+        """The key, or None when its environment variable is unset (the tests needing it skip)."""
+        return self.literal if self.literal is not None else os.environ.get(self.env or "") or None
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    path: Path
+    name: str
+    base_url: str
+    activity_type: str
+    sync_delay_seconds: float
+    rate_limit_per_minute: int | None
+    faults: frozenset[str]
+    destructive_allowed: tuple[str, ...]
+    accounts: Mapping[str, Account]
+    insiders: tuple[Insider, ...]
+    control_token_env: str | None = None
+
+    def control_token(self) -> str | None:
+        """The control API's token (a served sandbox's), from its environment variable, if set."""
+        return os.environ.get(self.control_token_env) or None if self.control_token_env else None
+
+    def insiders_of(self, eligibility: str) -> tuple[Insider, ...]:
+        return tuple(i for i in self.insiders if i.eligibility == eligibility)
+
+    def syncing_insiders(self) -> tuple[Insider, ...]:
+        """Eligible insiders all of whose devices sync their tokens."""
+        return tuple(i for i in self.insiders_of("eligible") if i.devices and all(d.syncs for d in i.devices))
+
+    def never_syncing_insiders(self) -> tuple[Insider, ...]:
+        return tuple(i for i in self.insiders_of("eligible") if i.devices and not any(d.syncs for d in i.devices))
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every key value this profile resolves to: what redaction must hide."""
+        return tuple(k for a in self.accounts.values() if (k := a.key()))
+
+
+def sandbox_profile_path(contract: Contract) -> Path:
+    return contract.directory / "targets" / "sandbox.toml"
+
+
+def load_profile(path: Path, contract: Contract) -> TargetProfile:
+    """Read, validate and cross-check a profile against the contract's account states and classes."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(path, Place(), "the file does not exist", "pass an existing --target-profile") from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ProfileError(path, Place(line=line), f"not valid TOML: {exc}", "fix the TOML syntax") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(path, Place(), f"cannot be read: {exc}", "make it a readable UTF-8 file") from None
+    schema = json.loads((contract.directory / "schema" / "target-profile.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        where = key_path(list(error.absolute_path))
+        fix = error.schema.get("description") if isinstance(error.schema, dict) else None
+        raise ProfileError(path, Place(path=where), error.message, fix or "see contracts/schema/target-profile.schema.json")
+    return _build(path, data, contract)
+
+
+def _build(path: Path, data: Mapping[str, Any], contract: Contract) -> TargetProfile:
+    classes = contract.behaviour.eligibility.classes
+    for name in data["insiders"]:
+        if name not in classes:
+            raise ProfileError(path, Place(path=f"insiders.{name}"), f"unknown eligibility class {name!r}",
+                               f"use one of {sorted(classes)} (contracts/behaviour.yaml eligibility.classes)")
+    host = urlsplit(data["base_url"]).hostname or ""
+    for state, account in data["accounts"].items():
+        if "key" in account and host not in LOOPBACK_HOSTS:
+            raise ProfileError(
+                path,
+                Place(path=f"accounts.{state}"),
+                "a literal key is only allowed for a loopback sandbox",
+                f'give `env = "LA_KEY_{state.upper()}"` and export the key in that environment variable',
+            )
+    insiders = tuple(
+        Insider(
+            insider_id=entry["insider_id"],
+            eligibility=name,
+            devices=tuple(Device(udid=d["udid"], syncs=d.get("syncs", True)) for d in entry["devices"]),
+        )
+        for name, entries in data["insiders"].items()
+        for entry in entries
+    )
+    seen: set[str] = set()
+    for insider in insiders:
+        if insider.insider_id in seen:
+            raise ProfileError(path, Place(path="insiders"), f"insider {insider.insider_id!r} is listed twice",
+                               "give each insider one eligibility class")
+        seen.add(insider.insider_id)
+    return TargetProfile(
+        path=path,
+        name=data["name"],
+        base_url=data["base_url"],
+        activity_type=data["activity_type"],
+        sync_delay_seconds=float(data["sync_delay_seconds"]),
+        rate_limit_per_minute=data.get("rate_limit_per_minute"),
+        faults=frozenset(data.get("faults", ())),
+        destructive_allowed=tuple(data.get("destructive_allowed", ())),
+        accounts={
+            state: Account(state=state, literal=a.get("key"), env=a.get("env")) for state, a in data["accounts"].items()
+        },
+        insiders=insiders,
+        control_token_env=data.get("control", {}).get("token_env"),
+    )

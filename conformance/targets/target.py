@@ -1,0 +1,309 @@
+"""A target under test and the per-test handle the suite's tests use.
+
+`Target` owns the client, the server clock, the suite's model of the target's state (`World`), the
+optional control API (faults, clock) and the cleanup registry. `Verifier` is what a test gets: it
+sends a request, asks the oracle, judges, records the case, and raises a `ContractViolation` that
+names the broken row. Whatever the target cannot do is skipped with the reason, and recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+import pytest
+
+from conformance.checks import judge
+from conformance.clock import rfc3339
+from conformance.contract import Contract
+from conformance.failures import describe, violation
+from conformance.generate.oracle import ActivityModel, ServerTime, World, expected_outcome
+from conformance.results import CaseResult, Observed
+from conformance.targets.client import ApiClient, Exchange, Request, redact
+from conformance.targets.profile import Insider, TargetProfile
+from conformance.targets.servertime import BracketedServerClock, ExactServerClock
+
+FaultKind = Literal["status", "latency", "drop_after_commit"]
+
+
+class Control(Protocol):
+    """What a target's control API offers: faults and, for a virtual clock, moving time."""
+
+    clock_is_virtual: bool
+
+    def inject(self, endpoint: str | None, kind: FaultKind, *, status: int | None = None,
+               latency_ms: int = 0, times: int = 1) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def advance_clock(self, seconds: float) -> None: ...
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        """Enforce this limit from a fresh window on (None: the target's own limit again)."""
+
+
+class Recorder(Protocol):
+    def __call__(self, result: CaseResult) -> None: ...
+
+
+@dataclass
+class Target:
+    name: str
+    contract: Contract
+    profile: TargetProfile
+    client: ApiClient
+    clock: ExactServerClock | BracketedServerClock
+    control: Control | None
+    record: Recorder
+    allow_rate_limit_probe: bool = False
+    world: World = field(init=False)
+    registered: list[ActivityModel] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.world = World(self.contract, self.profile)
+        self.client.on_exchange.append(self._observe)
+
+    def _observe(self, exchange: Exchange) -> None:
+        response = exchange.response
+        if response is not None:
+            self.clock.observe(response.headers.get("date"), response.sent_at,
+                               response.sent_at + response.latency_seconds)
+
+    def when(self) -> ServerTime:
+        if isinstance(self.clock, BracketedServerClock) and not self.clock.calibrated:
+            self.calibrate()
+        return self.clock.when()
+
+    def calibrate(self) -> None:
+        """Learn the server's clock from a few harmless requests (an empty body: 400, no state)."""
+        for _ in range(3):
+            self.client.send(Request("register", raw=b""))
+
+    @property
+    def clock_is_virtual(self) -> bool:
+        return self.control is not None and self.control.clock_is_virtual
+
+    def wait(self, seconds: float) -> None:
+        """Let time pass on the target: move a virtual clock, sleep through a real one."""
+        if self.control is not None and self.control.clock_is_virtual:
+            self.control.advance_clock(seconds)
+        else:
+            time.sleep(seconds)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every key of the profile, sandbox keys included: no key of any kind reaches output."""
+        return self.profile.secrets()
+
+    def leftovers(self) -> list[str]:
+        """Activities still alive on the target, with their expiry: the report lists them."""
+        return [
+            f"{a.activity_id} ({a.state}, expires {rfc3339(a.ends_at)})"
+            for a in self.registered
+            if a.state != "DEAD"
+        ]
+
+
+@dataclass
+class Verifier:
+    """The suite's handle in one test: verify requests, arrange state, skip with reasons."""
+
+    target: Target
+    test: str
+    record_property: Callable[[str, object], None]
+
+    @property
+    def contract(self) -> Contract:
+        return self.target.contract
+
+    @property
+    def profile(self) -> TargetProfile:
+        return self.target.profile
+
+    @property
+    def world(self) -> World:
+        return self.target.world
+
+    def when(self) -> ServerTime:
+        return self.target.when()
+
+    # -- verdicts ---------------------------------------------------------------------------------
+
+    def verify(self, request: Request, *, case: str, when: ServerTime | None = None) -> Exchange:
+        """Send, predict, judge and record; raise a ContractViolation when no documented outcome fits."""
+        moment = when or self.target.when()
+        expected = expected_outcome(self.world, request, moment)
+        exchange = self.target.client.send(request)
+        judgement = judge(self.contract, expected, exchange)
+        response = exchange.response
+        codes = tuple(dict.fromkeys(c for a in expected.alternatives for c in a.codes))
+        rows = codes or expected.rules
+        self.record_property("contract_rows", ",".join(rows))
+        self.record_property("codes", ",".join(filter(None, (self.contract.body_code(c) for c in codes))))
+        result = CaseResult(
+            test=self.test,
+            case=case,
+            endpoint=request.endpoint,
+            rows=tuple(rows),
+            level=expected.level,
+            expected=tuple(describe(self.contract, a) for a in expected.alternatives),
+            observed=_observed(exchange),
+            verdict=judgement.verdict,
+            matched=judgement.matched.rule if judgement.matched else None,
+            latency_ms=round(response.latency_seconds * 1000, 3) if response else None,
+        )
+        if judgement.verdict == "failed":
+            error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
+            message = redact(str(error), self.target.secrets())
+            self.target.record(replace(result, reason=message.splitlines()[0]))
+            raise type(error)(error.details, message)
+        self.target.record(result)
+        self._follow(exchange)
+        return exchange
+
+    def assume_committed(self, request: Request) -> None:
+        """The target handled `request` but its answer was lost: update the world as for a success."""
+        self._follow_success(request, {})
+
+    def _follow(self, exchange: Exchange) -> None:
+        """Update the world from a success the oracle allowed (register, start, end, segment edits)."""
+        response = exchange.response
+        if response is not None and response.status == self.contract.behaviour.success_status:
+            self._follow_success(exchange.request, response.json())
+
+    def _follow_success(self, request: Request, response_body: Any) -> None:
+        body = request.body if isinstance(request.body, dict) else {}
+        activity = self.world.activity(request.activity_id())
+        if request.endpoint == "register":
+            self._registered(response_body, body)
+        elif activity is not None:
+            transition = self.contract.behaviour.lifecycle.transition(request.endpoint, activity.state)
+            if transition.to is not None:
+                activity.state = transition.to
+                if transition.to == "STARTED":
+                    # The latest moment the target may have started it: syncs are counted from there.
+                    activity.started_at = self.target.when().latest
+            if request.endpoint == "add-users":
+                activity.segment |= {i for i in body["insider_ids"] if self._eligible(i)}
+            if request.endpoint == "remove-users":
+                activity.segment -= set(body["insider_ids"])
+
+    def _registered(self, response_body: Any, request_body: dict[str, Any]) -> None:
+        activity_id = response_body.get("activity_id") if isinstance(response_body, dict) else None
+        if not isinstance(activity_id, str):
+            return
+        model = ActivityModel(
+            activity_id=activity_id,
+            activity_type=request_body["activity_type"],
+            state=self.contract.behaviour.lifecycle.after_register,
+            segment={i for i in request_body["insider_ids"] if self._eligible(i)},
+            ends_at=datetime.fromisoformat(request_body["ends_at"]),
+        )
+        self.world.activities[activity_id] = model
+        self.target.registered.append(model)
+
+    def _eligible(self, insider_id: str) -> bool:
+        insider = next((i for i in self.profile.insiders if i.insider_id == insider_id), None)
+        classes = self.contract.behaviour.eligibility.classes
+        return insider is not None and classes[insider.eligibility].counter is not None
+
+    # -- arranging state ------------------------------------------------------------------------
+
+    def register(self, insiders: tuple[Insider, ...] | None = None, *, ends_in: float | None = None) -> ActivityModel:
+        """A verified /register of `insiders` (default: the syncing eligible ones)."""
+        chosen = insiders or self.profile.syncing_insiders()
+        if not chosen:
+            self.skip("the target profile lists no eligible insider whose devices sync")
+        window = self.contract.behaviour.ends_at
+        seconds = ends_in if ends_in is not None else window.minimum.value + 60 + self.target.clock.tolerance_seconds
+        when = self.when()
+        body = {
+            "activity_type": self.profile.activity_type,
+            "insider_ids": [i.insider_id for i in chosen],
+            "ends_at": rfc3339(when.latest + timedelta(seconds=seconds)),
+        }
+        exchange = self.verify(Request("register", body), case="arrange: register", when=when)
+        activity_id = exchange.response.json()["activity_id"] if exchange.response else None
+        model = self.world.activity(activity_id)
+        if model is None:
+            pytest.fail("a valid /register did not return an activity_id")
+        return model
+
+    def push_body(self, activity: ActivityModel, **extra: Any) -> dict[str, Any]:
+        """A valid /start, /update or /end body for `activity`."""
+        return {
+            "activity_id": activity.activity_id,
+            "activity_type": activity.activity_type,
+            "content": {"title": "Conformance", "message": "suite", "content_state": {"status": "in_transit"}},
+            **extra,
+        }
+
+    def segment_body(self, activity: ActivityModel, insider_ids: list[str]) -> dict[str, Any]:
+        return {"activity_id": activity.activity_id, "activity_type": activity.activity_type, "insider_ids": insider_ids}
+
+    def start(self, activity: ActivityModel) -> Exchange:
+        return self.verify(Request("start", self.push_body(activity)), case="arrange: start")
+
+    def wait_for_sync(self) -> None:
+        """Wait out the target's declared sync bound (on a virtual clock: move it)."""
+        self.target.wait(self.profile.sync_delay_seconds + 0.05)
+
+    def ended(self, activity: ActivityModel) -> ActivityModel:
+        """A started, synced, then ended activity (DEAD)."""
+        self.start(activity)
+        self.wait_for_sync()
+        self.verify(Request("end", self.push_body(activity)), case="arrange: end")
+        return activity
+
+    # -- what the target cannot do ----------------------------------------------------------------
+
+    def skip(self, reason: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:
+        """Skip the test and record it as not verified, with the reason."""
+        self.target.record(CaseResult(test=self.test, case="skipped", endpoint=endpoint, rows=rows,
+                                      level="", expected=(), observed=None, verdict="skipped", reason=reason))
+        pytest.skip(reason)
+
+    def require_account(self, state: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:
+        if not self.target.client.has_account(state):
+            where = self.profile.accounts.get(state)
+            how = f"set {where.env}" if where is not None and where.env else f"add accounts.{state} to the profile"
+            self.skip(f"the target profile offers no key for account state {state!r} ({how})",
+                      endpoint=endpoint, rows=rows)
+
+    def require_control(self, fault: FaultKind | None = None, *, endpoint: str = "",
+                        rows: tuple[str, ...] = ()) -> Control:
+        control = self.target.control
+        if control is None or (fault is not None and fault not in self.profile.faults):
+            self.skip(f"the target cannot inject {fault or 'faults'} (no control API in its profile)",
+                      endpoint=endpoint, rows=rows)
+        assert control is not None
+        return control
+
+    @contextmanager
+    def fault(self, endpoint: str, kind: FaultKind, *, row: str | None = None, **options: Any) -> Iterator[Control]:
+        """Inject a fault into the next request of `endpoint`; the oracle then expects `row`."""
+        control = self.require_control(kind, endpoint=endpoint, rows=(row,) if row else ())
+        control.inject(endpoint, kind, **options)
+        if row is not None:
+            self.world.pending_rows[endpoint] = row
+        try:
+            yield control
+        finally:
+            control.clear_faults()
+            self.world.pending_rows.pop(endpoint, None)
+
+
+def _observed(exchange: Exchange) -> Observed:
+    response = exchange.response
+    if response is None:
+        return Observed(status=None, code=None, body_fields=(), has_body=False, error=exchange.error)
+    body = response.json()
+    return Observed(
+        status=response.status,
+        code=response.code,
+        body_fields=tuple(sorted(body)) if isinstance(body, dict) else (),
+        has_body=bool(response.content.strip()),
+    )
