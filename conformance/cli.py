@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--check", action="store_true", help="exit 1 when errors.yaml is stale instead of writing it")
     contract_commands.add_parser("lint", help="cross-check the contract files and print the coverage matrix")
 
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suite (default: against the embedded sandbox); extra arguments go to pytest",
+    )
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="e.g. --target live --base-url URL")
+
     sandbox = commands.add_parser("sandbox", help="run the embedded reference sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     serve = sandbox_commands.add_parser("serve", help="serve the sandbox over HTTP (uvicorn) until Ctrl-C")
@@ -65,6 +71,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from conformance.contract.lint import lint_main
 
         return lint_main(directory)
+    if args.command == "run":
+        import pytest
+
+        contracts = ["--contracts", str(args.contracts)] if args.contracts else []
+        return int(pytest.main(["--pyargs", "conformance.suite", "-p", "no:cacheprovider", *contracts,
+                                *args.pytest_args]))
     if args.command == "sandbox" and args.action == "serve":
         from conformance.sandbox.serve import serve
 

@@ -4,7 +4,7 @@ Registered through the `pytest11` entry point, so `pytest --pyargs conformance.s
 `conformance run` calls) finds it. Settings come from the command line; a test never overrides them.
 
 Options (group "live activity conformance"):
-  --target sandbox|live|cassettes   what to test (default: the embedded sandbox, in-process)
+  --target sandbox|live             what to test (default: the embedded sandbox, in-process)
   --base-url URL                    the live target's base URL (must be the profile's or declared in it)
   --target-profile PATH             the target profile (default: contracts/targets/sandbox.toml)
   --contracts DIR                   the contract directory (default: the bundled one)
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from conformance.targets.profile import TargetProfile
     from conformance.targets.target import Target, Verifier
 
-TARGETS = ("sandbox", "live", "cassettes")
+TARGETS = ("sandbox", "live")
 DEFAULT_RESULTS = Path("results/conformance.json")
 _SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 
@@ -45,6 +45,12 @@ settings.register_profile("nightly", max_examples=200, deadline=None, suppress_h
 
 RESULTS_KEY = pytest.StashKey["RunResults"]()
 TARGET_KEY = pytest.StashKey["Target"]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from conformance import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,6 +8,7 @@ import yaml
 
 from conformance.contract.loader import _read, endpoint_paths, read_yaml
 from conformance.contract.table import build_errors_document
+from conformance.errors import ContractError, Place
 
 TABLE_FILE = "error-table.md"
 ERRORS_FILE = "errors.yaml"
@@ -29,8 +30,12 @@ def render_errors_yaml(directory: Path) -> str:
 def write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file and a rename, so a failure never leaves half a file behind."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ContractError(path, Place(), f"cannot be written: {exc}", "check the disk and permissions") from None
 
 
 def is_stale(directory: Path) -> bool:

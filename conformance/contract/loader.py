@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsonschema
+import referencing.exceptions
 import yaml
 
 from conformance.contract import model as m
@@ -96,19 +97,31 @@ def key_path(parts: Sequence[str | int]) -> str:
 
 @cache
 def _schema(directory: Path, name: str) -> dict[str, Any]:
+    """A bundled JSON Schema, itself checked: a broken schema is a contract error, not a traceback."""
     path = directory / "schema" / name
     try:
-        return cast(dict[str, Any], json.loads(_read(path)))
+        schema = json.loads(_read(path))
     except json.JSONDecodeError as exc:
-        raise ContractError(
-            path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "fix the JSON"
-        ) from None
+        raise ContractError(path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "fix the JSON") from None
+    if not isinstance(schema, dict):
+        raise ContractError(path, Place(), "the top level is not a JSON object", "restore the schema from git")
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = key_path(list(exc.absolute_path))
+        raise ContractError(path, Place(path=where), f"not a valid JSON Schema: {exc.message}", "fix the schema") from None
+    return cast(dict[str, Any], schema)
 
 
 def validate(document: Mapping[str, Any], schema_name: str, path: Path, directory: Path) -> None:
     """Validate against a bundled JSON Schema; report the most relevant error for people."""
     validator = jsonschema.Draft202012Validator(_schema(directory, schema_name))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    except referencing.exceptions.Unresolvable as exc:
+        raise ContractError(
+            directory / "schema" / schema_name, Place(), f"a $ref cannot be resolved: {exc}", "fix the schema"
+        ) from None
     if error is None:
         return
     where = key_path(list(error.absolute_path))
@@ -230,6 +243,16 @@ class _BehaviourBuilder:
             "use a row id from errors.yaml (the code, or HTTP_<status>) or declare it under extra_codes",
         )
 
+    def row(self, code: str, where: Sequence[str | int]) -> str:
+        """A row id of the error table (not an extra code): for rules that read the row's limit."""
+        if any(r.id == code for r in self.table.rows):
+            return code
+        raise self.fail(
+            where,
+            f"{code!r} is no row of the error table",
+            "use a row id from errors.yaml (the code, or HTTP_<status>); extra codes have no row to read",
+        )
+
     def endpoints(self, names: Sequence[str], where: Sequence[str | int]) -> tuple[str, ...]:
         for index, name in enumerate(names):
             if name not in self.table.endpoints:
@@ -242,11 +265,9 @@ class _BehaviourBuilder:
         self, data: Mapping[str, Any], where: Sequence[str | int], *, states_outcome: bool = True
     ) -> m.Expectation:
         """Build an expectation; `states_outcome=False` for facts (a delay, idempotency) that are no response."""
-        for index, key in enumerate(data["sources"]):
-            if key not in self.sources:
-                raise self.fail(
-                    [*where, "sources", index], f"unknown source {key!r}", "add it under `sources`"
-                )
+        self.known_sources(data["sources"], [*where, "sources"])
+        for i, side in enumerate(data.get("conflict", ())):
+            self.known_sources(side["sources"], [*where, "conflict", i, "sources"])
         outcome = self.outcome(data, where)
         if states_outcome and outcome.kind == "unknown" and data["level"] != "undocumented":
             raise self.fail(
@@ -274,6 +295,11 @@ class _BehaviourBuilder:
             conflict=conflict,
             sandbox_choice=dict(data.get("sandbox_choice", {})),
         )
+
+    def known_sources(self, keys: Sequence[str], where: Sequence[str | int]) -> None:
+        for index, key in enumerate(keys):
+            if key not in self.sources:
+                raise self.fail([*where, index], f"unknown source {key!r}", "add it under `sources`")
 
     def outcome(self, data: Mapping[str, Any], where: Sequence[str | int]) -> m.Outcome:
         expect = data.get("expect") or ({"codes": data["codes"]} if "codes" in data else None)
@@ -361,7 +387,7 @@ class _BehaviourBuilder:
             ),
             fault_only=tuple(
                 m.FaultOnlyRow(
-                    row=self.code(f["row"], ["fault_only", i, "row"]),
+                    row=self.row(f["row"], ["fault_only", i, "row"]),
                     reason=f["reason"],
                     expectation=self.expectation({**f, "expect": {"codes": [f["row"]]}}, ["fault_only", i]),
                 )
@@ -370,7 +396,7 @@ class _BehaviourBuilder:
         )
 
     def edge(self, data: Mapping[str, Any], where: list[str | int]) -> m.Edge:
-        code = self.code(data["code"], [*where, "code"])
+        code = self.row(data["code"], [*where, "code"])
         return m.Edge(
             code=code,
             value=self.limit(code, data["limit"], [*where, "limit"]),
@@ -393,7 +419,7 @@ class _BehaviourBuilder:
 
     def insider_ids(self, d: Mapping[str, Any]) -> m.InsiderIdsRange:
         w: list[str | int] = ["insider_ids"]
-        row = self.code(d["row"], [*w, "row"])
+        row = self.row(d["row"], [*w, "row"])
         with_code = {"expect": {"codes": [row]}}
         return m.InsiderIdsRange(
             row=row,
@@ -409,7 +435,7 @@ class _BehaviourBuilder:
 
     def target_devices(self, d: Mapping[str, Any]) -> m.TargetDevicesRule:
         w: list[str | int] = ["target_devices"]
-        row = self.code(d["row"], [*w, "row"])
+        row = self.row(d["row"], [*w, "row"])
         return m.TargetDevicesRule(
             row=row,
             field=d["field"],
@@ -452,6 +478,9 @@ class _BehaviourBuilder:
             single_without_profile_code=self.code(
                 single["code"], [*w, "single_insider_without_profile", "code"]
             ),
+            single_without_profile_endpoint=self.endpoints(
+                [single["endpoint"]], [*w, "single_insider_without_profile", "endpoint"]
+            )[0],
             single_without_profile=self.expectation(
                 {**single, "expect": {"codes": [single["code"]]}}, [*w, "single_insider_without_profile"]
             ),
@@ -515,7 +544,7 @@ class _BehaviourBuilder:
 
     def rate_limit(self, d: Mapping[str, Any]) -> m.RateLimit:
         w: list[str | int] = ["rate_limit"]
-        row = self.code(d["row"], [*w, "row"])
+        row = self.row(d["row"], [*w, "row"])
         return m.RateLimit(
             row=row,
             requests=self.limit(row, "requests", [*w, "row"]),

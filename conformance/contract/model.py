@@ -216,6 +216,7 @@ class Eligibility:
     no_eligible_endpoints: tuple[str, ...]
     no_eligible: Expectation
     single_without_profile_code: str
+    single_without_profile_endpoint: str
     single_without_profile: Expectation
     gdpr_details_on_add_users: Expectation
 

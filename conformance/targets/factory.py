@@ -35,7 +35,7 @@ def build_target(
     kind = config.getoption("target")
     allow_probe = bool(config.getoption("allow_rate_limit_probe"))
     if kind == "sandbox":
-        with _sandbox(contract, profile, record) as target:
+        with _sandbox(config, contract, profile, record) as target:
             yield target
     elif kind == "live":
         base_url = config.getoption("base_url") or profile.base_url
@@ -51,11 +51,12 @@ def _budget(contract: Contract) -> RateBudget:
 
 
 @contextmanager
-def _sandbox(contract: Contract, profile: TargetProfile, record: Recorder) -> Iterator[Target]:
+def _sandbox(config: pytest.Config, contract: Contract, profile: TargetProfile, record: Recorder) -> Iterator[Target]:
     from conformance.sandbox import build_sandbox
 
     clock = VirtualClock()
-    sandbox = build_sandbox(contract, profile, clock=clock)
+    hook = config.pluginmanager.hook.pytest_conformance_sandbox
+    sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(contract, profile, clock=clock)
     control = InProcessControl(sandbox.control)
     with sandbox.client() as http:
         budget = _virtual_budget(contract, clock)

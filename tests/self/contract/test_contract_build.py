@@ -67,10 +67,6 @@ def test_build_of_a_broken_table_writes_nothing(
     assert _files(contracts_copy) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build.write_atomically lets OSError escape (a traceback) and leaves .errors.yaml.tmp behind",
-)
 def test_failed_write_is_one_message_and_leaves_no_temporary_file(
     contracts_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
