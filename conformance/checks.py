@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from conformance.contract import Contract
+from conformance.exchange import Exchange, Response
 from conformance.generate.oracle import ABSENT, Alternative, Expected
-from conformance.targets.client import Exchange, Response
 
 Check = Callable[[Contract, Response, Alternative], "str | None"]
 _CHECKS: dict[str, Check] = {}

@@ -6,6 +6,7 @@ Every user-facing failure is a `ConformanceError`: printed as one message, exit 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,9 +27,10 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run the conformance suite (default: against the embedded sandbox); extra arguments go to pytest",
+        help="run the conformance suite (default: against the embedded sandbox); other arguments go to pytest",
+        description="Runs `pytest --pyargs conformance.suite`; arguments it does not know go to pytest, e.g. "
+        "`conformance run --target live --base-url URL --target-profile PROFILE.toml`.",
     )
-    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="e.g. --target live --base-url URL")
 
     sandbox = commands.add_parser("sandbox", help="run the embedded reference sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -43,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     try:
         return _dispatch(args)
     except ConformanceError as error:
@@ -72,11 +78,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return lint_main(directory)
     if args.command == "run":
-        import pytest
-
+        # A fresh interpreter, so pytest imports (and assert-rewrites) the suite itself.
         contracts = ["--contracts", str(args.contracts)] if args.contracts else []
-        return int(pytest.main(["--pyargs", "conformance.suite", "-p", "no:cacheprovider", *contracts,
-                                *args.pytest_args]))
+        command = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider",
+                   *contracts, *args.pytest_args]
+        return subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter and arguments
     if args.command == "sandbox" and args.action == "serve":
         from conformance.sandbox.serve import serve
 

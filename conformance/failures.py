@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from conformance.checks import Judgement
 from conformance.contract import Contract
+from conformance.exchange import Exchange
 from conformance.generate.oracle import Alternative, Expected
-from conformance.targets.client import Exchange
 
 BODY_PREVIEW = 300
 

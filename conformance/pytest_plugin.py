@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from conformance.contract import Contract
-    from conformance.results import CaseResult, RunResults
+    from conformance.results import CaseResult
     from conformance.targets.profile import TargetProfile
     from conformance.targets.target import Target, Verifier
 
@@ -44,7 +44,6 @@ settings.register_profile(
 settings.register_profile("nightly", max_examples=200, deadline=None, suppress_health_check=_SUPPRESSED)
 
 RESULTS_KEY = pytest.StashKey["RunResults"]()
-TARGET_KEY = pytest.StashKey["Target"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -137,8 +136,11 @@ def conformance_target(
         results.cases.append(result)
 
     with build_target(pytestconfig, contract, target_profile, record) as target:
-        pytestconfig.stash[TARGET_KEY] = target
-        yield target
+        try:
+            yield target
+        finally:
+            target.clean_up()
+            results.leftovers = target.leftovers()
 
 
 @pytest.fixture

@@ -54,6 +54,9 @@ class RunResults:
     finished_at: str = ""
     hypothesis_profile: str = ""
     cases: list[CaseResult] = field(default_factory=list)
+    # Activities still alive on the target after the run, with their expiry (REGISTERED ones cannot
+    # be ended without pushing to devices, so they are left to expire).
+    leftovers: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(c.verdict for c in self.cases)
@@ -96,6 +99,7 @@ def read_results(path: Path) -> RunResults:
             finished_at=data["finished_at"],
             hypothesis_profile=data.get("hypothesis_profile", ""),
             cases=cases,
+            leftovers=list(data.get("leftovers", [])),
         )
     except (KeyError, TypeError) as exc:
         raise ResultsError(path, Place(path=str(exc)), "a required field is missing or of the wrong type",

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from conformance.contract import Contract, Expectation
 from conformance.contract.model import LEVELS, Level, Outcome, State
-from conformance.targets.client import Request
+from conformance.exchange import Request
 from conformance.targets.profile import Insider, TargetProfile
 
 ABSENT = "<absent>"
@@ -322,7 +322,7 @@ class _Oracle:
         if endpoint == "register" and len(insiders) == 1 and insiders[0].eligibility == "no_profile":
             alt = self.alternatives_of("single-insider-without-profile", rules.single_without_profile)
             return Expected(tuple(alt), ("single-insider-without-profile",))
-        skipped = {key: 0 for key in rules.skipped_keys}
+        skipped = dict.fromkeys(rules.skipped_keys, 0)
         eligible = [i for i in insiders if rules.classes[i.eligibility].counter is not None]
         for insider in insiders:
             key = rules.classes[insider.eligibility].skipped

@@ -10,8 +10,7 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 
-from starlette.applications import Starlette
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.clock import Clock
@@ -148,7 +147,9 @@ def build_app(
         Route(paths[name], endpoint, methods=["POST"]) for name, endpoint in endpoints.items()
     ]
     routes.append(Mount("/_sandbox", app=control))
-    return DropAware(Starlette(routes=routes), hang_seconds)
+    # A bare Router: no slash redirects (a 307 to /_sandbox/ would betray the control API) and no
+    # exception middleware on the hot path; anything unrouted is a plain 404 or 405.
+    return DropAware(Router(routes=routes, redirect_slashes=False), hang_seconds)
 
 
 def _first_headers(scope: Scope) -> dict[bytes, bytes]:

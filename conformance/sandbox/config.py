@@ -27,13 +27,14 @@ class SandboxConfig:
     """What a caller may choose for one sandbox; `None` means "the profile's, else the contract's".
 
     `messages` maps a body code to its `error` text and is merged over `default_messages`.
+    `control_token` guards the HTTP control API; None means the profile's, else a random one.
     """
 
     sync_delay_seconds: float | None = None
     rate_limit_per_minute: int | None = None
     messages: Mapping[str, str] = field(default_factory=dict)
     precedence: tuple[str, ...] | None = None
-    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    control_token: str | None = None
     drop_hang_seconds: float = 10.0
     # No source documents a body limit; 4 MiB holds 10,000 long insider ids with room to spare.
     max_body_bytes: int = 4 * MEBIBYTE
@@ -64,7 +65,7 @@ def resolve(config: SandboxConfig, contract: Contract, profile: TargetProfile) -
     )
     if requests < 1 or sync_delay < 0 or config.drop_hang_seconds < 0 or config.max_body_bytes < 1:
         raise ValueError("rate limit, sync delay, drop hang and body limit must be positive")
-    if not config.control_token:
+    if config.control_token == "":
         raise ValueError("the control token must not be empty")
     return Settings(
         sync_delay_seconds=sync_delay,
@@ -72,7 +73,7 @@ def resolve(config: SandboxConfig, contract: Contract, profile: TargetProfile) -
         rate_limit_window_seconds=rate.per_seconds,
         messages={**default_messages(contract), **config.messages},
         precedence=_precedence(config.precedence, contract),
-        control_token=config.control_token,
+        control_token=config.control_token or profile.control_token() or secrets.token_urlsafe(18),
         drop_hang_seconds=config.drop_hang_seconds,
         max_body_bytes=config.max_body_bytes,
         journal_size=max(1, config.journal_size),

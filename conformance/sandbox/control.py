@@ -12,10 +12,9 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.clock import Clock, VirtualClock
@@ -72,6 +71,14 @@ class SandboxControl:
             )
         return self._clock.advance(seconds)
 
+    @property
+    def clock_is_virtual(self) -> bool:
+        return isinstance(self._clock, VirtualClock)
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        """Enforce this limit per window from a fresh count on (None: the configured limit again)."""
+        self._limiter.set_limit(requests_per_minute)
+
     def journal(self) -> list[JournalEntry]:
         return self._journal.entries()
 
@@ -79,7 +86,7 @@ class SandboxControl:
         return self._store.snapshot()
 
     def reset(self) -> None:
-        """Drop activities, rate counters, faults and the journal; the seed and the clock stay."""
+        """Drop activities, rate counts and any changed limit, faults, the journal; seed and clock stay."""
         self._store.reset()
         self._limiter.reset()
         self._faults.clear()
@@ -92,11 +99,13 @@ class ControlApi:
     def __init__(self, control: SandboxControl, token: str) -> None:
         self._control = control
         self._token = token.encode()
-        self._app = Starlette(
+        self._app = Router(
             routes=[
                 Route("/faults", self._inject, methods=["POST"]),
                 Route("/faults", self._clear, methods=["DELETE"]),
+                Route("/clock", self._clock, methods=["GET"]),
                 Route("/clock", self._advance, methods=["POST"]),
+                Route("/rate-limit", self._limit_rate, methods=["POST"]),
                 Route("/journal", self._journal, methods=["GET"]),
                 Route("/reset", self._reset, methods=["POST"]),
             ]
@@ -141,6 +150,18 @@ class ControlApi:
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse({"now": now.isoformat()})
+
+    async def _clock(self, _: Request) -> Response:
+        return JSONResponse(
+            {"now": self._control.now().isoformat(), "virtual": self._control.clock_is_virtual}
+        )
+
+    async def _limit_rate(self, request: Request) -> Response:
+        try:
+            self._control.limit_rate((await _json_object(request)).get("requests_per_minute"))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"limited": True})
 
     async def _journal(self, _: Request) -> Response:
         return JSONResponse({"entries": [entry.to_json() for entry in self._control.journal()]})

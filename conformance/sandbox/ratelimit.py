@@ -17,6 +17,7 @@ Bucket = tuple[str, str, str]
 class FixedWindowLimiter:
     def __init__(self, clock: Clock, requests: int, window_seconds: int) -> None:
         self._clock = clock
+        self.default_requests = requests
         self._requests = requests
         self._window_seconds = window_seconds
         self._lock = threading.Lock()
@@ -35,6 +36,15 @@ class FixedWindowLimiter:
             self._counts[bucket] = count
         return count <= self._requests
 
-    def reset(self) -> None:
+    def set_limit(self, requests: int | None) -> None:
+        """Enforce `requests` per window (None: the built-in limit) from a fresh count on."""
+        if requests is not None and (
+            isinstance(requests, bool) or not isinstance(requests, int) or requests < 1
+        ):
+            raise ValueError("a rate limit is a whole number of requests, at least 1")
         with self._lock:
+            self._requests = self.default_requests if requests is None else requests
             self._counts.clear()
+
+    def reset(self) -> None:
+        self.set_limit(None)

@@ -57,9 +57,9 @@ class InProcessTransport(httpx.BaseTransport):
             )
         if exchange.status is None:
             raise httpx.RemoteProtocolError("the sandbox app returned without a response", request=request)
-        return httpx.Response(
-            exchange.status, headers=exchange.headers, content=bytes(exchange.body), request=request
-        )
+        # A stream, not `content=`: httpx then reads it through its own wrapper, which times the exchange.
+        stream = httpx.ByteStream(bytes(exchange.body))
+        return httpx.Response(exchange.status, headers=exchange.headers, stream=stream, request=request)
 
     def close(self) -> None:
         self._finalizer()

@@ -15,9 +15,9 @@ from typing import Literal
 
 from conformance.contract import Contract
 from conformance.contract.model import Expectation
+from conformance.exchange import Request
 from conformance.generate.oracle import ActivityModel
 from conformance.generate.strategies import field_breaks, insider_ids, place_ends_at
-from conformance.targets.client import Request
 from conformance.targets.target import Verifier
 
 Need = Literal["nothing", "registered", "started", "synced", "dead"]

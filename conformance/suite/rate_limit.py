@@ -7,8 +7,8 @@ requests with an empty body: a 400 that changes nothing on the target.
 
 from __future__ import annotations
 
+from conformance.exchange import Exchange, Request
 from conformance.suite.provoke import Provocation
-from conformance.targets.client import Exchange, Request
 from conformance.targets.target import Verifier
 
 LOWERED_LIMIT = 2

@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.exchange import Request
 from conformance.generate.strategies import (
     FieldBreak,
     NamedEdge,
@@ -20,7 +21,6 @@ from conformance.generate.strategies import (
     insider_ids,
     place_ends_at,
 )
-from conformance.targets.client import Request
 from conformance.targets.target import Verifier
 
 

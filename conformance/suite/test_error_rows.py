@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conformance.exchange import Exchange
 from conformance.suite.provoke import Provocation, provocations
 from conformance.suite.rate_limit import provoke_rate_limit
-from conformance.targets.client import Exchange
 from conformance.targets.target import Verifier
 
 

@@ -11,8 +11,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
+from conformance.exchange import Request
 from conformance.generate.oracle import ActivityModel
-from conformance.targets.client import Request
 from conformance.targets.target import Verifier
 
 STEPS_PER_SEQUENCE = 12

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.contract import Contract, load_contract
+from conformance.exchange import Exchange, Request
 from conformance.suite.provoke import provocations
 from conformance.suite.rate_limit import provoke_rate_limit
-from conformance.targets.client import Exchange, Request
 from conformance.targets.target import Verifier
 
 BACKOFF_FACTOR = 2.0

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance.contract import load_contract
-from conformance.targets.client import Request
+from conformance.exchange import Request
 from conformance.targets.target import Verifier
 
 Builder = Callable[[Verifier], Request]
@@ -44,13 +44,16 @@ def _end_on_registered(v: Verifier) -> Request:
     return Request("end", v.push_body(v.register()))
 
 
-def _update_without_title(v: Verifier) -> Request:
-    activity = v.register()
-    v.start(activity)
-    v.wait_for_sync()
-    body = v.push_body(activity)
-    body["content"] = {k: val for k, val in body["content"].items() if k != "title"}
-    return Request("update", body)
+def _update_without(name: str) -> Builder:
+    def build(v: Verifier) -> Request:
+        activity = v.register()
+        v.start(activity)
+        v.wait_for_sync()
+        body = v.push_body(activity)
+        body["content"] = {k: val for k, val in body["content"].items() if k != name}
+        return Request("update", body)
+
+    return build
 
 
 def _duplicate_ids(v: Verifier) -> Request:
@@ -65,7 +68,8 @@ PROBES: dict[str, Builder] = {
     "start-with-no-matching-target": _no_matching_target,
     "bodies-of-401-and-503": _missing_key,
     "lifecycle:end:REGISTERED": _end_on_registered,
-    "content-title-on-update-end:missing": _update_without_title,
+    "content-title-on-update-end:missing": _update_without("title"),
+    "content-message-on-update-end:missing": _update_without("message"),
     "insider-ids-duplicates": _duplicate_ids,
 }
 

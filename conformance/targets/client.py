@@ -6,79 +6,21 @@ key + path + method, never lets an API key into anything it returns, and times e
 
 from __future__ import annotations
 
-import json
 import shlex
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
 from conformance.contract import Contract
+from conformance.exchange import Exchange, Request, Response
 from conformance.targets.profile import TargetProfile
 
 API_KEY_HEADER = "X-Api-Key"
 REDACTED = "<redacted>"
-_ABSENT = object()
-
-
-@dataclass(frozen=True)
-class Request:
-    """A request as a plain value: printable as curl, storable in a results file, replayable.
-
-    `body` is the JSON value to send; `raw` (exact bytes) wins over it, for empty and malformed
-    bodies. `account` names the profile's account state whose key goes in the header, or
-    `missing_key` to send none.
-    """
-
-    endpoint: str
-    body: Any = None
-    raw: bytes | None = None
-    content_type: str | None = "application/json"
-    account: str = "good"
-
-    def content(self) -> bytes:
-        if self.raw is not None:
-            return self.raw
-        return json.dumps(self.body, ensure_ascii=False).encode()
-
-    def activity_id(self) -> str | None:
-        value = self.body.get("activity_id") if isinstance(self.body, dict) else None
-        return value if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    latency_seconds: float
-    sent_at: float  # the target clock's POSIX time when the request was sent (the suite's estimate)
-
-    def json(self) -> Any:
-        """The parsed body, or None when there is none or it is not JSON."""
-        if not self.content.strip():
-            return None
-        try:
-            return json.loads(self.content)
-        except ValueError:
-            return None
-
-    @property
-    def code(self) -> str | None:
-        body = self.json()
-        value = body.get("code") if isinstance(body, dict) else None
-        return value if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class Exchange:
-    request: Request
-    response: Response | None  # None when the client saw a timeout or a dropped connection
-    error: str | None = None
 
 
 class RateBudget:

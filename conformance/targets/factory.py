@@ -20,7 +20,7 @@ from conformance.contract import Contract
 from conformance.targets.client import ApiClient, RateBudget
 from conformance.targets.profile import TargetProfile
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
-from conformance.targets.target import Control, FaultKind, Recorder, Target
+from conformance.targets.target import FaultKind, Recorder, Target
 
 # Spend at most this share of the documented rate limit, so clock differences never tip us over.
 RATE_BUDGET_SHARE = 0.9

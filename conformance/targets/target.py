@@ -20,10 +20,11 @@ import pytest
 from conformance.checks import judge
 from conformance.clock import rfc3339
 from conformance.contract import Contract
+from conformance.exchange import Exchange, Request
 from conformance.failures import describe, violation
 from conformance.generate.oracle import ActivityModel, ServerTime, World, expected_outcome
 from conformance.results import CaseResult, Observed
-from conformance.targets.client import ApiClient, Exchange, Request, redact
+from conformance.targets.client import ApiClient, redact
 from conformance.targets.profile import Insider, TargetProfile
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
 
@@ -97,6 +98,26 @@ class Target:
     def secrets(self) -> tuple[str, ...]:
         """Every key of the profile, sandbox keys included: no key of any kind reaches output."""
         return self.profile.secrets()
+
+    def clean_up(self) -> None:
+        """End every started activity the run left alive (also after a failure or Ctrl-C).
+
+        A REGISTERED activity cannot be ended without a /start that pushes to real devices, so it
+        is left to expire at its ends_at (the shortest the suite's margin allows) and listed.
+        """
+        for activity in self.registered:
+            if activity.state != "STARTED":
+                continue
+            body = {"activity_id": activity.activity_id, "activity_type": activity.activity_type,
+                    "content": {"title": "Conformance run ended", "message": "cleanup", "content_state": {}}}
+            for _ in range(2):
+                exchange = self.client.send(Request("end", body))
+                status = exchange.response.status if exchange.response else None
+                if status != self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0]):
+                    break
+                self.wait(self.profile.sync_delay_seconds)
+            if exchange.response is not None and exchange.response.status == self.contract.behaviour.success_status:
+                activity.state = "DEAD"
 
     def leftovers(self) -> list[str]:
         """Activities still alive on the target, with their expiry: the report lists them."""

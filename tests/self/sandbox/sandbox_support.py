@@ -6,13 +6,13 @@ module rather than conftest.py, so that tests import it by a name no other test 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from conformance.clock import VirtualClock, rfc3339
+from conformance.clock import VirtualClock
 from conformance.contract import Contract, load_contract
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
 from conformance.targets.profile import Insider, TargetProfile, load_profile, sandbox_profile_path
@@ -67,7 +67,11 @@ class Api:
         return (self.clock.now() + timedelta(seconds=seconds)).isoformat()
 
     def register_body(self, ids: list[str], ends_in: float = ONE_HOUR) -> dict[str, Any]:
-        return {"activity_type": self.profile.activity_type, "insider_ids": ids, "ends_at": self.ends_at(ends_in)}
+        return {
+            "activity_type": self.profile.activity_type,
+            "insider_ids": ids,
+            "ends_at": self.ends_at(ends_in),
+        }
 
     def segment_body(self, activity_id: str, ids: list[str]) -> dict[str, Any]:
         return {"activity_id": activity_id, "activity_type": self.profile.activity_type, "insider_ids": ids}

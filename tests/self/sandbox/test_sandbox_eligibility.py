@@ -1,4 +1,4 @@
-"""Eligibility counters of /register, /add-users and /remove-users, 422 NO_ELIGIBLE_DEVICE, 404 PROFILE_NOT_FOUND."""
+"""Eligibility counters of /register, /add-users, /remove-users; NO_ELIGIBLE_DEVICE; PROFILE_NOT_FOUND."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ SYNCING = PROFILE.syncing_insiders()[0]
 OTHER = PROFILE.syncing_insiders()[1]
 GDPR = insider("gdpr_denied")
 NO_PROFILE = insider("no_profile")
-INELIGIBLE = [i for name, c in E.classes.items() if c.skipped and name != "no_profile" for i in PROFILE.insiders_of(name)]
+INELIGIBLE = [
+    i
+    for name, c in E.classes.items()
+    if c.skipped and name != "no_profile"
+    for i in PROFILE.insiders_of(name)
+]
 
 
 def _zero_skipped() -> dict[str, int]:
@@ -19,16 +24,29 @@ def _zero_skipped() -> dict[str, int]:
 
 
 def test_register_counts_every_class(api: Api) -> None:
-    """Eligible devices are added, other classes add their devices to their skipped key, unknown ids one each."""
-    ids = [SYNCING.insider_id, *(i.insider_id for i in INELIGIBLE), NO_PROFILE.insider_id, "never-heard-of", GDPR.insider_id]
+    """Eligible devices are added; other classes add their devices to their skipped key; unknown ids 1."""
+    ids = [
+        SYNCING.insider_id,
+        *(i.insider_id for i in INELIGIBLE),
+        NO_PROFILE.insider_id,
+        "never-heard-of",
+        GDPR.insider_id,
+    ]
     body = api.post("register", api.register_body(ids)).json()
     skipped = _zero_skipped()
     for i in INELIGIBLE:
         skipped[E.classes[i.eligibility].skipped or ""] += len(i.devices)
     skipped[E.classes["no_profile"].skipped or ""] += 2
     assert body["skipped"] == skipped
-    assert (body["matched"], body["added"], body["refreshed"], body["removed"]) == (1, len(SYNCING.devices), 0, 0)
-    assert body["gdpr_denied_details"] == [{"insider_id": GDPR.insider_id, "devices_count": len(GDPR.devices)}]
+    assert (body["matched"], body["added"], body["refreshed"], body["removed"]) == (
+        1,
+        len(SYNCING.devices),
+        0,
+        0,
+    )
+    assert body["gdpr_denied_details"] == [
+        {"insider_id": GDPR.insider_id, "devices_count": len(GDPR.devices)}
+    ]
 
 
 def test_no_gdpr_details_when_none_denied(api: Api) -> None:
@@ -40,7 +58,10 @@ def test_register_with_no_eligible_device_is_422_and_creates_nothing(api: Api, s
     """Every device filtered: 422 NO_ELIGIBLE_DEVICE with skipped and gdpr details, and no activity."""
     ids = [i.insider_id for i in INELIGIBLE] + [GDPR.insider_id]
     response = api.post("register", api.register_body(ids))
-    assert (response.status_code, code_of(response)) == (CONTRACT.status_of(E.no_eligible_code), E.no_eligible_code)
+    assert (response.status_code, code_of(response)) == (
+        CONTRACT.status_of(E.no_eligible_code),
+        E.no_eligible_code,
+    )
     body = response.json()
     assert set(body["skipped"]) == set(E.skipped_keys)
     assert sum(body["skipped"].values()) == device_count(*INELIGIBLE)
@@ -65,9 +86,15 @@ def test_several_unknown_insiders_are_skipped_not_404(api: Api) -> None:
 def test_add_users_adds_and_refreshes(api: Api, sandbox: Sandbox) -> None:
     """/add-users counts only this call's ids: new devices added, devices already in the segment refreshed."""
     activity_id = api.register(SYNCING)
-    body = api.post("add-users", api.segment_body(activity_id, [SYNCING.insider_id, OTHER.insider_id, GDPR.insider_id])).json()
+    body = api.post(
+        "add-users", api.segment_body(activity_id, [SYNCING.insider_id, OTHER.insider_id, GDPR.insider_id])
+    ).json()
     assert body["activity_id"] == activity_id
-    assert (body["matched"], body["added"], body["refreshed"]) == (2, len(OTHER.devices), len(SYNCING.devices))
+    assert (body["matched"], body["added"], body["refreshed"]) == (
+        2,
+        len(OTHER.devices),
+        len(SYNCING.devices),
+    )
     assert body["skipped"] == _zero_skipped()
     assert body.get("gdpr_denied_details", []) == (
         [{"insider_id": GDPR.insider_id, "devices_count": len(GDPR.devices)}]
@@ -101,7 +128,9 @@ def test_remove_users_counts_removed_devices(api: Api, sandbox: Sandbox) -> None
         "removed": len(SYNCING.devices),
         "skipped": _zero_skipped(),
     }
-    assert api.post("remove-users", api.segment_body(activity_id, [SYNCING.insider_id])).json()["removed"] == 0
+    assert (
+        api.post("remove-users", api.segment_body(activity_id, [SYNCING.insider_id])).json()["removed"] == 0
+    )
     (view,) = sandbox.control.activities()
     assert {i for i, _ in view.devices} == {OTHER.insider_id}
 

@@ -18,7 +18,9 @@ from conformance.clock import VirtualClock
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
 
-CONTROL_TOKEN = "walk-the-table"
+CONTROL = "walk-the-table"
+# The served sandbox runs with a low limit so that the 429 row takes a few requests, not a thousand.
+RATE_LIMIT = 20
 
 
 class Served:
@@ -27,7 +29,9 @@ class Served:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
-    def call(self, endpoint: str, body: Any, *, account: str | None = "good", raw: bytes | None = None) -> httpx.Response:
+    def call(
+        self, endpoint: str, body: Any, *, account: str | None = "good", raw: bytes | None = None
+    ) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         if account is not None:
             headers["X-Api-Key"] = key(account)
@@ -36,7 +40,9 @@ class Served:
         return self.client.post(CONTRACT.paths[endpoint], json=body, headers=headers)
 
     def control(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        response = self.client.request(method, f"/_sandbox/{path}", json=body, headers={"X-Sandbox-Control": CONTROL_TOKEN})
+        response = self.client.request(
+            method, f"/_sandbox/{path}", json=body, headers={"X-Sandbox-Control": CONTROL}
+        )
         assert response.status_code == 200, response.text
         return response
 
@@ -47,11 +53,17 @@ class Served:
         return (self.now() + timedelta(seconds=seconds)).isoformat()
 
     def register(self, ids: list[str], ends_in: float = 3600) -> httpx.Response:
-        return self.call("register", {"activity_type": PROFILE.activity_type, "insider_ids": ids, "ends_at": self.ends_at(ends_in)})
+        return self.call(
+            "register",
+            {"activity_type": PROFILE.activity_type, "insider_ids": ids, "ends_at": self.ends_at(ends_in)},
+        )
 
     def push(self, endpoint: str, activity_id: str, **extra: Any) -> httpx.Response:
         content = {"title": "t", "message": "m", "content_state": {}}
-        return self.call(endpoint, {"activity_id": activity_id, "activity_type": PROFILE.activity_type, "content": content, **extra})
+        return self.call(
+            endpoint,
+            {"activity_id": activity_id, "activity_type": PROFILE.activity_type, "content": content, **extra},
+        )
 
     def registered(self) -> str:
         response = self.register([PROFILE.syncing_insiders()[0].insider_id])
@@ -65,14 +77,17 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    sandbox = build_sandbox(CONTRACT, PROFILE, clock=VirtualClock(), config=SandboxConfig(control_token=CONTROL_TOKEN))
+    config = SandboxConfig(control_token=CONTROL, rate_limit_per_minute=RATE_LIMIT)
+    sandbox = build_sandbox(CONTRACT, PROFILE, clock=VirtualClock(), config=config)
     with running(sandbox) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Served(client)
 
 
 def _rate_limited(s: Served) -> tuple[str, httpx.Response]:
-    limit = PROFILE.rate_limit_per_minute or CONTRACT.behaviour.rate_limit.requests
-    s.control("POST", "clock", {"advance_seconds": CONTRACT.behaviour.rate_limit.per_seconds})  # a fresh window
+    limit = RATE_LIMIT
+    s.control(
+        "POST", "clock", {"advance_seconds": CONTRACT.behaviour.rate_limit.per_seconds}
+    )  # a fresh window
     for _ in range(limit):
         assert s.call("remove-users", {}).status_code != 429
     return "remove-users", s.call("remove-users", {})
@@ -100,7 +115,10 @@ def _faulted(status: int) -> Callable[[Served], tuple[str, httpx.Response]]:
 
 def _ends_at(offset: Callable[[], float]) -> Callable[[Served], tuple[str, httpx.Response]]:
     def provoke(s: Served) -> tuple[str, httpx.Response]:
-        body = {"activity_type": PROFILE.activity_type, "insider_ids": [PROFILE.syncing_insiders()[0].insider_id]}
+        body = {
+            "activity_type": PROFILE.activity_type,
+            "insider_ids": [PROFILE.syncing_insiders()[0].insider_id],
+        }
         return "register", s.call("register", {**body, "ends_at": s.ends_at(offset())})
 
     return provoke
@@ -119,12 +137,18 @@ PROVOKE: dict[str, Callable[[Served], tuple[str, httpx.Response]]] = {
     "ENDS_AT_IN_PAST": _ends_at(lambda: -60),
     "ENDS_AT_TOO_SOON": _ends_at(lambda: WINDOW.minimum.value - 1),
     "ENDS_AT_TOO_FAR": _ends_at(lambda: WINDOW.maximum.value + 1),
-    "TARGET_DEVICES_INVALID": lambda s: ("start", s.push("start", UNKNOWN_ACTIVITY, target_devices=[{"insider_id": "", "udid": "u"}])),
+    "TARGET_DEVICES_INVALID": lambda s: (
+        "start",
+        s.push("start", UNKNOWN_ACTIVITY, target_devices=[{"insider_id": "", "udid": "u"}]),
+    ),
     "HTTP_401": lambda s: ("register", s.call("register", {}, account=None)),
     "LIVE_ACTIVITY_DISABLED": lambda s: ("add-users", s.call("add-users", {}, account="disabled")),
     "APP_NOT_FOUND": lambda s: ("remove-users", s.call("remove-users", {}, account="unknown_app")),
     "NOT_FOUND": lambda s: ("start", s.push("start", UNKNOWN_ACTIVITY)),
-    "PROFILE_NOT_FOUND": lambda s: ("register", s.register([PROFILE.insiders_of("no_profile")[0].insider_id])),
+    "PROFILE_NOT_FOUND": lambda s: (
+        "register",
+        s.register([PROFILE.insiders_of("no_profile")[0].insider_id]),
+    ),
     "ALREADY_STARTED": _already_started,
     "APNS_CERT_MISSING": lambda s: ("update", s.call("update", {}, account="no_cert")),
     "APNS_CERT_TYPE_UNSUPPORTED": lambda s: ("end", s.call("end", {}, account="p12_cert")),

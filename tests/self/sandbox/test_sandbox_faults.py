@@ -18,6 +18,7 @@ from conformance.sandbox.serve import running
 
 B = CONTRACT.behaviour
 SYNCING = PROFILE.syncing_insiders()[0]
+TEST_VALUE = "t"
 FAULT_ROWS = ("UPSTREAM_UNAVAILABLE", "HTTP_503", "HTTP_429")
 
 
@@ -91,9 +92,9 @@ def test_latency_beyond_the_client_timeout(sandbox: Sandbox, clock: VirtualClock
         api = Api(client, clock)
         with pytest.raises(httpx.ReadTimeout):
             api.post("register", api.register_body([SYNCING.insider_id]))
-    deadline = time.monotonic() + 5
-    while not sandbox.control.activities() and time.monotonic() < deadline:
-        time.sleep(0.01)
+        deadline = time.monotonic() + 5
+        while not sandbox.control.activities() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the delayed request finishes on the sandbox's own loop
     assert len(sandbox.control.activities()) == 1
 
 
@@ -127,7 +128,7 @@ def served() -> Iterator[Served]:
 
 
 def test_served_drop_closes_without_an_answer(served: Served) -> None:
-    """Served: the connection is held for drop_hang_seconds and closed with no status line; state committed."""
+    """Served: held for drop_hang_seconds, then closed with no status line; the state was committed."""
     with httpx.Client(base_url=served.url, timeout=5) as client:
         api = Api(client, served.clock)
         activity_id = api.synced(SYNCING)
@@ -154,31 +155,64 @@ def test_control_api_hides_behind_its_token(served: Served) -> None:
     sandbox, url = served.sandbox, served.url
     token = sandbox.settings.control_token
     with httpx.Client(base_url=url, timeout=5) as client:
+        not_found = client.get("/no/such/path")
         for headers in ({}, {"X-Api-Key": key("good")}, {"X-Sandbox-Control": token + "x"}):
-            response = client.get("/_sandbox/journal", headers=headers)
-            assert (response.status_code, response.text) == (404, client.get("/no/such/path").text)
+            for path in ("/_sandbox/journal", "/_sandbox", "/_sandbox/"):
+                response = client.get(path, headers=headers)
+                assert (response.status_code, response.text) == (404, not_found.text)
         control = {"X-Sandbox-Control": token}
         assert client.get("/_sandbox/journal", headers=control).status_code == 200
-        assert client.post("/_sandbox/faults", json={"kind": "status", "status": 502}, headers=control).status_code == 200
-        assert client.post(CONTRACT.paths["update"], json={}, headers={"X-Api-Key": key("good")}).status_code == 502
+        assert (
+            client.post(
+                "/_sandbox/faults", json={"kind": "status", "status": 502}, headers=control
+            ).status_code
+            == 200
+        )
+        assert (
+            client.post(CONTRACT.paths["update"], json={}, headers={"X-Api-Key": key("good")}).status_code
+            == 502
+        )
         bad = client.post("/_sandbox/faults", json={"kind": "explode"}, headers=control)
         assert bad.status_code == 400
         assert client.request("DELETE", "/_sandbox/faults", headers=control).status_code == 200
         before = sandbox.control.now()
         moved = client.post("/_sandbox/clock", json={"advance_seconds": 5}, headers=control).json()["now"]
         assert moved == (before + timedelta(seconds=5)).isoformat()
-        assert client.post("/_sandbox/clock", json={"advance_seconds": "x"}, headers=control).status_code == 400
+        assert (
+            client.post("/_sandbox/clock", json={"advance_seconds": "x"}, headers=control).status_code == 400
+        )
         assert client.post("/_sandbox/reset", headers=control).status_code == 200
         assert client.get("/_sandbox/journal", headers=control).json() == {"entries": []}
 
 
+def test_control_token_comes_from_config_then_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control token is the configured one, else the profile's environment variable, else random."""
+    assert PROFILE.control_token_env is not None
+    from_env, chosen = "from-env", "mine"
+    monkeypatch.setenv(PROFILE.control_token_env, from_env)
+    assert build_sandbox(CONTRACT, PROFILE).settings.control_token == from_env
+    assert (
+        build_sandbox(CONTRACT, PROFILE, config=SandboxConfig(control_token=chosen)).settings.control_token
+        == chosen
+    )
+    monkeypatch.delenv(PROFILE.control_token_env)
+    assert (
+        build_sandbox(CONTRACT, PROFILE).settings.control_token
+        != build_sandbox(CONTRACT, PROFILE).settings.control_token
+    )
+
+
 def test_advance_clock_needs_a_virtual_clock() -> None:
     """advance_clock on a real-clock sandbox raises, and the HTTP control API answers 409."""
-    sandbox = build_sandbox(CONTRACT, PROFILE, clock=SystemClock(), config=SandboxConfig(control_token="t"))
+    sandbox = build_sandbox(
+        CONTRACT, PROFILE, clock=SystemClock(), config=SandboxConfig(control_token=TEST_VALUE)
+    )
     with pytest.raises(ClockNotVirtualError):
         sandbox.control.advance_clock(1)
     with sandbox.client() as client:
-        response = client.post("/_sandbox/clock", json={"advance_seconds": 1}, headers={"X-Sandbox-Control": "t"})
+        response = client.post(
+            "/_sandbox/clock", json={"advance_seconds": 1}, headers={"X-Sandbox-Control": "t"}
+        )
     assert response.status_code == 409
 
 
@@ -213,7 +247,7 @@ def test_reset_drops_everything(api: Api, sandbox: Sandbox) -> None:
 
 
 def test_rate_limit_per_key_path_method(clock: VirtualClock) -> None:
-    """The limit counts per key + path; the next one in the window is 429 with no body, a new window resets it."""
+    """The limit counts per key + path: one over is 429 with no body; a new window starts afresh."""
     limit = 3
     sandbox = build(clock, rate_limit_per_minute=limit)
     with sandbox.client() as client:
@@ -231,6 +265,45 @@ def test_rate_limit_per_key_path_method(clock: VirtualClock) -> None:
 
 def test_default_rate_limit_is_the_profiles_then_the_contracts(clock: VirtualClock) -> None:
     """With no configured limit the profile's applies, and without one in the profile the contract's."""
-    assert build_sandbox(CONTRACT, PROFILE, clock=clock).settings.rate_limit_requests == PROFILE.rate_limit_per_minute
-    bare = replace(PROFILE, rate_limit_per_minute=None)
-    assert build_sandbox(CONTRACT, bare, clock=clock).settings.rate_limit_requests == B.rate_limit.requests
+    for profile_limit in (7, None):
+        profile = replace(PROFILE, rate_limit_per_minute=profile_limit)
+        settings = build_sandbox(CONTRACT, profile, clock=clock).settings
+        assert settings.rate_limit_requests == (profile_limit or B.rate_limit.requests)
+
+
+def test_limit_rate_at_run_time(api: Api, sandbox: Sandbox) -> None:
+    """limit_rate enforces a new limit from a fresh count; None (or reset) restores the configured one."""
+    sandbox.control.limit_rate(1)
+    assert [api.post("start", {}).status_code for _ in range(2)] == [400, 429]
+    sandbox.control.limit_rate(None)
+    assert api.post("start", {}).status_code == 400
+    sandbox.control.limit_rate(1)
+    sandbox.control.reset()
+    assert [api.post("start", {}).status_code for _ in range(2)] == [400, 400]
+    with pytest.raises(ValueError, match="rate limit"):
+        sandbox.control.limit_rate(0)
+
+
+def test_http_control_reads_the_clock_and_limits_the_rate(served: Served) -> None:
+    """GET /_sandbox/clock gives the time and whether it is virtual; POST /_sandbox/rate-limit sets one."""
+    control = {"X-Sandbox-Control": served.sandbox.settings.control_token}
+    with httpx.Client(base_url=served.url, timeout=5) as client:
+        clock = client.get("/_sandbox/clock", headers=control).json()
+        assert clock == {"now": served.clock.now().isoformat(), "virtual": True}
+        assert (
+            client.post("/_sandbox/rate-limit", json={"requests_per_minute": 1}, headers=control).status_code
+            == 200
+        )
+        customer = {"X-Api-Key": key("disabled")}
+        statuses = [
+            client.post(CONTRACT.paths["end"], json={}, headers=customer).status_code for _ in range(2)
+        ]
+        assert statuses == [CONTRACT.table.row("LIVE_ACTIVITY_DISABLED").status, 429]
+        bad = client.post("/_sandbox/rate-limit", json={"requests_per_minute": "x"}, headers=control)
+        assert bad.status_code == 400
+        assert (
+            client.post(
+                "/_sandbox/rate-limit", json={"requests_per_minute": None}, headers=control
+            ).status_code
+            == 200
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -33,7 +34,7 @@ def _in_state(api: Api, state: State) -> str:
 
 @pytest.mark.parametrize(("endpoint", "state"), list(B.lifecycle.transitions))
 def test_lifecycle_cell(api: Api, sandbox: Sandbox, endpoint: str, state: State) -> None:
-    """Each (endpoint, state) cell answers what behaviour.yaml says (or its sandbox_choice) and moves the state."""
+    """Each (endpoint, state) cell answers as behaviour.yaml (or its sandbox_choice) says and moves state."""
     transition = B.lifecycle.transition(endpoint, state)
     outcome = decide(transition.expectation)
     activity_id = _in_state(api, state)
@@ -67,8 +68,6 @@ def test_another_accounts_activity_is_absent(clock: VirtualClock) -> None:
 
 def test_register_ignores_a_client_activity_id(api: Api) -> None:
     """/register generates a UUID v4 and ignores any activity_id the client sends."""
-    import uuid
-
     body = {**api.register_body([SYNCING.insider_id]), "activity_id": UNKNOWN_ACTIVITY}
     activity_id = api.post("register", body).json()["activity_id"]
     assert activity_id != UNKNOWN_ACTIVITY

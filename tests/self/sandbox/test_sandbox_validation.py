@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -44,7 +46,9 @@ def test_ends_at_edges_are_exact(api: Api, offset: int, expected: str | None) ->
         assert (response.status_code, code_of(response)) == (CONTRACT.status_of(expected), expected)
 
 
-@pytest.mark.parametrize("text", ["tomorrow", "2026-05-20", "2026-05-20T10:00:00", "2026-05-20T25:00:00Z", "1e9"])
+@pytest.mark.parametrize(
+    "text", ["tomorrow", "2026-05-20", "2026-05-20T10:00:00", "2026-05-20T25:00:00Z", "1e9"]
+)
 def test_ends_at_that_is_no_timestamp(api: Api, text: str) -> None:
     """An ends_at that is no RFC 3339 timestamp gets the first code of the not_a_timestamp case."""
     body = {**api.register_body([ELIGIBLE.insider_id]), "ends_at": text}
@@ -54,9 +58,9 @@ def test_ends_at_that_is_no_timestamp(api: Api, text: str) -> None:
 
 def test_ends_at_offsets_and_fractions_are_read(api: Api, clock: VirtualClock) -> None:
     """A timestamp with another offset and fractional seconds is read as the instant it names."""
-    from datetime import timedelta, timezone
-
-    moment = (clock.now() + timedelta(seconds=WINDOW.minimum.value + 0.5)).astimezone(timezone(timedelta(hours=5)))
+    moment = (clock.now() + timedelta(seconds=WINDOW.minimum.value + 0.5)).astimezone(
+        timezone(timedelta(hours=5))
+    )
     body = {**api.register_body([ELIGIBLE.insider_id]), "ends_at": moment.isoformat()}
     assert api.post("register", body).status_code == 200
 
@@ -135,9 +139,11 @@ def test_missing_content_type_is_a_400(api: Api) -> None:
 def test_content_type_parameters_are_allowed(api: Api) -> None:
     """`application/json; charset=utf-8`, in any case, is JSON."""
     body = api.register_body([ELIGIBLE.insider_id])
-    import json
-
-    response = api.post("register", content=json.dumps(body).encode(), headers={"Content-Type": "Application/JSON; charset=UTF-8"})
+    response = api.post(
+        "register",
+        content=json.dumps(body).encode(),
+        headers={"Content-Type": "Application/JSON; charset=UTF-8"},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -145,13 +151,21 @@ def test_oversized_body_is_refused(clock: VirtualClock) -> None:
     """A body over the configured cap gets a 400 with the unparseable body code, not a 5xx."""
     sandbox = build(clock, max_body_bytes=1024)
     with sandbox.client() as client:
-        response = Api(client, clock).post("register", content=b"{" + b" " * 2048 + b"}", headers={"Content-Type": "application/json"})
+        response = Api(client, clock).post(
+            "register", content=b"{" + b" " * 2048 + b"}", headers={"Content-Type": "application/json"}
+        )
     assert code_of(response) == _expected(decided_code(B.body_rule("unparseable").expectation))
 
 
 # -- fields ----------------------------------------------------------------------------------------
 
-BROKEN: dict[str, Any] = {"empty": "", "whitespace": "  \t", "null": None, "wrong_type": 42, "not_a_timestamp": "soon"}
+BROKEN: dict[str, Any] = {
+    "empty": "",
+    "whitespace": "  \t",
+    "null": None,
+    "wrong_type": 42,
+    "not_a_timestamp": "soon",
+}
 FIELD_CASES = [
     pytest.param(rule, endpoint, case, id=f"{rule.id}-{endpoint}-{case}")
     for rule in B.field_rules
@@ -176,12 +190,17 @@ def _break(body: dict[str, Any], path: str, case: str) -> dict[str, Any]:
 def test_field_rules(api: Api, rule: Any, endpoint: str, case: str) -> None:
     """Each broken field gets its case's first code, or passes where the sandbox_choice is `ok`."""
     activity_id = api.synced(ELIGIBLE)
-    response = api.post(endpoint, _break(api.body_for(endpoint, activity_id, [ELIGIBLE.insider_id]), rule.field, case))
+    response = api.post(
+        endpoint, _break(api.body_for(endpoint, activity_id, [ELIGIBLE.insider_id]), rule.field, case)
+    )
     expected = decided_code(rule.cases[case])
     if expected is None:
         assert response.status_code == 200, response.text
     else:
-        assert (response.status_code, code_of(response)) == (CONTRACT.status_of(expected), _expected(expected))
+        assert (response.status_code, code_of(response)) == (
+            CONTRACT.status_of(expected),
+            _expected(expected),
+        )
 
 
 def test_wrong_type_where_no_case_names_it(api: Api) -> None:
@@ -232,7 +251,9 @@ def test_empty_target_devices_is_the_whole_segment(api: Api) -> None:
 
 def test_default_precedence_is_the_sandbox_choice(api: Api) -> None:
     """A disabled key with an empty body: the account group comes first, as the sandbox_choice orders."""
-    response = api.post("register", content=b"", account="disabled", headers={"Content-Type": "application/json"})
+    response = api.post(
+        "register", content=b"", account="disabled", headers={"Content-Type": "application/json"}
+    )
     assert code_of(response) == CONTRACT.body_code(decided_code(B.accounts["disabled"]) or "")
 
 
@@ -242,11 +263,15 @@ def test_precedence_can_be_reordered(clock: VirtualClock) -> None:
     sandbox = build(clock, precedence=order)
     with sandbox.client() as client:
         api = Api(client, clock)
-        empty = api.post("register", content=b"", account="disabled", headers={"Content-Type": "application/json"})
+        empty = api.post(
+            "register", content=b"", account="disabled", headers={"Content-Type": "application/json"}
+        )
         assert code_of(empty) == B.body_rule("empty").expectation.outcome.codes[0]
         # An unknown activity with a bad target list: lifecycle (NOT_FOUND) now beats target_devices.
         body = {**api.push_body(UNKNOWN_ACTIVITY), "target_devices": [{"insider_id": "", "udid": ""}]}
-        assert code_of(api.post("start", body)) == decided_code(B.lifecycle.transition("start", "DEAD").expectation)
+        assert code_of(api.post("start", body)) == decided_code(
+            B.lifecycle.transition("start", "DEAD").expectation
+        )
         # A key-less request with a valid body reaches the account group last: still a 401.
         assert api.post("register", api.register_body([ELIGIBLE.insider_id]), account=None).status_code == 401
 

@@ -1,0 +1,73 @@
+"""`conformance sandbox serve`: prints what a person needs, answers over HTTP, stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sandbox_support import CONTRACT, PROFILE, key
+
+from conformance.cli import main
+from conformance.sandbox.serve import listening_socket
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
+    """It prints URL, control token and keys, serves requests, and exits 0 without a traceback on SIGINT."""
+    assert PROFILE.control_token_env is not None
+    env = {**os.environ, PROFILE.control_token_env: "token-from-env", "PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable,
+        "-m",
+        "conformance.cli",
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--clock",
+        "virtual",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(4 + len(PROFILE.accounts))]
+        url = banner[0].split(" on ", 1)[1].strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert "token-from-env" in banner[2]
+        assert all(any(key(state) in line for line in banner) for state in PROFILE.accounts)
+        response = httpx.post(
+            url + CONTRACT.paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
+        )
+        assert response.status_code == 400
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_serve_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port that cannot be bound is a one-line usage error with exit status 2, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["sandbox", "serve", "--port", str(taken.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_listening_socket_lets_asyncio_disable_nagle() -> None:
+    """The served socket names TCP explicitly, so asyncio sets TCP_NODELAY on accepted connections."""
+    with listening_socket("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP

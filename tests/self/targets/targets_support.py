@@ -1,0 +1,66 @@
+"""Helpers for the target self-tests: the real contract and sandbox profile, fake clocks, a mock transport.
+
+(A plain module rather than conftest.py, so that tests import it by a name no other test directory uses.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from conformance.contract import Contract, load_contract
+from conformance.targets.client import ApiClient, RateBudget
+from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path
+
+CONTRACT: Contract = load_contract()
+SANDBOX_TOML: Path = sandbox_profile_path(CONTRACT)
+PROFILE: TargetProfile = load_profile(SANDBOX_TOML, CONTRACT)
+
+
+@dataclass
+class FakeClock:
+    """A monotonic clock that moves only when slept on (or told to); it remembers every sleep."""
+
+    now: float = 1_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0, f"asked to sleep {seconds} s"
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Recorder:
+    """A mock-transport handler that records every request and answers with `reply`."""
+
+    reply: Callable[[httpx.Request], httpx.Response] = field(
+        default=lambda _request: httpx.Response(200, json={"status": "success"})
+    )
+    seen: list[httpx.Request] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        return self.reply(request)
+
+
+def client(
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    budget: RateBudget | None = None,
+    now: Callable[[], float] | None = None,
+) -> ApiClient:
+    """An ApiClient for the sandbox profile whose HTTP goes to `handler` (no socket is opened)."""
+    http = httpx.Client(base_url=PROFILE.base_url, transport=httpx.MockTransport(handler))
+    if now is None:
+        return ApiClient(CONTRACT, PROFILE, http, budget)
+    return ApiClient(CONTRACT, PROFILE, http, budget, now=now)
