@@ -15,6 +15,8 @@ from conformance.suite.rate_limit import provoke_rate_limit
 from conformance.targets.target import Verifier
 
 BACKOFF_FACTOR = 2.0
+# How long the client waits for an answer the target was told to drop: a timeout, as in the warning.
+LOST_RESPONSE_TIMEOUT_SECONDS = 1.0
 
 
 def _not_retryable(contract: Contract) -> list[tuple[str, str]]:
@@ -86,7 +88,7 @@ def test_lost_response_then_retry_follows_the_warning(conformance: Verifier) -> 
             conformance.wait_for_sync()
         request = Request(warning.endpoint, conformance.push_body(activity))
         with conformance.fault(warning.endpoint, "drop_after_commit"):
-            lost = conformance.target.client.send(request)
+            lost = conformance.target.client.send(request, timeout=LOST_RESPONSE_TIMEOUT_SECONDS)
         assert lost.response is None, "the injected drop must look like a timeout to the client"
         conformance.assume_committed(request)
         retry = conformance.verify(request, case=f"{warning.endpoint} retried after a lost response")
@@ -115,6 +117,9 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     rate = conformance.contract.behaviour.rate_limit
     row = conformance.contract.table.row(rate.row)
     assert row.retry is not None and row.retry.backoff_example_seconds
+    if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
+        conformance.skip(f"backing off through a real {rate.per_seconds} s rate window takes up to a minute and "
+                         "spends rate budget: pass --allow-rate-limit-probe", rows=(rate.row,))
     endpoint = "register"
     chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
     provoke_rate_limit(conformance, chosen, endpoint)

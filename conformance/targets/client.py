@@ -70,8 +70,11 @@ class ApiClient:
     now: Callable[[], float] = time.time
     on_exchange: list[Callable[[Exchange], None]] = field(default_factory=list)
 
-    def send(self, request: Request, *, spend_budget: bool = True) -> Exchange:
-        """Send and time one request; `spend_budget=False` only for the opt-in rate-limit probe."""
+    def send(self, request: Request, *, spend_budget: bool = True, timeout: float | None = None) -> Exchange:
+        """Send and time one request; `spend_budget=False` only for the opt-in rate-limit probe.
+
+        `timeout` shortens the client's wait where a test expects no answer (an injected drop).
+        """
         path = self.contract.paths[request.endpoint]
         headers = {}
         key = self.key_for(request.account)
@@ -84,7 +87,8 @@ class ApiClient:
         sent_at = self.now()
         started = time.perf_counter()
         try:
-            raw = self.http.post(path, content=request.content(), headers=headers)
+            limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
+            raw = self.http.post(path, content=request.content(), headers=headers, timeout=limit)
         except httpx.TimeoutException as exc:
             exchange = Exchange(request=request, response=None, error=f"timeout: {type(exc).__name__}")
         except httpx.TransportError as exc:

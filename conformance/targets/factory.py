@@ -45,9 +45,19 @@ def build_target(
         raise pytest.UsageError(f"--target {kind} is not available in this version")
 
 
-def _budget(contract: Contract) -> RateBudget:
+def _budget(
+    contract: Contract, profile: TargetProfile, clock: VirtualClock | None = None
+) -> RateBudget:
+    """A share of the documented limit (or the profile's lower one) per key + path + method.
+
+    On a virtual clock the budget counts the target's own time, and waiting moves that clock.
+    """
     rate = contract.behaviour.rate_limit
-    return RateBudget(int(rate.requests * RATE_BUDGET_SHARE), rate.per_seconds)
+    limit = min(rate.requests, profile.rate_limit_per_minute or rate.requests)
+    allowance = max(1, int(limit * RATE_BUDGET_SHARE))
+    if clock is None:
+        return RateBudget(allowance, rate.per_seconds)
+    return RateBudget(allowance, rate.per_seconds, now=lambda: clock.now().timestamp(), sleep=clock.advance)
 
 
 @contextmanager
@@ -59,16 +69,9 @@ def _sandbox(config: pytest.Config, contract: Contract, profile: TargetProfile, 
     sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(contract, profile, clock=clock)
     control = InProcessControl(sandbox.control)
     with sandbox.client() as http:
-        budget = _virtual_budget(contract, clock)
+        budget = _budget(contract, profile, clock)
         client = ApiClient(contract, profile, http, budget, now=lambda: clock.now().timestamp())
         yield Target("sandbox", contract, profile, client, ExactServerClock(clock.now), control, record)
-
-
-def _virtual_budget(contract: Contract, clock: VirtualClock) -> RateBudget:
-    """The rate budget on the target's own (virtual) time: waiting moves that clock."""
-    rate = contract.behaviour.rate_limit
-    return RateBudget(int(rate.requests * RATE_BUDGET_SHARE), rate.per_seconds,
-                      now=lambda: clock.now().timestamp(), sleep=clock.advance)
 
 
 @contextmanager
@@ -81,7 +84,7 @@ def _live(
             "the suite creates and ends activities, so it only runs against targets the profile declares"
         )
     with httpx.Client(base_url=base_url, timeout=LIVE_TIMEOUT_SECONDS) as http:
-        client = ApiClient(contract, profile, http, _budget(contract))
+        client = ApiClient(contract, profile, http, _budget(contract, profile))
         control = HttpControl(base_url, profile.control_token()) if profile.control_token() else None
         target = Target("live", contract, profile, client, BracketedServerClock(), control, record,
                         allow_rate_limit_probe=allow_probe)

@@ -29,6 +29,7 @@ from conformance.targets.profile import Insider, TargetProfile
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
 
 FaultKind = Literal["status", "latency", "drop_after_commit"]
+SYNC_MARGIN_SECONDS = 0.05
 
 
 class Control(Protocol):
@@ -78,6 +79,12 @@ class Target:
         if isinstance(self.clock, BracketedServerClock) and not self.clock.calibrated:
             self.calibrate()
         return self.clock.when()
+
+    @property
+    def tolerance_seconds(self) -> float:
+        """How far from a placed timestamp the server may see it (0 on a virtual clock)."""
+        self.when()  # calibrates a bracketed clock on first use
+        return self.clock.tolerance_seconds
 
     def calibrate(self) -> None:
         """Learn the server's clock from a few harmless requests (an empty body: 400, no state)."""
@@ -205,8 +212,10 @@ class Verifier:
             if transition.to is not None:
                 activity.state = transition.to
                 if transition.to == "STARTED":
-                    # The latest moment the target may have started it: syncs are counted from there.
-                    activity.started_at = self.target.when().latest
+                    # On the `earliest` scale, like the `when.earliest` the oracle compares it with:
+                    # the difference is then local time elapsed since the answer arrived, a lower
+                    # bound of the server's elapsed time, whatever the clock offset.
+                    activity.started_at = self.target.when().earliest
             if request.endpoint == "add-users":
                 activity.segment |= {i for i in body["insider_ids"] if self._eligible(i)}
             if request.endpoint == "remove-users":
@@ -239,7 +248,7 @@ class Verifier:
         if not chosen:
             self.skip("the target profile lists no eligible insider whose devices sync")
         window = self.contract.behaviour.ends_at
-        seconds = ends_in if ends_in is not None else window.minimum.value + 60 + self.target.clock.tolerance_seconds
+        seconds = ends_in if ends_in is not None else window.minimum.value + 60 + self.target.tolerance_seconds
         when = self.when()
         body = {
             "activity_type": self.profile.activity_type,
@@ -269,8 +278,13 @@ class Verifier:
         return self.verify(Request("start", self.push_body(activity)), case="arrange: start")
 
     def wait_for_sync(self) -> None:
-        """Wait out the target's declared sync bound (on a virtual clock: move it)."""
-        self.target.wait(self.profile.sync_delay_seconds + 0.05)
+        """Wait until every started activity is past the target's declared sync bound (virtual: move it)."""
+        bound = timedelta(seconds=self.profile.sync_delay_seconds)
+        starts = [a.started_at for a in self.world.activities.values() if a.started_at is not None]
+        if starts:
+            remaining = (max(starts) + bound - self.when().earliest).total_seconds()
+            if remaining > 0:
+                self.target.wait(remaining + SYNC_MARGIN_SECONDS)
 
     def ended(self, activity: ActivityModel) -> ActivityModel:
         """A started, synced, then ended activity (DEAD)."""

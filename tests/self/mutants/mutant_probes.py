@@ -1,0 +1,120 @@
+"""Probes: one request per mutant whose answer the mutant changes, sent in-process.
+
+A probe arranges what it needs with the sandbox self-tests' `Api` (valid bodies, keys from the
+profile) and returns the answer to its last request, so a test can show that a mutant is not a
+silent no-op: its sandbox answers the probe otherwise than the reference sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from mutant_kinds import Answer, Bench, Probe
+
+from conformance.targets.profile import Insider, TargetProfile
+
+if TYPE_CHECKING:
+    from sandbox_support import Api
+
+ONE_HOUR = 3600
+Insiders = Callable[[TargetProfile], list[Insider]]
+
+
+def answer(response: httpx.Response) -> Answer:
+    """Status and JSON body, without the activity_id (a fresh uuid on every run)."""
+    body: Any = response.json() if response.content else None
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "activity_id"}
+    return response.status_code, body
+
+
+def first_of(*classes: str) -> Insiders:
+    """The profile's first insider of each eligibility class."""
+    return lambda profile: [profile.insiders_of(c)[0] for c in classes]
+
+
+def one_syncing_one_offline(profile: TargetProfile) -> list[Insider]:
+    """An eligible insider whose devices sync and one whose device never does: "some synced"."""
+    return [profile.syncing_insiders()[0], profile.never_syncing_insiders()[0]]
+
+
+def ids(insiders: list[Insider]) -> list[str]:
+    return [i.insider_id for i in insiders]
+
+
+def register(
+    insiders: Insiders = first_of("eligible"), *, ends_in: float = ONE_HOUR, account: str | None = "good"
+) -> Probe:
+    """/register of `insiders`, ending `ends_in` seconds from the sandbox's now."""
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        body = api.register_body(ids(insiders(api.profile)), ends_in)
+        return answer(api.post("register", body, account=account))
+
+    return probe
+
+
+def register_count(count: int) -> Probe:
+    """/register of `count` insider ids: the eligible ones, then ids the sandbox does not know."""
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        known = ids(list(api.profile.syncing_insiders()))
+        padded = (known + [f"mutant-unknown-{n}" for n in range(count)])[:count]
+        return answer(api.post("register", api.register_body(padded)))
+
+    return probe
+
+
+def register_without(field: str) -> Probe:
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        body = api.register_body(ids(first_of("eligible")(api.profile)))
+        return answer(api.post("register", {k: v for k, v in body.items() if k != field}))
+
+    return probe
+
+
+def raw(endpoint: str, content: bytes, content_type: str | None = "application/json") -> Probe:
+    """A body sent as is, with this Content-Type (none when None)."""
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        headers = {"Content-Type": content_type} if content_type else {}
+        return answer(api.post(endpoint, content=content, headers=headers))
+
+    return probe
+
+
+def after(state: str, endpoint: str, insiders: Insiders = first_of("eligible")) -> Probe:
+    """`endpoint` on an activity of `insiders` in `state`: registered, started, synced or ended."""
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        chosen = insiders(api.profile)
+        activity_id = _arrange(api, state, chosen)
+        return answer(api.post(endpoint, api.body_for(endpoint, activity_id, ids(chosen))))
+
+    return probe
+
+
+def _arrange(api: Api, state: str, insiders: list[Insider]) -> str:
+    arrange = {"registered": api.register, "started": api.started, "synced": api.synced}
+    activity_id = arrange.get(state, api.synced)(*insiders)
+    if state == "ended":
+        ended = api.post("end", api.push_body(activity_id))
+        assert ended.status_code == 200, ended.text
+    return activity_id
+
+
+def over_the_limit(requests: int, *, lowered: bool = True) -> Probe:
+    """`requests` requests with an empty body, then one more; the limit lowered to `requests` first."""
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        if lowered:
+            bench.control.limit_rate(requests)
+        for _ in range(requests):
+            api.post("register", content=b"")
+        return answer(api.post("register", content=b""))
+
+    return probe
+

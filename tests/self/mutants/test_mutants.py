@@ -1,0 +1,91 @@
+"""The suite catches faults: it fails on every sandbox mutant and passes on conforming variations.
+
+Each mutant of `sandbox_mutants` is first shown to change what the sandbox answers (so none is a
+silent no-op), then the suite is run against it in a fresh interpreter. All the suite runs a session
+selects start together, one per core, and each test waits for its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from mutant_kinds import Answer, Bench, Mutant
+from mutant_runs import STOP_AT_FIRST, failed_cases, names_a_documented_row, run_mutant
+from sandbox_mutants import CATEGORIES, CONFORMING, MUTANTS
+from sandbox_support import CONTRACT, PROFILE, Api
+from suite_runner import SuiteRun
+
+from conformance.clock import VirtualClock
+from conformance.sandbox import Sandbox, build_sandbox
+
+RUN_PARAMETERS = ("mutant", "variation")
+
+
+def _marks(mutant: Mutant) -> list[pytest.MarkDecorator]:
+    """A mutant the suite is known to miss is expected to survive (strictly: a fix shows up)."""
+    return [pytest.mark.xfail(strict=True, reason=f"suite gap: {mutant.survives}")] if mutant.survives else []
+
+
+def _selected(items: list[pytest.Item]) -> list[str]:
+    """The mutants and variations whose suite runs this session's tests wait for."""
+    names: list[str] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names += [params[p].name for p in RUN_PARAMETERS if p in params]
+    return list(dict.fromkeys(names))
+
+
+def _probe(mutant: Mutant, sandbox: Sandbox, clock: VirtualClock) -> Answer:
+    with sandbox.client() as client:
+        return mutant.probe(Bench(Api(client, clock), sandbox.control))
+
+
+@pytest.fixture(scope="module")
+def suite_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[SuiteRun]]]:
+    """A suite run per mutant or variation this session selected, all started at once."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        yield {name: pool.submit(run_mutant, tmp_path_factory.mktemp(name), name, *STOP_AT_FIRST)
+               for name in _selected(request.session.items)}
+
+
+def _summary(run: SuiteRun) -> str:
+    return run.output[-3000:]
+
+
+def test_the_table_covers_every_category() -> None:
+    """Boundaries, codes, statuses, body presence, envelope, lifecycle, sync gate, eligibility, rate, 5xx."""
+    assert {m.category for m in MUTANTS} == CATEGORIES
+    assert {m.family for m in MUTANTS} == {"contract", "response"}
+
+
+@pytest.mark.parametrize("entry", [pytest.param(m, id=m.name) for m in (*MUTANTS, *CONFORMING)])
+def test_mutant_changes_an_answer(entry: Mutant, tmp_path: Path) -> None:
+    """The mutated sandbox answers the entry's probe otherwise than the reference sandbox does."""
+    clocks = VirtualClock(), VirtualClock()
+    reference = _probe(entry, build_sandbox(CONTRACT, PROFILE, clock=clocks[0]), clocks[0])
+    mutated = _probe(entry, entry.sandbox(CONTRACT, PROFILE, clocks[1], tmp_path), clocks[1])
+    assert mutated != reference
+
+
+@pytest.mark.parametrize("mutant", [pytest.param(m, id=m.name, marks=_marks(m)) for m in MUTANTS])
+def test_suite_fails_on_the_mutant(mutant: Mutant, suite_runs: dict[str, Future[SuiteRun]]) -> None:
+    """The suite fails on the mutant, and its failure names a documented row."""
+    run = suite_runs[mutant.name].result()
+    assert run.returncode == 1, _summary(run)
+    failed = failed_cases(run)
+    assert failed, f"no failed case in the results file\n{_summary(run)}"
+    assert any(names_a_documented_row(c) for c in failed), failed
+
+
+@pytest.mark.parametrize("variation", [pytest.param(m, id=m.name) for m in CONFORMING])
+def test_suite_passes_on_the_variation(variation: Mutant, suite_runs: dict[str, Future[SuiteRun]]) -> None:
+    """A difference the docs allow fails nothing."""
+    run = suite_runs[variation.name].result()
+    assert run.returncode == 0, _summary(run)
+    assert run.results["counts"]["failed"] == 0

@@ -1,0 +1,84 @@
+"""The live path, for real: the suite with `--target live` against `conformance sandbox serve` on loopback.
+
+This is what a nightly job does against the real API: a real clock (bracketed from `Date` headers),
+real sleeps for the token sync, the rate budget, and the control API only where the profile names
+its token. The served sandbox is a separate process, stopped with Ctrl-C (SIGINT) at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from suite_runner import SuiteRun, run_suite
+
+from conformance.contract import load_contract
+
+TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
+STARTUP_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`conformance sandbox serve` on an ephemeral loopback port, with a known control token."""
+    env = {**os.environ, TOKEN_VARIABLE: "self-test-control-token"}
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    assert server.stdout is not None
+    first = server.stdout.readline()
+    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
+    assert match, f"the sandbox did not announce its URL: {first!r}"
+    try:
+        yield match.group(1), server
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            server.wait(STARTUP_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
+    url, _ = served
+    tmp = tmp_path_factory.mktemp("live")
+    reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
+    profile = tmp / "served-sandbox.toml"
+    profile.write_text(re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference), encoding="utf-8")
+    return run_suite(tmp, "--target", "live", "--base-url", url, "--target-profile", str(profile),
+                     env={TOKEN_VARIABLE: "self-test-control-token"})
+
+
+def test_suite_passes_over_http_against_the_served_sandbox(live_run: SuiteRun) -> None:
+    """Over loopback HTTP with a real clock, every case passes or is recorded, or is skipped with a reason."""
+    counts = live_run.results["counts"]
+    assert live_run.returncode == 0, live_run.output[-3000:]
+    assert counts["failed"] == 0
+    assert counts["passed"] > 500
+    skipped = {c["reason"] for c in live_run.results["cases"] if c["verdict"] == "skipped"}
+    assert all("--allow-rate-limit-probe" in reason for reason in skipped), skipped
+
+
+def test_no_key_reaches_output_or_results(live_run: SuiteRun) -> None:
+    """Neither the suite's output nor its results file holds an API key or the control token."""
+    reference = load_contract().directory / "targets" / "sandbox.toml"
+    keys = re.findall(r'key = "([^"]+)"', reference.read_text(encoding="utf-8"))
+    written = live_run.output + str(live_run.results)
+    assert keys
+    for secret in [*keys, "self-test-control-token"]:
+        assert secret not in written
+
+
+def test_served_sandbox_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]], live_run: SuiteRun) -> None:
+    """SIGINT stops `conformance sandbox serve` with exit status 0 and no traceback."""
+    _, server = served
+    server.send_signal(signal.SIGINT)
+    output, _ = server.communicate(timeout=STARTUP_SECONDS)
+    assert server.returncode == 0
+    assert "Traceback" not in output
