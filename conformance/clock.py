@@ -6,6 +6,7 @@ that same clock instead of sleeping, so waiting for a token sync or an expiry co
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,8 @@ class VirtualClock:
     """A clock that stands still until told to move; thread-safe, never goes backwards."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = (start or datetime.now(UTC)).astimezone(UTC)
+        # A whole second by default, so timestamps written "now + N s" are exact on this clock.
+        self._now = (start or datetime.now(UTC).replace(microsecond=0)).astimezone(UTC)
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -50,6 +52,25 @@ def sleep_on(clock: Clock, seconds: float) -> None:
         clock.advance(seconds)
     else:
         time.sleep(seconds)
+
+
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """An RFC 3339 timestamp with its offset (the docs' only format), else None.
+
+    Stricter than `datetime.fromisoformat`, which takes ISO 8601 forms RFC 3339 forbids (basic
+    format, week dates, `+0200`), and laxer where RFC 3339 is: a lowercase `t` and `z`.
+    """
+    if not RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.upper())
+    except (ValueError, OverflowError):
+        return None
 
 
 def rfc3339(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from conformance.clock import parse_rfc3339
 from conformance.contract import Contract, Expectation
 from conformance.contract.model import LEVELS, Level, Outcome, State
 from conformance.exchange import Request
@@ -458,15 +459,6 @@ def field_case(body: Mapping[str, Any], dotted: str, kind: FieldKind) -> str | N
         if parts[-1] == "ends_at" and parse_rfc3339(value) is None:
             return "not_a_timestamp"
     return None
-
-
-def parse_rfc3339(text: str) -> datetime | None:
-    """An RFC 3339 timestamp with an offset, or None; a naive time is not RFC 3339."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None and "T" in text.upper() else None
 
 
 def _beyond(offset: float, edge: int, accepted_at_edge: bool, *, below: bool) -> bool:

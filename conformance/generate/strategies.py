@@ -83,7 +83,7 @@ def place_ends_at(offset: int, when: ServerTime, window: EndsAtWindow) -> tuple[
     else:
         moment = when.earliest + timedelta(seconds=offset)
         rounded = moment.replace(microsecond=0)
-    return rfc3339(rounded), math.ceil(width)
+    return rfc3339(rounded), math.ceil(width + abs((rounded - moment).total_seconds()))
 
 
 def insider_id_counts(contract: Contract) -> tuple[NamedEdge, ...]:

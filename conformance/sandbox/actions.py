@@ -15,7 +15,7 @@ from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.replies import Replies, Reply
 from conformance.sandbox.rules import GENERIC_CODE, code_of, decided_code
 from conformance.sandbox.state import ACTIVITY_ID, DEAD, STARTED, Activity, ActivityStore, LifecycleRules
-from conformance.sandbox.validation import parse_timestamp
+from conformance.sandbox.validation import parse_rfc3339
 
 # Request and response field names of openapi.yaml that the actions read or write.
 ACTIVITY_TYPE = "activity_type"
@@ -98,7 +98,7 @@ class Actions:
         refused = self._refuse_ineligible(incoming.endpoint, delta)
         if refused is not None:
             return refused
-        ends_at = parse_timestamp(str(incoming.data[ENDS_AT]))
+        ends_at = parse_rfc3339(str(incoming.data[ENDS_AT]))
         if incoming.key is None or ends_at is None:  # the checks passed, so neither can happen
             raise AssertionError("register passed its checks without a key or an ends_at")
         activity = self._store.create(incoming.key, str(incoming.data[ACTIVITY_TYPE]), ends_at, delta.added)

@@ -8,13 +8,11 @@ The lifecycle group needs the activity store and lives in `conformance.sandbox.s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from conformance.clock import Clock
+from conformance.clock import Clock, parse_rfc3339
 from conformance.contract import Contract
 from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.rules import GENERIC_CODE, code_of, decide, decided_code
@@ -37,19 +35,7 @@ FALLBACK: Mapping[str, tuple[str, ...]] = {
     "whitespace": ("whitespace", "empty"),
 }
 MALFORMED = frozenset({"null", "wrong_type", "not_a_timestamp"})
-RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
 
-
-def parse_timestamp(text: str) -> datetime | None:
-    """An RFC 3339 timestamp with its offset (the docs' only format), else None."""
-    if not RFC3339.fullmatch(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.upper())
-    except (ValueError, OverflowError):
-        return None
 
 
 def _string_case(value: object) -> str | None:
@@ -84,7 +70,7 @@ class _FieldCheck:
             return "wrong_type"
         if isinstance(value, str):
             case = _string_case(value)
-            if case is None and self.timestamp and parse_timestamp(value) is None:
+            if case is None and self.timestamp and parse_rfc3339(value) is None:
                 return "not_a_timestamp"
             return case
         return None
@@ -156,7 +142,7 @@ class Checks:
         value = incoming.data.get(self._window.field)
         if incoming.endpoint != self._window.endpoint or not isinstance(value, str):
             return None
-        ends_at = parse_timestamp(value)
+        ends_at = parse_rfc3339(value)
         return None if ends_at is None else self._window_code((ends_at - self._clock.now()).total_seconds())
 
     def _window_code(self, offset: float) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,7 +100,8 @@ def load_profile(path: Path, contract: Contract) -> TargetProfile:
     except FileNotFoundError:
         raise ProfileError(path, Place(), "the file does not exist", "pass an existing --target-profile") from None
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))  # TOMLDecodeError.lineno exists from 3.14 on
+        line = int(found.group(1)) if found else None
         raise ProfileError(path, Place(line=line), f"not valid TOML: {exc}", "fix the TOML syntax") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(path, Place(), f"cannot be read: {exc}", "make it a readable UTF-8 file") from None

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from conformance.clock import rfc3339
 from conformance.contract import Contract, load_contract
+from conformance.contract.model import State
 from conformance.exchange import Exchange, Request, Response
 from conformance.generate.oracle import ActivityModel, Expected, ServerTime, World, expected_outcome
 from conformance.targets.profile import Insider, TargetProfile, load_profile, sandbox_profile_path
@@ -102,7 +103,7 @@ def world(
         model.activities[ACTIVITY_ID] = ActivityModel(
             activity_id=ACTIVITY_ID,
             activity_type=PROFILE.activity_type,
-            state=state,  # type: ignore[arg-type]
+            state=cast(State, state),
             segment=set(syncing_ids() if segment is None else segment),
             ends_at=T0 + timedelta(seconds=ends_in),
             started_at=started_at if started_at is not None or state == "REGISTERED" else T0,

@@ -149,11 +149,6 @@ def _seen_offsets(placed: str, when: ServerTime) -> tuple[float, float]:
     return (moment - when.latest).total_seconds(), (moment - when.earliest).total_seconds()
 
 
-TOLERANCE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="place_ends_at returns ceil(width) as tolerance but rounding to whole seconds adds up to 1 s more",
-)
-
 
 @pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(CONTRACT)])
 @pytest.mark.parametrize(
@@ -162,8 +157,8 @@ TOLERANCE_BUG = pytest.mark.xfail(
         pytest.param(0.0, 0.0, id="whole-second-exact"),
         pytest.param(0.0, 2.0, id="whole-second-2s-wide"),
         pytest.param(0.25, 1.5, id="quarter-second-1.5s-wide"),
-        pytest.param(0.25, 0.0, id="quarter-second-exact", marks=TOLERANCE_BUG),
-        pytest.param(0.6, 1.5, id="0.6-second-1.5s-wide", marks=TOLERANCE_BUG),
+        pytest.param(0.25, 0.0, id="quarter-second-exact"),
+        pytest.param(0.6, 1.5, id="0.6-second-1.5s-wide"),
     ],
 )
 def test_server_sees_the_offset_within_the_stated_tolerance(

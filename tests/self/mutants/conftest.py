@@ -1,4 +1,4 @@
-"""The mutant self-tests import the suite harness (tests/self/suite) and the sandbox caller (tests/self/sandbox)."""
+"""Put the suite harness (tests/self/suite) and the sandbox caller (tests/self/sandbox) on sys.path."""
 
 from __future__ import annotations
 

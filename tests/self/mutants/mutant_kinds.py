@@ -99,7 +99,9 @@ class Mutant:
     def family(self) -> str:
         return "contract" if self.edit is not None else "response"
 
-    def sandbox(self, contract: Contract, profile: TargetProfile, clock: VirtualClock, workdir: Path) -> Sandbox:
+    def sandbox(
+        self, contract: Contract, profile: TargetProfile, clock: VirtualClock, workdir: Path
+    ) -> Sandbox:
         """The mutated sandbox; an edited contract is copied under `workdir`."""
         if self.edit is not None:
             contract = self.edit.applied(contract.directory, workdir / f"contracts-{self.name}")
@@ -141,9 +143,9 @@ class Corrupting:
                 response.extend(message.get("body", b""))
 
         await self._app(scope, recording, buffering)
-        if started:
-            seen = Seen(endpoint, bytes(request), started["status"], json.loads(response) if response else None)
-            await _send(send, self._corrupt(seen))
+        if started:  # else the answer was dropped on purpose: drop it here too
+            body = json.loads(response) if response else None
+            await _send(send, self._corrupt(Seen(endpoint, bytes(request), started["status"], body)))
 
 
 async def _send(send: Send, seen: Seen) -> None:

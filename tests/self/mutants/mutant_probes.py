@@ -35,6 +35,9 @@ def first_of(*classes: str) -> Insiders:
     return lambda profile: [profile.insiders_of(c)[0] for c in classes]
 
 
+ELIGIBLE = first_of("eligible")
+
+
 def one_syncing_one_offline(profile: TargetProfile) -> list[Insider]:
     """An eligible insider whose devices sync and one whose device never does: "some synced"."""
     return [profile.syncing_insiders()[0], profile.never_syncing_insiders()[0]]
@@ -45,12 +48,12 @@ def ids(insiders: list[Insider]) -> list[str]:
 
 
 def register(
-    insiders: Insiders = first_of("eligible"), *, ends_in: float = ONE_HOUR, account: str | None = "good"
+    insiders: Insiders | None = None, *, ends_in: float = ONE_HOUR, account: str | None = "good"
 ) -> Probe:
     """/register of `insiders`, ending `ends_in` seconds from the sandbox's now."""
     def probe(bench: Bench) -> Answer:
         api = bench.api
-        body = api.register_body(ids(insiders(api.profile)), ends_in)
+        body = api.register_body(ids((insiders or ELIGIBLE)(api.profile)), ends_in)
         return answer(api.post("register", body, account=account))
 
     return probe
@@ -70,7 +73,7 @@ def register_count(count: int) -> Probe:
 def register_without(field: str) -> Probe:
     def probe(bench: Bench) -> Answer:
         api = bench.api
-        body = api.register_body(ids(first_of("eligible")(api.profile)))
+        body = api.register_body(ids(ELIGIBLE(api.profile)))
         return answer(api.post("register", {k: v for k, v in body.items() if k != field}))
 
     return probe
@@ -86,11 +89,11 @@ def raw(endpoint: str, content: bytes, content_type: str | None = "application/j
     return probe
 
 
-def after(state: str, endpoint: str, insiders: Insiders = first_of("eligible")) -> Probe:
+def after(state: str, endpoint: str, insiders: Insiders | None = None) -> Probe:
     """`endpoint` on an activity of `insiders` in `state`: registered, started, synced or ended."""
     def probe(bench: Bench) -> Answer:
         api = bench.api
-        chosen = insiders(api.profile)
+        chosen = (insiders or ELIGIBLE)(api.profile)
         activity_id = _arrange(api, state, chosen)
         return answer(api.post(endpoint, api.body_for(endpoint, activity_id, ids(chosen))))
 

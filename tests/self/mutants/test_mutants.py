@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from mutant_kinds import Answer, Bench, Mutant
 from mutant_runs import STOP_AT_FIRST, failed_cases, names_a_documented_row, run_mutant
-from sandbox_mutants import CATEGORIES, CONFORMING, MUTANTS
+from sandbox_mutants import BY_NAME, CATEGORIES, CONFORMING, MUTANTS
 from sandbox_support import CONTRACT, PROFILE, Api
 from suite_runner import SuiteRun
 
@@ -49,9 +49,20 @@ def suite_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Future[SuiteRun]]]:
     """A suite run per mutant or variation this session selected, all started at once."""
+    pycache = tmp_path_factory.mktemp("pycache")
+    names = sorted(_selected(request.session.items), key=_runs_to_the_end, reverse=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        yield {name: pool.submit(run_mutant, tmp_path_factory.mktemp(name), name, *STOP_AT_FIRST)
-               for name in _selected(request.session.items)}
+        yield {name: pool.submit(_run, tmp_path_factory.mktemp(name), name, pycache) for name in names}
+
+
+def _run(tmp_path: Path, name: str, pycache: Path) -> SuiteRun:
+    return run_mutant(tmp_path, name, *STOP_AT_FIRST, pycache=pycache)
+
+
+def _runs_to_the_end(name: str) -> bool:
+    """Runs no failure stops (variations, known survivors) go first: the pool then ends sooner."""
+    entry = BY_NAME[name]
+    return entry.category == "conforming" or entry.survives is not None
 
 
 def _summary(run: SuiteRun) -> str:

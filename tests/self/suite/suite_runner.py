@@ -41,7 +41,7 @@ def run_suite(
         (tmp_path / "suite_plugin_under_test.py").write_text(plugin, encoding="utf-8")
         command += ["-p", "suite_plugin_under_test"]
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), environment.get("PYTHONPATH")]))
-    done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    done = subprocess.run(
         command, cwd=tmp_path, env=environment, capture_output=True, text=True,
         timeout=SUITE_TIMEOUT_SECONDS, check=False,
     )

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from suite_runner import SuiteRun, run_suite
@@ -28,7 +27,7 @@ STARTUP_SECONDS = 30
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`conformance sandbox serve` on an ephemeral loopback port, with a known control token."""
     env = {**os.environ, TOKEN_VARIABLE: "self-test-control-token"}
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    server = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )

@@ -18,6 +18,7 @@ from conformance.targets.profile import TargetProfile, load_profile, sandbox_pro
 CONTRACT: Contract = load_contract()
 SANDBOX_TOML: Path = sandbox_profile_path(CONTRACT)
 PROFILE: TargetProfile = load_profile(SANDBOX_TOML, CONTRACT)
+MAX_SLEEPS = 1_000
 
 
 @dataclass
@@ -32,6 +33,9 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         assert seconds >= 0, f"asked to sleep {seconds} s"
+        # Fail rather than hang: a sleep that cannot move the clock would be asked for again forever.
+        assert self.now + seconds > self.now, f"sleep({seconds!r}) cannot move the clock from {self.now!r}"
+        assert len(self.sleeps) < MAX_SLEEPS, f"slept {MAX_SLEEPS} times without being let through"
         self.sleeps.append(seconds)
         self.now += seconds
 

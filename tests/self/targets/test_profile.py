@@ -159,11 +159,6 @@ CASES = {
         "target-profile.schema.json",
     ),
 }
-TOML_LINE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="tomllib.TOMLDecodeError has no `lineno` before Python 3.14, so the place is '(whole file)'",
-)
-
 
 def _write(tmp_path: Path, case: Broken) -> tuple[Path, int]:
     text = _sandbox_text()
@@ -175,7 +170,7 @@ def _write(tmp_path: Path, case: Broken) -> tuple[Path, int]:
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=TOML_LINE_BUG) if n == "bad-toml" else n for n in CASES]
+    "name", list(CASES)
 )
 def test_malformed_profile_is_one_clear_error(tmp_path: Path, name: str) -> None:
     """A malformed profile gives one ProfileError naming the file, the place, the problem and a fix."""
