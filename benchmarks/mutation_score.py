@@ -50,7 +50,9 @@ def measure(name: str, workdir: Path, pycache: Path) -> Outcome:
     start = time.perf_counter()
     run = run_mutant(run_dir, None if name == REFERENCE else name, *LEAN, "-rf", pycache=pycache)
     verdict = "failed" if killed(run) else "passed" if run.returncode == 0 else "error"
-    return Outcome(name, verdict, tuple(failed_tests(run)), time.perf_counter() - start, run.output[-ERROR_TAIL:])
+    return Outcome(
+        name, verdict, tuple(failed_tests(run)), time.perf_counter() - start, run.output[-ERROR_TAIL:]
+    )
 
 
 def measure_all(names: Sequence[str], jobs: int) -> dict[str, Outcome]:
@@ -72,15 +74,18 @@ def print_table(
 ) -> None:
     """One line per mutant; `killing`: say killed / survived rather than the suite's failed / passed."""
     print(f"\n{title}")
-    print(f"{'mutant':28} {'family':8} {'category':13} {'result':9} {'failed':>6} {'s':>5}  "
-          "first failing test")
+    print(
+        f"{'mutant':28} {'family':8} {'category':13} {'result':9} {'failed':>6} {'s':>5}  first failing test"
+    )
     for mutant in mutants:
         outcome = outcomes[mutant.name]
         result = AS_MUTANT.get(outcome.verdict, outcome.verdict) if killing else outcome.verdict
         flag = "" if outcome.verdict == expected(mutant) else "  (!) unexpected"
         first = outcome.failed[0] if outcome.failed else "-"
-        print(f"{mutant.name:28} {mutant.family:8} {mutant.category:13} {result:9} "
-              f"{len(outcome.failed):>6} {outcome.seconds:5.1f}  {first}{flag}")
+        print(
+            f"{mutant.name:28} {mutant.family:8} {mutant.category:13} {result:9} "
+            f"{len(outcome.failed):>6} {outcome.seconds:5.1f}  {first}{flag}"
+        )
 
 
 def cpu_model() -> str:
@@ -93,8 +98,10 @@ def cpu_model() -> str:
 
 def print_machine(jobs: int, wall: float) -> None:
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
-    print(f"\nmachine: nproc {os.cpu_count()}, CPU {cpu_model()}, Python {platform.python_version()} "
-          f"({platform.python_implementation()}), {platform.system()} {platform.release()}")
+    print(
+        f"\nmachine: nproc {os.cpu_count()}, CPU {cpu_model()}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
     print(f"run: {jobs} jobs, {wall:.1f} s wall; load average after the run {load}")
 
 
@@ -112,8 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table("conforming variations (the suite must pass on each)", variations, outcomes, killing=False)
     dead = sum(outcomes[m.name].verdict == "failed" for m in mutants)
     reference = outcomes[REFERENCE]
-    print(f"\nreference sandbox: suite {reference.verdict} ({len(reference.failed)} failed tests, "
-          f"{reference.seconds:.1f} s)")
+    print(
+        f"\nreference sandbox: suite {reference.verdict} ({len(reference.failed)} failed tests, "
+        f"{reference.seconds:.1f} s)"
+    )
     print(f"mutation score: {dead}/{len(mutants)} killed = {dead / max(1, len(mutants)):.0%}")
     print_machine(options.jobs, time.perf_counter() - start)
     for outcome in outcomes.values():

@@ -165,7 +165,7 @@ def bench_loopback(seconds: float, workers: int, connections: int) -> dict[str, 
         str(NO_LIMIT),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(  # noqa: S603 - our own CLI, a fixed command line
+    server = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:

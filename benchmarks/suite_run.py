@@ -34,18 +34,42 @@ PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandb
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def run_suite(workdir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     results = workdir / "results.json"
-    command = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-q",
-               "--results", str(results), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "conformance.suite",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--results",
+        str(results),
+        *args,
+    ]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=workdir, env={**os.environ, **(env or {})}, capture_output=True,  # noqa: S603
-                          text=True, timeout=RUN_TIMEOUT_SECONDS, check=False)
+    done = subprocess.run(
+        command,
+        cwd=workdir,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"the suite failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -72,16 +96,21 @@ def in_process(repeats: int) -> None:
         first = first or current
         identical &= current == first
     counts = results["counts"]
-    print(f"in-process sandbox, CI profile: {repeats} runs, wall time median {statistics.median(times):.2f} s "
-          f"(min {min(times):.2f}, max {max(times):.2f}); {len(results['cases'])} cases per run {counts}; "
-          f"verdicts identical across runs: {identical}")
+    print(
+        f"in-process sandbox, CI profile: {repeats} runs, wall time median {statistics.median(times):.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f}); {len(results['cases'])} cases per run {counts}; "
+        f"verdicts identical across runs: {identical}"
+    )
 
 
 def live() -> None:
     env = {TOKEN_VARIABLE: "benchmark-control-token"}
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
     )
     try:
         assert server.stdout is not None
@@ -91,13 +120,27 @@ def live() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             profile = Path(tmp) / "served.toml"
             text = PROFILE.read_text(encoding="utf-8")
-            profile.write_text(re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url.group(1)}"', text), encoding="utf-8")
-            elapsed, results = run_suite(Path(tmp), "--target", "live", "--base-url", url.group(1),
-                                         "--target-profile", str(profile), env=env)
-        journal = httpx.get(f"{url.group(1)}/_sandbox/journal", headers={"X-Sandbox-Control": env[TOKEN_VARIABLE]})
+            profile.write_text(
+                re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url.group(1)}"', text), encoding="utf-8"
+            )
+            elapsed, results = run_suite(
+                Path(tmp),
+                "--target",
+                "live",
+                "--base-url",
+                url.group(1),
+                "--target-profile",
+                str(profile),
+                env=env,
+            )
+        journal = httpx.get(
+            f"{url.group(1)}/_sandbox/journal", headers={"X-Sandbox-Control": env[TOKEN_VARIABLE]}
+        )
         seen = Counter(entry["endpoint"] for entry in journal.json()["entries"])
-        print(f"live path against a served sandbox (real clock): wall time {elapsed:.2f} s; the sandbox saw "
-              f"{sum(seen.values())} requests {dict(seen)}; {results['counts']}")
+        print(
+            f"live path against a served sandbox (real clock): wall time {elapsed:.2f} s; the sandbox saw "
+            f"{sum(seen.values())} requests {dict(seen)}; {results['counts']}"
+        )
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(30)

@@ -16,7 +16,7 @@ from conformance.errors import (
     UsageError,
 )
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by layer, as the docstring lists them
     # the contract
     "Contract",
     "load_contract",

@@ -49,7 +49,9 @@ def code_matches_row(contract: Contract, response: Response, alternative: Altern
 
 
 @check
-def error_envelope_is_documented(contract: Contract, response: Response, alternative: Alternative) -> str | None:
+def error_envelope_is_documented(
+    contract: Contract, response: Response, alternative: Alternative
+) -> str | None:
     """A coded error carries `{"error": <string>, "code": <string>}` (RRF); wording is never judged."""
     if alternative.kind != "error" or not any(contract.body_code(c) for c in alternative.codes):
         return None
@@ -62,7 +64,9 @@ def error_envelope_is_documented(contract: Contract, response: Response, alterna
 
 
 @check
-def no_body_where_table_says_none(contract: Contract, response: Response, alternative: Alternative) -> str | None:
+def no_body_where_table_says_none(
+    contract: Contract, response: Response, alternative: Alternative
+) -> str | None:
     """429 has no body; 401/503 only *sometimes* have none, so a body there is recorded, not failed."""
     never = [c for c in alternative.codes if c in {r.id for r in contract.table.rows if r.body == "never"}]
     if alternative.kind == "error" and never and response.content.strip():
@@ -71,7 +75,9 @@ def no_body_where_table_says_none(contract: Contract, response: Response, altern
 
 
 @check
-def success_envelope_is_documented(contract: Contract, response: Response, alternative: Alternative) -> str | None:
+def success_envelope_is_documented(
+    contract: Contract, response: Response, alternative: Alternative
+) -> str | None:
     if alternative.kind != "ok":
         return None
     body = response.json()
@@ -131,9 +137,9 @@ def judge(contract: Contract, expected: Expected, exchange: Exchange) -> Judgeme
     """Pass when one acceptable alternative passes every check; record undocumented outcomes."""
     response = exchange.response
     if response is None:
-        misses = tuple((a, (exchange.error or "no response",)) for a in expected.alternatives)
-        return Judgement("recorded" if expected.recorded_only else "failed", None, misses)
-    misses = []
+        lost = tuple((a, (exchange.error or "no response",)) for a in expected.alternatives)
+        return Judgement("recorded" if expected.recorded_only else "failed", None, lost)
+    tried: list[tuple[Alternative, tuple[str, ...]]] = []
     for alternative in expected.alternatives:
         failed = tuple(
             f"{name}: {problem}"
@@ -142,6 +148,6 @@ def judge(contract: Contract, expected: Expected, exchange: Exchange) -> Judgeme
         )
         if not failed:
             return Judgement("recorded" if expected.recorded_only else "passed", alternative, ())
-        misses.append((alternative, failed))
+        tried.append((alternative, failed))
     verdict: Verdict = "recorded" if expected.recorded_only or not expected.alternatives else "failed"
-    return Judgement(verdict, None, tuple(misses))
+    return Judgement(verdict, None, tuple(tried))

@@ -16,18 +16,22 @@ from conformance.errors import ConformanceError
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.splitlines()[0])
-    parser.add_argument("--contracts", type=Path, default=None, help="the contracts directory (default: the bundled one)")
+    parser.add_argument(
+        "--contracts", type=Path, default=None, help="the contracts directory (default: the bundled one)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     contracts = commands.add_parser("contracts", help="build and check the contract files")
     contract_commands = contracts.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = contract_commands.add_parser("build", help="regenerate errors.yaml from error-table.md")
-    build.add_argument("--check", action="store_true", help="exit 1 when errors.yaml is stale instead of writing it")
+    build.add_argument(
+        "--check", action="store_true", help="exit 1 when errors.yaml is stale instead of writing it"
+    )
     contract_commands.add_parser("lint", help="cross-check the contract files and print the coverage matrix")
 
-    run = commands.add_parser(
+    commands.add_parser(
         "run",
-        help="run the conformance suite (default: against the embedded sandbox); other arguments go to pytest",
+        help="run the conformance suite (default: the embedded sandbox); other arguments go to pytest",
         description="Runs `pytest --pyargs conformance.suite`; arguments it does not know go to pytest, e.g. "
         "`conformance run --target live --base-url URL --target-profile PROFILE.toml`.",
     )
@@ -37,10 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = sandbox_commands.add_parser("serve", help="serve the sandbox over HTTP (uvicorn) until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--target-profile", type=Path, default=None, help="seed data and keys (default: sandbox.toml)")
+    serve.add_argument(
+        "--target-profile", type=Path, default=None, help="seed data and keys (default: sandbox.toml)"
+    )
     serve.add_argument("--clock", choices=["real", "virtual"], default="real")
     serve.add_argument("--sync-delay", type=float, default=None, help="seconds until a device's token syncs")
-    serve.add_argument("--rate-limit", type=int, default=None, help="requests per minute per key + path + method")
+    serve.add_argument(
+        "--rate-limit", type=int, default=None, help="requests per minute per key + path + method"
+    )
     return parser
 
 
@@ -53,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ConformanceError as error:
-        print(error, file=sys.stderr)  # noqa: T201 - the CLI's one way of telling a person
+        print(error, file=sys.stderr)
         return 2
 
 
@@ -66,12 +74,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.check:
             if is_stale(directory):
-                print(f"{directory / ERRORS_FILE} is stale: run `conformance contracts build`", file=sys.stderr)  # noqa: T201
+                print(
+                    f"{directory / ERRORS_FILE} is stale: run `conformance contracts build`", file=sys.stderr
+                )
                 return 1
-            print(f"{directory / ERRORS_FILE} is up to date")  # noqa: T201
+            print(f"{directory / ERRORS_FILE} is up to date")
             return 0
         write_atomically(directory / ERRORS_FILE, render_errors_yaml(directory))
-        print(f"wrote {directory / ERRORS_FILE}")  # noqa: T201
+        print(f"wrote {directory / ERRORS_FILE}")
         return 0
     if args.command == "contracts" and args.action == "lint":
         from conformance.contract.lint import lint_main
@@ -80,8 +90,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         # A fresh interpreter, so pytest imports (and assert-rewrites) the suite itself.
         contracts = ["--contracts", str(args.contracts)] if args.contracts else []
-        command = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider",
-                   *contracts, *args.pytest_args]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "conformance.suite",
+            "-p",
+            "no:cacheprovider",
+            *contracts,
+            *args.pytest_args,
+        ]
         return subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter and arguments
     if args.command == "sandbox" and args.action == "serve":
         from conformance.sandbox.serve import serve

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 @pytest.hookspec(firstresult=True)
-def pytest_conformance_sandbox(contract: Contract, profile: TargetProfile, clock: VirtualClock) -> Sandbox | None:
+def pytest_conformance_sandbox(
+    contract: Contract, profile: TargetProfile, clock: VirtualClock
+) -> Sandbox | None:
     """Build the in-process sandbox for `--target sandbox`; None lets the next implementation decide.
 
     The default builds the reference sandbox. The project's self-tests implement it to run the suite

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, settings
 
+from conformance.results import RunResults
+
 if TYPE_CHECKING:
     from conformance.contract import Contract
     from conformance.results import CaseResult
@@ -38,12 +40,17 @@ _SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, Health
 # Strategies are composed from the contract; examples are requests to a target, so no deadline.
 settings.register_profile("dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED)
 settings.register_profile(
-    "ci", max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=_SUPPRESSED,
+    "ci",
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=_SUPPRESSED,
     print_blob=False,
 )
 settings.register_profile("nightly", max_examples=200, deadline=None, suppress_health_check=_SUPPRESSED)
 
-RESULTS_KEY = pytest.StashKey["RunResults"]()
+RESULTS_KEY = pytest.StashKey[RunResults]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -64,12 +71,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(row): the contract rows a suite test verifies")
-    config.addinivalue_line("markers", "destructive: the test creates, starts or ends activities on the target")
+    config.addinivalue_line(
+        "markers", "destructive: the test creates, starts or ends activities on the target"
+    )
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
     """Write the results file (also on Ctrl-C), after the target fixture has cleaned up."""
     results = session.config.stash.get(RESULTS_KEY, None)
     if results is None or not results.cases:
@@ -119,7 +128,6 @@ def conformance_target(
     pytestconfig: pytest.Config, contract: Contract, target_profile: TargetProfile
 ) -> Iterator[Target]:
     """The target under test, built once per run; cleaned up at the end, also after Ctrl-C."""
-    from conformance.results import RunResults
     from conformance.targets.factory import build_target
 
     results = RunResults(

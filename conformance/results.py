@@ -81,12 +81,19 @@ def read_results(path: Path) -> RunResults:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ResultsError(path, Place(), "the file does not exist", "give the path of a results JSON file") from None
+        raise ResultsError(
+            path, Place(), "the file does not exist", "give the path of a results JSON file"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise ResultsError(path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "use a file the suite wrote") from None
+        raise ResultsError(
+            path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "use a file the suite wrote"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ResultsError(
-            path, Place(path="format"), f"not a results file of format {FORMAT}", "re-run the suite to write a new one"
+            path,
+            Place(path="format"),
+            f"not a results file of format {FORMAT}",
+            "re-run the suite to write a new one",
         )
     try:
         cases = [_case(c) for c in data["cases"]]
@@ -102,8 +109,12 @@ def read_results(path: Path) -> RunResults:
             leftovers=list(data.get("leftovers", [])),
         )
     except (KeyError, TypeError) as exc:
-        raise ResultsError(path, Place(path=str(exc)), "a required field is missing or of the wrong type",
-                           "use a file the suite wrote, unedited") from None
+        raise ResultsError(
+            path,
+            Place(path=str(exc)),
+            "a required field is missing or of the wrong type",
+            "use a file the suite wrote, unedited",
+        ) from None
 
 
 def _case(data: dict[str, Any]) -> CaseResult:
@@ -117,7 +128,9 @@ def _case(data: dict[str, Any]) -> CaseResult:
         rows=tuple(data["rows"]),
         level=data["level"],
         expected=tuple(data["expected"]),
-        observed=None if observed is None else Observed(
+        observed=None
+        if observed is None
+        else Observed(
             status=observed["status"],
             code=observed["code"],
             body_fields=tuple(observed["body_fields"]),

@@ -35,7 +35,9 @@ def write_atomically(path: Path, text: str) -> None:
         temporary.replace(path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise ContractError(path, Place(), f"cannot be written: {exc}", "check the disk and permissions") from None
+        raise ContractError(
+            path, Place(), f"cannot be written: {exc}", "check the disk and permissions"
+        ) from None
 
 
 def is_stale(directory: Path) -> bool:

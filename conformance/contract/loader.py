@@ -102,14 +102,20 @@ def _schema(directory: Path, name: str) -> dict[str, Any]:
     try:
         schema = json.loads(_read(path))
     except json.JSONDecodeError as exc:
-        raise ContractError(path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "fix the JSON") from None
+        raise ContractError(
+            path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "fix the JSON"
+        ) from None
     if not isinstance(schema, dict):
-        raise ContractError(path, Place(), "the top level is not a JSON object", "restore the schema from git")
+        raise ContractError(
+            path, Place(), "the top level is not a JSON object", "restore the schema from git"
+        )
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = key_path(list(exc.absolute_path))
-        raise ContractError(path, Place(path=where), f"not a valid JSON Schema: {exc.message}", "fix the schema") from None
+        raise ContractError(
+            path, Place(path=where), f"not a valid JSON Schema: {exc.message}", "fix the schema"
+        ) from None
     return cast(dict[str, Any], schema)
 
 
@@ -264,7 +270,7 @@ class _BehaviourBuilder:
     def expectation(
         self, data: Mapping[str, Any], where: Sequence[str | int], *, states_outcome: bool = True
     ) -> m.Expectation:
-        """Build an expectation; `states_outcome=False` for facts (a delay, idempotency) that are no response."""
+        """Build an expectation; `states_outcome=False` for facts (a delay, idempotency), not responses."""
         self.known_sources(data["sources"], [*where, "sources"])
         for i, side in enumerate(data.get("conflict", ())):
             self.known_sources(side["sources"], [*where, "conflict", i, "sources"])
@@ -327,7 +333,7 @@ class _BehaviourBuilder:
             raise self.fail(
                 where,
                 f"row {code} states no `{key}` limit (its Meaning holds no number the parser reads)",
-                "check the row's wording in contracts/error-table.md, or the LIMIT_PATTERNS of the table parser",
+                "check the row's wording in contracts/error-table.md, or the table parser's LIMIT_PATTERNS",
             )
         return value
 

@@ -115,7 +115,9 @@ class _Parser:
             return self._body(index, columns, name)
         # Name the section heading where the table should start (`Retry strategies`), if it is there.
         stem = name.rsplit(maxsplit=1)[-1][:-1].lower()
-        heading = next((ln.number for ln in self.lines if "|" not in ln.text and stem in ln.text.lower()), None)
+        heading = next(
+            (ln.number for ln in self.lines if "|" not in ln.text and stem in ln.text.lower()), None
+        )
         raise self.fail(
             heading,
             f"no {name} table found (a header line `{' | '.join(columns)} |`)",

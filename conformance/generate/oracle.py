@@ -113,7 +113,9 @@ class _Oracle:
         if injected is not None:
             return self.injected(injected)
         if self.request.account != "good":
-            self.broken.append((f"account:{self.request.account}", self.behaviour.accounts[self.request.account]))
+            self.broken.append(
+                (f"account:{self.request.account}", self.behaviour.accounts[self.request.account])
+            )
         body = self.body()
         if body is not None:
             self.fields(body)
@@ -154,7 +156,9 @@ class _Oracle:
         for rule, expectation in self.broken:
             recorded |= not expectation.asserted
             alternatives.extend(self.alternatives_of(rule, expectation))
-        return Expected(alternatives=tuple(alternatives), rules=tuple(r for r, _ in self.broken), recorded_only=recorded)
+        return Expected(
+            alternatives=tuple(alternatives), rules=tuple(r for r, _ in self.broken), recorded_only=recorded
+        )
 
     def alternatives_of(self, rule: str, expectation: Expectation) -> list[Alternative]:
         outcome = expectation.outcome
@@ -164,8 +168,13 @@ class _Oracle:
             return [Alternative("ok", self.behaviour.success_status, rule, expectation.level)]
         sides = [side.outcome for side in expectation.conflict if side.outcome is not None]
         return [
-            Alternative(s.kind if s.kind == "ok" else "error", s.status or self.behaviour.success_status, rule,
-                        expectation.level, s.codes)
+            Alternative(
+                s.kind if s.kind == "ok" else "error",
+                s.status or self.behaviour.success_status,
+                rule,
+                expectation.level,
+                s.codes,
+            )
             for s in sides
             if s.kind in ("ok", "error")
         ]
@@ -260,7 +269,9 @@ class _Oracle:
         for name in sorted(rejected & set(expectations)):
             self.broken.append((f"ends-at-{name}", expectations[name]))
         if "straddle" in rejected and "inside" in rejected:
-            self.broken.append(("ends-at-straddles-edge", _unstated("ends_at within the clock uncertainty of an edge")))
+            self.broken.append(
+                ("ends-at-straddles-edge", _unstated("ends_at within the clock uncertainty of an edge"))
+            )
 
     def target_devices(self, value: Any) -> None:
         rule = self.behaviour.target_devices
@@ -272,10 +283,12 @@ class _Oracle:
         for element in value:
             for name in rule.element_fields:
                 case = field_case(element, name, "string")
-                if case in rule.cases:
+                if case is not None and case in rule.cases:
                     self.broken.append((f"target-devices-{case}", rule.cases[case]))
                 elif case is not None:
-                    self.broken.append((f"target-devices-{case}", _unstated(f"target_devices[].{name} {case}")))
+                    self.broken.append(
+                        (f"target-devices-{case}", _unstated(f"target_devices[].{name} {case}"))
+                    )
 
     # -- valid requests: the state decides ------------------------------------------------------
 
@@ -291,13 +304,17 @@ class _Oracle:
         notes = []
         if activity is not None and body.get("activity_type") != activity.activity_type:
             probe = next(p for p in self.behaviour.probes if p.id == "mismatched-activity-type")
-            return Expected(self.alternatives_of(probe.id, probe.expectation) or (), (rule, probe.id), recorded_only=True)
+            return Expected(
+                tuple(self.alternatives_of(probe.id, probe.expectation)), (rule, probe.id), recorded_only=True
+            )
         if not expectation.asserted:
             choice = expectation.sandbox_choice.get("outcome")
             notes.append(f"undocumented; the sandbox chose {choice}")
             if choice == "sync_gate" and activity is not None:
                 gate = self.sync_gate(activity, body)
-                return Expected(gate.alternatives, (rule, *gate.rules), recorded_only=True, note="; ".join(notes))
+                return Expected(
+                    gate.alternatives, (rule, *gate.rules), recorded_only=True, note="; ".join(notes)
+                )
             return Expected((), (rule,), recorded_only=True, note="; ".join(notes))
         if expectation.outcome.kind == "error":
             return Expected(tuple(self.alternatives_of(rule, expectation)), (rule,))
@@ -311,7 +328,8 @@ class _Oracle:
             assert activity is not None
             removed = sum(len(self.insider(i).devices) for i in set(body["insider_ids"]) & activity.segment)
             return self.ok(rule, expectation.level, {"removed": removed, "matched": 0, "added": 0})
-        assert activity is not None and endpoint == "start"
+        assert activity is not None
+        assert endpoint == "start"
         return self.ok(rule, expectation.level, {"sessions_triggered": len(self.targets(activity, body))})
 
     def state_of(self, activity: ActivityModel | None) -> State:
@@ -354,7 +372,9 @@ class _Oracle:
             if endpoint not in rules.no_eligible_endpoints:
                 return Expected((), (rule,), recorded_only=True)
             alt = self.alternatives_of(f"{rule}:no-eligible-device", rules.no_eligible)
-            return Expected(tuple(Alternative(a.kind, a.status, a.rule, a.level, a.codes, facts) for a in alt), (rule,))
+            return Expected(
+                tuple(Alternative(a.kind, a.status, a.rule, a.level, a.codes, facts) for a in alt), (rule,)
+            )
         new = [i for i in eligible if activity is None or i.insider_id not in activity.segment]
         facts["matched"] = len(eligible)
         facts["added"] = sum(len(i.devices) for i in new)
@@ -371,7 +391,6 @@ class _Oracle:
         return [d for d in devices if (d[0], d[1]) in pairs]
 
     def sync_gate(self, activity: ActivityModel, body: dict[str, Any]) -> Expected:
-        gate = self.behaviour.sync_gate
         targets = self.targets(activity, body)
         rule = f"sync-gate:{self.request.endpoint}"
         synced_for_sure = activity.started_at is not None and (
@@ -383,7 +402,9 @@ class _Oracle:
         # Before the sync bound, any number of the syncing devices may have synced.
         outcomes = [self.gate_outcome(rule, len(targets), n) for n in range(len(syncing) + 1)]
         alternatives = tuple(
-            Alternative(a.kind, a.status, a.rule, a.level, a.codes, {k: v for k, v in a.body.items() if k == "status"})
+            Alternative(
+                a.kind, a.status, a.rule, a.level, a.codes, {k: v for k, v in a.body.items() if k == "status"}
+            )
             for o in outcomes
             for a in o.alternatives
         )
@@ -394,10 +415,16 @@ class _Oracle:
         if synced == 0:
             return Expected(tuple(self.alternatives_of(f"{rule}:none-synced", gate.none_synced)), (rule,))
         if synced == targets:
-            return self.ok(f"{rule}:all-synced", gate.all_synced.level,
-                           {"sessions_triggered": synced, gate.count_field: ABSENT})
-        return self.ok(f"{rule}:some-synced", gate.some_synced.level,
-                       {"sessions_triggered": synced, gate.count_field: targets - synced})
+            return self.ok(
+                f"{rule}:all-synced",
+                gate.all_synced.level,
+                {"sessions_triggered": synced, gate.count_field: ABSENT},
+            )
+        return self.ok(
+            f"{rule}:some-synced",
+            gate.some_synced.level,
+            {"sessions_triggered": synced, gate.count_field: targets - synced},
+        )
 
     # -- the request schema, read from openapi.yaml ---------------------------------------------
 
@@ -469,5 +496,6 @@ def _beyond(offset: float, edge: int, accepted_at_edge: bool, *, below: bool) ->
 
 def _unstated(what: str) -> Expectation:
     """An expectation for a case behaviour.yaml does not state: recorded, never asserted."""
-    return Expectation(outcome=Outcome(kind="unknown"), level="undocumented", sources=(), note=f"not stated: {what}")
-
+    return Expectation(
+        outcome=Outcome(kind="unknown"), level="undocumented", sources=(), note=f"not stated: {what}"
+    )

@@ -33,7 +33,7 @@ class NamedEdge:
 
 
 def ends_at_edges(contract: Contract) -> tuple[NamedEdge, ...]:
-    """The past, each edge and one second either side of it (4:59 / 5:00 / 5:01, 7 d -1 s / 7 d / 7 d +1 s)."""
+    """The past, each edge and a second either side of it (4:59 / 5:00 / 5:01, 7 d -1 s / 7 d / 7 d +1 s)."""
     window = contract.behaviour.ends_at
     low, high = window.minimum.value, window.maximum.value
     return (
@@ -79,7 +79,9 @@ def place_ends_at(offset: int, when: ServerTime, window: EndsAtWindow) -> tuple[
     width = (when.latest - when.earliest).total_seconds()
     if offset >= nearest:
         moment = when.latest + timedelta(seconds=offset)
-        rounded = moment.replace(microsecond=0) + (timedelta(seconds=1) if moment.microsecond else timedelta())
+        rounded = moment.replace(microsecond=0) + (
+            timedelta(seconds=1) if moment.microsecond else timedelta()
+        )
     else:
         moment = when.earliest + timedelta(seconds=offset)
         rounded = moment.replace(microsecond=0)
@@ -119,7 +121,7 @@ class FieldBreak:
         return f"{self.field} {self.case}"
 
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
-        broken = _deep_copy(body)
+        broken: dict[str, Any] = _deep_copy(body)
         *parents, name = self.field.split(".")
         node = broken
         for part in parents:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from conformance.clock import parse_rfc3339
 from conformance.contract import Contract
 from conformance.sandbox.eligibility import DeviceKey, EligibilityRules, SegmentDelta
 from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.replies import Replies, Reply
 from conformance.sandbox.rules import GENERIC_CODE, code_of, decided_code
 from conformance.sandbox.state import ACTIVITY_ID, DEAD, STARTED, Activity, ActivityStore, LifecycleRules
-from conformance.sandbox.validation import parse_rfc3339
 
 # Request and response field names of openapi.yaml that the actions read or write.
 ACTIVITY_TYPE = "activity_type"

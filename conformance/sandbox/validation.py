@@ -37,7 +37,6 @@ FALLBACK: Mapping[str, tuple[str, ...]] = {
 MALFORMED = frozenset({"null", "wrong_type", "not_a_timestamp"})
 
 
-
 def _string_case(value: object) -> str | None:
     """How a required string is broken: missing, null, wrong_type, empty, whitespace; None if fine."""
     if value is _MISSING:

@@ -14,15 +14,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conformance.contract import Contract
-from conformance.contract.model import Expectation
+from conformance.contract.model import EndsAtWindow, Expectation
 from conformance.exchange import Request
 from conformance.generate.oracle import ActivityModel
-from conformance.generate.strategies import field_breaks, insider_ids, place_ends_at
+from conformance.generate.strategies import FieldBreak, field_breaks, insider_ids, place_ends_at
 from conformance.targets.target import Verifier
 
 Need = Literal["nothing", "registered", "started", "synced", "dead"]
-BODY_CASES = {"empty": b"", "unparseable": b'{"activity_type": ', "not_object": b"[1, 2]", "empty_object": b"{}"}
+BODY_CASES = {
+    "empty": b"",
+    "unparseable": b'{"activity_type": ',
+    "not_object": b"[1, 2]",
+    "empty_object": b"{}",
+}
 PAST_OFFSET_SECONDS = -3600
+NEED_OF_STATE: dict[str, Need] = {"REGISTERED": "registered", "STARTED": "started", "DEAD": "dead"}
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,15 @@ def _all(contract: Contract, endpoint: str) -> Iterator[Provocation]:
     for rule in b.body_rules:
         if rule.case in BODY_CASES:
             raw = BODY_CASES[rule.case]
-            yield Provocation(f"body {rule.case}", _codes(rule.expectation),
-                              lambda v, raw=raw: Request(endpoint, raw=raw))
+            yield Provocation(f"body {rule.case}", _codes(rule.expectation), _raw(endpoint, raw))
     for broken in field_breaks(contract, endpoint):
         expectation = next(r for r in b.field_rules if r.id == broken.rule).cases[broken.case]
         if expectation.asserted:
-            yield Provocation(broken.label, _codes(expectation),
-                              _mutated(endpoint, lambda body, v, broken=broken: broken.apply(body)))
+            yield Provocation(
+                broken.label,
+                _codes(expectation),
+                _mutated(endpoint, _broken(broken)),
+            )
     yield from _ranges(contract, endpoint)
     yield from _states(contract, endpoint)
     yield Provocation("rate limit", (b.rate_limit.row,), _valid(endpoint, "good"), kind="rate_limit")
@@ -75,9 +83,15 @@ def _ranges(contract: Contract, endpoint: str) -> Iterator[Provocation]:
     b = contract.behaviour
     ids = b.insider_ids
     if endpoint in ids.endpoints:
-        for label, count in (("0 insider ids", ids.min_items - 1), ("too many insider ids", ids.max_items + 1)):
-            yield Provocation(label, (ids.row,), _mutated(
-                endpoint, lambda body, v, count=count: {**body, ids.field: insider_ids(count, v.profile)}))
+        for label, count in (
+            ("0 insider ids", ids.min_items - 1),
+            ("too many insider ids", ids.max_items + 1),
+        ):
+            yield Provocation(
+                label,
+                (ids.row,),
+                _mutated(endpoint, _with(ids.field, _ids(count))),
+            )
     window = b.ends_at
     if endpoint == window.endpoint:
         for label, offset, code in (
@@ -85,10 +99,14 @@ def _ranges(contract: Contract, endpoint: str) -> Iterator[Provocation]:
             ("ends_at too soon", window.minimum.value - 60, window.minimum.code),
             ("ends_at too far", window.maximum.value + 3600, window.maximum.code),
         ):
-            yield Provocation(label, (code,), _mutated(endpoint, lambda body, v, offset=offset: {
-                **body, window.field: place_ends_at(offset, v.when(), window)[0]}))
+            yield Provocation(
+                label,
+                (code,),
+                _mutated(endpoint, _with(window.field, _ends_at(offset, window))),
+            )
     devices = b.target_devices
     if endpoint in devices.endpoints:
+
         def blank_udid(body: dict[str, object], v: Verifier) -> dict[str, object]:
             insider = v.profile.syncing_insiders()[0]
             return {**body, devices.field: [{"insider_id": insider.insider_id, "udid": ""}]}
@@ -102,15 +120,17 @@ def _states(contract: Contract, endpoint: str) -> Iterator[Provocation]:
         for state in b.lifecycle.states:
             expectation = b.lifecycle.transition(endpoint, state).expectation
             if expectation.asserted and expectation.outcome.kind == "error":
-                need: Need = {"REGISTERED": "registered", "STARTED": "started", "DEAD": "dead"}[state]
-                yield Provocation(f"{endpoint} on a {state} activity", _codes(expectation),
-                                  _valid(endpoint, "good", need))
+                need = NEED_OF_STATE[state]
+                yield Provocation(
+                    f"{endpoint} on a {state} activity", _codes(expectation), _valid(endpoint, "good", need)
+                )
     if endpoint in b.sync_gate.endpoints:
         yield Provocation("no target device synced", _codes(b.sync_gate.none_synced), _unsynced(endpoint))
     eligibility = b.eligibility
     if endpoint in eligibility.no_eligible_endpoints:
         yield Provocation("no eligible device", (eligibility.no_eligible_code,), _ineligible(endpoint))
     if endpoint == "register":
+
         def ghost(v: Verifier) -> Request:
             body = _body(v, endpoint, None)
             return Request(endpoint, {**body, "insider_ids": ["conformance-no-such-insider"]})
@@ -158,6 +178,27 @@ def _valid(endpoint: str, account: str, need: Need = "nothing") -> Callable[[Ver
 
 
 Mutation = Callable[[dict[str, object], Verifier], dict[str, object]]
+Value = Callable[[Verifier], object]
+
+
+def _raw(endpoint: str, raw: bytes) -> Callable[[Verifier], Request]:
+    return lambda _: Request(endpoint, raw=raw)
+
+
+def _broken(broken: FieldBreak) -> Mutation:
+    return lambda body, _: broken.apply(body)
+
+
+def _with(name: str, value: Value) -> Mutation:
+    return lambda body, v: {**body, name: value(v)}
+
+
+def _ids(count: int) -> Value:
+    return lambda v: insider_ids(count, v.profile)
+
+
+def _ends_at(offset: int, window: EndsAtWindow) -> Value:
+    return lambda v: place_ends_at(offset, v.when(), window)[0]
 
 
 def _mutated(endpoint: str, mutate: Mutation) -> Callable[[Verifier], Request]:
@@ -182,8 +223,11 @@ def _unsynced(endpoint: str) -> Callable[[Verifier], Request]:
 def _ineligible(endpoint: str) -> Callable[[Verifier], Request]:
     def build(v: Verifier) -> Request:
         classes = v.contract.behaviour.eligibility.classes
-        ineligible = [i for i in v.profile.insiders if classes[i.eligibility].counter is None
-                      and i.eligibility != "no_profile"]
+        ineligible = [
+            i
+            for i in v.profile.insiders
+            if classes[i.eligibility].counter is None and i.eligibility != "no_profile"
+        ]
         if not ineligible:
             v.skip("the target profile lists no ineligible insider", endpoint=endpoint)
         ids = [i.insider_id for i in ineligible]
@@ -193,4 +237,3 @@ def _ineligible(endpoint: str) -> Callable[[Verifier], Request]:
         return Request(endpoint, v.segment_body(activity, ids))
 
     return build
-

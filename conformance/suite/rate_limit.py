@@ -32,7 +32,8 @@ def provoke_rate_limit(conformance: Verifier, chosen: Provocation, endpoint: str
     if not conformance.target.allow_rate_limit_probe:
         conformance.skip(
             "provoking 429 on a live target spends its real rate budget: pass --allow-rate-limit-probe",
-            endpoint=endpoint, rows=(row,),
+            endpoint=endpoint,
+            rows=(row,),
         )
     limit = conformance.contract.behaviour.rate_limit.requests
     client = conformance.target.client

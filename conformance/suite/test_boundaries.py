@@ -84,8 +84,11 @@ def test_blank_target_device_field(conformance: Verifier, data: st.DataObject) -
     rule = conformance.contract.behaviour.target_devices
     endpoint = data.draw(st.sampled_from(rule.endpoints), label="endpoint")
     activity = conformance.register()
-    pairs = [{"insider_id": i.insider_id, "udid": d.udid}
-             for i in conformance.profile.syncing_insiders() for d in i.devices]
+    pairs = [
+        {"insider_id": i.insider_id, "udid": d.udid}
+        for i in conformance.profile.syncing_insiders()
+        for d in i.devices
+    ]
     position = data.draw(st.integers(0, len(pairs) - 1), label="position")
     name = data.draw(st.sampled_from(rule.element_fields), label="field")
     pairs[position] = {**pairs[position], name: data.draw(blank_strings(), label="blank")}
@@ -118,7 +121,9 @@ def test_malformed_body(conformance: Verifier, malformed_body: tuple[str, str, b
 
 def test_wrong_content_type(conformance: Verifier, endpoint: str) -> None:
     """A body sent without `Content-Type: application/json` gets 400."""
-    body = _register_body(conformance) if endpoint == "register" else {"activity_id": "x", "activity_type": "y"}
+    body = (
+        _register_body(conformance) if endpoint == "register" else {"activity_id": "x", "activity_type": "y"}
+    )
     conformance.verify(Request(endpoint, body, content_type="text/plain"), case="text/plain body")
 
 
@@ -127,8 +132,9 @@ def test_several_broken_rules(conformance: Verifier, data: st.DataObject) -> Non
     """A request breaking several rules gets the code of one of them (which one wins is recorded)."""
     endpoint = data.draw(st.sampled_from(conformance.contract.endpoints), label="endpoint")
     breaks = [b for b in field_breaks(conformance.contract, endpoint) if _asserted(conformance, b)]
-    chosen = data.draw(st.lists(st.sampled_from(breaks), min_size=2, max_size=3,
-                                unique_by=lambda b: b.field), label="breaks")
+    chosen = data.draw(
+        st.lists(st.sampled_from(breaks), min_size=2, max_size=3, unique_by=lambda b: b.field), label="breaks"
+    )
     body = _shaped_body(conformance, endpoint)
     for broken in chosen:
         body = broken.apply(body)

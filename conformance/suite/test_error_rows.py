@@ -15,8 +15,11 @@ def test_row_gives_documented_status_and_code(conformance: Verifier, row_endpoin
     row = conformance.contract.table.row(row_id)
     options = provocations(conformance.contract, row_id, endpoint)
     if not options:
-        conformance.skip(f"the contract gives no way to provoke {row.describe()} on /{endpoint}",
-                         endpoint=endpoint, rows=(row_id,))
+        conformance.skip(
+            f"the contract gives no way to provoke {row.describe()} on /{endpoint}",
+            endpoint=endpoint,
+            rows=(row_id,),
+        )
     for chosen in options:
         conformance.require_account(chosen.account, endpoint=endpoint, rows=(row_id,))
         exchange = _provoke(conformance, chosen, endpoint, row_id)
@@ -26,14 +29,19 @@ def test_row_gives_documented_status_and_code(conformance: Verifier, row_endpoin
     conformance.skip(
         f"{row.describe()} not exercised on /{endpoint}: every request the contract gives for it ({answers}) "
         "may also get another documented answer, and the target gave another each time",
-        endpoint=endpoint, rows=(row_id,),
+        endpoint=endpoint,
+        rows=(row_id,),
     )
 
 
 def _is_row(exchange: Exchange, row: ErrorRow) -> bool:
     """The response is this row (status, and code where the row has one), not another acceptable one."""
     response = exchange.response
-    return response is not None and response.status == row.status and (row.code is None or response.code == row.code)
+    return (
+        response is not None
+        and response.status == row.status
+        and (row.code is None or response.code == row.code)
+    )
 
 
 def _provoke(conformance: Verifier, chosen: Provocation, endpoint: str, row_id: str) -> Exchange:

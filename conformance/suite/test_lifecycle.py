@@ -26,7 +26,9 @@ def test_lifecycle_sequences(conformance: Verifier) -> None:
     class Lifecycle(LifecycleMachine):
         verifier = conformance
 
-    run_state_machine_as_test(Lifecycle, settings=settings(settings.default, stateful_step_count=STEPS_PER_SEQUENCE))
+    run_state_machine_as_test(
+        Lifecycle, settings=settings(settings.default, stateful_step_count=STEPS_PER_SEQUENCE)
+    )
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -59,7 +61,9 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule(activity=activities)
     def start(self, activity: ActivityModel) -> None:
-        self.verifier.verify(Request("start", self.verifier.push_body(activity)), case=f"start on {activity.state}")
+        self.verifier.verify(
+            Request("start", self.verifier.push_body(activity)), case=f"start on {activity.state}"
+        )
 
     @rule(activity=activities, targeted=st.booleans())
     def update(self, activity: ActivityModel, targeted: bool) -> None:
@@ -73,7 +77,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         extra = {}
         if targeted:
             insider = self.verifier.profile.syncing_insiders()[0]
-            extra["target_devices"] = [{"insider_id": insider.insider_id, "udid": d.udid} for d in insider.devices]
+            extra["target_devices"] = [
+                {"insider_id": insider.insider_id, "udid": d.udid} for d in insider.devices
+            ]
         body = self.verifier.push_body(activity, **extra)
         label = f"{endpoint} on {activity.state}" + (" (targeted)" if targeted else "")
         self.verifier.verify(Request(endpoint, body), case=label)

@@ -25,8 +25,14 @@ def _not_retryable(contract: Contract) -> list[tuple[str, str]]:
     for row in contract.table.rows:
         if row.retry is None or row.retry.safe:
             continue
-        endpoint = next((e for e in row.endpoints if any(
-            p.kind == "request" and p.exclusive for p in provocations(contract, row.id, e))), None)
+        endpoint = next(
+            (
+                e
+                for e in row.endpoints
+                if any(p.kind == "request" and p.exclusive for p in provocations(contract, row.id, e))
+            ),
+            None,
+        )
         if endpoint is not None:
             pairs.append((row.id, endpoint))
     return pairs
@@ -38,7 +44,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pairs = _not_retryable(contract)
         metafunc.parametrize("not_retryable", pairs, ids=[f"{r}-{e}" for r, e in pairs])
     if "transient_row" in metafunc.fixturenames:
-        rows = [f.row for f in contract.behaviour.fault_only if (r := contract.table.row(f.row).retry) and r.safe]
+        rows = [
+            f.row for f in contract.behaviour.fault_only if (r := contract.table.row(f.row).retry) and r.safe
+        ]
         metafunc.parametrize("transient_row", rows)
 
 
@@ -50,16 +58,20 @@ def _same_answer(first: Exchange, second: Exchange) -> bool:
 def test_not_retryable_row_repeats_identically(conformance: Verifier, not_retryable: tuple[str, str]) -> None:
     """A request answered with a not-retryable row gets the same status and code again, and no change."""
     row_id, endpoint = not_retryable
-    chosen = next(p for p in provocations(conformance.contract, row_id, endpoint)
-                  if p.kind == "request" and p.exclusive)
+    chosen = next(
+        p for p in provocations(conformance.contract, row_id, endpoint) if p.kind == "request" and p.exclusive
+    )
     conformance.require_account(chosen.account, endpoint=endpoint, rows=(row_id,))
     request = chosen.build(conformance)
     first = conformance.verify(request, case=f"{chosen.label} (first)")
     second = conformance.verify(request, case=f"{chosen.label} (repeated)")
     row = conformance.contract.table.row(row_id)
+    strategy = row.retry.strategy if row.retry else ""
+    before = first.response.status if first.response else first.error
+    after = second.response.status if second.response else second.error
     assert _same_answer(first, second), (
-        f"{row.describe()} is not safe to retry ({row.retry.strategy if row.retry else ''}), yet the identical "
-        f"request got {first.response and first.response.status} then {second.response and second.response.status}"
+        f"{row.describe()} is not safe to retry ({strategy}), "
+        f"yet the identical request got {before} then {after}"
     )
 
 
@@ -92,7 +104,8 @@ def test_lost_response_then_retry_follows_the_warning(conformance: Verifier) -> 
         assert lost.response is None, "the injected drop must look like a timeout to the client"
         conformance.assume_committed(request)
         retry = conformance.verify(request, case=f"{warning.endpoint} retried after a lost response")
-        assert retry.response is not None and retry.response.status == warning.repeat_status, warning.text
+        assert retry.response is not None, warning.text
+        assert retry.response.status == warning.repeat_status, warning.text
 
 
 def test_push_token_not_synced_resolves_within_sync_bound(conformance: Verifier) -> None:
@@ -116,10 +129,14 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     """After a 429, exponential backoff (the table's 1 s, 2 s, 4 s, ...) clears it within one window."""
     rate = conformance.contract.behaviour.rate_limit
     row = conformance.contract.table.row(rate.row)
-    assert row.retry is not None and row.retry.backoff_example_seconds
+    assert row.retry is not None
+    assert row.retry.backoff_example_seconds
     if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
-        conformance.skip(f"backing off through a real {rate.per_seconds} s rate window takes up to a minute and "
-                         "spends rate budget: pass --allow-rate-limit-probe", rows=(rate.row,))
+        conformance.skip(
+            f"backing off through a real {rate.per_seconds} s rate window takes up to a minute and "
+            "spends rate budget: pass --allow-rate-limit-probe",
+            rows=(rate.row,),
+        )
     endpoint = "register"
     chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
     provoke_rate_limit(conformance, chosen, endpoint)
@@ -131,15 +148,20 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
         if retry.response is not None and retry.response.status != row.status:
             return
         delay *= BACKOFF_FACTOR
-    pytest.fail(f"still {row.status} after backing off {waited:g} s, longer than the {rate.per_seconds} s window")
+    pytest.fail(
+        f"still {row.status} after backing off {waited:g} s, longer than the {rate.per_seconds} s window"
+    )
 
 
 def test_transient_row_clears_on_retry(conformance: Verifier, transient_row: str) -> None:
     """An injected transient row (502, 503) on a documented idempotent endpoint clears on retry."""
     row = conformance.contract.table.row(transient_row)
     behaviour = conformance.contract.behaviour
-    endpoint = next(e for e in ("remove-users", "add-users")
-                    if behaviour.idempotent.get(e) and behaviour.idempotency[e].level == "documented")
+    endpoint = next(
+        e
+        for e in ("remove-users", "add-users")
+        if behaviour.idempotent.get(e) and behaviour.idempotency[e].level == "documented"
+    )
     activity = conformance.register()
     insider = conformance.profile.syncing_insiders()[0].insider_id
     request = Request(endpoint, conformance.segment_body(activity, [insider]))

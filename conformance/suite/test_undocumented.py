@@ -79,8 +79,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     behaviour = load_contract(metafunc.config.getoption("contracts")).behaviour
     ids = [p.id for p in behaviour.probes]
-    ids += [f"lifecycle:{t.endpoint}:{t.state}" for t in behaviour.lifecycle.transitions.values()
-            if not t.expectation.asserted]
+    ids += [
+        f"lifecycle:{t.endpoint}:{t.state}"
+        for t in behaviour.lifecycle.transitions.values()
+        if not t.expectation.asserted
+    ]
     ids += [f"{r.id}:{case}" for r in behaviour.field_rules for case, e in r.cases.items() if not e.asserted]
     ids += ["insider-ids-duplicates"] if not behaviour.insider_ids.duplicates.asserted else []
     metafunc.parametrize("probe", ids)

@@ -93,7 +93,9 @@ class ApiClient:
         except httpx.TimeoutException as exc:
             exchange = Exchange(request=request, response=None, error=f"timeout: {type(exc).__name__}")
         except httpx.TransportError as exc:
-            exchange = Exchange(request=request, response=None, error=f"transport error: {type(exc).__name__}")
+            exchange = Exchange(
+                request=request, response=None, error=f"transport error: {type(exc).__name__}"
+            )
         else:
             exchange = Exchange(
                 request=request,

@@ -45,9 +45,7 @@ def build_target(
         raise pytest.UsageError(f"--target {kind} is not available in this version")
 
 
-def _budget(
-    contract: Contract, profile: TargetProfile, clock: VirtualClock | None = None
-) -> RateBudget:
+def _budget(contract: Contract, profile: TargetProfile, clock: VirtualClock | None = None) -> RateBudget:
     """A share of the documented limit (or the profile's lower one) per key + path + method.
 
     On a virtual clock the budget counts the target's own time, and waiting moves that clock.
@@ -61,12 +59,16 @@ def _budget(
 
 
 @contextmanager
-def _sandbox(config: pytest.Config, contract: Contract, profile: TargetProfile, record: Recorder) -> Iterator[Target]:
+def _sandbox(
+    config: pytest.Config, contract: Contract, profile: TargetProfile, record: Recorder
+) -> Iterator[Target]:
     from conformance.sandbox import build_sandbox
 
     clock = VirtualClock()
     hook = config.pluginmanager.hook.pytest_conformance_sandbox
-    sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(contract, profile, clock=clock)
+    sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(
+        contract, profile, clock=clock
+    )
     control = InProcessControl(sandbox.control)
     with sandbox.client() as http:
         budget = _budget(contract, profile, clock)
@@ -85,9 +87,18 @@ def _live(
         )
     with httpx.Client(base_url=base_url, timeout=LIVE_TIMEOUT_SECONDS) as http:
         client = ApiClient(contract, profile, http, _budget(contract, profile))
-        control = HttpControl(base_url, profile.control_token()) if profile.control_token() else None
-        target = Target("live", contract, profile, client, BracketedServerClock(), control, record,
-                        allow_rate_limit_probe=allow_probe)
+        token = profile.control_token()
+        control = HttpControl(base_url, token) if token else None
+        target = Target(
+            "live",
+            contract,
+            profile,
+            client,
+            BracketedServerClock(),
+            control,
+            record,
+            allow_rate_limit_probe=allow_probe,
+        )
         try:
             yield target
         finally:
@@ -105,8 +116,15 @@ class InProcessControl:
         self._control = control
         self.clock_is_virtual = True
 
-    def inject(self, endpoint: str | None, kind: FaultKind, *, status: int | None = None,
-               latency_ms: int = 0, times: int = 1) -> None:
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        times: int = 1,
+    ) -> None:
         from conformance.sandbox import Fault
 
         self._control.inject(endpoint, Fault(kind, status=status, latency_ms=latency_ms), times)
@@ -125,8 +143,11 @@ class HttpControl:
     """The sandbox's HTTP control API under /_sandbox/, authenticated by its control token."""
 
     def __init__(self, base_url: str, token: str) -> None:
-        self._http = httpx.Client(base_url=f"{base_url.rstrip('/')}/_sandbox", timeout=LIVE_TIMEOUT_SECONDS,
-                                  headers={CONTROL_HEADER: token})
+        self._http = httpx.Client(
+            base_url=f"{base_url.rstrip('/')}/_sandbox",
+            timeout=LIVE_TIMEOUT_SECONDS,
+            headers={CONTROL_HEADER: token},
+        )
         self.clock_is_virtual = bool(self._call("GET", "/clock").get("virtual"))
 
     def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
@@ -138,10 +159,20 @@ class HttpControl:
         data = response.json()
         return data if isinstance(data, dict) else {}
 
-    def inject(self, endpoint: str | None, kind: FaultKind, *, status: int | None = None,
-               latency_ms: int = 0, times: int = 1) -> None:
-        self._call("POST", "/faults", {"endpoint": endpoint, "kind": kind, "status": status,
-                                       "latency_ms": latency_ms, "times": times})
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        times: int = 1,
+    ) -> None:
+        self._call(
+            "POST",
+            "/faults",
+            {"endpoint": endpoint, "kind": kind, "status": status, "latency_ms": latency_ms, "times": times},
+        )
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
@@ -157,4 +188,3 @@ class HttpControl:
 
     def close(self) -> None:
         self._http.close()
-

@@ -82,7 +82,9 @@ class TargetProfile:
         return tuple(i for i in self.insiders_of("eligible") if i.devices and all(d.syncs for d in i.devices))
 
     def never_syncing_insiders(self) -> tuple[Insider, ...]:
-        return tuple(i for i in self.insiders_of("eligible") if i.devices and not any(d.syncs for d in i.devices))
+        return tuple(
+            i for i in self.insiders_of("eligible") if i.devices and not any(d.syncs for d in i.devices)
+        )
 
     def secrets(self) -> tuple[str, ...]:
         """Every key value this profile resolves to: what redaction must hide."""
@@ -98,19 +100,25 @@ def load_profile(path: Path, contract: Contract) -> TargetProfile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ProfileError(path, Place(), "the file does not exist", "pass an existing --target-profile") from None
+        raise ProfileError(
+            path, Place(), "the file does not exist", "pass an existing --target-profile"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))  # TOMLDecodeError.lineno exists from 3.14 on
         line = int(found.group(1)) if found else None
         raise ProfileError(path, Place(line=line), f"not valid TOML: {exc}", "fix the TOML syntax") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(path, Place(), f"cannot be read: {exc}", "make it a readable UTF-8 file") from None
-    schema = json.loads((contract.directory / "schema" / "target-profile.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (contract.directory / "schema" / "target-profile.schema.json").read_text(encoding="utf-8")
+    )
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
         where = key_path(list(error.absolute_path))
         fix = error.schema.get("description") if isinstance(error.schema, dict) else None
-        raise ProfileError(path, Place(path=where), error.message, fix or "see contracts/schema/target-profile.schema.json")
+        raise ProfileError(
+            path, Place(path=where), error.message, fix or "see contracts/schema/target-profile.schema.json"
+        )
     return _build(path, data, contract)
 
 
@@ -118,8 +126,12 @@ def _build(path: Path, data: Mapping[str, Any], contract: Contract) -> TargetPro
     classes = contract.behaviour.eligibility.classes
     for name in data["insiders"]:
         if name not in classes:
-            raise ProfileError(path, Place(path=f"insiders.{name}"), f"unknown eligibility class {name!r}",
-                               f"use one of {sorted(classes)} (contracts/behaviour.yaml eligibility.classes)")
+            raise ProfileError(
+                path,
+                Place(path=f"insiders.{name}"),
+                f"unknown eligibility class {name!r}",
+                f"use one of {sorted(classes)} (contracts/behaviour.yaml eligibility.classes)",
+            )
     host = urlsplit(data["base_url"]).hostname or ""
     for state, account in data["accounts"].items():
         if "key" in account and host not in LOOPBACK_HOSTS:
@@ -141,8 +153,12 @@ def _build(path: Path, data: Mapping[str, Any], contract: Contract) -> TargetPro
     seen: set[str] = set()
     for insider in insiders:
         if insider.insider_id in seen:
-            raise ProfileError(path, Place(path="insiders"), f"insider {insider.insider_id!r} is listed twice",
-                               "give each insider one eligibility class")
+            raise ProfileError(
+                path,
+                Place(path="insiders"),
+                f"insider {insider.insider_id!r} is listed twice",
+                "give each insider one eligibility class",
+            )
         seen.add(insider.insider_id)
     return TargetProfile(
         path=path,
@@ -154,7 +170,8 @@ def _build(path: Path, data: Mapping[str, Any], contract: Contract) -> TargetPro
         faults=frozenset(data.get("faults", ())),
         destructive_allowed=tuple(data.get("destructive_allowed", ())),
         accounts={
-            state: Account(state=state, literal=a.get("key"), env=a.get("env")) for state, a in data["accounts"].items()
+            state: Account(state=state, literal=a.get("key"), env=a.get("env"))
+            for state, a in data["accounts"].items()
         },
         insiders=insiders,
         control_token_env=data.get("control", {}).get("token_env"),

@@ -83,4 +83,3 @@ class BracketedServerClock:
             earliest=datetime.fromtimestamp(earliest, UTC),
             latest=datetime.fromtimestamp(latest, UTC),
         )
-

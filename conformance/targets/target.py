@@ -37,8 +37,15 @@ class Control(Protocol):
 
     clock_is_virtual: bool
 
-    def inject(self, endpoint: str | None, kind: FaultKind, *, status: int | None = None,
-               latency_ms: int = 0, times: int = 1) -> None: ...
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        times: int = 1,
+    ) -> None: ...
 
     def clear_faults(self) -> None: ...
 
@@ -72,8 +79,9 @@ class Target:
     def _observe(self, exchange: Exchange) -> None:
         response = exchange.response
         if response is not None:
-            self.clock.observe(response.headers.get("date"), response.sent_at,
-                               response.sent_at + response.latency_seconds)
+            self.clock.observe(
+                response.headers.get("date"), response.sent_at, response.sent_at + response.latency_seconds
+            )
 
     def when(self) -> ServerTime:
         if isinstance(self.clock, BracketedServerClock) and not self.clock.calibrated:
@@ -115,15 +123,23 @@ class Target:
         for activity in self.registered:
             if activity.state != "STARTED":
                 continue
-            body = {"activity_id": activity.activity_id, "activity_type": activity.activity_type,
-                    "content": {"title": "Conformance run ended", "message": "cleanup", "content_state": {}}}
+            body = {
+                "activity_id": activity.activity_id,
+                "activity_type": activity.activity_type,
+                "content": {"title": "Conformance run ended", "message": "cleanup", "content_state": {}},
+            }
             for _ in range(2):
                 exchange = self.client.send(Request("end", body))
                 status = exchange.response.status if exchange.response else None
-                if status != self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0]):
+                if status != self.contract.status_of(
+                    self.contract.behaviour.sync_gate.none_synced.outcome.codes[0]
+                ):
                     break
                 self.wait(self.profile.sync_delay_seconds)
-            if exchange.response is not None and exchange.response.status == self.contract.behaviour.success_status:
+            if (
+                exchange.response is not None
+                and exchange.response.status == self.contract.behaviour.success_status
+            ):
                 activity.state = "DEAD"
 
     def leftovers(self) -> list[str]:
@@ -242,13 +258,17 @@ class Verifier:
 
     # -- arranging state ------------------------------------------------------------------------
 
-    def register(self, insiders: tuple[Insider, ...] | None = None, *, ends_in: float | None = None) -> ActivityModel:
+    def register(
+        self, insiders: tuple[Insider, ...] | None = None, *, ends_in: float | None = None
+    ) -> ActivityModel:
         """A verified /register of `insiders` (default: the syncing eligible ones)."""
         chosen = insiders or self.profile.syncing_insiders()
         if not chosen:
             self.skip("the target profile lists no eligible insider whose devices sync")
         window = self.contract.behaviour.ends_at
-        seconds = ends_in if ends_in is not None else window.minimum.value + 60 + self.target.tolerance_seconds
+        seconds = (
+            ends_in if ends_in is not None else window.minimum.value + 60 + self.target.tolerance_seconds
+        )
         when = self.when()
         body = {
             "activity_type": self.profile.activity_type,
@@ -267,12 +287,20 @@ class Verifier:
         return {
             "activity_id": activity.activity_id,
             "activity_type": activity.activity_type,
-            "content": {"title": "Conformance", "message": "suite", "content_state": {"status": "in_transit"}},
+            "content": {
+                "title": "Conformance",
+                "message": "suite",
+                "content_state": {"status": "in_transit"},
+            },
             **extra,
         }
 
     def segment_body(self, activity: ActivityModel, insider_ids: list[str]) -> dict[str, Any]:
-        return {"activity_id": activity.activity_id, "activity_type": activity.activity_type, "insider_ids": insider_ids}
+        return {
+            "activity_id": activity.activity_id,
+            "activity_type": activity.activity_type,
+            "insider_ids": insider_ids,
+        }
 
     def start(self, activity: ActivityModel) -> Exchange:
         return self.verify(Request("start", self.push_body(activity)), case="arrange: start")
@@ -297,28 +325,52 @@ class Verifier:
 
     def skip(self, reason: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:
         """Skip the test and record it as not verified, with the reason."""
-        self.target.record(CaseResult(test=self.test, case="skipped", endpoint=endpoint, rows=rows,
-                                      level="", expected=(), observed=None, verdict="skipped", reason=reason))
+        self.target.record(
+            CaseResult(
+                test=self.test,
+                case="skipped",
+                endpoint=endpoint,
+                rows=rows,
+                level="",
+                expected=(),
+                observed=None,
+                verdict="skipped",
+                reason=reason,
+            )
+        )
         pytest.skip(reason)
 
     def require_account(self, state: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:
         if not self.target.client.has_account(state):
             where = self.profile.accounts.get(state)
-            how = f"set {where.env}" if where is not None and where.env else f"add accounts.{state} to the profile"
-            self.skip(f"the target profile offers no key for account state {state!r} ({how})",
-                      endpoint=endpoint, rows=rows)
+            how = (
+                f"set {where.env}"
+                if where is not None and where.env
+                else f"add accounts.{state} to the profile"
+            )
+            self.skip(
+                f"the target profile offers no key for account state {state!r} ({how})",
+                endpoint=endpoint,
+                rows=rows,
+            )
 
-    def require_control(self, fault: FaultKind | None = None, *, endpoint: str = "",
-                        rows: tuple[str, ...] = ()) -> Control:
+    def require_control(
+        self, fault: FaultKind | None = None, *, endpoint: str = "", rows: tuple[str, ...] = ()
+    ) -> Control:
         control = self.target.control
         if control is None or (fault is not None and fault not in self.profile.faults):
-            self.skip(f"the target cannot inject {fault or 'faults'} (no control API in its profile)",
-                      endpoint=endpoint, rows=rows)
+            self.skip(
+                f"the target cannot inject {fault or 'faults'} (no control API in its profile)",
+                endpoint=endpoint,
+                rows=rows,
+            )
         assert control is not None
         return control
 
     @contextmanager
-    def fault(self, endpoint: str, kind: FaultKind, *, row: str | None = None, **options: Any) -> Iterator[Control]:
+    def fault(
+        self, endpoint: str, kind: FaultKind, *, row: str | None = None, **options: Any
+    ) -> Iterator[Control]:
         """Inject a fault into the next request of `endpoint`; the oracle then expects `row`."""
         control = self.require_control(kind, endpoint=endpoint, rows=(row,) if row else ())
         control.inject(endpoint, kind, **options)

@@ -17,11 +17,18 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "conformance.contract": ("conformance.errors",),
     "conformance.targets.profile": ("conformance.errors", "conformance.contract"),
     "conformance.generate": (
-        "conformance.errors", "conformance.clock", "conformance.exchange", "conformance.contract",
+        "conformance.errors",
+        "conformance.clock",
+        "conformance.exchange",
+        "conformance.contract",
         "conformance.targets.profile",
     ),
-    "conformance.sandbox": ("conformance.errors", "conformance.clock", "conformance.contract",
-                            "conformance.targets.profile"),
+    "conformance.sandbox": (
+        "conformance.errors",
+        "conformance.clock",
+        "conformance.contract",
+        "conformance.targets.profile",
+    ),
 }
 
 

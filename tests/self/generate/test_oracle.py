@@ -35,9 +35,8 @@ from generate_support import (
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conformance.clock import rfc3339
+from conformance.clock import parse_rfc3339, rfc3339
 from conformance.exchange import Request
-from conformance.clock import parse_rfc3339
 from conformance.generate.oracle import ABSENT, ServerTime, field_case
 
 WINDOW = BEHAVIOUR.ends_at
@@ -240,7 +239,6 @@ def test_field_cases_cover_every_asserted_case_of_the_contract() -> None:
         (dotted, endpoint, case) for dotted, endpoints, case, _ in FIELD_CASES for endpoint in endpoints
     }
     assert tested == stated
-
 
 
 @pytest.mark.parametrize(

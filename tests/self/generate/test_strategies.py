@@ -149,7 +149,6 @@ def _seen_offsets(placed: str, when: ServerTime) -> tuple[float, float]:
     return (moment - when.latest).total_seconds(), (moment - when.earliest).total_seconds()
 
 
-
 @pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(CONTRACT)])
 @pytest.mark.parametrize(
     ("fraction", "width"),

@@ -170,8 +170,10 @@ def where(condition: Condition, change: Change) -> Corruption:
 
 def answered(status: int, *, code: str | None = None, endpoint: str | None = None) -> Condition:
     """Answers with this status (and body code, and to this endpoint, where given)."""
-    return lambda seen: seen.status == status and (code is None or _field(seen, "code") == code) and (
-        endpoint is None or seen.endpoint == endpoint
+    return lambda seen: (
+        seen.status == status
+        and (code is None or _field(seen, "code") == code)
+        and (endpoint is None or seen.endpoint == endpoint)
     )
 
 

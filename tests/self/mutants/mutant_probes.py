@@ -51,6 +51,7 @@ def register(
     insiders: Insiders | None = None, *, ends_in: float = ONE_HOUR, account: str | None = "good"
 ) -> Probe:
     """/register of `insiders`, ending `ends_in` seconds from the sandbox's now."""
+
     def probe(bench: Bench) -> Answer:
         api = bench.api
         body = api.register_body(ids((insiders or ELIGIBLE)(api.profile)), ends_in)
@@ -61,6 +62,7 @@ def register(
 
 def register_count(count: int) -> Probe:
     """/register of `count` insider ids: the eligible ones, then ids the sandbox does not know."""
+
     def probe(bench: Bench) -> Answer:
         api = bench.api
         known = ids(list(api.profile.syncing_insiders()))
@@ -81,6 +83,7 @@ def register_without(field: str) -> Probe:
 
 def raw(endpoint: str, content: bytes, content_type: str | None = "application/json") -> Probe:
     """A body sent as is, with this Content-Type (none when None)."""
+
     def probe(bench: Bench) -> Answer:
         api = bench.api
         headers = {"Content-Type": content_type} if content_type else {}
@@ -91,6 +94,7 @@ def raw(endpoint: str, content: bytes, content_type: str | None = "application/j
 
 def after(state: str, endpoint: str, insiders: Insiders | None = None) -> Probe:
     """`endpoint` on an activity of `insiders` in `state`: registered, started, synced or ended."""
+
     def probe(bench: Bench) -> Answer:
         api = bench.api
         chosen = (insiders or ELIGIBLE)(api.profile)
@@ -111,6 +115,7 @@ def _arrange(api: Api, state: str, insiders: list[Insider]) -> str:
 
 def over_the_limit(requests: int, *, lowered: bool = True) -> Probe:
     """`requests` requests with an empty body, then one more; the limit lowered to `requests` first."""
+
     def probe(bench: Bench) -> Answer:
         api = bench.api
         if lowered:
@@ -120,4 +125,3 @@ def over_the_limit(requests: int, *, lowered: bool = True) -> Probe:
         return answer(api.post("register", content=b""))
 
     return probe
-

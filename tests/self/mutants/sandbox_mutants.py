@@ -41,8 +41,20 @@ _CONTRACT = load_contract()
 _RATE, _IDS = _CONTRACT.behaviour.rate_limit, _CONTRACT.behaviour.insider_ids
 SUCCESS_PUSH = {"status": "success", "sessions_triggered": 0}
 INTERNAL_ERROR = {"error": "Internal Server Error"}
-CATEGORIES = frozenset({"boundary", "code", "status", "body presence", "envelope", "lifecycle", "sync gate",
-                        "eligibility", "rate limiting", "robustness"})
+CATEGORIES = frozenset(
+    {
+        "boundary",
+        "code",
+        "status",
+        "body presence",
+        "envelope",
+        "lifecycle",
+        "sync gate",
+        "eligibility",
+        "rate limiting",
+        "robustness",
+    }
+)
 
 
 def _errors(old: str, new: str) -> ContractEdit:
@@ -55,190 +67,234 @@ def _behaviour(old: str, new: str) -> ContractEdit:
 
 CONTRACT_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
-        name="ends-at-min-plus-1s", category="boundary",
+        name="ends-at-min-plus-1s",
+        category="boundary",
         description="ENDS_AT_TOO_SOON's edge moved by one second: exactly 5:00 away is refused",
         edit=_errors("min_seconds: 300", "min_seconds: 301"),
         probe=register(ends_in=300),
     ),
     Mutant(
-        name="ends-at-max-minus-1s", category="boundary",
+        name="ends-at-max-minus-1s",
+        category="boundary",
         description="ENDS_AT_TOO_FAR's edge moved by one second: exactly 7 days away is refused",
         edit=_errors("max_seconds: 604800", "max_seconds: 604799"),
         probe=register(ends_in=604800),
     ),
     Mutant(
-        name="insider-ids-max-minus-1", category="boundary",
+        name="insider-ids-max-minus-1",
+        category="boundary",
         description="INSIDER_IDS_OUT_OF_RANGE's maximum moved by one id: 10,000 ids are refused",
         edit=_errors("max_items: 10000", "max_items: 9999"),
         probe=register_count(_IDS.max_items),
     ),
     Mutant(
-        name="insider-ids-min-plus-1", category="boundary",
+        name="insider-ids-min-plus-1",
+        category="boundary",
         description="INSIDER_IDS_OUT_OF_RANGE's minimum moved by one id: a single id is refused",
         edit=_errors("min_items: 1\n", "min_items: 2\n"),
         probe=register_count(_IDS.min_items),
     ),
     Mutant(
-        name="rate-limit-plus-1", category="rate limiting",
+        name="rate-limit-plus-1",
+        category="rate limiting",
         description="the 429 comes one request late: 1,001 requests a minute pass",
         edit=_errors(f"requests: {_RATE.requests}", f"requests: {_RATE.requests + 1}"),
         probe=over_the_limit(_RATE.requests, lowered=False),
         survives="the suite provokes 429 only after lowering the sandbox's limit through the control API "
-                 "(suite/rate_limit.py, LOWERED_LIMIT), so the documented 1000/min itself is never checked",
+        "(suite/rate_limit.py, LOWERED_LIMIT), so the documented 1000/min itself is never checked",
     ),
     Mutant(
-        name="field-wrong-code", category="code",
+        name="field-wrong-code",
+        category="code",
         description="a missing activity_type gets VALIDATION_FAILED instead of ACTIVITY_TYPE_REQUIRED",
-        edit=_behaviour("      missing: {expect: {codes: [ACTIVITY_TYPE_REQUIRED]}",
-                        "      missing: {expect: {codes: [VALIDATION_FAILED]}"),
+        edit=_behaviour(
+            "      missing: {expect: {codes: [ACTIVITY_TYPE_REQUIRED]}",
+            "      missing: {expect: {codes: [VALIDATION_FAILED]}",
+        ),
         probe=register_without("activity_type"),
     ),
     Mutant(
-        name="unparseable-body-wrong-code", category="code",
+        name="unparseable-body-wrong-code",
+        category="code",
         description="an unparseable body gets VALIDATION_FAILED instead of REQUEST_INVALID",
-        edit=_behaviour("expect: {codes: [REQUEST_INVALID, BAD_REQUEST]}",
-                        "expect: {codes: [VALIDATION_FAILED]}"),
+        edit=_behaviour(
+            "expect: {codes: [REQUEST_INVALID, BAD_REQUEST]}", "expect: {codes: [VALIDATION_FAILED]}"
+        ),
         probe=raw("register", b'{"activity_type": '),
     ),
     Mutant(
-        name="unbound-key-wrong-code", category="code",
+        name="unbound-key-wrong-code",
+        category="code",
         description="a key bound to no customer gets VALIDATION_FAILED instead of PARTNER_REQUIRED",
-        edit=_behaviour("unbound: {expect: {codes: [PARTNER_REQUIRED]}",
-                        "unbound: {expect: {codes: [VALIDATION_FAILED]}"),
+        edit=_behaviour(
+            "unbound: {expect: {codes: [PARTNER_REQUIRED]}", "unbound: {expect: {codes: [VALIDATION_FAILED]}"
+        ),
         probe=register(account="unbound"),
     ),
     Mutant(
-        name="single-ghost-wrong-code", category="eligibility",
+        name="single-ghost-wrong-code",
+        category="eligibility",
         description="/register of one insider without a profile gets APP_NOT_FOUND, not PROFILE_NOT_FOUND",
-        edit=_behaviour("    code: PROFILE_NOT_FOUND\n    endpoint: register",
-                        "    code: APP_NOT_FOUND\n    endpoint: register"),
+        edit=_behaviour(
+            "    code: PROFILE_NOT_FOUND\n    endpoint: register",
+            "    code: APP_NOT_FOUND\n    endpoint: register",
+        ),
         probe=register(first_of("no_profile")),
     ),
     Mutant(
-        name="no-eligible-wrong-status", category="eligibility",
+        name="no-eligible-wrong-status",
+        category="eligibility",
         description="no eligible device left gets 400 VALIDATION_FAILED, not 422 NO_ELIGIBLE_DEVICE",
         edit=_behaviour("    code: NO_ELIGIBLE_DEVICE", "    code: VALIDATION_FAILED"),
         probe=register(first_of("android")),
     ),
     Mutant(
-        name="android-wrong-counter", category="eligibility",
+        name="android-wrong-counter",
+        category="eligibility",
         description="an Android device counts in skipped.unsupported_os_version, not unsupported_platform",
-        edit=_behaviour("android: {skipped: unsupported_platform",
-                        "android: {skipped: unsupported_os_version"),
+        edit=_behaviour(
+            "android: {skipped: unsupported_platform", "android: {skipped: unsupported_os_version"
+        ),
         probe=register(first_of("eligible", "android")),
         survives="no suite request mixes an eligible insider with an ineligible one, so no success body "
-                 "carries a non-zero skipped.* counter; and error bodies' facts are never checked",
+        "carries a non-zero skipped.* counter; and error bodies' facts are never checked",
     ),
     Mutant(
-        name="start-twice-ok", category="lifecycle",
+        name="start-twice-ok",
+        category="lifecycle",
         description="the missing 409: a second /start is accepted instead of ALREADY_STARTED",
-        edit=_behaviour("{endpoint: start, from: STARTED, expect: {codes: [ALREADY_STARTED]},",
-                        "{endpoint: start, from: STARTED, outcome: ok,"),
+        edit=_behaviour(
+            "{endpoint: start, from: STARTED, expect: {codes: [ALREADY_STARTED]},",
+            "{endpoint: start, from: STARTED, outcome: ok,",
+        ),
         probe=after("started", "start"),
     ),
     Mutant(
-        name="add-users-after-start-ok", category="lifecycle",
+        name="add-users-after-start-ok",
+        category="lifecycle",
         description="the missing 409: /add-users on a started activity is accepted",
-        edit=_behaviour("{endpoint: add-users, from: STARTED, expect: {codes: [ALREADY_STARTED]},",
-                        "{endpoint: add-users, from: STARTED, outcome: ok,"),
+        edit=_behaviour(
+            "{endpoint: add-users, from: STARTED, expect: {codes: [ALREADY_STARTED]},",
+            "{endpoint: add-users, from: STARTED, outcome: ok,",
+        ),
         probe=after("started", "add-users"),
     ),
     Mutant(
-        name="end-keeps-activity", category="lifecycle",
+        name="end-keeps-activity",
+        category="lifecycle",
         description="a state transition skipped: /end leaves the activity alive, a second /end succeeds",
-        edit=_behaviour("{endpoint: end, from: STARTED, outcome: sync_gate, to: DEAD,",
-                        "{endpoint: end, from: STARTED, outcome: sync_gate,"),
+        edit=_behaviour(
+            "{endpoint: end, from: STARTED, outcome: sync_gate, to: DEAD,",
+            "{endpoint: end, from: STARTED, outcome: sync_gate,",
+        ),
         probe=after("ended", "end"),
     ),
     Mutant(
-        name="update-skips-sync-gate", category="sync gate",
+        name="update-skips-sync-gate",
+        category="sync gate",
         description="/update pushes at once after /start, with no PUSH_TOKEN_NOT_SYNCED gate",
-        edit=_behaviour("{endpoint: update, from: STARTED, outcome: sync_gate,",
-                        "{endpoint: update, from: STARTED, outcome: ok,"),
+        edit=_behaviour(
+            "{endpoint: update, from: STARTED, outcome: sync_gate,",
+            "{endpoint: update, from: STARTED, outcome: ok,",
+        ),
         probe=after("started", "update"),
     ),
     Mutant(
-        name="not-synced-wrong-code", category="sync gate",
+        name="not-synced-wrong-code",
+        category="sync gate",
         description="no device synced gets 412 APNS_CERT_MISSING instead of PUSH_TOKEN_NOT_SYNCED",
-        edit=_behaviour("none_synced: {expect: {codes: [PUSH_TOKEN_NOT_SYNCED]}",
-                        "none_synced: {expect: {codes: [APNS_CERT_MISSING]}"),
+        edit=_behaviour(
+            "none_synced: {expect: {codes: [PUSH_TOKEN_NOT_SYNCED]}",
+            "none_synced: {expect: {codes: [APNS_CERT_MISSING]}",
+        ),
         probe=after("started", "update"),
     ),
 )
 
 RESPONSE_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
-        name="429-with-body", category="body presence",
+        name="429-with-body",
+        category="body presence",
         description="a 429 carries a JSON body, which the table documents as never there",
         corrupt=where(both(one_of_statuses(429), bodyless), becomes(body={"error": "Too many requests"})),
         probe=over_the_limit(1),
     ),
     Mutant(
-        name="bad-json-500", category="robustness",
+        name="bad-json-500",
+        category="robustness",
         description="an unparseable JSON body gets 500 instead of the documented 400",
         corrupt=where(both(answered(400), unparseable_request), becomes(500, INTERNAL_ERROR)),
         probe=raw("register", b'{"activity_type": '),
     ),
     Mutant(
-        name="content-type-415", category="status",
+        name="content-type-415",
+        category="status",
         description="a body sent as text/plain gets 415 instead of the documented 400",
         corrupt=where(answered(400, code="VALIDATION_FAILED"), becomes(415)),
         probe=raw("register", b'{"activity_type": "x"}', content_type="text/plain"),
     ),
     Mutant(
-        name="already-started-as-400", category="status",
+        name="already-started-as-400",
+        category="status",
         description="ALREADY_STARTED comes with status 400 instead of 409",
         corrupt=where(answered(409), becomes(400)),
         probe=after("started", "start"),
     ),
     Mutant(
-        name="success-without-status", category="envelope",
+        name="success-without-status",
+        category="envelope",
         description='a success body lacks `"status": "success"`',
         corrupt=where(both(answered(200), carrying("status")), without("status")),
         probe=register(),
     ),
     Mutant(
-        name="error-without-message", category="envelope",
+        name="error-without-message",
+        category="envelope",
         description="an error envelope lacks the `error` string",
         corrupt=where(carrying("error"), without("error")),
         probe=register_without("activity_type"),
     ),
     Mutant(
-        name="end-after-end-200", category="lifecycle",
+        name="end-after-end-200",
+        category="lifecycle",
         description="/end on an ended activity answers 200 instead of 404 NOT_FOUND",
         corrupt=where(answered(404, code="NOT_FOUND", endpoint="end"), becomes(200, SUCCESS_PUSH)),
         probe=after("ended", "end"),
     ),
     Mutant(
-        name="skipped-not-synced-plus-1", category="sync gate",
+        name="skipped-not-synced-plus-1",
+        category="sync gate",
         description="skipped_not_synced counts one device too many",
         corrupt=where(carrying("skipped_not_synced"), plus_one("skipped_not_synced")),
         probe=after("synced", "update", one_syncing_one_offline),
         survives="no suite request reaches 'some synced': the lifecycle machine (ci profile, 15 examples) "
-                 "never updates or ends a synced activity that has an offline device, nor does a named test",
+        "never updates or ends a synced activity that has an offline device, nor does a named test",
     ),
     Mutant(
-        name="added-plus-1", category="eligibility",
+        name="added-plus-1",
+        category="eligibility",
         description="/register's `added` counts one device too many",
         corrupt=where(both(answered(200, endpoint="register"), carrying("added")), plus_one("added")),
         probe=register(),
     ),
     Mutant(
-        name="no-eligible-without-skipped", category="eligibility",
+        name="no-eligible-without-skipped",
+        category="eligibility",
         description="a 422 NO_ELIGIBLE_DEVICE lacks the `skipped` counters the table tells clients to read",
         corrupt=where(answered(422), without("skipped")),
         probe=register(first_of("android")),
         survives="checks.success_body_facts_hold judges body facts of success answers only: the skipped.* "
-                 "facts the oracle attaches to the NO_ELIGIBLE_DEVICE alternative are never checked, and "
-                 "behaviour.yaml eligibility.no_eligible_device.body_fields [skipped] is asserted nowhere",
+        "facts the oracle attaches to the NO_ELIGIBLE_DEVICE alternative are never checked, and "
+        "behaviour.yaml eligibility.no_eligible_device.body_fields [skipped] is asserted nowhere",
     ),
     Mutant(
-        name="gdpr-details-dropped", category="eligibility",
+        name="gdpr-details-dropped",
+        category="eligibility",
         description="/register leaves out gdpr_denied_details for a GDPR-denied insider",
         corrupt=where(answered(200, endpoint="register"), without("gdpr_denied_details")),
         probe=register(first_of("eligible", "gdpr_denied")),
         survives="no suite /register that succeeds includes a gdpr_denied insider, so the oracle's "
-                 "gdpr_denied_details fact is never exercised",
+        "gdpr_denied_details fact is never exercised",
     ),
 )
 
@@ -247,19 +303,22 @@ MUTANTS: tuple[Mutant, ...] = (*CONTRACT_MUTANTS, *RESPONSE_MUTANTS)
 # Differences the docs allow: the suite must pass on each.
 CONFORMING: tuple[Mutant, ...] = (
     Mutant(
-        name="401-and-503-with-body", category="conforming",
+        name="401-and-503-with-body",
+        category="conforming",
         description="401 and 503 carry a JSON body (the table: only *some* of them have none)",
         corrupt=where(both(one_of_statuses(401, 503), bodyless), becomes(body={"error": "Unauthorized"})),
         probe=register(account=None),
     ),
     Mutant(
-        name="other-error-wording", category="conforming",
+        name="other-error-wording",
+        category="conforming",
         description="every `error` message is worded differently (wording is for people, never judged)",
         corrupt=where(carrying("error"), merged(lambda body: {"error": f"Sorry: {body['error'].lower()}"})),
         probe=register_without("activity_type"),
     ),
     Mutant(
-        name="extra-response-fields", category="conforming",
+        name="extra-response-fields",
+        category="conforming",
         description="every JSON answer carries an undocumented extra field (a request id)",
         corrupt=where(lambda seen: isinstance(seen.body, dict), merged(lambda _: {"request_id": "req-0001"})),
         probe=register(),

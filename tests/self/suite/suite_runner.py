@@ -34,16 +34,34 @@ def run_suite(
 ) -> SuiteRun:
     """Run `pytest --pyargs conformance.suite` with `args`; `plugin` is Python source loaded with -p."""
     results = tmp_path / "results.json"
-    command = [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider",
-               "-q", "--results", str(results), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "conformance.suite",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--results",
+        str(results),
+        *args,
+    ]
     environment = {**os.environ, **(env or {})}
     if plugin is not None:
         (tmp_path / "suite_plugin_under_test.py").write_text(plugin, encoding="utf-8")
         command += ["-p", "suite_plugin_under_test"]
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), environment.get("PYTHONPATH")]))
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(tmp_path), environment.get("PYTHONPATH")])
+        )
     done = subprocess.run(
-        command, cwd=tmp_path, env=environment, capture_output=True, text=True,
-        timeout=SUITE_TIMEOUT_SECONDS, check=False,
+        command,
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=SUITE_TIMEOUT_SECONDS,
+        check=False,
     )
     data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
     return SuiteRun(done.returncode, done.stdout + done.stderr, data)

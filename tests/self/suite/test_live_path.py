@@ -24,12 +24,15 @@ STARTUP_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`conformance sandbox serve` on an ephemeral loopback port, with a known control token."""
     env = {**os.environ, TOKEN_VARIABLE: "self-test-control-token"}
     server = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     assert server.stdout is not None
     first = server.stdout.readline()
@@ -50,8 +53,16 @@ def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest
     reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
     profile = tmp / "served-sandbox.toml"
     profile.write_text(re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference), encoding="utf-8")
-    return run_suite(tmp, "--target", "live", "--base-url", url, "--target-profile", str(profile),
-                     env={TOKEN_VARIABLE: "self-test-control-token"})
+    return run_suite(
+        tmp,
+        "--target",
+        "live",
+        "--base-url",
+        url,
+        "--target-profile",
+        str(profile),
+        env={TOKEN_VARIABLE: "self-test-control-token"},
+    )
 
 
 def test_suite_passes_over_http_against_the_served_sandbox(live_run: SuiteRun) -> None:
@@ -74,7 +85,8 @@ def test_no_key_reaches_output_or_results(live_run: SuiteRun) -> None:
         assert secret not in written
 
 
-def test_served_sandbox_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]], live_run: SuiteRun) -> None:
+@pytest.mark.usefixtures("live_run")  # stop the server only after the suite ran against it
+def test_served_sandbox_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]]) -> None:
     """SIGINT stops `conformance sandbox serve` with exit status 0 and no traceback."""
     _, server = served
     server.send_signal(signal.SIGINT)

@@ -13,7 +13,7 @@ import pytest
 from suite_runner import SuiteRun, run_suite
 
 OTHER_PROFILE = Path(__file__).parent / "data" / "other-sandbox.toml"
-OTHER_SANDBOX = '''
+OTHER_SANDBOX = """
 import pytest
 from conformance.sandbox import SandboxConfig, build_sandbox
 
@@ -23,8 +23,9 @@ ORDER = ("lifecycle", "target_devices", "fields", "insider_ids", "ends_at_window
 @pytest.hookimpl
 def pytest_conformance_sandbox(contract, profile, clock):
     messages = {row.code: f"other wording for {row.code.lower()}" for row in contract.table.rows if row.code}
-    return build_sandbox(contract, profile, clock=clock, config=SandboxConfig(messages=messages, precedence=ORDER))
-'''
+    config = SandboxConfig(messages=messages, precedence=ORDER)
+    return build_sandbox(contract, profile, clock=clock, config=config)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,9 @@ def test_suite_passes_on_the_reference_sandbox(reference_run: SuiteRun) -> None:
     counts = reference_run.results["counts"]
     assert reference_run.returncode == 0, _summary(reference_run)
     assert counts["failed"] == 0
-    assert counts["skipped"] == 0, [c["reason"] for c in reference_run.results["cases"] if c["verdict"] == "skipped"]
+    assert counts["skipped"] == 0, [
+        c["reason"] for c in reference_run.results["cases"] if c["verdict"] == "skipped"
+    ]
     assert counts["passed"] > 500
     assert counts["recorded"] > 0  # the undocumented probes were sent and recorded
 

@@ -24,7 +24,7 @@ def test_sandbox_profile_loads() -> None:
     assert PROFILE.activity_type
     assert 0 < PROFILE.sync_delay_seconds < CONTRACT.behaviour.sync_gate.delay_min_seconds
     assert PROFILE.faults == frozenset({"status", "latency", "drop_after_commit"})
-    assert PROFILE.control_token_env == "LA_SANDBOX_CONTROL_TOKEN"  # noqa: S105 (a variable name)
+    assert PROFILE.control_token_env == "LA_SANDBOX_CONTROL_TOKEN"
     assert PROFILE.base_url in PROFILE.destructive_allowed
 
 
@@ -160,6 +160,7 @@ CASES = {
     ),
 }
 
+
 def _write(tmp_path: Path, case: Broken) -> tuple[Path, int]:
     text = _sandbox_text()
     assert text.count(case.old) == 1, f"case out of date: {case.old!r} is not once in sandbox.toml"
@@ -169,9 +170,7 @@ def _write(tmp_path: Path, case: Broken) -> tuple[Path, int]:
     return path, line
 
 
-@pytest.mark.parametrize(
-    "name", list(CASES)
-)
+@pytest.mark.parametrize("name", list(CASES))
 def test_malformed_profile_is_one_clear_error(tmp_path: Path, name: str) -> None:
     """A malformed profile gives one ProfileError naming the file, the place, the problem and a fix."""
     case = CASES[name]
