@@ -26,10 +26,9 @@ SELF_TESTS = Path(__file__).resolve().parents[1] / "tests" / "self"
 sys.path[:0] = [str(SELF_TESTS / "mutants"), str(SELF_TESTS / "suite")]
 
 from mutant_kinds import Mutant  # noqa: E402 - found through the path set above
-from mutant_runs import LEAN, failed_tests, killed, run_mutant  # noqa: E402
+from mutant_runs import LEAN, REFERENCE, failed_tests, killed, run_mutant  # noqa: E402
 from sandbox_mutants import CONFORMING, MUTANTS  # noqa: E402
 
-REFERENCE = "reference"
 AS_MUTANT = {"failed": "killed", "passed": "survived"}
 ERROR_TAIL = 1500
 
@@ -48,7 +47,7 @@ def measure(name: str, workdir: Path, pycache: Path) -> Outcome:
     run_dir = workdir / name
     run_dir.mkdir()
     start = time.perf_counter()
-    run = run_mutant(run_dir, None if name == REFERENCE else name, *LEAN, "-rf", pycache=pycache)
+    run = run_mutant(run_dir, name, *LEAN, "-rf", pycache=pycache)
     verdict = "failed" if killed(run) else "passed" if run.returncode == 0 else "error"
     return Outcome(
         name, verdict, tuple(failed_tests(run)), time.perf_counter() - start, run.output[-ERROR_TAIL:]

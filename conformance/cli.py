@@ -36,6 +36,18 @@ def _parser() -> argparse.ArgumentParser:
         "`conformance run --target live --base-url URL --target-profile PROFILE.toml`.",
     )
 
+    cassettes = commands.add_parser("cassettes", help="check recorded cassettes")
+    cassette_commands = cassettes.add_subparsers(dest="action", required=True, metavar="ACTION")
+    cassette_lint = cassette_commands.add_parser(
+        "lint", help="fail on anything that looks like a key, a token or an unpseudonymised id"
+    )
+    cassette_lint.add_argument(
+        "--cassette-dir", type=Path, default=None, help="default: the checkout's cassettes/"
+    )
+    cassette_lint.add_argument(
+        "--target-profile", type=Path, default=None, help="whose keys and ids to look for"
+    )
+
     sandbox = commands.add_parser("sandbox", help="run the embedded reference sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     serve = sandbox_commands.add_parser("serve", help="serve the sandbox over HTTP (uvicorn) until Ctrl-C")
@@ -102,6 +114,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             *args.pytest_args,
         ]
         return subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter and arguments
+    if args.command == "cassettes" and args.action == "lint":
+        return _lint_cassettes(directory, args.cassette_dir, args.target_profile)
     if args.command == "sandbox" and args.action == "serve":
         from conformance.sandbox.serve import serve
 
@@ -116,6 +130,29 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         return 0
     raise AssertionError(f"unhandled command {args.command}")  # argparse only lets known commands through
+
+
+def _lint_cassettes(contracts: Path, cassette_dir: Path | None, profile_path: Path | None) -> int:
+    from conformance.cassettes import default_cassette_dir, lint
+    from conformance.contract import load_contract
+    from conformance.targets.profile import load_profile, sandbox_profile_path
+
+    contract = load_contract(contracts)
+    profile = load_profile(profile_path or sandbox_profile_path(contract), contract)
+    root = cassette_dir or default_cassette_dir()
+    if not root.is_dir():
+        print(
+            f"no cassette directory at {root}: record with `conformance run --record-mode=rewrite`",
+            file=sys.stderr,
+        )
+        return 2
+    personal = tuple(x for i in profile.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
+    findings = lint(root, secrets=profile.secrets(), personal=personal)
+    for finding in findings:
+        print(f"{finding.path}: {finding.place}: {finding.problem}")
+    count = sum(1 for _ in root.rglob("*.yaml"))
+    print(f"{count} cassette(s) checked, {len(findings)} finding(s)")
+    return 1 if findings else 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,11 @@ class VirtualClock:
         with self._lock:
             return self._now
 
+    def pin(self, moment: datetime) -> None:
+        """Set the clock to `moment`, backwards too: only cassette replay does this, per test."""
+        with self._lock:
+            self._now = moment.astimezone(UTC)
+
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("a clock moves forward only")

@@ -4,7 +4,10 @@ Registered through the `pytest11` entry point, so `pytest --pyargs conformance.s
 `conformance run` calls) finds it. Settings come from the command line; a test never overrides them.
 
 Options (group "live activity conformance"):
-  --target sandbox|live             what to test (default: the embedded sandbox, in-process)
+  --target sandbox|live|cassettes   what to test (default: the embedded sandbox, in-process);
+                                    `cassettes` replays recordings with the network blocked
+  --cassette-dir DIR                where cassettes live (default: the checkout's cassettes/)
+  --record-mode rewrite             (pytest-recording) record cassettes from the target
   --base-url URL                    the live target's base URL (must be the profile's or declared in it)
   --target-profile PATH             the target profile (default: contracts/targets/sandbox.toml)
   --contracts DIR                   the contract directory (default: the bundled one)
@@ -20,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from conformance.targets.profile import TargetProfile
     from conformance.targets.target import Target, Verifier
 
-TARGETS = ("sandbox", "live")
+TARGETS = ("sandbox", "live", "cassettes")
 DEFAULT_RESULTS = Path("results/conformance.json")
 _SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 
@@ -67,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contracts", type=Path, default=None, help="contract directory")
     group.addoption("--results", type=Path, default=DEFAULT_RESULTS, help="results JSON file")
     group.addoption("--allow-rate-limit-probe", action="store_true", help="let a live run provoke one 429")
+    group.addoption("--cassette-dir", type=Path, default=None, help="cassette directory")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -76,6 +80,55 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """pytest-recording's hook: our matcher (JSON body) for every cassette."""
+    from conformance.cassettes import json_body
+
+    vcr.register_matcher("json_body", json_body)
+
+
+def _cassettes_in_use(config: pytest.Config) -> bool:
+    recording = (config.getoption("record_mode", None) or "none") != "none"
+    return recording or config.getoption("target") == "cassettes"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Record or replay a cassette for every suite test; block the network when replaying."""
+    if not _cassettes_in_use(config):
+        return
+    for item in items:
+        if "conformance" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.vcr)
+            if config.getoption("target") == "cassettes":
+                item.add_marker(pytest.mark.block_network)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """A request with no recorded interaction fails with one message: the test, the request, the fix."""
+    report: pytest.TestReport = yield
+    if call.excinfo is not None and report.failed and _cassettes_in_use(item.config):
+        from conformance.cassettes import unreadable_message, unrecorded_message
+
+        message = unrecorded_message(call.excinfo.value, item.name)
+        if message is None and call.when == "setup":
+            message = unreadable_message(call.excinfo.value, _cassette_path(item), item.name)
+        if message is not None:
+            report.longrepr = message
+    return report
+
+
+def _cassette_path(item: pytest.Item) -> Path:
+    """Where pytest-recording keeps this test's cassette (as our `vcr_cassette_dir` places it)."""
+    from pytest_recording.plugin import get_default_cassette_name
+
+    from conformance.cassettes import default_cassette_dir
+
+    root: Path = item.config.getoption("cassette_dir") or default_cassette_dir()
+    name = get_default_cassette_name(getattr(item, "cls", None), item.name)
+    return root / item.path.stem / f"{name}.yaml"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -151,14 +204,43 @@ def conformance_target(
             results.leftovers = target.leftovers()
 
 
+@pytest.fixture(scope="session")
+def conformance_results(conformance_target: Target, pytestconfig: pytest.Config) -> RunResults:
+    """The results this run writes: where a test records what is not a case (`record_edge`)."""
+    del conformance_target  # requested so that the results exist
+    return pytestconfig.stash[RESULTS_KEY]
+
+
 @pytest.fixture
 def conformance(
     conformance_target: Target, request: pytest.FixtureRequest, record_property: object
-) -> Verifier:
-    """The per-test handle: `verify(Request(...), case=...)`, arranging helpers, skips with reasons."""
+) -> Iterator[Verifier]:
+    """The per-test handle: `verify(Request(...), case=...)`, arranging helpers, skips with reasons.
+
+    With cassettes, it tags what the test records and, in replay, pins the clock to the recording.
+    """
+    from conformance.cassettes import TestTags, recorded_test_start, rerecord_command, tagging_test
+    from conformance.errors import CassetteError
     from conformance.targets.target import Verifier
 
-    return Verifier(target=conformance_target, test=request.node.nodeid, record_property=record_property)  # type: ignore[arg-type]
+    verifier = Verifier(target=conformance_target, test=request.node.nodeid, record_property=record_property)  # type: ignore[arg-type]
+    if not _cassettes_in_use(request.config):
+        yield verifier
+        return
+    path = (
+        Path(request.getfixturevalue("vcr_cassette_dir"))
+        / f"{request.getfixturevalue('default_cassette_name')}.yaml"
+    )
+    if conformance_target.pin_clock is not None:
+        try:
+            start = recorded_test_start(path, rerecord_command(request.node.name))
+        except CassetteError as error:
+            pytest.fail(str(error), pytrace=False)
+        if start is not None:
+            conformance_target.pin_clock(start)
+    tags = TestTags(target=conformance_target.name, test_start=conformance_target.when().earliest.isoformat())
+    with tagging_test(tags):
+        yield verifier
 
 
 def _suite_version() -> str:

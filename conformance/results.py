@@ -12,12 +12,17 @@ import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from conformance.contract.model import LEVELS
 from conformance.errors import Place, ResultsError
 
 FORMAT = 1
 VERDICTS = ("passed", "failed", "recorded", "skipped")
+Unit = Literal["s", "ids"]
+UNITS: tuple[Unit, ...] = ("s", "ids")
+# An edge known to lie in [low, high]; None: beyond the searched range on that side.
+Interval = tuple[int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,20 @@ class CaseResult:
     reason: str = ""  # for skips: why the target could not be tested; for failures: the summary
 
 
+@dataclass(frozen=True)
+class MeasuredEdge:
+    """Where the target put one numeric edge of the contract, in the contract's own terms.
+
+    `measured` is exact where the target's clock is (a virtual one, or a count of ids), else the
+    interval the clock's tolerance leaves; `requests` is how many probes the measurement took.
+    """
+
+    documented: int
+    measured: int | Interval
+    unit: Unit
+    requests: int
+
+
 @dataclass
 class RunResults:
     target: str
@@ -57,6 +76,11 @@ class RunResults:
     # Activities still alive on the target after the run, with their expiry (REGISTERED ones cannot
     # be ended without pushing to devices, so they are left to expire).
     leftovers: list[str] = field(default_factory=list)
+    edges: dict[str, MeasuredEdge] = field(default_factory=dict)  # row id -> where its edge lies
+
+    def record_edge(self, row: str, edge: MeasuredEdge) -> None:
+        """Record the measured edge of `row` (e.g. ENDS_AT_TOO_SOON); a later measurement replaces it."""
+        self.edges[row] = edge
 
     def counts(self) -> dict[str, int]:
         counted = Counter(c.verdict for c in self.cases)
@@ -84,10 +108,16 @@ def read_results(path: Path) -> RunResults:
         raise ResultsError(
             path, Place(), "the file does not exist", "give the path of a results JSON file"
         ) from None
+    except OSError as exc:
+        raise ResultsError(
+            path, Place(), f"the file cannot be read: {exc.strerror}", "give the path of a results JSON file"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ResultsError(
             path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "use a file the suite wrote"
         ) from None
+    except UnicodeDecodeError:
+        raise ResultsError(path, Place(), "not UTF-8 text", "use a file the suite wrote") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ResultsError(
             path,
@@ -96,49 +126,127 @@ def read_results(path: Path) -> RunResults:
             "re-run the suite to write a new one",
         )
     try:
-        cases = [_case(c) for c in data["cases"]]
-        return RunResults(
-            target=data["target"],
-            base_url=data["base_url"],
-            contract_digest=data["contract_digest"],
-            suite_version=data["suite_version"],
-            started_at=data["started_at"],
-            finished_at=data["finished_at"],
-            hypothesis_profile=data.get("hypothesis_profile", ""),
-            cases=cases,
-            leftovers=list(data.get("leftovers", [])),
-        )
-    except (KeyError, TypeError) as exc:
+        return _run(data)
+    except _Invalid as invalid:
         raise ResultsError(
-            path,
-            Place(path=str(exc)),
-            "a required field is missing or of the wrong type",
-            "use a file the suite wrote, unedited",
+            path, Place(path=invalid.place), invalid.problem, "use a file the suite wrote, unedited"
         ) from None
 
 
-def _case(data: dict[str, Any]) -> CaseResult:
-    observed = data["observed"]
-    if data["verdict"] not in VERDICTS:
-        raise TypeError("verdict")
+class _Invalid(Exception):
+    def __init__(self, place: str, problem: str) -> None:
+        super().__init__(place, problem)
+        self.place = place
+        self.problem = problem
+
+
+_REQUIRED: Any = object()
+_JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
+_JSON_NAMES |= {dict: "an object", type(None): "null"}
+
+
+def _field(
+    data: dict[str, Any], key: str, kinds: tuple[type, ...], where: str, default: Any = _REQUIRED
+) -> Any:
+    """`data[key]` if it is one of `kinds` (JSON types: a bool is not an integer); `default` if absent."""
+    place = f"{where}.{key}" if where else key
+    if key not in data:
+        if default is _REQUIRED:
+            raise _Invalid(place, "a required field is missing")
+        return default
+    value = data[key]
+    if type(value) not in kinds and not (float in kinds and type(value) is int):
+        wanted = " or ".join(_JSON_NAMES[k] for k in kinds)
+        raise _Invalid(place, f"expected {wanted}, found {_JSON_NAMES.get(type(value), 'something else')}")
+    return value
+
+
+def _object(value: Any, place: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid(place, f"expected an object, found {_JSON_NAMES.get(type(value), 'something else')}")
+    return value
+
+
+def _strings(data: dict[str, Any], key: str, where: str, default: Any = _REQUIRED) -> tuple[str, ...]:
+    values = _field(data, key, (list,), where, default)
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            raise _Invalid(f"{where}.{key}[{index}]" if where else f"{key}[{index}]", "expected a string")
+    return tuple(values)
+
+
+def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
+    value: str = _field(data, key, (str,), where)
+    if value not in allowed:
+        raise _Invalid(f"{where}.{key}", f"{value!r} is not one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def _run(data: dict[str, Any]) -> RunResults:
+    text = (str,)
+    cases = _field(data, "cases", (list,), "")
+    edges = _field(data, "edges", (dict,), "", {})
+    return RunResults(
+        target=_field(data, "target", text, ""),
+        base_url=_field(data, "base_url", text, ""),
+        contract_digest=_field(data, "contract_digest", text, ""),
+        suite_version=_field(data, "suite_version", text, ""),
+        started_at=_field(data, "started_at", text, ""),
+        finished_at=_field(data, "finished_at", text, ""),
+        hypothesis_profile=_field(data, "hypothesis_profile", text, "", ""),
+        cases=[_case(_object(c, f"cases[{i}]"), f"cases[{i}]") for i, c in enumerate(cases)],
+        leftovers=list(_strings(data, "leftovers", "", [])),
+        edges={row: _edge(_object(e, f"edges.{row}"), f"edges.{row}") for row, e in edges.items()},
+    )
+
+
+def _case(data: dict[str, Any], where: str) -> CaseResult:
+    text, maybe_text = (str,), (str, type(None))
+    observed = _field(data, "observed", (dict, type(None)), where)
+    latency = _field(data, "latency_ms", (float, type(None)), where, None)
+    if latency is not None and not 0 <= latency < float("inf"):
+        raise _Invalid(f"{where}.latency_ms", "expected a finite number of milliseconds, at least 0")
     return CaseResult(
-        test=data["test"],
-        case=data["case"],
-        endpoint=data["endpoint"],
-        rows=tuple(data["rows"]),
-        level=data["level"],
-        expected=tuple(data["expected"]),
-        observed=None
-        if observed is None
-        else Observed(
-            status=observed["status"],
-            code=observed["code"],
-            body_fields=tuple(observed["body_fields"]),
-            has_body=observed["has_body"],
-            error=observed.get("error"),
-        ),
-        verdict=data["verdict"],
-        matched=data.get("matched"),
-        latency_ms=data.get("latency_ms"),
-        reason=data.get("reason", ""),
+        test=_field(data, "test", text, where),
+        case=_field(data, "case", text, where),
+        endpoint=_field(data, "endpoint", text, where),
+        rows=_strings(data, "rows", where),
+        level=_choice(data, "level", ("", *LEVELS), where),
+        expected=_strings(data, "expected", where),
+        observed=None if observed is None else _observed(observed, f"{where}.observed"),
+        verdict=_choice(data, "verdict", VERDICTS, where),
+        matched=_field(data, "matched", maybe_text, where, None),
+        latency_ms=latency,
+        reason=_field(data, "reason", text, where, ""),
+    )
+
+
+def _observed(data: dict[str, Any], where: str) -> Observed:
+    return Observed(
+        status=_field(data, "status", (int, type(None)), where),
+        code=_field(data, "code", (str, type(None)), where),
+        body_fields=_strings(data, "body_fields", where),
+        has_body=_field(data, "has_body", (bool,), where),
+        error=_field(data, "error", (str, type(None)), where, None),
+    )
+
+
+def _edge(data: dict[str, Any], where: str) -> MeasuredEdge:
+    measured = _field(data, "measured", (int, list), where)
+    if isinstance(measured, list):
+        bounds = [b for b in measured if b is not None]
+        if len(measured) != 2 or any(type(b) is not int for b in bounds) or bounds != sorted(bounds):
+            raise _Invalid(
+                f"{where}.measured", "expected an integer or [low, high] (integers or null, low <= high)"
+            )
+        measured = (measured[0], measured[1])
+    requests: int = _field(data, "requests", (int,), where)
+    if requests < 0:
+        raise _Invalid(f"{where}.requests", "expected a count, at least 0")
+    unit = _choice(data, "unit", UNITS, where)
+    return MeasuredEdge(
+        documented=_field(data, "documented", (int,), where),
+        measured=measured,
+        unit="s" if unit == "s" else "ids",
+        requests=requests,
     )

@@ -1,6 +1,8 @@
 """An httpx transport that calls the sandbox's ASGI app in-process: no port, no subprocess.
 
-httpx's own ASGITransport is async-only; this one gives a plain `httpx.Client`. Requests run on one
+httpx's own ASGITransport is async-only; this one gives a plain `httpx.Client`. It is an
+`httpx.MockTransport` (whose handler runs the app) so that VCR.py, which patches MockTransport,
+records and replays in-process exchanges like any others. Requests run on one
 event loop thread per transport, so a client shared by many threads sees real interleaving, and a
 request that outlives its read timeout still completes on the sandbox, as it would on a server.
 """
@@ -31,8 +33,9 @@ class _Exchange:
     dropped: bool = False
 
 
-class InProcessTransport(httpx.BaseTransport):
+class InProcessTransport(httpx.MockTransport):
     def __init__(self, app: ASGIApp) -> None:
+        super().__init__(self._answer)
         self._app = app
         self._loop = asyncio.new_event_loop()
         thread = threading.Thread(
@@ -42,7 +45,7 @@ class InProcessTransport(httpx.BaseTransport):
         # Stops the loop on close(), on garbage collection, or at interpreter exit, whichever is first.
         self._finalizer = weakref.finalize(self, _stop_loop, self._loop, thread)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {}).get("read")
         future = asyncio.run_coroutine_threadsafe(_exchange(self._app, request, request.read()), self._loop)
         try:

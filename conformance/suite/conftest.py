@@ -1,13 +1,20 @@
 """Parameters of the suite's tests, read from the contract at collection time.
 
+Also pytest-recording's two fixtures, overridden here (a conftest wins over a plugin): cassettes
+live in `<cassette dir>/<test module>/`, recorded with the suite's matching, scrubbing and tags.
+
 Each named edge and each (row, endpoint) pair becomes its own test id, so a report names exactly
 which edge or row failed, and the named edges always run whatever Hypothesis explores.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from conformance.cassettes import default_cassette_dir, vcr_config as configuration
 from conformance.contract import load_contract
 from conformance.errors import ConformanceError
 from conformance.generate.strategies import ends_at_edges, field_breaks, insider_id_counts, malformed_bodies
@@ -36,3 +43,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("malformed_body", bodies, ids=[f"{e}-{label}" for e, label, _ in bodies])
     if "endpoint" in names:
         metafunc.parametrize("endpoint", contract.endpoints)
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    root: Path = request.config.getoption("cassette_dir") or default_cassette_dir()
+    return str(root / request.path.stem)
+
+
+@pytest.fixture
+def vcr_config(conformance_target: Any) -> dict[str, Any]:
+    return configuration(conformance_target.pseudonyms)

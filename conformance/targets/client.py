@@ -70,6 +70,8 @@ class ApiClient:
     budget: RateBudget | None
     now: Callable[[], float] = time.time
     on_exchange: list[Callable[[Exchange], None]] = field(default_factory=list)
+    # Answers a request without sending it (cassette replay of an injected drop), or None to send.
+    intercept: Callable[[Request], Exchange | None] | None = None
 
     def send(self, request: Request, *, spend_budget: bool = True, timeout: float | None = None) -> Exchange:
         """Send and time one request; `spend_budget=False` only for the opt-in rate-limit probe.
@@ -83,6 +85,9 @@ class ApiClient:
             headers[API_KEY_HEADER] = key
         if request.content_type is not None:
             headers["Content-Type"] = request.content_type
+        intercepted = self.intercept(request) if self.intercept is not None else None
+        if intercepted is not None:
+            return intercepted
         if self.budget is not None and spend_budget:
             self.budget.acquire((request.account, path, "POST"))
         sent_at = self.now()

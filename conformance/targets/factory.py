@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+import os
+
 import httpx
 import pytest
 
+from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, Pseudonyms
 from conformance.clock import VirtualClock
 from conformance.contract import Contract
+from conformance.exchange import Exchange, Request
 from conformance.targets.client import ApiClient, RateBudget
 from conformance.targets.profile import TargetProfile
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
@@ -40,6 +44,10 @@ def build_target(
     elif kind == "live":
         base_url = config.getoption("base_url") or profile.base_url
         with _live(contract, profile, record, base_url, allow_probe) as target:
+            target.pseudonyms = _pseudonyms(config, profile)
+            yield target
+    elif kind == "cassettes":
+        with _cassettes(contract, profile, record) as target:
             yield target
     else:
         raise pytest.UsageError(f"--target {kind} is not available in this version")
@@ -104,6 +112,88 @@ def _live(
         finally:
             if control is not None:
                 control.close()
+
+
+@contextmanager
+def _cassettes(contract: Contract, profile: TargetProfile, record: Recorder) -> Iterator[Target]:
+    """Replay: no server; VCR.py answers from the cassette, on a clock pinned per test to the recording."""
+    clock = VirtualClock()
+    control = CassetteControl(clock)
+    transport = httpx.MockTransport(_unrecorded)
+    with httpx.Client(base_url=profile.base_url, transport=transport) as http:
+        budget = _budget(contract, profile, clock)
+        client = ApiClient(
+            contract, profile, http, budget, now=lambda: clock.now().timestamp(), intercept=control.intercept
+        )
+        yield Target(
+            "cassettes",
+            contract,
+            profile,
+            client,
+            ExactServerClock(clock.now),
+            control,
+            record,
+            pin_clock=clock.pin,
+        )
+
+
+def _unrecorded(request: httpx.Request) -> httpx.Response:
+    """Reached only when no cassette is active: replay never touches a network."""
+    raise httpx.ConnectError(
+        "--target cassettes replays recordings only: no cassette is active here", request=request
+    )
+
+
+def _pseudonyms(config: pytest.Config, profile: TargetProfile) -> Pseudonyms | None:
+    """Recording from a live target pseudonymises the profile's ids with a key from the environment."""
+    if (config.getoption("record_mode", None) or "none") == "none":
+        return None
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE)
+    if not key:
+        raise pytest.UsageError(
+            f"recording from a live target stores pseudonyms of insider ids and udids: export {PSEUDONYM_KEY_VARIABLE} "
+            "(any secret string; keep it to replay with the same pseudonyms)"
+        )
+    ids = tuple(x for i in profile.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
+    return Pseudonyms(key, ids)
+
+
+class CassetteControl:
+    """The control API as seen in replay: faults were recorded, except a dropped answer, replayed here."""
+
+    clock_is_virtual = True
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self._drops: dict[str, int] = {}
+
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        times: int = 1,
+    ) -> None:
+        if kind == "drop_after_commit" and endpoint is not None:
+            self._drops[endpoint] = times  # a dropped answer left nothing in the cassette to play
+
+    def clear_faults(self) -> None:
+        self._drops.clear()
+
+    def advance_clock(self, seconds: float) -> None:
+        self._clock.advance(seconds)
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        """The 429s of a lowered limit are in the recording: nothing to do."""
+
+    def intercept(self, request: Request) -> Exchange | None:
+        remaining = self._drops.get(request.endpoint, 0)
+        if not remaining:
+            return None
+        self._drops[request.endpoint] = remaining - 1
+        return Exchange(request=request, response=None, error="timeout: the answer was dropped (replayed)")
 
 
 class InProcessControl:

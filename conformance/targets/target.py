@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 import pytest
 
+from conformance.cassettes import Pseudonyms, tagging_case
 from conformance.checks import judge
 from conformance.clock import rfc3339
 from conformance.contract import Contract
@@ -69,6 +70,10 @@ class Target:
     control: Control | None
     record: Recorder
     allow_rate_limit_probe: bool = False
+    # Replay only: sets the target clock to where it stood when a cassette was recorded.
+    pin_clock: Callable[[datetime], None] | None = None
+    # Live recordings only: what replaces the profile's insider ids and udids in cassettes.
+    pseudonyms: Pseudonyms | None = None
     world: World = field(init=False)
     registered: list[ActivityModel] = field(default_factory=list)
 
@@ -119,7 +124,10 @@ class Target:
 
         A REGISTERED activity cannot be ended without a /start that pushes to real devices, so it
         is left to expire at its ends_at (the shortest the suite's margin allows) and listed.
+        A replay has nothing to clean: it never reached a target.
         """
+        if self.name == "cassettes":
+            return
         for activity in self.registered:
             if activity.state != "STARTED":
                 continue
@@ -158,6 +166,9 @@ class Verifier:
     target: Target
     test: str
     record_property: Callable[[str, object], None]
+    # Activities this test started: waits for sync depend on them only, so a test's requests (and
+    # its cassette) are the same whichever tests ran before it.
+    started: list[ActivityModel] = field(default_factory=list)
 
     @property
     def contract(self) -> Contract:
@@ -180,10 +191,11 @@ class Verifier:
         """Send, predict, judge and record; raise a ContractViolation when no documented outcome fits."""
         moment = when or self.target.when()
         expected = expected_outcome(self.world, request, moment)
-        exchange = self.target.client.send(request)
+        codes = tuple(dict.fromkeys(c for a in expected.alternatives for c in a.codes))
+        with tagging_case(case, codes or expected.rules):
+            exchange = self.target.client.send(request)
         judgement = judge(self.contract, expected, exchange)
         response = exchange.response
-        codes = tuple(dict.fromkeys(c for a in expected.alternatives for c in a.codes))
         rows = codes or expected.rules
         self.record_property("contract_rows", ",".join(rows))
         self.record_property("codes", ",".join(filter(None, (self.contract.body_code(c) for c in codes))))
@@ -232,6 +244,7 @@ class Verifier:
                     # the difference is then local time elapsed since the answer arrived, a lower
                     # bound of the server's elapsed time, whatever the clock offset.
                     activity.started_at = self.target.when().earliest
+                    self.started.append(activity)
             if request.endpoint == "add-users":
                 activity.segment |= {i for i in body["insider_ids"] if self._eligible(i)}
             if request.endpoint == "remove-users":
@@ -306,9 +319,9 @@ class Verifier:
         return self.verify(Request("start", self.push_body(activity)), case="arrange: start")
 
     def wait_for_sync(self) -> None:
-        """Wait until every started activity is past the target's declared sync bound (virtual: move it)."""
+        """Wait until what this test started is past the target's declared sync bound (virtual: move it)."""
         bound = timedelta(seconds=self.profile.sync_delay_seconds)
-        starts = [a.started_at for a in self.world.activities.values() if a.started_at is not None]
+        starts = [a.started_at for a in self.started if a.started_at is not None]
         if starts:
             remaining = (max(starts) + bound - self.when().earliest).total_seconds()
             if remaining > 0:

@@ -201,16 +201,24 @@ def becomes(status: int | None = None, body: Any = KEEP) -> Change:
     )
 
 
+def edited(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Change:
+    """The JSON object body replaced by `edit(body)`; any other body stays as it is."""
+    return lambda seen: (
+        dataclasses.replace(seen, body=edit(seen.body)) if isinstance(seen.body, dict) else seen
+    )
+
+
 def without(field: str) -> Change:
-    return lambda seen: dataclasses.replace(seen, body={k: v for k, v in seen.body.items() if k != field})
+    return edited(lambda body: {k: v for k, v in body.items() if k != field})
 
 
 def plus_one(field: str) -> Change:
-    return lambda seen: dataclasses.replace(seen, body={**seen.body, field: seen.body[field] + 1})
+    return edited(lambda body: {**body, field: body[field] + 1})
 
 
-def merged(transform: Callable[[dict[str, Any]], dict[str, Any]]) -> Change:
-    return lambda seen: dataclasses.replace(seen, body={**seen.body, **transform(seen.body)})
+def merged(extra: Callable[[dict[str, Any]], dict[str, Any]]) -> Change:
+    """The body with the fields `extra(body)` gives added or replaced."""
+    return edited(lambda body: {**body, **extra(body)})
 
 
 def bodyless(seen: Seen) -> bool:

@@ -14,8 +14,9 @@ from typing import Any
 from mutant_kinds import plugin_path, plugin_source
 from suite_runner import SuiteRun, run_suite
 
-# Auto-loaded plugins the suite does not use: blocking them starts each run about 2 s sooner.
-UNUSED_PLUGINS = ("schemathesis", "respx", "recording", "anyio", "pytest_cov", "randomly")
+# Auto-loaded plugins the suite does not use: blocking them starts each run about 1 s sooner. (If the
+# suite comes to use one, its runs fail loudly, e.g. "unknown hook": take it off this list.)
+UNUSED_PLUGINS = ("schemathesis", "respx", "anyio", "pytest_cov", "randomly")
 LEAN = tuple(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))
 # Stop at the first failure, in file order (pytest-randomly, where installed, would shuffle it).
 STOP_AT_FIRST = ("-x", *LEAN)
@@ -23,10 +24,12 @@ STOP_AT_FIRST = ("-x", *LEAN)
 FAILED_LINE = re.compile(r"FAILED (\S+?::[^\s\[]+(?:\[.*?\])?)(?: - |$)")
 # Asserted levels: a failure at one of these is the suite saying "the API broke its contract".
 ASSERTED = frozenset({"documented", "inferred"})
+# The name that stands for the reference sandbox itself, in the place of a mutant's.
+REFERENCE = "reference"
 
 
-def run_mutant(tmp_path: Path, name: str | None, *args: str, pycache: Path | None = None) -> SuiteRun:
-    """Run the suite, with `args`, against the mutant (or variation) `name`; None: the reference sandbox.
+def run_mutant(tmp_path: Path, name: str, *args: str, pycache: Path | None = None) -> SuiteRun:
+    """Run the suite, with `args`, against the mutant or variation `name` (or the REFERENCE sandbox).
 
     `pycache` is a bytecode cache that runs share (outside the work tree): without one, and with
     PYTHONDONTWRITEBYTECODE set, every run compiles the package again (about 0.6 s each).
@@ -34,7 +37,7 @@ def run_mutant(tmp_path: Path, name: str | None, *args: str, pycache: Path | Non
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [plugin_path(), os.environ.get("PYTHONPATH")]))}
     if pycache is not None:
         env |= {"PYTHONPYCACHEPREFIX": str(pycache), "PYTHONDONTWRITEBYTECODE": ""}
-    return run_suite(tmp_path, *args, plugin=None if name is None else plugin_source(name), env=env)
+    return run_suite(tmp_path, *args, plugin=None if name == REFERENCE else plugin_source(name), env=env)
 
 
 def failed_cases(run: SuiteRun) -> list[dict[str, Any]]:
