@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
 
 from conformance.errors import CassetteError, Place
 
@@ -184,7 +185,8 @@ def unrecorded_message(error: BaseException, test_name: str) -> str | None:
         f"no recorded interaction for this request in {getattr(found.cassette, '_path', 'the cassette')}\n"
         f"  test     {test_name}\n"
         f"  request  {request.method} {request.path} {body}\n"
-        f"  fix      record it again (against the sandbox, or add --target live ...): {rerecord_command(test_name)}"
+        f"  fix      record it again (from the sandbox; add --target live ... for a live target): "
+        f"{rerecord_command(test_name)}"
     )
 
 
@@ -199,8 +201,6 @@ def unreadable_message(error: BaseException, path: Path, test_name: str) -> str 
 
 
 def _find_unrecorded(error: BaseException | None) -> Any:
-    from vcr.errors import CannotOverwriteExistingCassetteException
-
     seen: set[int] = set()
     stack = [error]
     while stack:

@@ -19,7 +19,7 @@ Hypothesis's own `--hypothesis-profile`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -82,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci")
 
 
-def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+def pytest_recording_configure(vcr: Any) -> None:
     """pytest-recording's hook: our matcher (JSON body) for every cassette."""
     from conformance.cassettes import json_body
 
@@ -106,7 +106,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A request with no recorded interaction fails with one message: the test, the request, the fix."""
     report: pytest.TestReport = yield
     if call.excinfo is not None and report.failed and _cassettes_in_use(item.config):

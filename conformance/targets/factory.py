@@ -8,11 +8,10 @@ against `conformance sandbox serve`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-
-import os
 
 import httpx
 import pytest
@@ -151,8 +150,8 @@ def _pseudonyms(config: pytest.Config, profile: TargetProfile) -> Pseudonyms | N
     key = os.environ.get(PSEUDONYM_KEY_VARIABLE)
     if not key:
         raise pytest.UsageError(
-            f"recording from a live target stores pseudonyms of insider ids and udids: export {PSEUDONYM_KEY_VARIABLE} "
-            "(any secret string; keep it to replay with the same pseudonyms)"
+            "recording from a live target stores pseudonyms of insider ids and udids: export "
+            f"{PSEUDONYM_KEY_VARIABLE} (any secret string; keep it to replay with the same pseudonyms)"
         )
     ids = tuple(x for i in profile.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
     return Pseudonyms(key, ids)
@@ -167,15 +166,8 @@ class CassetteControl:
         self._clock = clock
         self._drops: dict[str, int] = {}
 
-    def inject(
-        self,
-        endpoint: str | None,
-        kind: FaultKind,
-        *,
-        status: int | None = None,
-        latency_ms: int = 0,
-        times: int = 1,
-    ) -> None:
+    def inject(self, endpoint: str | None, kind: FaultKind, *, times: int = 1, **_: object) -> None:
+        """Status and latency faults are in the recording; a drop is replayed by `intercept`."""
         if kind == "drop_after_commit" and endpoint is not None:
             self._drops[endpoint] = times  # a dropped answer left nothing in the cassette to play
 
