@@ -36,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
         "`conformance run --target live --base-url URL --target-profile PROFILE.toml`.",
     )
 
+    drift = commands.add_parser(
+        "drift",
+        help="compare two results files: what changed, and whether documented behaviour regressed",
+        description="Exit status 1 when a documented case or row that passed in BASELINE fails in CURRENT; "
+        "0 otherwise (changes in undocumented behaviour are reported, not failed); 2 on a malformed file.",
+    )
+    drift.add_argument("baseline", type=Path, metavar="BASELINE", help="the earlier results JSON file")
+    drift.add_argument("current", type=Path, metavar="CURRENT", help="the later results JSON file")
+    drift.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
+    drift.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+
     cassettes = commands.add_parser("cassettes", help="check recorded cassettes")
     cassette_commands = cassettes.add_subparsers(dest="action", required=True, metavar="ACTION")
     cassette_lint = cassette_commands.add_parser(
@@ -114,6 +125,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             *args.pytest_args,
         ]
         return subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter and arguments
+    if args.command == "drift":
+        from conformance.report.command import drift_main
+
+        return drift_main(args.baseline, args.current, args.format, args.output)
     if args.command == "cassettes" and args.action == "lint":
         return _lint_cassettes(directory, args.cassette_dir, args.target_profile)
     if args.command == "sandbox" and args.action == "serve":

@@ -235,10 +235,10 @@ def _edge(data: dict[str, Any], where: str) -> MeasuredEdge:
     measured = _field(data, "measured", (int, list), where)
     if isinstance(measured, list):
         bounds = [b for b in measured if b is not None]
-        if len(measured) != 2 or not bounds or any(type(b) is not int for b in bounds) or bounds != sorted(bounds):
-            raise _Invalid(
-                f"{where}.measured", "expected an integer or [low, high] (integers, low <= high; null for an open side)"
-            )
+        integers = all(type(b) is int for b in bounds)
+        if len(measured) != 2 or not bounds or not integers or bounds != sorted(bounds):
+            problem = "expected an integer or [low, high] (integers, low <= high; null for an open side)"
+            raise _Invalid(f"{where}.measured", problem)
         measured = (measured[0], measured[1])
     requests: int = _field(data, "requests", (int,), where)
     if requests < 0:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract.loader import key_path, load_contract
-from conformance.contract.model import Contract, ErrorRow, ErrorTable, Expectation
+from conformance.contract.model import Contract, ErrorRow, ErrorTable
+from conformance.contract.rules import Rule, rules
 
 OPENAPI = "openapi.yaml"
 BEHAVIOUR = "behaviour.yaml"
@@ -65,23 +66,13 @@ class LintReport:
         return not self.findings
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """One expectation of behaviour.yaml, where it sits and the endpoints it applies to."""
-
-    kind: str
-    where: str
-    endpoints: tuple[str, ...]
-    expectation: Expectation
-
-
 def lint(contract: Contract) -> LintReport:
     """All cross-checks of a loaded contract, and its coverage matrix."""
-    rules = tuple(_rules(contract))
-    coverage, uncovered = _coverage(contract, rules)
+    every_rule = tuple(rules(contract))
+    coverage, uncovered = _coverage(contract, every_rule)
     findings = (
         *_check_openapi(contract),
-        *_check_documented_codes(contract.table, rules),
+        *_check_documented_codes(contract.table, every_rule),
         *_check_extra_codes(contract),
         *uncovered,
     )
@@ -166,7 +157,7 @@ def _api(where: Sequence[str | int], problem: str, fix: str) -> Finding:
 # -- b. behaviour.yaml against the table ---------------------------------------------------------
 
 
-def _check_documented_codes(table: ErrorTable, rules: Iterable[_Rule]) -> Iterator[Finding]:
+def _check_documented_codes(table: ErrorTable, rules: Iterable[Rule]) -> Iterator[Finding]:
     for rule in rules:
         if rule.expectation.level != "documented":
             continue
@@ -193,7 +184,7 @@ def _check_extra_codes(contract: Contract) -> Iterator[Finding]:
 # -- c. coverage ---------------------------------------------------------------------------------
 
 
-def _coverage(contract: Contract, rules: Iterable[_Rule]) -> tuple[tuple[CoverageRow, ...], list[Finding]]:
+def _coverage(contract: Contract, rules: Iterable[Rule]) -> tuple[tuple[CoverageRow, ...], list[Finding]]:
     cover: dict[tuple[str, str], dict[str, bool]] = {}  # (row id, endpoint) -> kind -> documented
     for rule in rules:
         if rule.expectation.asserted:
@@ -223,58 +214,6 @@ def _coverage(contract: Contract, rules: Iterable[_Rule]) -> tuple[tuple[Coverag
 def _cell(kinds: Mapping[str, bool]) -> str:
     letters = [k if kinds[k] else k.lower() for k in KINDS if k in kinds]
     return "".join(letters) or UNCOVERED
-
-
-def _rules(contract: Contract) -> Iterator[_Rule]:
-    """Every expectation that states a response, with the endpoints it applies to."""
-    b, every = contract.behaviour, contract.endpoints
-    for i, body in enumerate(b.body_rules):
-        yield _Rule("B", f"body[{i}]", every, body.expectation)
-    for i, field in enumerate(b.field_rules):
-        for case, expectation in field.cases.items():
-            yield _Rule("F", f"fields[{i}].cases.{case}", field.endpoints, expectation)
-    ids = b.insider_ids
-    for name, e in (
-        ("below_minimum", ids.below_minimum),
-        ("above_maximum", ids.above_maximum),
-        ("blank_element", ids.blank_element),
-    ):
-        yield _Rule("I", f"insider_ids.{name}", ids.endpoints, e)
-    w = b.ends_at
-    for name, e in (
-        ("past", w.past),
-        ("minimum", w.minimum.expectation),
-        ("maximum", w.maximum.expectation),
-        ("at_now", w.at_now),
-    ):
-        yield _Rule("E", f"ends_at_window.{name}", (w.endpoint,), e)
-    td = b.target_devices
-    for name, e in (*((f"cases.{c}", x) for c, x in td.cases.items()), ("empty_list", td.empty_list)):
-        yield _Rule("T", f"target_devices.{name}", td.endpoints, e)
-    for name, e in b.accounts.items():
-        yield _Rule("A", f"accounts.{name}", every, e)
-    g = b.eligibility
-    yield _Rule("G", "eligibility.no_eligible_device", g.no_eligible_endpoints, g.no_eligible)
-    # The model keeps no endpoint for this rule; the table row's own endpoints stand in for it.
-    single = _row(contract.table, g.single_without_profile_code)
-    yield _Rule(
-        "G",
-        "eligibility.single_insider_without_profile",
-        single.endpoints if single else every,
-        g.single_without_profile,
-    )
-    for i, t in enumerate(b.lifecycle.transitions.values()):
-        yield _Rule("L", f"lifecycle.transitions[{i}]", (t.endpoint,), t.expectation)
-    s = b.sync_gate
-    for name, e in (
-        ("all_synced", s.all_synced),
-        ("some_synced", s.some_synced),
-        ("none_synced", s.none_synced),
-    ):
-        yield _Rule("S", f"sync_gate.{name}", s.endpoints, e)
-    yield _Rule("R", "rate_limit", every, b.rate_limit.expectation)
-    for i, probe in enumerate(b.probes):
-        yield _Rule("P", f"probes[{i}]", probe.endpoints, probe.expectation)
 
 
 # -- output --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from conformance.results import Interval, MeasuredEdge, RunResults
 
+
 @dataclass(frozen=True)
 class EdgeDrift:
     row: str

@@ -1,4 +1,5 @@
-"""The suite catches faults: it fails on every sandbox mutant and passes on conforming variations.
+"""The suite catches faults: it fails on every sandbox mutant, passes on the reference sandbox and on
+conforming variations.
 
 Each mutant of `sandbox_mutants` is first shown to change what the sandbox answers (so none is a
 silent no-op), then the suite is run against it in a fresh interpreter. All the suite runs a session
@@ -30,10 +31,10 @@ def _marks(mutant: Mutant) -> list[pytest.MarkDecorator]:
     return [pytest.mark.xfail(strict=True, reason=f"suite gap: {mutant.survives}")] if mutant.survives else []
 
 
-def _selected(items: list[pytest.Item]) -> list[str]:
-    """The mutants and variations whose suite runs this session's tests wait for."""
+def _selected(items: list[pytest.Item], module: Path) -> list[str]:
+    """The mutants and variations whose suite runs the selected tests of `module` wait for."""
     names: list[str] = []
-    for item in items:
+    for item in (i for i in items if i.path == module):
         params = getattr(getattr(item, "callspec", None), "params", {})
         names += [params[p] for p in RUN_PARAMETERS if p in params]
     return list(dict.fromkeys(names))
@@ -48,9 +49,9 @@ def _probe(mutant: Mutant, sandbox: Sandbox, clock: VirtualClock) -> Answer:
 def suite_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Future[SuiteRun]]]:
-    """A suite run per mutant or variation this session selected, all started at once."""
+    """A suite run per mutant, variation or reference the selected tests need, all started at once."""
     pycache = tmp_path_factory.mktemp("pycache")
-    names = sorted(_selected(request.session.items), key=_runs_to_the_end, reverse=True)
+    names = sorted(_selected(request.session.items, request.path), key=_runs_to_the_end, reverse=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         yield {name: pool.submit(_run, tmp_path_factory.mktemp(name), name, pycache) for name in names}
 

@@ -1,0 +1,89 @@
+"""Every expectation of behaviour.yaml with the endpoints it applies to: what lint covers and checks,
+and what the schemathesis check accepts as a documented code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from conformance.contract.model import Contract, Expectation
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of behaviour.yaml, where it sits and the endpoints it applies to."""
+
+    kind: str
+    where: str
+    endpoints: tuple[str, ...]
+    expectation: Expectation
+
+    def codes(self) -> tuple[str, ...]:
+        """The codes it allows, its documented conflicts' included."""
+        sides = (c for side in self.expectation.conflict if side.outcome for c in side.outcome.codes)
+        return tuple(dict.fromkeys((*self.expectation.outcome.codes, *sides)))
+
+
+def documented_codes(contract: Contract, endpoint: str) -> dict[int, set[str]]:
+    """status -> body codes the table or a rule (its conflicts included) gives `endpoint`."""
+    found: dict[int, set[str]] = {}
+    for row in contract.table.rows_for(endpoint):
+        if row.code:
+            found.setdefault(row.status, set()).add(row.code)
+    for rule in rules(contract):
+        if endpoint in rule.endpoints:
+            for code in rule.codes():
+                body = contract.body_code(code)
+                if body:
+                    found.setdefault(contract.status_of(code), set()).add(body)
+    return found
+
+
+def rules(contract: Contract) -> Iterator[Rule]:
+    """Every expectation that states a response, with the endpoints it applies to."""
+    b, every = contract.behaviour, contract.endpoints
+    for i, body in enumerate(b.body_rules):
+        yield Rule("B", f"body[{i}]", every, body.expectation)
+    for i, field in enumerate(b.field_rules):
+        for case, expectation in field.cases.items():
+            yield Rule("F", f"fields[{i}].cases.{case}", field.endpoints, expectation)
+    ids = b.insider_ids
+    for name, e in (
+        ("below_minimum", ids.below_minimum),
+        ("above_maximum", ids.above_maximum),
+        ("blank_element", ids.blank_element),
+    ):
+        yield Rule("I", f"insider_ids.{name}", ids.endpoints, e)
+    w = b.ends_at
+    for name, e in (
+        ("past", w.past),
+        ("minimum", w.minimum.expectation),
+        ("maximum", w.maximum.expectation),
+        ("at_now", w.at_now),
+    ):
+        yield Rule("E", f"ends_at_window.{name}", (w.endpoint,), e)
+    td = b.target_devices
+    for name, e in (*((f"cases.{c}", x) for c, x in td.cases.items()), ("empty_list", td.empty_list)):
+        yield Rule("T", f"target_devices.{name}", td.endpoints, e)
+    for name, e in b.accounts.items():
+        yield Rule("A", f"accounts.{name}", every, e)
+    g = b.eligibility
+    yield Rule("G", "eligibility.no_eligible_device", g.no_eligible_endpoints, g.no_eligible)
+    yield Rule(
+        "G",
+        "eligibility.single_insider_without_profile",
+        (g.single_without_profile_endpoint,),
+        g.single_without_profile,
+    )
+    for i, t in enumerate(b.lifecycle.transitions.values()):
+        yield Rule("L", f"lifecycle.transitions[{i}]", (t.endpoint,), t.expectation)
+    s = b.sync_gate
+    for name, e in (
+        ("all_synced", s.all_synced),
+        ("some_synced", s.some_synced),
+        ("none_synced", s.none_synced),
+    ):
+        yield Rule("S", f"sync_gate.{name}", s.endpoints, e)
+    yield Rule("R", "rate_limit", every, b.rate_limit.expectation)
+    for i, probe in enumerate(b.probes):
+        yield Rule("P", f"probes[{i}]", probe.endpoints, probe.expectation)

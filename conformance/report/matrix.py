@@ -1,0 +1,124 @@
+"""The matrix of error-table rows x endpoints, each cell judged in both runs and linked to its cases.
+
+A results case names the rows it exercised: an error-table row by its id (the code, or HTTP_<status>
+for a body-less row), or one of the oracle's success rules (lowercase, such as
+`eligibility:register`). The matrix has the error-table rows; a cell's verdict is the worst of its
+cases' (failed, then passed, recorded, skipped), and its change says how the cell moved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from conformance.report.pairs import Pair
+from conformance.results import CaseResult
+
+ROW_ID = re.compile(r"[A-Z][A-Z0-9_]*")
+WORST_FIRST = ("failed", "passed", "recorded", "skipped")
+LEVEL_ORDER = ("documented", "inferred", "undocumented", "")
+Change = Literal[
+    "regressed", "newly failing", "no longer verified", "fixed", "new", "gone", "outcome changed", "unchanged"
+]
+CHANGES: tuple[Change, ...] = (
+    "regressed",
+    "newly failing",
+    "no longer verified",
+    "fixed",
+    "new",
+    "gone",
+    "outcome changed",
+    "unchanged",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: str
+    endpoint: str
+    baseline: str | None  # the cell's verdict in each run; None: no case exercised it
+    current: str | None
+    level: str  # the strongest level among its cases
+    change: Change
+    pairs: tuple[Pair, ...]  # the evidence: every case that exercised the cell in either run
+    skip_reasons: tuple[str, ...]  # why the current run did not verify it, where it says
+
+    @property
+    def anchor(self) -> str:
+        return f"cell-{self.row}-{self.endpoint}"
+
+
+def verdict_of(verdicts: Iterable[str]) -> str | None:
+    present = set(verdicts)
+    return next((v for v in WORST_FIRST if v in present), None)
+
+
+def build_cells(pairs: tuple[Pair, ...], current_cases: list[CaseResult]) -> tuple[Cell, ...]:
+    """Every (row, endpoint) either run exercised, rows sorted, endpoints in the order they ran."""
+    touched: dict[tuple[str, str], list[Pair]] = {}
+    for pair in pairs:
+        for case in (pair.baseline, pair.current):
+            if case is None or not case.endpoint:
+                continue
+            for row in filter(ROW_ID.fullmatch, case.rows):
+                members = touched.setdefault((row, case.endpoint), [])
+                if not members or members[-1] is not pair:  # both runs' cases of a pair come in a row
+                    members.append(pair)
+    endpoints = list(dict.fromkeys(endpoint for _, endpoint in touched))
+    keys = sorted(touched, key=lambda k: (k[0], endpoints.index(k[1])))
+    return tuple(
+        _cell(row, endpoint, tuple(touched[(row, endpoint)]), current_cases) for row, endpoint in keys
+    )
+
+
+def _cell(row: str, endpoint: str, pairs: tuple[Pair, ...], current_cases: list[CaseResult]) -> Cell:
+    def mine(case: CaseResult | None) -> bool:
+        return case is not None and case.endpoint == endpoint and row in case.rows
+
+    before = [p.baseline for p in pairs if p.baseline is not None and mine(p.baseline)]
+    after = [p.current for p in pairs if p.current is not None and mine(p.current)]
+    baseline, current = verdict_of(c.verdict for c in before), verdict_of(c.verdict for c in after)
+    documented = (
+        verdict_of(c.verdict for c in before if c.level == "documented"),
+        verdict_of(c.verdict for c in after if c.level == "documented"),
+    )
+    if documented == ("passed", "failed"):
+        change: Change = "regressed"
+    elif current == "failed" and baseline != "failed":
+        change = "newly failing"
+    elif baseline == "passed" and current in ("skipped", None):
+        change = "no longer verified"
+    elif baseline == "failed" and current == "passed":
+        change = "fixed"
+    elif baseline is None:
+        change = "new"
+    elif current is None:
+        change = "gone"
+    elif any(_outcome_changed(p) for p in pairs):
+        change = "outcome changed"
+    else:
+        change = "unchanged"
+    tests = {c.test for c in before}
+    reasons = [c.reason for c in after if c.verdict == "skipped"]
+    reasons += [c.reason for c in current_cases if c.verdict == "skipped" and c.test in tests]
+    levels = {c.level for c in (*before, *after)}
+    return Cell(
+        row=row,
+        endpoint=endpoint,
+        baseline=baseline,
+        current=current,
+        level=next(level for level in LEVEL_ORDER if level in levels),
+        change=change,
+        pairs=pairs,
+        skip_reasons=tuple(dict.fromkeys(r for r in reasons if r)),
+    )
+
+
+def _outcome_changed(pair: Pair) -> bool:
+    observed = pair.observed()
+    if observed is None:
+        return False
+    before, after = observed
+    return (before.status, before.code, before.body_fields) != (after.status, after.code, after.body_fields)
