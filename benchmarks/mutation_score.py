@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ SELF_TESTS = Path(__file__).resolve().parents[1] / "tests" / "self"
 sys.path[:0] = [str(SELF_TESTS / "mutants"), str(SELF_TESTS / "suite")]
 
 from mutant_kinds import Mutant  # noqa: E402 - found through the path set above
-from mutant_runs import LEAN, REFERENCE, failed_tests, killed, run_mutant  # noqa: E402
+from mutant_runs import IN_FILE_ORDER, REFERENCE, failed_tests, killed, run_mutant  # noqa: E402
 from sandbox_mutants import CONFORMING, MUTANTS  # noqa: E402
 
 AS_MUTANT = {"failed": "killed", "passed": "survived"}
@@ -43,15 +44,17 @@ class Outcome:
 
 
 def measure(name: str, workdir: Path, pycache: Path) -> Outcome:
-    """One whole suite run against mutant `name` (the reference sandbox for REFERENCE)."""
+    """One whole suite run against mutant `name` (or the REFERENCE sandbox); a timeout is an error."""
     run_dir = workdir / name
     run_dir.mkdir()
     start = time.perf_counter()
-    run = run_mutant(run_dir, name, *LEAN, "-rf", pycache=pycache)
+    try:
+        run = run_mutant(run_dir, name, *IN_FILE_ORDER, "-rf", pycache=pycache)
+    except subprocess.TimeoutExpired as timeout:
+        return Outcome(name, "error", (), time.perf_counter() - start, str(timeout))
     verdict = "failed" if killed(run) else "passed" if run.returncode == 0 else "error"
-    return Outcome(
-        name, verdict, tuple(failed_tests(run)), time.perf_counter() - start, run.output[-ERROR_TAIL:]
-    )
+    seconds = time.perf_counter() - start
+    return Outcome(name, verdict, tuple(failed_tests(run)), seconds, run.output[-ERROR_TAIL:])
 
 
 def measure_all(names: Sequence[str], jobs: int) -> dict[str, Outcome]:

@@ -14,6 +14,7 @@ from conformance.exchange import Exchange
 from conformance.generate.oracle import Alternative, Expected
 
 BODY_PREVIEW = 300
+CURL_PREVIEW = 600  # a request of 10,000 insider ids is shown cut, with its full size
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ class FailureDetails:
 class ContractViolation(AssertionError):
     """A response no acceptable outcome allows: the API does not behave as documented."""
 
-    def __init__(self, details: FailureDetails, message: str) -> None:
+    def __init__(self, details: FailureDetails, message: str, exchange: Exchange) -> None:
         self.details = details
+        self.exchange = exchange  # what was sent and observed, for callers that go on from a failure
         super().__init__(message)
 
 
@@ -65,7 +67,7 @@ def violation(
         endpoint=endpoint,
         rows=tuple(r for r in expected.rules),
         level=expected.level,
-        curl=curl,
+        curl=curl if len(curl) <= CURL_PREVIEW else f"{curl[:CURL_PREVIEW]}... ({len(curl)} characters)",
         documented=tuple(describe(contract, a) for a in expected.alternatives),
         received=received(exchange),
         checks=tuple(f"{describe(contract, a)}: {'; '.join(failed)}" for a, failed in _nearest(judgement)),
@@ -74,11 +76,11 @@ def violation(
     for row in rows:
         lines.append(f"  row      {row.describe()}  endpoints: {', '.join(row.endpoints)}")
         lines.append(f"           suggested fix: {row.fix}")
-    lines.append(f"  request  {curl}")
+    lines.append(f"  request  {details.curl}")
     lines += [f"  expected {d}" for d in details.documented]
     lines.append(f"  received {details.received}")
     lines += [f"  nearest  {c}" for c in details.checks]
-    return ContractViolation(details, "\n".join(lines))
+    return ContractViolation(details, "\n".join(lines), exchange)
 
 
 def _rows(contract: Contract, expected: Expected) -> list:  # type: ignore[type-arg]

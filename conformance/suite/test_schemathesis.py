@@ -27,7 +27,7 @@ from conformance.targets.target import Verifier
 
 
 @schemathesis.check
-def error_code_documented_for_endpoint(ctx: Any, response: Any, case: Any) -> bool | None:
+def error_code_documented_for_endpoint(_ctx: Any, response: Any, case: Any) -> bool | None:
     """An error body's `code` is one the contract gives this endpoint and status (table or conflict)."""
     if response.status_code < 400:
         return None
@@ -51,7 +51,7 @@ def _schema(contract: Contract) -> Any:
     loaded = schemathesis.openapi.from_dict(dict(contract.openapi))
     loaded.config.generation.update(
         modes=list(GenerationMode),
-        max_examples=settings.default.max_examples,
+        max_examples=settings().max_examples,  # the active Hypothesis profile's
         deterministic=True,
         database="none",
     )
@@ -70,7 +70,7 @@ DOCUMENTED = {endpoint: documented_codes(CONTRACT, endpoint) for endpoint in CON
 schema = _schema(CONTRACT)
 
 
-def _request(endpoint: str, case: schemathesis.Case) -> Request:
+def _request(endpoint: str, case: schemathesis.Case[Any]) -> Request:
     """The generated case as the suite's request value; bytes (negative cases) are sent as they are."""
     if case.body is NOT_SET:
         return Request(endpoint, raw=b"", content_type=case.media_type)
@@ -79,8 +79,10 @@ def _request(endpoint: str, case: schemathesis.Case) -> Request:
     return Request(endpoint, case.body, content_type=case.media_type)
 
 
-@schema.parametrize()
-def test_generated_request_gets_a_documented_answer(case: schemathesis.Case, conformance: Verifier) -> None:
+@schema.parametrize()  # type: ignore[untyped-decorator]
+def test_generated_request_gets_a_documented_answer(
+    case: schemathesis.Case[Any], conformance: Verifier
+) -> None:
     """Whatever schemathesis generates, valid or not, gets an answer the contract allows, in shape."""
     endpoint = case.operation.path.removeprefix(API_PREFIX)
     request = _request(endpoint, case)

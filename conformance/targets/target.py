@@ -215,7 +215,7 @@ class Verifier:
             error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
             message = redact(str(error), self.target.secrets())
             self.target.record(replace(result, reason=message.splitlines()[0]))
-            raise type(error)(error.details, message)
+            raise type(error)(error.details, message, exchange)
         self.target.record(result)
         self._follow(exchange)
         return exchange

@@ -23,6 +23,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "conformance.contract",
         "conformance.targets.profile",
     ),
+    "conformance.report": ("conformance.errors", "conformance.contract", "conformance.results"),
     "conformance.sandbox": (
         "conformance.errors",
         "conformance.clock",

@@ -14,12 +14,11 @@ from typing import Any
 from mutant_kinds import plugin_path, plugin_source
 from suite_runner import SuiteRun, run_suite
 
-# Auto-loaded plugins the suite does not use: blocking them starts each run about 1 s sooner. (If the
-# suite comes to use one, its runs fail loudly, e.g. "unknown hook": take it off this list.)
-UNUSED_PLUGINS = ("schemathesis", "respx", "anyio", "pytest_cov", "randomly")
-LEAN = tuple(arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}"))
-# Stop at the first failure, in file order (pytest-randomly, where installed, would shuffle it).
-STOP_AT_FIRST = ("-x", *LEAN)
+# Every auto-loaded plugin stays on (the suite uses schemathesis and pytest-recording); only
+# pytest-randomly, where installed, is blocked: it would shuffle the order `-x` stops in.
+IN_FILE_ORDER = ("-p", "no:randomly")
+# Stop at the first failure, in file order.
+STOP_AT_FIRST = ("-x", *IN_FILE_ORDER)
 # `FAILED <node id> - <message>`; an id's parameters may hold " - " (`[7 d - 1 s (max - 1 s)]`).
 FAILED_LINE = re.compile(r"FAILED (\S+?::[^\s\[]+(?:\[.*?\])?)(?: - |$)")
 # Asserted levels: a failure at one of these is the suite saying "the API broke its contract".

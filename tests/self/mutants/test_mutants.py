@@ -76,6 +76,7 @@ def test_the_table_covers_every_category() -> None:
     assert {m.family for m in MUTANTS} == {"contract", "response"}
 
 
+@pytest.mark.usefixtures("suite_runs")  # the suite runs start first, and go on while these probe
 @pytest.mark.parametrize("entry", [pytest.param(m, id=m.name) for m in (*MUTANTS, *CONFORMING)])
 def test_mutant_changes_an_answer(entry: Mutant, tmp_path: Path) -> None:
     """The mutated sandbox answers the entry's probe otherwise than the reference sandbox does."""

@@ -79,137 +79,138 @@ def answered(case: Case, status: int, code: str | None, fields: list[str] | None
 
 def _case(
     test: str,
-    label: str,
     endpoint: str,
-    rows: tuple[str, ...],
+    row: str,
     level: str,
     verdict: str,
+    *,
     answer: tuple[int, str | None, tuple[str, ...]] | None,
     latency: float | None,
+    label: str = "",
     reason: str = "",
 ) -> CaseResult:
     observed = None if answer is None else Observed(answer[0], answer[1], answer[2], True)
-    return CaseResult(test, label, endpoint, rows, level, (), observed, verdict, None, latency, reason)
+    return CaseResult(
+        test=f"t.py::{test}",
+        case=label or test.removeprefix("test_"),
+        endpoint=endpoint,
+        rows=(row,),
+        level=level,
+        expected=(),
+        observed=observed,
+        verdict=verdict,
+        latency_ms=latency,
+        reason=reason,
+    )
 
 
 def synthetic_runs() -> tuple[RunResults, RunResults]:
     """Two runs of five cases that between them show every kind of change the drift reports."""
     soon, far, ids = WINDOW.minimum, WINDOW.maximum, IDS
-    too_soon = f"ends_at {soon.value - 1} s"
     error = ("code", "error")
-    unknown_app = "the target profile offers no key for account state 'unknown_app'"
+    pushed = ("sessions_triggered", "status")
+    broken = " does not behave as documented"
     before = [
         _case(
-            "t.py::test_soon",
-            too_soon,
+            "test_soon",
             "register",
-            (soon.code,),
+            soon.code,
             "documented",
             "passed",
-            (400, soon.code, error),
-            2.0,
+            answer=(400, soon.code, error),
+            latency=2,
         ),
         _case(
-            "t.py::test_start",
+            "test_start",
             "start",
-            "start",
-            ("lifecycle:start:REGISTERED",),
+            "lifecycle:start:REGISTERED",
             "documented",
             "passed",
-            (200, None, ("sessions_triggered", "status")),
-            4.0,
+            answer=(200, None, pushed),
+            latency=4,
         ),
         _case(
-            "t.py::test_probe",
-            "probe title missing",
+            "test_probe",
             "update",
-            ("VALIDATION_FAILED",),
+            "VALIDATION_FAILED",
             "undocumented",
             "recorded",
-            (400, "VALIDATION_FAILED", error),
-            6.0,
+            answer=(400, "VALIDATION_FAILED", error),
+            latency=6,
         ),
         _case(
-            "t.py::test_app",
-            "account unknown_app",
+            "test_app",
             "register",
-            ("APP_NOT_FOUND",),
+            "APP_NOT_FOUND",
             "documented",
             "passed",
-            (404, "APP_NOT_FOUND", error),
-            8.0,
+            answer=(404, "APP_NOT_FOUND", error),
+            latency=8,
         ),
         _case(
-            "t.py::test_gate",
-            "end too soon",
+            "test_gate",
             "end",
-            ("PUSH_TOKEN_NOT_SYNCED",),
+            "PUSH_TOKEN_NOT_SYNCED",
             "inferred",
             "failed",
-            (200, None, ("status",)),
-            10.0,
-            "/end does not behave as documented (inferred):",
+            answer=(200, None, ("status",)),
+            latency=10,
+            reason=f"/end{broken} (inferred):",
         ),
     ]
     after = [
         _case(
-            "t.py::test_soon",
-            too_soon,
+            "test_soon",
             "register",
-            (soon.code,),
+            soon.code,
             "documented",
             "failed",
-            (422, "NO_ELIGIBLE_DEVICE", error),
-            3.0,
-            "/register does not behave as documented (documented):",
+            answer=(422, "NO_ELIGIBLE_DEVICE", error),
+            latency=3,
+            reason=f"/register{broken} (documented):",
         ),
         _case(
-            "t.py::test_start",
+            "test_start",
             "start",
-            "start",
-            ("lifecycle:start:REGISTERED",),
+            "lifecycle:start:REGISTERED",
             "documented",
             "passed",
-            (200, None, ("sessions_triggered", "status", "trace_id")),
-            5.0,
+            answer=(200, None, (*pushed, "trace_id")),
+            latency=5,
         ),
         _case(
-            "t.py::test_probe",
-            "probe title missing",
+            "test_probe",
             "update",
-            ("VALIDATION_FAILED",),
+            "VALIDATION_FAILED",
             "undocumented",
             "recorded",
-            (200, None, ("status",)),
-            7.0,
+            answer=(200, None, ("status",)),
+            latency=7,
         ),
         _case(
-            "t.py::test_app",
-            "skipped",
+            "test_app",
             "register",
-            ("APP_NOT_FOUND",),
+            "APP_NOT_FOUND",
             "",
             "skipped",
-            None,
-            None,
-            unknown_app,
+            answer=None,
+            latency=None,
+            label="skipped",
+            reason="the target profile offers no key for account state 'unknown_app'",
         ),
         _case(
-            "t.py::test_gate",
-            "end too soon",
+            "test_gate",
             "end",
-            ("PUSH_TOKEN_NOT_SYNCED",),
+            "PUSH_TOKEN_NOT_SYNCED",
             "inferred",
             "passed",
-            (412, "PUSH_TOKEN_NOT_SYNCED", error),
-            11.0,
+            answer=(412, "PUSH_TOKEN_NOT_SYNCED", error),
+            latency=11,
         ),
     ]
     runs = []
-    for cases, moved, started in (
-        (before, 0, "2026-05-20T10:00:00+00:00"),
-        (after, 60, "2026-05-21T10:00:00+00:00"),
-    ):
+    for cases, moved, day in ((before, 0, "20"), (after, 60, "21")):
+        started = f"2026-05-{day}T10:00:00+00:00"
         run = RunResults(
             "sandbox", "http://sandbox.invalid", "digest", "0.1.0", started, started, "ci", cases
         )
