@@ -153,6 +153,33 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     )
 
 
+def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
+    """The documented number of requests per window passes; the next one gets 429."""
+    rate = conformance.contract.behaviour.rate_limit
+    if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
+        conformance.skip(
+            f"checking the {rate.requests}/min limit itself spends a whole window of a live "
+            "target's budget: pass --allow-rate-limit-probe",
+            rows=(rate.row,),
+        )
+    endpoint = "remove-users"
+    limited = conformance.contract.status_of(rate.row)
+    conformance.target.wait(rate.per_seconds)  # a fresh window for every bucket
+    filler = Request(endpoint, raw=b"")
+    for sent in range(rate.requests):
+        exchange = conformance.target.client.send(filler, spend_budget=False)
+        status = exchange.response.status if exchange.response else exchange.error
+        assert status != limited, (
+            f"{limited} after {sent} requests; the table documents {rate.requests} per minute"
+        )
+    chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
+    conformance.world.pending_rows[endpoint] = rate.row
+    try:
+        conformance.verify(chosen.build(conformance), case=f"request {rate.requests + 1} in one window")
+    finally:
+        conformance.world.pending_rows.pop(endpoint, None)
+
+
 def test_transient_row_clears_on_retry(conformance: Verifier, transient_row: str) -> None:
     """An injected transient row (502, 503) on a documented idempotent endpoint clears on retry."""
     row = conformance.contract.table.row(transient_row)

@@ -100,8 +100,6 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
         description="the 429 comes one request late: 1,001 requests a minute pass",
         edit=_errors(f"requests: {_RATE.requests}", f"requests: {_RATE.requests + 1}"),
         probe=over_the_limit(_RATE.requests, lowered=False),
-        survives="the suite provokes 429 only after lowering the sandbox's limit through the control API "
-        "(suite/rate_limit.py, LOWERED_LIMIT), so the documented 1000/min itself is never checked",
     ),
     Mutant(
         name="field-wrong-code",
@@ -265,8 +263,6 @@ RESPONSE_MUTANTS: tuple[Mutant, ...] = (
         description="skipped_not_synced counts one device too many",
         corrupt=where(carrying("skipped_not_synced"), plus_one("skipped_not_synced")),
         probe=after("synced", "update", one_syncing_one_offline),
-        survives="no suite request reaches 'some synced': the lifecycle machine (ci profile, 15 examples) "
-        "never updates or ends a synced activity that has an offline device, nor does a named test",
     ),
     Mutant(
         name="added-plus-1",
@@ -288,8 +284,6 @@ RESPONSE_MUTANTS: tuple[Mutant, ...] = (
         description="/register leaves out gdpr_denied_details for a GDPR-denied insider",
         corrupt=where(answered(200, endpoint="register"), without("gdpr_denied_details")),
         probe=register(first_of("eligible", "gdpr_denied")),
-        survives="no suite /register that succeeds includes a gdpr_denied insider, so the oracle's "
-        "gdpr_denied_details fact is never exercised",
     ),
 )
 

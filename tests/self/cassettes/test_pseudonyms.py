@@ -1,0 +1,223 @@
+"""Pseudonyms of insider ids and udids, and recording from a live target (`conformance sandbox serve`).
+
+A recording from a live target must never hold an insider id or udid of the profile: each is replaced
+by a keyed pseudonym, and without the key (`LA_CASSETTE_PSEUDONYM_KEY`) recording is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cassette_support import (
+    PERSONAL,
+    SANDBOX_TOML,
+    Recorded,
+    cassette_files,
+    interactions,
+    record,
+    replay,
+    tag,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, TARGET_HEADER, Pseudonyms
+from conformance.cli import main
+
+TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
+TOKEN = "cassette-self-test-control-token"
+KEY = "cassette-self-test-pseudonym-key"
+STOP_SECONDS = 30
+# Tests whose requests carry insider ids (register) and udids (target_devices).
+LIVE_SELECT = "test_blank_target_device_field or test_repeat_after_success_follows_the_retry_warning"
+
+# Ids as profiles write them; "o-" is excluded so that no id is a piece of the "pseudo-" prefix itself.
+ids = st.from_regex(r"[A-Za-z0-9_.:@-]{8,40}", fullmatch=True).filter(lambda s: "o-" not in s)
+
+
+def test_a_pseudonym_is_stable_for_one_key() -> None:
+    """The same id with the same key gives the same pseudonym, in one mapping and across mappings."""
+    first = Pseudonyms(KEY, PERSONAL)
+    second = Pseudonyms(KEY, tuple(reversed(PERSONAL)))
+    text = " ".join(PERSONAL)
+    assert first.apply(text) == first.apply(text) == second.apply(text)
+    assert all(Pseudonyms.pseudonym(KEY, i) == Pseudonyms.pseudonym(KEY, i) for i in PERSONAL)
+    assert first.apply(text) == " ".join(Pseudonyms.pseudonym(KEY, i) for i in PERSONAL)
+    assert first.identifiers() == PERSONAL
+
+
+def test_pseudonyms_differ_across_keys_and_ids() -> None:
+    """Another key gives other pseudonyms; two ids never share one."""
+    one = {Pseudonyms.pseudonym(KEY, i) for i in PERSONAL}
+    other = {Pseudonyms.pseudonym(KEY + "-other", i) for i in PERSONAL}
+    assert len(one) == len(other) == len(PERSONAL)
+    assert not one & other
+
+
+@given(identifier=ids, key=st.text(min_size=1))
+def test_a_pseudonym_never_contains_the_id(identifier: str, key: str) -> None:
+    """No pseudonym contains the id it replaces, and applying it leaves no trace of the id."""
+    pseudonyms = Pseudonyms(key, (identifier,))
+    assert identifier not in Pseudonyms.pseudonym(key, identifier)
+    assert identifier not in pseudonyms.apply(f'{{"insider_ids": ["{identifier}", "{identifier}"]}}')
+
+
+def test_an_id_that_is_a_prefix_of_another_is_replaced_whole() -> None:
+    """With ids "u-1" and "u-10", "u-10" becomes its own pseudonym, not u-1's followed by "0"."""
+    pseudonyms = Pseudonyms(KEY, ("u-1", "u-10"))
+    assert (
+        pseudonyms.apply("u-10 u-1")
+        == f"{Pseudonyms.pseudonym(KEY, 'u-10')} {Pseudonyms.pseudonym(KEY, 'u-1')}"
+    )
+
+
+# -- recording from a live target -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    profile: Path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`conformance sandbox serve` on an ephemeral loopback port with a control token, and its profile."""
+    env = {**os.environ, TOKEN_VARIABLE: TOKEN}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert server.stdout is not None
+    first = server.stdout.readline()
+    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
+    try:
+        assert match, f"the sandbox did not announce its URL: {first!r}"
+        url = match.group(1)
+        profile = tmp_path_factory.mktemp("served") / "served-sandbox.toml"
+        reference = SANDBOX_TOML.read_text(encoding="utf-8")
+        profile.write_text(
+            re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference), encoding="utf-8"
+        )
+        yield Served(url, profile)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=STOP_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def live_runs(
+    served: Served, tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch
+) -> dict[str, Recorded]:
+    """Two recordings from the served sandbox, side by side: with the pseudonym key, and without it."""
+    monkeypatch_module.delenv(PSEUDONYM_KEY_VARIABLE, raising=False)
+    live = (
+        "--target",
+        "live",
+        "--base-url",
+        served.url,
+        "--target-profile",
+        str(served.profile),
+        "-k",
+        LIVE_SELECT,
+    )
+    envs = {
+        "with key": {TOKEN_VARIABLE: TOKEN, PSEUDONYM_KEY_VARIABLE: KEY},
+        "without key": {TOKEN_VARIABLE: TOKEN},
+    }
+    with ThreadPoolExecutor(max_workers=len(envs)) as pool:
+        futures = {
+            name: pool.submit(record, tmp_path_factory.mktemp("live"), *live, env=env)
+            for name, env in envs.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_a_live_recording_holds_no_insider_id_or_udid(live_runs: dict[str, Recorded]) -> None:
+    """Recorded from the served sandbox with the key: no id or udid of the profile, only their pseudonyms."""
+    recorded = live_runs["with key"]
+    assert recorded.run.returncode == 0, recorded.run.output[-3000:]
+    paths = cassette_files(recorded.cassettes)
+    assert len(paths) == 2
+    text = "\n".join(p.read_text(encoding="utf-8") for p in paths)
+    assert [p for p in PERSONAL if p in text] == []
+    used = [i for i in PERSONAL if Pseudonyms.pseudonym(KEY, i) in text]
+    assert any(i.startswith("sbx-udid") for i in used)
+    assert any(not i.startswith("sbx-udid") for i in used)
+    targets = {tag(i, TARGET_HEADER) for p in paths for i in interactions(p)}
+    assert "live" in targets
+
+
+def test_a_live_recording_lints_clean(
+    live_runs: dict[str, Recorded], served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`conformance cassettes lint` with the served profile finds nothing in the pseudonymised recording."""
+    directory = live_runs["with key"].cassettes
+    status = main(
+        ["cassettes", "lint", "--cassette-dir", str(directory), "--target-profile", str(served.profile)]
+    )
+    assert status == 0, capsys.readouterr().out
+
+
+def test_recording_from_live_without_the_key_is_refused(live_runs: dict[str, Recorded]) -> None:
+    """Without LA_CASSETTE_PSEUDONYM_KEY nothing is recorded, and the message names the variable."""
+    refused = live_runs["without key"]
+    assert refused.run.returncode != 0
+    assert f"export {PSEUDONYM_KEY_VARIABLE}" in refused.run.output
+    assert not refused.cassettes.exists()
+    assert refused.run.results.get("cases", []) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the refusal is a pytest.UsageError raised inside the session fixture `conformance_target`: "
+    "each selected test shows it as a setup ERROR with a traceback, and pytest exits 1, not 4",
+)
+def test_the_refusal_is_one_usage_error(live_runs: dict[str, Recorded]) -> None:
+    """The refusal is a usage error: exit status 4, the message once, no traceback."""
+    output = live_runs["without key"].run.output
+    assert live_runs["without key"].run.returncode == pytest.ExitCode.USAGE_ERROR
+    assert output.count(f"export {PSEUDONYM_KEY_VARIABLE}") == 1
+    assert "factory.py" not in output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="replay never pseudonymises (`_cassettes` sets no Pseudonyms), register's ends_at adds the "
+    "live clock's tolerance that replay's exact clock lacks, and calibration requests were recorded "
+    "untagged in the first test's cassette",
+)
+def test_a_live_recording_replays_with_the_same_key(
+    live_runs: dict[str, Recorded], served: Served, tmp_path: Path
+) -> None:
+    """With the same key and profile, a live recording replays with its recorded verdicts."""
+    recorded = live_runs["with key"]
+    replayed = replay(
+        tmp_path,
+        recorded.cassettes,
+        "--target-profile",
+        str(served.profile),
+        "-k",
+        LIVE_SELECT,
+        env={PSEUDONYM_KEY_VARIABLE: KEY},
+    )
+    assert replayed.run.returncode == 0, replayed.run.output[-2000:]
+    assert replayed.run.verdicts() == recorded.run.verdicts()
