@@ -156,7 +156,7 @@ def probe(tmp: Path) -> dict[str, Any]:
 
 
 def outcomes(run: SuiteRun) -> list[tuple[str, ...]]:
-    """Every recorded case in order: test, case, endpoint, verdict, rows, matched rule and what was observed."""
+    """Every recorded case in order: test, case, endpoint, verdict, rows, matched rule, observed answer."""
     return [
         (
             c["test"],

@@ -55,8 +55,9 @@ def replays(
 ) -> dict[str, Recorded]:
     """Every replay the tests look at, run side by side, by name.
 
-    replay, again: the subset in recorded order, twice; reversed: the same in reverse order; alone: one test by
-    itself; shifted: that test with the clock pinned a second off; damaged: the damaged copy;
+    replay, again: the subset in recorded order, twice; reversed: the same in reverse order;
+    alone: one test by itself; shifted: that test with the clock pinned a second off; damaged: the
+    damaged copy;
     strict-warnings: the damaged Hypothesis test with warnings as errors (as the checkout's
     pyproject.toml sets them).
     """
