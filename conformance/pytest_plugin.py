@@ -19,6 +19,7 @@ Hypothesis's own `--hypothesis-profile`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -74,10 +75,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "conformance(row): the contract rows a suite test verifies")
     config.addinivalue_line(
-        "markers", "destructive: the test creates, starts or ends activities on the target"
+        "markers",
+        "no_cassette(reason): the test cannot be replayed from a recording; skipped there, with why",
     )
+    if config.getoption("target") == "live" and (config.getoption("record_mode", None) or "none") != "none":
+        from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
+
+        if not os.environ.get(PSEUDONYM_KEY_VARIABLE):
+            raise pytest.UsageError(
+                "recording from a live target stores pseudonyms of insider ids and udids: export "
+                f"{PSEUDONYM_KEY_VARIABLE} (any secret string; keep it to recognise the pseudonyms later)"
+            )
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
 
@@ -99,7 +108,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not _cassettes_in_use(config):
         return
     for item in items:
-        if "conformance" in getattr(item, "fixturenames", ()):
+        if "conformance" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("no_cassette"):
             item.add_marker(pytest.mark.vcr)
             if config.getoption("target") == "cassettes":
                 item.add_marker(pytest.mark.block_network)
@@ -226,7 +235,10 @@ def conformance(
     from conformance.targets.target import Verifier
 
     verifier = Verifier(target=conformance_target, test=request.node.nodeid, record_property=record_property)  # type: ignore[arg-type]
-    if not _cassettes_in_use(request.config):
+    unreplayable = request.node.get_closest_marker("no_cassette")
+    if unreplayable is not None and conformance_target.name == "cassettes":
+        verifier.skip(f"not replayable from cassettes: {unreplayable.args[0]}")
+    if not _cassettes_in_use(request.config) or unreplayable is not None:
         yield verifier
         return
     path = (
@@ -237,7 +249,7 @@ def conformance(
         try:
             start = recorded_test_start(path, rerecord_command(request.node.name))
         except CassetteError as error:
-            pytest.fail(str(error), pytrace=False)
+            raise pytest.fail.Exception(str(error), pytrace=False) from None
         if start is not None:
             conformance_target.pin_clock(start)
     tags = TestTags(target=conformance_target.name, test_start=conformance_target.when().earliest.isoformat())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.cassettes import tagging_case
 from conformance.contract import Contract, load_contract
 from conformance.exchange import Exchange, Request
 from conformance.suite.provoke import provocations
@@ -144,7 +145,8 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     while waited <= rate.per_seconds:
         conformance.target.wait(delay)
         waited += delay
-        retry = conformance.target.client.send(Request(endpoint, raw=b""))
+        with tagging_case(f"retry after {waited:g} s of backoff", (rate.row,)):
+            retry = conformance.target.client.send(Request(endpoint, raw=b""))
         if retry.response is not None and retry.response.status != row.status:
             return
         delay *= BACKOFF_FACTOR

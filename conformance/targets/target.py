@@ -170,6 +170,13 @@ class Verifier:
     # its cassette) are the same whichever tests ran before it.
     started: list[ActivityModel] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """Short: Hypothesis prints the fixture's repr in failure reports, and the world is large."""
+        return f"Verifier({self.test!r} on {self.target.name})"
+
+    def _repr_pretty_(self, printer: Any, _cycle: bool) -> None:
+        printer.text(repr(self))
+
     @property
     def contract(self) -> Contract:
         return self.target.contract

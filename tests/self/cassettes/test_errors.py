@@ -106,11 +106,6 @@ def test_an_unreadable_cassette_fails_with_the_cassette_error(
     assert rerecord_command(test).endswith(f"-k {test.split('[', maxsplit=1)[0]}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the `conformance` fixture calls pytest.fail inside `except CassetteError`, so pytest shows "
-    "the message twice, joined by 'During handling of the above exception'",
-)
 @pytest.mark.parametrize("test", [PAST_EDGE, MAX_EDGE], ids=["no format header", "format 0"])
 def test_a_cassette_of_another_format_is_reported_once(test: str, damaged: dict[str, str]) -> None:
     """The other-format message appears once, not chained to a second copy of itself."""
@@ -119,12 +114,6 @@ def test_a_cassette_of_another_format_is_reported_once(test: str, damaged: dict[
     assert "During handling of the above exception" not in section
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Hypothesis pretty-prints the `conformance` Verifier dataclass field by field (~500 kB) "
-    "when reporting a failure: a HypothesisWarning in every failed replay, and with warnings as "
-    "errors (the checkout's pyproject.toml) a FlakyStrategyDefinition traceback instead of the message",
-)
 def test_an_unrecorded_request_in_a_hypothesis_test_is_clear_with_warnings_as_errors(
     replays: dict[str, Recorded],
 ) -> None:

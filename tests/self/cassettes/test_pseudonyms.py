@@ -147,6 +147,7 @@ def live_runs(
 
 @pytest.fixture(scope="module")
 def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    """A monkeypatch for module-scoped fixtures (the built-in one is function-scoped)."""
     with pytest.MonkeyPatch.context() as patch:
         yield patch
 
@@ -186,11 +187,6 @@ def test_recording_from_live_without_the_key_is_refused(live_runs: dict[str, Rec
     assert refused.run.results.get("cases", []) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refusal is a pytest.UsageError raised inside the session fixture `conformance_target`: "
-    "each selected test shows it as a setup ERROR with a traceback, and pytest exits 1, not 4",
-)
 def test_the_refusal_is_one_usage_error(live_runs: dict[str, Recorded]) -> None:
     """The refusal is a usage error: exit status 4, the message once, no traceback."""
     output = live_runs["without key"].run.output

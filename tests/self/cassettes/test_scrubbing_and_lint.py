@@ -99,11 +99,6 @@ def test_case_and_rows_tags_are_the_verified_cases(recording: Recorded) -> None:
     assert LOST_RESPONSE_TEST in " ".join(recording.probe["tests"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="test_rate_limit_clears_with_backoff sends its backoff retries with client.send outside "
-    "verify/tagging_case, so those interactions carry no x-conformance-case nor -rows",
-)
 def test_every_interaction_is_tagged_with_case_and_rows(recording: Recorded) -> None:
     """Each recorded request names the case and the contract rows it exercises."""
     untagged = [
@@ -175,11 +170,6 @@ def test_lint_fails_with_one_line_per_finding(
     assert all(s not in "\n".join(lines) for s in PROFILE.secrets())  # lint never prints the key it found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KEY_LIKE needs [:=] right after the name, so 'Authorization: Bearer <token>' inside a body "
-    "(the scheme word sits between ':' and the token) is not matched",
-)
 def test_lint_finds_a_bearer_token_in_a_body(
     recording: Recorded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
