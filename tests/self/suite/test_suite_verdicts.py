@@ -65,4 +65,5 @@ def test_suite_passes_on_a_different_conforming_sandbox(reference_run: SuiteRun,
     assert counts["passed"] > 0.8 * reference_run.results["counts"]["passed"]
     skipped = {c["reason"] for c in run.results["cases"] if c["verdict"] == "skipped"}
     assert skipped, "the profile offers no not_renewed or unknown_app key: those rows must be skipped"
-    assert all("offers no key" in reason or "not exercised" in reason for reason in skipped), skipped
+    expected_reasons = ("offers no key", "not exercised", "lists no insider of class")
+    assert all(any(r in reason for r in expected_reasons) for reason in skipped), skipped
