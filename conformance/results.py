@@ -8,12 +8,12 @@ Written atomically; read back with validation, so a broken file is one clear err
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from conformance import files
 from conformance.contract.model import LEVELS
 from conformance.errors import Place, ResultsError
 
@@ -94,10 +94,13 @@ class RunResults:
 
     def write(self, path: Path) -> None:
         """Write via a temporary file and a rename: a crash never leaves half a results file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(self.to_json(), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            files.write_atomically(path, self.to_json())
+        except OSError as exc:
+            raise ResultsError(
+                path, Place(), f"cannot be written: {exc}", "pass a writable --results path"
+            ) from None
 
 
 def read_results(path: Path) -> RunResults:

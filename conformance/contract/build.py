@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from conformance import files
 from conformance.contract.loader import _read, endpoint_paths, read_yaml
 from conformance.contract.table import build_errors_document
 from conformance.errors import ContractError, Place
@@ -29,12 +30,9 @@ def render_errors_yaml(directory: Path) -> str:
 
 def write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file and a rename, so a failure never leaves half a file behind."""
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        files.write_atomically(path, text)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ContractError(
             path, Place(), f"cannot be written: {exc}", "check the disk and permissions"
         ) from None

@@ -7,11 +7,11 @@ prints it as one message and exits 2), raised before anything is written.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from conformance import files
 from conformance.errors import Place, UsageError
 from conformance.report.drift import Drift, compare
 from conformance.report.html import render_html
@@ -56,12 +56,9 @@ def _check_output(output: Path, inputs: tuple[Path, Path]) -> None:
 
 def _write_atomically(path: Path, text: str) -> None:
     """A temporary file beside `path`, renamed over it: a failure leaves no half-written report."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        files.write_atomically(path, text)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise UsageError(
             path,
             Place(path="--output"),

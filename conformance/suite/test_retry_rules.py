@@ -10,6 +10,7 @@ import pytest
 
 from conformance.cassettes import tagging_case
 from conformance.contract import Contract, load_contract
+from conformance.contract.model import RetryWarning
 from conformance.exchange import Exchange, Request
 from conformance.suite.provoke import provocations
 from conformance.suite.rate_limit import provoke_rate_limit
@@ -76,37 +77,40 @@ def test_not_retryable_row_repeats_identically(conformance: Verifier, not_retrya
     )
 
 
+def _first_call(conformance: Verifier, warning: RetryWarning) -> Request:
+    """The call a warning is about, on an activity where it succeeds (/end: started and synced)."""
+    activity = conformance.register()
+    if warning.endpoint == "end":
+        conformance.start(activity)
+        conformance.wait_for_sync()
+    return Request(warning.endpoint, conformance.push_body(activity))
+
+
+def _answers_as_warned(repeat: Exchange, warning: RetryWarning) -> None:
+    assert repeat.response is not None, warning.text
+    assert repeat.response.status == warning.repeat_status, warning.text
+    if warning.repeat_code is not None:
+        assert repeat.response.code == warning.repeat_code, warning.text
+
+
 def test_repeat_after_success_follows_the_retry_warning(conformance: Verifier) -> None:
     """A second /start answers 409 ALREADY_STARTED and a second /end 404, as the warnings say."""
     for warning in conformance.contract.table.retry_warnings:
-        activity = conformance.register()
-        if warning.endpoint == "end":
-            conformance.start(activity)
-            conformance.wait_for_sync()
-        request = Request(warning.endpoint, conformance.push_body(activity))
+        request = _first_call(conformance, warning)
         conformance.verify(request, case=f"{warning.endpoint} (first)")
-        repeat = conformance.verify(request, case=f"{warning.endpoint} (repeated)")
-        assert repeat.response is not None
-        assert repeat.response.status == warning.repeat_status, warning.text
-        if warning.repeat_code is not None:
-            assert repeat.response.code == warning.repeat_code, warning.text
+        _answers_as_warned(conformance.verify(request, case=f"{warning.endpoint} (repeated)"), warning)
 
 
 def test_lost_response_then_retry_follows_the_warning(conformance: Verifier) -> None:
     """/start or /end committed but its answer lost: the blind retry gets the warned 409 or 404."""
     for warning in conformance.contract.table.retry_warnings:
-        activity = conformance.register()
-        if warning.endpoint == "end":
-            conformance.start(activity)
-            conformance.wait_for_sync()
-        request = Request(warning.endpoint, conformance.push_body(activity))
+        request = _first_call(conformance, warning)
         with conformance.fault(warning.endpoint, "drop_after_commit"):
             lost = conformance.target.client.send(request, timeout=LOST_RESPONSE_TIMEOUT_SECONDS)
         assert lost.response is None, "the injected drop must look like a timeout to the client"
         conformance.assume_committed(request)
         retry = conformance.verify(request, case=f"{warning.endpoint} retried after a lost response")
-        assert retry.response is not None, warning.text
-        assert retry.response.status == warning.repeat_status, warning.text
+        _answers_as_warned(retry, warning)
 
 
 def test_push_token_not_synced_resolves_within_sync_bound(conformance: Verifier) -> None:

@@ -14,7 +14,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "conformance.errors": (),
     "conformance.clock": (),
     "conformance.exchange": (),
-    "conformance.contract": ("conformance.errors",),
+    "conformance.files": (),
+    "conformance.contract": ("conformance.errors", "conformance.files"),
     "conformance.targets.profile": ("conformance.errors", "conformance.contract"),
     "conformance.generate": (
         "conformance.errors",
@@ -23,7 +24,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "conformance.contract",
         "conformance.targets.profile",
     ),
-    "conformance.report": ("conformance.errors", "conformance.contract", "conformance.results"),
+    "conformance.report": (
+        "conformance.errors",
+        "conformance.files",
+        "conformance.contract",
+        "conformance.results",
+    ),
     "conformance.sandbox": (
         "conformance.errors",
         "conformance.clock",
@@ -41,7 +47,11 @@ def _module(path: Path) -> str:
 def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == "conformance" and node.level == 0:
+            found.update(
+                f"conformance.{alias.name}" for alias in node.names
+            )  # `from conformance import files`
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
