@@ -79,6 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "no_cassette(reason): the test cannot be replayed from a recording; skipped there, with why",
     )
+    _refuse_shared_control_in_parallel(config)
     if config.getoption("target") == "live" and (config.getoption("record_mode", None) or "none") != "none":
         from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
 
@@ -142,13 +143,56 @@ def _cassette_path(item: pytest.Item) -> Path:
     return root / item.path.stem / f"{name}.yaml"
 
 
+def _refuse_shared_control_in_parallel(config: pytest.Config) -> None:
+    """Parallel workers (-n) would see each other's injected faults, lowered limits and rate probes."""
+    if config.getoption("target") != "live" or getattr(config.option, "numprocesses", None) in (None, 0, 1):
+        return
+    from conformance.contract import load_contract
+    from conformance.targets.profile import load_profile
+
+    path = config.getoption("target_profile")
+    profile = load_profile(path, load_contract(config.getoption("contracts"))) if path else None
+    if config.getoption("allow_rate_limit_probe") or (profile is not None and profile.control_token()):
+        raise pytest.UsageError(
+            "parallel workers (-n) would see each other's injected faults, lowered rate limits and rate "
+            "probes: run a target whose control API is enabled, or --allow-rate-limit-probe, without -n"
+        )
+
+
+def _worker(config: pytest.Config) -> tuple[str, int] | None:
+    """(worker id, worker count) inside a pytest-xdist worker; None in a plain or controlling process."""
+    workerinput = getattr(config, "workerinput", None)
+    return (workerinput["workerid"], int(workerinput["workercount"])) if workerinput else None
+
+
+def _part(path: Path, worker: str) -> Path:
+    return path.with_name(f"{path.stem}.{worker}{path.suffix}")
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write the results file (also on Ctrl-C), after the target fixture has cleaned up."""
-    results = session.config.stash.get(RESULTS_KEY, None)
+    """Write the results file (also on Ctrl-C), after the target fixture has cleaned up.
+
+    Under pytest-xdist each worker writes its part and the controlling process merges them.
+    """
+    from conformance.results import merge, read_results
+
+    config = session.config
+    path: Path = config.getoption("results")
+    worker = _worker(config)
+    results = config.stash.get(RESULTS_KEY, None)
+    if results is not None:
+        results.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if worker is not None:
+        if results is not None and results.cases:
+            results.write(_part(path, worker[0]))
+        return
+    parts = sorted(path.parent.glob(f"{path.stem}.gw*{path.suffix}"))
+    if parts:
+        results = merge([read_results(p) for p in parts])
+        for part in parts:
+            part.unlink()
     if results is None or not results.cases:
         return
-    results.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-    path: Path = session.config.getoption("results")
     results.write(path)
     counts = results.counts()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -103,6 +103,23 @@ class RunResults:
             ) from None
 
 
+def merge(parts: list[RunResults]) -> RunResults:
+    """One run's results from the parts its parallel workers wrote (pytest-xdist)."""
+    first = parts[0]
+    return RunResults(
+        target=first.target,
+        base_url=first.base_url,
+        contract_digest=first.contract_digest,
+        suite_version=first.suite_version,
+        started_at=min(p.started_at for p in parts),
+        finished_at=max(p.finished_at for p in parts),
+        hypothesis_profile=first.hypothesis_profile,
+        cases=[c for p in parts for c in p.cases],
+        leftovers=[x for p in parts for x in p.leftovers],
+        edges={row: e for p in parts for row, e in p.edges.items()},
+    )
+
+
 def read_results(path: Path) -> RunResults:
     """Read a results file, failing with one message that names the file and the place."""
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -42,7 +43,8 @@ def build_target(
             yield target
     elif kind == "live":
         base_url = config.getoption("base_url") or profile.base_url
-        with _live(contract, profile, record, base_url, allow_probe) as target:
+        workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+        with _live(contract, profile, record, LiveOptions(base_url, allow_probe, workers)) as target:
             target.pseudonyms = _pseudonyms(config, profile)
             yield target
     elif kind == "cassettes":
@@ -52,14 +54,17 @@ def build_target(
         raise pytest.UsageError(f"--target {kind} is not available in this version")
 
 
-def _budget(contract: Contract, profile: TargetProfile, clock: VirtualClock | None = None) -> RateBudget:
-    """A share of the documented limit (or the profile's lower one) per key + path + method.
+def _budget(
+    contract: Contract, profile: TargetProfile, clock: VirtualClock | None = None, *, workers: int = 1
+) -> RateBudget:
+    """A share of the documented limit (or the profile's lower one) per key + path + method, split
+    between the parallel workers of a run (`-n N`), each of which keeps its own budget.
 
     On a virtual clock the budget counts the target's own time, and waiting moves that clock.
     """
     rate = contract.behaviour.rate_limit
     limit = min(rate.requests, profile.rate_limit_per_minute or rate.requests)
-    allowance = max(1, int(limit * RATE_BUDGET_SHARE))
+    allowance = max(1, int(limit * RATE_BUDGET_SHARE / workers))
     if clock is None:
         return RateBudget(allowance, rate.per_seconds)
     return RateBudget(allowance, rate.per_seconds, now=lambda: clock.now().timestamp(), sleep=clock.advance)
@@ -83,17 +88,25 @@ def _sandbox(
         yield Target("sandbox", contract, profile, client, ExactServerClock(clock.now), control, record)
 
 
+@dataclass(frozen=True)
+class LiveOptions:
+    base_url: str
+    allow_rate_limit_probe: bool
+    workers: int  # parallel pytest-xdist workers, each with its share of the rate budget
+
+
 @contextmanager
 def _live(
-    contract: Contract, profile: TargetProfile, record: Recorder, base_url: str, allow_probe: bool
+    contract: Contract, profile: TargetProfile, record: Recorder, options: LiveOptions
 ) -> Iterator[Target]:
+    base_url = options.base_url
     if base_url.rstrip("/") != profile.base_url.rstrip("/") and base_url not in profile.destructive_allowed:
         raise pytest.UsageError(
             f"--base-url {base_url} is not the base_url of {profile.path} nor in its destructive_allowed: "
             "the suite creates and ends activities, so it only runs against targets the profile declares"
         )
     with httpx.Client(base_url=base_url, timeout=LIVE_TIMEOUT_SECONDS) as http:
-        client = ApiClient(contract, profile, http, _budget(contract, profile))
+        client = ApiClient(contract, profile, http, _budget(contract, profile, workers=options.workers))
         token = profile.control_token()
         control = HttpControl(base_url, token) if token else None
         target = Target(
@@ -104,7 +117,7 @@ def _live(
             BracketedServerClock(),
             control,
             record,
-            allow_rate_limit_probe=allow_probe,
+            allow_rate_limit_probe=options.allow_rate_limit_probe,
         )
         try:
             yield target

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from suite_runner import SuiteRun, run_suite
@@ -46,13 +47,18 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
             server.wait(STARTUP_SECONDS)
 
 
+def _served_profile(url: str) -> str:
+    """The sandbox's own profile, pointed at the served sandbox's URL."""
+    reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
+    return re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference)
+
+
 @pytest.fixture(scope="module")
 def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     url, _ = served
     tmp = tmp_path_factory.mktemp("live")
-    reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
     profile = tmp / "served-sandbox.toml"
-    profile.write_text(re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference), encoding="utf-8")
+    profile.write_text(_served_profile(url), encoding="utf-8")
     return run_suite(
         tmp,
         "--target",
@@ -85,7 +91,47 @@ def test_no_key_reaches_output_or_results(live_run: SuiteRun) -> None:
         assert secret not in written
 
 
-@pytest.mark.usefixtures("live_run")  # stop the server only after the suite ran against it
+def test_parallel_workers_share_the_budget_and_merge_their_results(
+    served: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    """`-n 2` without the control API: no failure, and one merged results file with every case."""
+    url, _ = served
+    profile = tmp_path / "served-sandbox.toml"
+    profile.write_text(_served_profile(url), encoding="utf-8")
+    run = run_suite(
+        tmp_path, "--target", "live", "--base-url", url, "--target-profile", str(profile), "-n", "2"
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.results["counts"]["failed"] == 0
+    assert run.results["counts"]["passed"] > 500
+    assert not list(tmp_path.glob("results.gw*.json")), "the workers' parts are merged and removed"
+
+
+def test_parallel_workers_are_refused_a_shared_control_api(
+    served: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    """With the control API enabled, `-n 2` stops at once with one usage error naming why."""
+    url, _ = served
+    profile = tmp_path / "served-sandbox.toml"
+    profile.write_text(_served_profile(url), encoding="utf-8")
+    run = run_suite(
+        tmp_path,
+        "--target",
+        "live",
+        "--base-url",
+        url,
+        "--target-profile",
+        str(profile),
+        "-n",
+        "2",
+        env={TOKEN_VARIABLE: "self-test-control-token"},
+    )
+    assert run.returncode == 4, run.output[-2000:]
+    assert "parallel workers (-n)" in run.output
+
+
+# Last in the module: it stops the server every other test here uses.
+@pytest.mark.usefixtures("live_run")
 def test_served_sandbox_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]]) -> None:
     """SIGINT stops `conformance sandbox serve` with exit status 0 and no traceback."""
     _, server = served
