@@ -28,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from conformance.cli import suite_command
+
 RUN_TIMEOUT_SECONDS = 600
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
 PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandbox.toml"
@@ -47,19 +49,7 @@ def machine() -> str:
 
 def run_suite(workdir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     results = workdir / "results.json"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--results",
-        str(results),
-        *args,
-    ]
+    command = suite_command("-q", "--results", str(results), *args)
     started = time.perf_counter()
     done = subprocess.run(
         command,

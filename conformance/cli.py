@@ -75,6 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def suite_command(*pytest_args: str) -> list[str]:
+    """The command that runs the suite in a fresh interpreter, so pytest imports (and assert-rewrites) it."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "conformance.suite",
+        "-p",
+        "no:cacheprovider",
+        *pytest_args,
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
@@ -113,17 +127,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         # A fresh interpreter, so pytest imports (and assert-rewrites) the suite itself.
         contracts = ["--contracts", str(args.contracts)] if args.contracts else []
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "conformance.suite",
-            "-p",
-            "no:cacheprovider",
-            *contracts,
-            *args.pytest_args,
-        ]
+        command = suite_command(*contracts, *args.pytest_args)
         return subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter and arguments
     if args.command == "drift":
         from conformance.report.command import drift_main

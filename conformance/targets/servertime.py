@@ -31,6 +31,9 @@ class ExactServerClock:
     def observe(self, date_header: str | None, sent: float, received: float) -> None:
         """Nothing to learn: the clock is read directly."""
 
+    def reads_at_most(self) -> datetime:
+        return self._now()
+
     def when(self) -> ServerTime:
         moment = self._now()
         return ServerTime(earliest=moment, latest=moment)
@@ -72,6 +75,15 @@ class BracketedServerClock:
     def tolerance_seconds(self) -> float:
         """The width of the window in which the server may handle a request sent now."""
         return (self._high - self._low) + self._slowest + HANDLING_ALLOWANCE_SECONDS
+
+    def reads_at_most(self) -> datetime:
+        """The latest the server's clock can read at this moment (no handling allowance).
+
+        A moment the suite compares later with `when().earliest` must be taken on this upper scale:
+        as `Date` headers narrow the bracket, its lower edge rises, and an `earliest` taken earlier
+        would make the time elapsed since then look longer than it was.
+        """
+        return datetime.fromtimestamp(self._local() + self._high, UTC)
 
     def when(self) -> ServerTime:
         if not self.calibrated:

@@ -6,11 +6,6 @@ by a keyed pseudonym, and without the key (`LA_CASSETTE_PSEUDONYM_KEY`) recordin
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +14,6 @@ from pathlib import Path
 import pytest
 from cassette_support import (
     PERSONAL,
-    SANDBOX_TOML,
     Recorded,
     cassette_files,
     interactions,
@@ -29,14 +23,13 @@ from cassette_support import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
+from suite_runner import TOKEN_VARIABLE, served_profile, served_sandbox
 
 from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, TARGET_HEADER, Pseudonyms
 from conformance.cli import main
 
-TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
 TOKEN = "cassette-self-test-control-token"
 KEY = "cassette-self-test-pseudonym-key"
-STOP_SECONDS = 30
 # Tests whose requests carry insider ids (register) and udids (target_devices).
 LIVE_SELECT = "test_blank_target_device_field or test_repeat_after_success_follows_the_retry_warning"
 
@@ -92,29 +85,10 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`conformance sandbox serve` on an ephemeral loopback port with a control token, and its profile."""
-    env = {**os.environ, TOKEN_VARIABLE: TOKEN}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert server.stdout is not None
-    first = server.stdout.readline()
-    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
-    try:
-        assert match, f"the sandbox did not announce its URL: {first!r}"
-        url = match.group(1)
+    with served_sandbox(TOKEN) as (url, _):
         profile = tmp_path_factory.mktemp("served") / "served-sandbox.toml"
-        reference = SANDBOX_TOML.read_text(encoding="utf-8")
-        profile.write_text(
-            re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference), encoding="utf-8"
-        )
+        profile.write_text(served_profile(url), encoding="utf-8")
         yield Served(url, profile)
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=STOP_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from conformance.cli import suite_command
+from conformance.contract import load_contract
 
 SUITE_TIMEOUT_SECONDS = 300
 
@@ -34,19 +41,7 @@ def run_suite(
 ) -> SuiteRun:
     """Run `pytest --pyargs conformance.suite` with `args`; `plugin` is Python source loaded with -p."""
     results = tmp_path / "results.json"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--results",
-        str(results),
-        *args,
-    ]
+    command = suite_command("-q", "--results", str(results), *args)
     environment = {**os.environ, **(env or {})}
     if plugin is not None:
         (tmp_path / "suite_plugin_under_test.py").write_text(plugin, encoding="utf-8")
@@ -65,3 +60,38 @@ def run_suite(
     )
     data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
     return SuiteRun(done.returncode, done.stdout + done.stderr, data)
+
+
+TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
+STOP_SECONDS = 30
+
+
+@contextmanager
+def served_sandbox(token: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`conformance sandbox serve` on an ephemeral loopback port with a control token: (URL, process).
+
+    Stopped with SIGINT (Ctrl-C) at the end unless a test already stopped it.
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, TOKEN_VARIABLE: token},
+    )
+    assert server.stdout is not None
+    first = server.stdout.readline()
+    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
+    try:
+        assert match, f"the sandbox did not announce its URL: {first!r}"
+        yield match.group(1), server
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=STOP_SECONDS)
+
+
+def served_profile(url: str) -> str:
+    """The sandbox's own target profile, pointed at a served sandbox's URL."""
+    reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
+    return re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference)

@@ -7,50 +7,26 @@ its token. The served sandbox is a separate process, stopped with Ctrl-C (SIGINT
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from suite_runner import SuiteRun, run_suite
+from suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
 
 from conformance.contract import load_contract
 
-TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
+TOKEN = "self-test-control-token"
 STARTUP_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`conformance sandbox serve` on an ephemeral loopback port, with a known control token."""
-    env = {**os.environ, TOKEN_VARIABLE: "self-test-control-token"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert server.stdout is not None
-    first = server.stdout.readline()
-    match = re.search(r"on (http://127\.0\.0\.1:\d+)", first)
-    assert match, f"the sandbox did not announce its URL: {first!r}"
-    try:
-        yield match.group(1), server
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            server.wait(STARTUP_SECONDS)
-
-
-def _served_profile(url: str) -> str:
-    """The sandbox's own profile, pointed at the served sandbox's URL."""
-    reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
-    return re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference)
+    with served_sandbox(TOKEN) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +34,7 @@ def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest
     url, _ = served
     tmp = tmp_path_factory.mktemp("live")
     profile = tmp / "served-sandbox.toml"
-    profile.write_text(_served_profile(url), encoding="utf-8")
+    profile.write_text(served_profile(url), encoding="utf-8")
     return run_suite(
         tmp,
         "--target",
@@ -67,7 +43,7 @@ def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest
         url,
         "--target-profile",
         str(profile),
-        env={TOKEN_VARIABLE: "self-test-control-token"},
+        env={TOKEN_VARIABLE: TOKEN},
     )
 
 
@@ -87,7 +63,7 @@ def test_no_key_reaches_output_or_results(live_run: SuiteRun) -> None:
     keys = re.findall(r'key = "([^"]+)"', reference.read_text(encoding="utf-8"))
     written = live_run.output + str(live_run.results)
     assert keys
-    for secret in [*keys, "self-test-control-token"]:
+    for secret in [*keys, TOKEN]:
         assert secret not in written
 
 
@@ -97,7 +73,7 @@ def test_parallel_workers_share_the_budget_and_merge_their_results(
     """`-n 2` without the control API: no failure, and one merged results file with every case."""
     url, _ = served
     profile = tmp_path / "served-sandbox.toml"
-    profile.write_text(_served_profile(url), encoding="utf-8")
+    profile.write_text(served_profile(url), encoding="utf-8")
     run = run_suite(
         tmp_path, "--target", "live", "--base-url", url, "--target-profile", str(profile), "-n", "2"
     )
@@ -113,7 +89,7 @@ def test_parallel_workers_are_refused_a_shared_control_api(
     """With the control API enabled, `-n 2` stops at once with one usage error naming why."""
     url, _ = served
     profile = tmp_path / "served-sandbox.toml"
-    profile.write_text(_served_profile(url), encoding="utf-8")
+    profile.write_text(served_profile(url), encoding="utf-8")
     run = run_suite(
         tmp_path,
         "--target",
@@ -124,7 +100,7 @@ def test_parallel_workers_are_refused_a_shared_control_api(
         str(profile),
         "-n",
         "2",
-        env={TOKEN_VARIABLE: "self-test-control-token"},
+        env={TOKEN_VARIABLE: TOKEN},
     )
     assert run.returncode == 4, run.output[-2000:]
     assert "parallel workers (-n)" in run.output
