@@ -5,7 +5,11 @@
 1. The full suite (CI Hypothesis profile) against the in-process sandbox: wall time per run, over
    `--repeats` runs, and whether every run gave identical verdicts for every case.
 2. The live path: `conformance sandbox serve` on 127.0.0.1 (real clock) and the suite with
-   `--target live`: wall time and the number of requests sent (what a live run spends of its budget).
+   `--target live`: wall time and the number of requests sent (what a live run spends of its budget);
+   then the same recorded into cassettes (pseudonymised) and replayed: whether every case's outcome
+   is the recorded one.
+3. The replay of the checked-in cassettes: wall time per run, interactions replayed, and whether
+   its verdicts are those of the in-process run (they were recorded from it).
 Bounded: each run has a timeout, the served sandbox is stopped with SIGINT at the end.
 """
 
@@ -28,11 +32,14 @@ from typing import Any
 
 import httpx
 
+from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
 from conformance.cli import suite_command
 
 RUN_TIMEOUT_SECONDS = 600
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
-PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandbox.toml"
+CHECKOUT = Path(__file__).resolve().parents[1]
+PROFILE = CHECKOUT / "contracts" / "targets" / "sandbox.toml"
+CASSETTES = CHECKOUT / "cassettes"
 
 
 def machine() -> str:
@@ -76,7 +83,13 @@ def verdicts(results: dict[str, Any]) -> dict[tuple[str, str, int], str]:
     return keyed
 
 
-def in_process(repeats: int) -> None:
+def outcomes(results: dict[str, Any]) -> list[str]:
+    """Every case with its verdict, rows, observed answer and reason, in order."""
+    fields = ("test", "case", "endpoint", "verdict", "rows", "observed", "reason")
+    return [json.dumps([case.get(f) for f in fields], sort_keys=True) for case in results["cases"]]
+
+
+def in_process(repeats: int) -> dict[str, Any]:
     times, first, identical = [], None, True
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
@@ -90,6 +103,25 @@ def in_process(repeats: int) -> None:
         f"in-process sandbox, CI profile: {repeats} runs, wall time median {statistics.median(times):.2f} s "
         f"(min {min(times):.2f}, max {max(times):.2f}); {len(results['cases'])} cases per run {counts}; "
         f"verdicts identical across runs: {identical}"
+    )
+    return results
+
+
+def replay(repeats: int, recorded: dict[str, Any]) -> None:
+    paths = sorted(CASSETTES.rglob("*.yaml"))
+    interactions = sum(p.read_text(encoding="utf-8").count("\n- request:") for p in paths)
+    size = sum(p.stat().st_size for p in paths) / 2**20
+    times, identical = [], True
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            elapsed, results = run_suite(Path(tmp), "--target", "cassettes", "--cassette-dir", str(CASSETTES))
+        times.append(elapsed)
+        identical &= verdicts(results) == verdicts(recorded)
+    print(
+        f"replay of the checked-in cassettes: {repeats} runs, wall time median "
+        f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}); {interactions} "
+        f"interactions in {len(paths)} cassettes ({size:.1f} MB); verdicts those of the in-process run: "
+        f"{identical}"
     )
 
 
@@ -113,24 +145,35 @@ def live() -> None:
             profile.write_text(
                 re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url.group(1)}"', text), encoding="utf-8"
             )
-            elapsed, results = run_suite(
+            live_target = ("--target", "live", "--base-url", url.group(1), "--target-profile", str(profile))
+            elapsed, results = run_suite(Path(tmp), *live_target, env=env)
+            journal = httpx.get(
+                f"{url.group(1)}/_sandbox/journal", headers={"X-Sandbox-Control": env[TOKEN_VARIABLE]}
+            )
+            seen = Counter(entry["endpoint"] for entry in journal.json()["entries"])
+            print(
+                f"live path against a served sandbox (real clock): wall time {elapsed:.2f} s; the sandbox "
+                f"saw {sum(seen.values())} requests {dict(seen)}; {results['counts']}"
+            )
+            cassettes = Path(tmp) / "cassettes"
+            keyed = {**env, PSEUDONYM_KEY_VARIABLE: "benchmark-pseudonym-key"}
+            recording = ("--record-mode=rewrite", "--cassette-dir", str(cassettes))
+            recorded_in, recorded = run_suite(Path(tmp), *live_target, *recording, env=keyed)
+            replayed_in, replayed = run_suite(
                 Path(tmp),
                 "--target",
-                "live",
-                "--base-url",
-                url.group(1),
+                "cassettes",
                 "--target-profile",
                 str(profile),
-                env=env,
+                "--cassette-dir",
+                str(cassettes),
+                env=keyed,
             )
-        journal = httpx.get(
-            f"{url.group(1)}/_sandbox/journal", headers={"X-Sandbox-Control": env[TOKEN_VARIABLE]}
-        )
-        seen = Counter(entry["endpoint"] for entry in journal.json()["entries"])
-        print(
-            f"live path against a served sandbox (real clock): wall time {elapsed:.2f} s; the sandbox saw "
-            f"{sum(seen.values())} requests {dict(seen)}; {results['counts']}"
-        )
+            same = outcomes(replayed) == outcomes(recorded)
+            print(
+                f"live recording (pseudonymised): {recorded_in:.2f} s, {len(recorded['cases'])} cases; its "
+                f"replay: {replayed_in:.2f} s, every case's outcome the recorded one: {same}"
+            )
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(30)
@@ -141,7 +184,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    in_process(args.repeats)
+    recorded = in_process(args.repeats)
+    replay(max(1, args.repeats // 4), recorded)
     live()
 
 

@@ -2,11 +2,12 @@
 
 One cassette per suite test, under `cassettes/<module>/<test>.yaml`. Every recorded request carries
 `x-conformance-*` headers, added when it is written, never sent: the cassette format, the target it
-was recorded from, the target's clock when the test started (replay pins the clock there, so every
-ends_at computed from "now" is the same), and the case and contract rows the request exercises, so
-a cassette is evidence of what was verified. The API key is filtered from requests and response
-headers are dropped. Recordings from a live target replace every insider id and udid of the
-profile by a keyed pseudonym (`LA_CASSETTE_PSEUDONYM_KEY`).
+was recorded from, the target's clock when the test started, and the case and contract rows the
+request exercises, so a cassette is evidence of what was verified. The first request of a live
+recording also carries the test's clock readings (see conformance/targets/recordedtime.py). The API
+key is filtered from requests and response headers are dropped. Recordings from a live target
+replace every insider id and udid of the profile by a keyed pseudonym (`LA_CASSETTE_PSEUDONYM_KEY`)
+and name the key by a fingerprint, so that a replay with another key says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
 
 from conformance.errors import CassetteError, Place
+from conformance.files import write_atomically
 
 FORMAT = "1"
 TAG = "x-conformance-"
@@ -35,6 +37,11 @@ START_HEADER = TAG + "test-start"
 TARGET_HEADER = TAG + "target"
 CASE_HEADER = TAG + "case"
 ROWS_HEADER = TAG + "rows"
+OFFERS_HEADER = TAG + "target-offers"
+READINGS_HEADER = TAG + "clock-readings"
+PSEUDONYMS_HEADER = TAG + "pseudonym-key"
+# Top-level key of the cassette of a test that sent no request: its tags (`write_requestless`).
+REQUESTLESS_KEY = TAG + "test"
 SECRET_HEADERS = ("x-api-key", "authorization", "x-sandbox-control")
 PSEUDONYM_KEY_VARIABLE = "LA_CASSETTE_PSEUDONYM_KEY"
 KEPT_RESPONSE_HEADERS = ("content-type",)
@@ -50,6 +57,17 @@ class TestTags:
 
     target: str
     test_start: str  # the target clock when the test started, ISO 8601
+    offers: str  # what the target offered besides its API (JSON of targets.target.Offers)
+    pseudonym_key: str | None  # the fingerprint of the pseudonym key (live recordings)
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            FORMAT_HEADER: FORMAT,
+            TARGET_HEADER: self.target,
+            START_HEADER: self.test_start,
+            OFFERS_HEADER: self.offers,
+        }
+        return headers | ({PSEUDONYMS_HEADER: self.pseudonym_key} if self.pseudonym_key else {})
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,7 @@ class CaseTags:
 
 _TEST: contextvars.ContextVar[TestTags | None] = contextvars.ContextVar("conformance_test", default=None)
 _CASE: contextvars.ContextVar[CaseTags | None] = contextvars.ContextVar("conformance_case", default=None)
+_UNRECORDED: contextvars.ContextVar[bool] = contextvars.ContextVar("conformance_unrecorded", default=False)
 
 
 @contextmanager
@@ -69,6 +88,16 @@ def tagging_test(tags: TestTags) -> Iterator[None]:
         yield
     finally:
         _TEST.reset(token)
+
+
+@contextmanager
+def not_recorded() -> Iterator[None]:
+    """Requests sent inside the block reach the target but no cassette (the run's, not a test's)."""
+    token = _UNRECORDED.set(True)
+    try:
+        yield
+    finally:
+        _UNRECORDED.reset(token)
 
 
 @contextmanager
@@ -85,6 +114,8 @@ class Pseudonyms:
 
     def __init__(self, key: str, identifiers: tuple[str, ...]) -> None:
         self._map = {i: self.pseudonym(key, i) for i in identifiers}
+        # Names the key without revealing it: a replay with another key is told so.
+        self.fingerprint = hmac.new(key.encode(), b"pseudonym key", hashlib.sha256).hexdigest()[:16]
 
     @staticmethod
     def pseudonym(key: str, identifier: str) -> str:
@@ -107,11 +138,12 @@ def vcr_config(pseudonyms: Pseudonyms | None) -> dict[str, Any]:
     """The keyword arguments of `vcr.use_cassette` for a suite test (pytest-recording's `vcr_config`)."""
 
     def before_record_request(request: Any) -> Any:
+        if _UNRECORDED.get():
+            return None
         test, case = _TEST.get(), _CASE.get()
         request.headers[FORMAT_HEADER] = FORMAT
         if test is not None:
-            request.headers[TARGET_HEADER] = test.target
-            request.headers[START_HEADER] = test.test_start
+            request.headers.update(test.headers())
         if case is not None:
             request.headers[CASE_HEADER] = case.case
             request.headers[ROWS_HEADER] = case.rows
@@ -229,41 +261,92 @@ def _find_unrecorded(error: BaseException | None) -> Any:
 # -- reading cassettes back ------------------------------------------------------------------------
 
 
-def recorded_test_start(path: Path, rerecord: str) -> datetime | None:
-    """The target clock at the start of the recorded test; None when there is no cassette yet.
+@dataclass(frozen=True)
+class RecordedTest:
+    """What a cassette says about the test it recorded, beyond its interactions."""
 
-    An unreadable cassette, or one of another format, is a CassetteError that names the command
-    which records it again.
+    start: datetime | None  # the target clock when the test started
+    offers: str  # what the target offered (JSON of targets.target.Offers)
+    readings: list[Any] | None  # the clock readings a live recording kept, in order
+    pseudonym_key: str | None  # the fingerprint of the pseudonym key (live recordings)
+
+
+def read_recorded_test(path: Path, rerecord: str) -> RecordedTest | None:
+    """The recorded test's tags; None when there is no cassette yet.
+
+    An unreadable cassette, one of another format, or one whose tags are damaged is a CassetteError
+    that names the command which records it again.
     """
     if not path.exists():
         return None
-    interactions = _interactions(path, rerecord)
+    data = _load(path, rerecord)
+    interactions = data["interactions"]
     for index, interaction in enumerate(interactions):
-        headers = _headers(interaction)
-        if headers.get(FORMAT_HEADER) != FORMAT:
-            raise CassetteError(
-                path,
-                Place(path=f"interactions[{index}].request.headers"),
-                f"recorded in another cassette format (found {headers.get(FORMAT_HEADER) or 'none'}, "
-                f"this suite reads {FORMAT})",
-                f"record it again: {rerecord}",
-            )
-        if START_HEADER in headers:
-            return datetime.fromisoformat(headers[START_HEADER])
-    return None
+        _check_format(path, f"interactions[{index}].request.headers", _headers(interaction), rerecord)
+    where = "interactions[0].request.headers" if interactions else REQUESTLESS_KEY
+    tags = _headers(interactions[0]) if interactions else _flat(data.get(REQUESTLESS_KEY))
+    _check_format(path, where, tags, rerecord)
+    try:
+        return RecordedTest(
+            start=datetime.fromisoformat(tags[START_HEADER]),
+            offers=tags[OFFERS_HEADER],
+            readings=json.loads(tags[READINGS_HEADER]) if READINGS_HEADER in tags else None,
+            pseudonym_key=tags.get(PSEUDONYMS_HEADER),
+        )
+    except (KeyError, ValueError) as error:
+        raise CassetteError(
+            path, Place(path=where), f"a missing or damaged tag: {error}", f"record it again: {rerecord}"
+        ) from None
 
 
-def _interactions(path: Path, rerecord: str) -> list[Mapping[str, Any]]:
+def _check_format(path: Path, where: str, tags: Mapping[str, str], rerecord: str) -> None:
+    if tags.get(FORMAT_HEADER) != FORMAT:
+        raise CassetteError(
+            path,
+            Place(path=where),
+            f"recorded in another cassette format (found {tags.get(FORMAT_HEADER) or 'none'}, "
+            f"this suite reads {FORMAT})",
+            f"record it again: {rerecord}",
+        )
+
+
+def keep_readings(cassette: Any, readings: list[Any]) -> None:
+    """Store a test's clock readings on the first request its cassette (VCR.py's, unsaved) recorded."""
+    if readings and len(cassette):
+        first_request, _ = cassette.data[0]
+        first_request.headers[READINGS_HEADER] = json.dumps(readings, separators=(",", ":"))
+
+
+def write_requestless(path: Path, tags: TestTags) -> None:
+    """The cassette of a test that sent no request (VCR.py writes none): its tags, no interactions.
+
+    Its replay then takes the same path (a skip for want of what the target did not offer), and
+    a cassette left from an older recording of the test is replaced.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"interactions": [], "version": 1, REQUESTLESS_KEY: tags.headers()}
+    write_atomically(path, yaml.safe_dump(data, sort_keys=False))
+
+
+def _load(path: Path, rerecord: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CassetteError(path, Place(), f"cannot be read: {exc}", f"record it again: {rerecord}") from None
-    interactions = data.get("interactions") if isinstance(data, dict) else None
-    if not isinstance(interactions, list):
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(
             path, Place(path="interactions"), "no list of interactions", f"record it again: {rerecord}"
         )
+    return data
+
+
+def _interactions(path: Path, rerecord: str) -> list[Mapping[str, Any]]:
+    interactions: list[Mapping[str, Any]] = _load(path, rerecord)["interactions"]
     return interactions
+
+
+def _flat(tags: object) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
 
 
 def _headers(interaction: Mapping[str, Any]) -> dict[str, str]:

@@ -165,7 +165,7 @@ def _lint_cassettes(contracts: Path, cassette_dir: Path | None, profile_path: Pa
             file=sys.stderr,
         )
         return 2
-    personal = tuple(x for i in profile.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
+    personal = profile.personal_ids()
     findings = lint(root, secrets=profile.secrets(), personal=personal)
     for finding in findings:
         print(f"{finding.path}: {finding.place}: {finding.problem}")

@@ -75,10 +75,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "no_cassette(reason): the test cannot be replayed from a recording; skipped there, with why",
-    )
     _refuse_shared_control_in_parallel(config)
     if config.getoption("target") == "live" and (config.getoption("record_mode", None) or "none") != "none":
         from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
@@ -90,6 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
             )
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
+    from conformance.generate.determinism import ignore_local_constants
+
+    ignore_local_constants()
 
 
 def pytest_recording_configure(vcr: Any) -> None:
@@ -109,7 +108,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not _cassettes_in_use(config):
         return
     for item in items:
-        if "conformance" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("no_cassette"):
+        if "conformance" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.vcr)
             if config.getoption("target") == "cassettes":
                 item.add_marker(pytest.mark.block_network)
@@ -272,33 +271,83 @@ def conformance(
 ) -> Iterator[Verifier]:
     """The per-test handle: `verify(Request(...), case=...)`, arranging helpers, skips with reasons.
 
-    With cassettes, it tags what the test records and, in replay, pins the clock to the recording.
+    With cassettes, it tags what the test records and keeps a live clock's readings; in replay, it
+    gives the test the clock its recording read and what its target offered.
     """
-    from conformance.cassettes import TestTags, recorded_test_start, rerecord_command, tagging_test
-    from conformance.errors import CassetteError
     from conformance.targets.target import Verifier
 
-    verifier = Verifier(target=conformance_target, test=request.node.nodeid, record_property=record_property)  # type: ignore[arg-type]
-    unreplayable = request.node.get_closest_marker("no_cassette")
-    if unreplayable is not None and conformance_target.name == "cassettes":
-        verifier.skip(f"not replayable from cassettes: {unreplayable.args[0]}")
-    if not _cassettes_in_use(request.config) or unreplayable is not None:
+    # The node id with the item's own name: schemathesis gives its items one node id for all operations.
+    test = f"{request.node.nodeid.rpartition('::')[0]}::{request.node.name}"
+    verifier = Verifier(target=conformance_target, test=test, record_property=record_property)  # type: ignore[arg-type]
+    if not _cassettes_in_use(request.config):
         yield verifier
-        return
-    path = (
-        Path(request.getfixturevalue("vcr_cassette_dir"))
-        / f"{request.getfixturevalue('default_cassette_name')}.yaml"
-    )
-    if conformance_target.pin_clock is not None:
-        try:
-            start = recorded_test_start(path, rerecord_command(request.node.name))
-        except CassetteError as error:
-            raise pytest.fail.Exception(str(error), pytrace=False) from None
-        if start is not None:
-            conformance_target.pin_clock(start)
-    tags = TestTags(target=conformance_target.name, test_start=conformance_target.when().earliest.isoformat())
+    elif conformance_target.replay is not None:
+        _replay(conformance_target, request)
+        yield verifier
+    else:
+        yield from _recording(verifier, request)
+
+
+def _replay(target: Target, request: pytest.FixtureRequest) -> None:
+    """Give the replayed test what its cassette recorded; refuse a replay with other pseudonyms."""
+    from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, read_recorded_test, rerecord_command
+    from conformance.errors import CassetteError, Place
+    from conformance.targets.target import Offers
+
+    path = _cassette_path(request.node)
+    rerecord = rerecord_command(request.node.name)
+    try:
+        recorded = read_recorded_test(path, rerecord)
+    except CassetteError as error:
+        raise pytest.fail.Exception(str(error), pytrace=False) from None
+    if recorded is None:
+        return  # its first request fails with the message that names the recording command
+    replaying_with = target.pseudonym_key
+    if recorded.pseudonym_key != replaying_with:
+        if recorded.pseudonym_key is None:
+            problem, fix = "holds real ids, not pseudonyms", f"replay it with {PSEUDONYM_KEY_VARIABLE} unset"
+        else:
+            problem = "holds pseudonyms of ids (recorded from a live target) " + (
+                "made with another key" if replaying_with else "and no pseudonym key is set"
+            )
+            fix = f"export {PSEUDONYM_KEY_VARIABLE} as it was when recording; pass the profile recorded with"
+        refusal = CassetteError(path, Place(path="interactions[0].request.headers"), problem, fix)
+        raise pytest.fail.Exception(str(refusal), pytrace=False)
+    try:
+        offers = Offers.from_json(recorded.offers)
+    except (ValueError, KeyError, TypeError) as error:
+        damaged = CassetteError(
+            path,
+            Place(path="interactions[0].request.headers"),
+            f"damaged offers tag: {error!r}",
+            f"record it again: {rerecord}",
+        )
+        raise pytest.fail.Exception(str(damaged), pytrace=False) from None
+    assert target.replay is not None
+    target.replay.begin(target, recorded, offers, rerecord=rerecord)
+
+
+def _recording(verifier: Verifier, request: pytest.FixtureRequest) -> Iterator[Verifier]:
+    """Tag what the test records; keep a live clock's readings on its cassette's first request.
+
+    A test that sent no request still leaves a cassette, with its tags only.
+    """
+    from conformance.cassettes import TestTags, keep_readings, tagging_test, write_requestless
+    from conformance.targets.replay import RecordingServerClock
+
+    target = verifier.target
+    cassette = request.getfixturevalue("vcr")
+    start = target.when().earliest.isoformat()
+    tags = TestTags(target.name, start, target.offers().to_json(), target.pseudonym_key)
     with tagging_test(tags):
-        yield verifier
+        if isinstance(target.clock, RecordingServerClock):
+            with target.clock.keeping() as readings:
+                yield verifier
+            keep_readings(cassette, readings)
+        else:
+            yield verifier
+    if not len(cassette):
+        write_requestless(_cassette_path(request.node), tags)
 
 
 def _suite_version() -> str:

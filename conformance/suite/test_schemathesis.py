@@ -64,11 +64,6 @@ def _schema(contract: Contract) -> Any:
 pytestmark = [
     # Bodies of up to 10,000 insider ids make Hypothesis warn about the size of their repr; harmless here.
     pytest.mark.filterwarnings("ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"),
-    pytest.mark.no_cassette(
-        "schemathesis draws different examples in a replay than it drew while recording (measured: the "
-        "sequences part after a few cases), so its requests cannot be matched; it runs against the "
-        "sandbox and live targets"
-    ),
 ]
 CONTRACT = load_contract()
 DOCUMENTED = {endpoint: documented_codes(CONTRACT, endpoint) for endpoint in CONTRACT.endpoints}

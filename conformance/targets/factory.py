@@ -20,9 +20,9 @@ import pytest
 from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, Pseudonyms
 from conformance.clock import VirtualClock
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Request
 from conformance.targets.client import ApiClient, RateBudget
 from conformance.targets.profile import TargetProfile
+from conformance.targets.replay import RecordingServerClock, Replay
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
 from conformance.targets.target import FaultKind, Recorder, Target
 
@@ -44,11 +44,15 @@ def build_target(
     elif kind == "live":
         base_url = config.getoption("base_url") or profile.base_url
         workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-        with _live(contract, profile, record, LiveOptions(base_url, allow_probe, workers)) as target:
-            target.pseudonyms = _pseudonyms(config, profile)
+        recording = (config.getoption("record_mode", None) or "none") != "none"
+        # pytest_configure refused a live recording without the key
+        pseudonyms = _pseudonyms(profile, os.environ[PSEUDONYM_KEY_VARIABLE]) if recording else None
+        options = LiveOptions(base_url, allow_probe, workers, recording, pseudonyms)
+        with _live(contract, profile, record, options) as target:
             yield target
     elif kind == "cassettes":
-        with _cassettes(contract, profile, record) as target:
+        key = os.environ.get(PSEUDONYM_KEY_VARIABLE)
+        with _cassettes(contract, profile, record, _pseudonyms(profile, key) if key else None) as target:
             yield target
     else:
         raise pytest.UsageError(f"--target {kind} is not available in this version")
@@ -93,6 +97,8 @@ class LiveOptions:
     base_url: str
     allow_rate_limit_probe: bool
     workers: int  # parallel pytest-xdist workers, each with its share of the rate budget
+    recording: bool = False  # into cassettes: keep the clock readings of each test
+    pseudonyms: Pseudonyms | None = None  # what replaces the profile's ids in those cassettes
 
 
 @contextmanager
@@ -109,15 +115,17 @@ def _live(
         client = ApiClient(contract, profile, http, _budget(contract, profile, workers=options.workers))
         token = profile.control_token()
         control = HttpControl(base_url, token) if token else None
+        clock = BracketedServerClock()
         target = Target(
             "live",
             contract,
             profile,
             client,
-            BracketedServerClock(),
+            RecordingServerClock(clock) if options.recording else clock,
             control,
             record,
             allow_rate_limit_probe=options.allow_rate_limit_probe,
+            pseudonyms=options.pseudonyms,
         )
         try:
             yield target
@@ -127,25 +135,39 @@ def _live(
 
 
 @contextmanager
-def _cassettes(contract: Contract, profile: TargetProfile, record: Recorder) -> Iterator[Target]:
-    """Replay: no server; VCR.py answers from the cassette, on a clock pinned per test to the recording."""
+def _cassettes(
+    contract: Contract, profile: TargetProfile, record: Recorder, pseudonyms: Pseudonyms | None
+) -> Iterator[Target]:
+    """Replay: no server; VCR.py answers from the cassette, with the clock the recording read.
+
+    A live recording holds pseudonyms only: the replay uses the profile with its ids replaced the same
+    way, so that it sends what was recorded, and reads answers that name the same insiders.
+    """
+    if pseudonyms is not None:
+        profile = profile.with_ids(pseudonyms.apply)
     clock = VirtualClock()
-    control = CassetteControl(clock)
+    replay = Replay(clock)
     transport = httpx.MockTransport(_unrecorded)
     with httpx.Client(base_url=profile.base_url, transport=transport) as http:
         budget = _budget(contract, profile, clock)
         client = ApiClient(
-            contract, profile, http, budget, now=lambda: clock.now().timestamp(), intercept=control.intercept
+            contract,
+            profile,
+            http,
+            budget,
+            now=lambda: clock.now().timestamp(),
+            intercept=replay.control.intercept,
         )
         yield Target(
             "cassettes",
             contract,
             profile,
             client,
-            ExactServerClock(clock.now),
-            control,
+            replay.clock,
+            replay.control,
             record,
-            pin_clock=clock.pin,
+            pseudonyms=pseudonyms,
+            replay=replay,
         )
 
 
@@ -156,44 +178,9 @@ def _unrecorded(request: httpx.Request) -> httpx.Response:
     )
 
 
-def _pseudonyms(config: pytest.Config, profile: TargetProfile) -> Pseudonyms | None:
-    """Recording from a live target pseudonymises the profile's ids with a key from the environment."""
-    if (config.getoption("record_mode", None) or "none") == "none":
-        return None
-    key = os.environ[PSEUDONYM_KEY_VARIABLE]  # pytest_configure refused the run without it
-    ids = tuple(x for i in profile.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
-    return Pseudonyms(key, ids)
-
-
-class CassetteControl:
-    """The control API as seen in replay: faults were recorded, except a dropped answer, replayed here."""
-
-    clock_is_virtual = True
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self._clock = clock
-        self._drops: dict[str, int] = {}
-
-    def inject(self, endpoint: str | None, kind: FaultKind, *, times: int = 1, **_: object) -> None:
-        """Status and latency faults are in the recording; a drop is replayed by `intercept`."""
-        if kind == "drop_after_commit" and endpoint is not None:
-            self._drops[endpoint] = times  # a dropped answer left nothing in the cassette to play
-
-    def clear_faults(self) -> None:
-        self._drops.clear()
-
-    def advance_clock(self, seconds: float) -> None:
-        self._clock.advance(seconds)
-
-    def limit_rate(self, requests_per_minute: int | None) -> None:
-        """The 429s of a lowered limit are in the recording: nothing to do."""
-
-    def intercept(self, request: Request) -> Exchange | None:
-        remaining = self._drops.get(request.endpoint, 0)
-        if not remaining:
-            return None
-        self._drops[request.endpoint] = remaining - 1
-        return Exchange(request=request, response=None, error="timeout: the answer was dropped (replayed)")
+def _pseudonyms(profile: TargetProfile, key: str) -> Pseudonyms:
+    """The keyed pseudonyms of the profile's insider ids and udids."""
+    return Pseudonyms(key, profile.personal_ids())
 
 
 class InProcessControl:

@@ -11,8 +11,8 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,6 +89,22 @@ class TargetProfile:
     def secrets(self) -> tuple[str, ...]:
         """Every key value this profile resolves to: what redaction must hide."""
         return tuple(k for a in self.accounts.values() if (k := a.key()))
+
+    def personal_ids(self) -> tuple[str, ...]:
+        """Every insider id and udid: personal data, pseudonymised in a live recording."""
+        return tuple(x for i in self.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
+
+    def with_ids(self, rename: Callable[[str], str]) -> TargetProfile:
+        """The same profile with every insider id and udid renamed (to the pseudonyms of a recording)."""
+        insiders = tuple(
+            replace(
+                i,
+                insider_id=rename(i.insider_id),
+                devices=tuple(replace(d, udid=rename(d.udid)) for d in i.devices),
+            )
+            for i in self.insiders
+        )
+        return replace(self, insiders=insiders)
 
 
 def sandbox_profile_path(contract: Contract) -> Path:

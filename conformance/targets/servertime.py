@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 from conformance.generate.oracle import ServerTime
 
@@ -22,8 +23,27 @@ from conformance.generate.oracle import ServerTime
 HANDLING_ALLOWANCE_SECONDS = 0.5
 
 
+class ServerClock(Protocol):
+    """What the suite knows of the target's clock: learnt from answers, read as bounds."""
+
+    @property
+    def calibrated(self) -> bool:
+        """False until an answer has taught the clock where the target's clock stands."""
+
+    @property
+    def tolerance_seconds(self) -> float: ...
+
+    def observe(self, date_header: str | None, sent: float, received: float) -> None: ...
+
+    def reads_at_most(self) -> datetime: ...
+
+    def when(self) -> ServerTime: ...
+
+
 class ExactServerClock:
     """A target whose clock the suite reads directly (the in-process sandbox's virtual clock)."""
+
+    calibrated = True
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now

@@ -8,16 +8,17 @@ names the broken row. Whatever the target cannot do is skipped with the reason, 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pytest
 
-from conformance.cassettes import Pseudonyms, tagging_case
+from conformance.cassettes import Pseudonyms, not_recorded, tagging_case
 from conformance.checks import judge
 from conformance.clock import rfc3339
 from conformance.contract import Contract
@@ -27,7 +28,10 @@ from conformance.generate.oracle import ActivityModel, ServerTime, World, expect
 from conformance.results import CaseResult, Observed
 from conformance.targets.client import ApiClient, redact
 from conformance.targets.profile import Insider, TargetProfile
-from conformance.targets.servertime import BracketedServerClock, ExactServerClock
+from conformance.targets.servertime import ServerClock
+
+if TYPE_CHECKING:
+    from conformance.targets.replay import Replay
 
 FaultKind = Literal["status", "latency", "drop_after_commit"]
 SYNC_MARGIN_SECONDS = 0.05
@@ -60,20 +64,44 @@ class Recorder(Protocol):
     def __call__(self, result: CaseResult) -> None: ...
 
 
+@dataclass(frozen=True)
+class Offers:
+    """What a target offers the suite besides its API; the suite's path through a test depends on it,
+    so a cassette records it and its replay offers the test the same."""
+
+    control: bool  # a control API (faults)
+    virtual_clock: bool  # a clock the suite moves instead of sleeping
+    rate_limit_probe: bool  # a 429 may be provoked
+    accounts: tuple[str, ...]  # the account states it has keys for
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Offers:
+        data = json.loads(text)
+        return cls(
+            bool(data["control"]),
+            bool(data["virtual_clock"]),
+            bool(data["rate_limit_probe"]),
+            tuple(data["accounts"]),
+        )
+
+
 @dataclass
 class Target:
     name: str
     contract: Contract
     profile: TargetProfile
     client: ApiClient
-    clock: ExactServerClock | BracketedServerClock
+    clock: ServerClock
     control: Control | None
     record: Recorder
     allow_rate_limit_probe: bool = False
-    # Replay only: sets the target clock to where it stood when a cassette was recorded.
-    pin_clock: Callable[[datetime], None] | None = None
-    # Live recordings only: what replaces the profile's insider ids and udids in cassettes.
+    # Live recordings, and their replays: what replaces the profile's insider ids and udids in cassettes.
     pseudonyms: Pseudonyms | None = None
+    # Replay only: sets, per test, the clock and the offers its recording had.
+    replay: Replay | None = None
     world: World = field(init=False)
     registered: list[ActivityModel] = field(default_factory=list)
 
@@ -89,7 +117,7 @@ class Target:
             )
 
     def when(self) -> ServerTime:
-        if isinstance(self.clock, BracketedServerClock) and not self.clock.calibrated:
+        if not self.clock.calibrated:
             self.calibrate()
         return self.clock.when()
 
@@ -100,17 +128,39 @@ class Target:
         return self.clock.tolerance_seconds
 
     def calibrate(self) -> None:
-        """Learn the server's clock from a few harmless requests (an empty body: 400, no state)."""
-        for _ in range(3):
-            self.client.send(Request("register", raw=b""))
+        """Learn the server's clock from a few harmless requests (an empty body: 400, no state).
+
+        Not recorded: they belong to the run, not to the test that happened to read the clock first.
+        """
+        with not_recorded():
+            for _ in range(3):
+                self.client.send(Request("register", raw=b""))
 
     @property
     def clock_is_virtual(self) -> bool:
         return self.control is not None and self.control.clock_is_virtual
 
+    @property
+    def pseudonym_key(self) -> str | None:
+        """The fingerprint of the key of the pseudonyms in this target's cassettes, if it has any."""
+        return self.pseudonyms.fingerprint if self.pseudonyms is not None else None
+
+    def offers(self) -> Offers:
+        return Offers(
+            control=self.control is not None,
+            virtual_clock=self.clock_is_virtual,
+            rate_limit_probe=self.allow_rate_limit_probe,
+            accounts=tuple(s for s in self.profile.accounts if self.client.has_account(s)),
+        )
+
     def wait(self, seconds: float) -> None:
-        """Let time pass on the target: move a virtual clock, sleep through a real one."""
-        if self.control is not None and self.control.clock_is_virtual:
+        """Let time pass on the target: move a virtual clock, sleep through a real one.
+
+        A replay never sleeps: that time passed while recording, and its clock reads as it did then.
+        """
+        if self.replay is not None:
+            self.replay.wait(seconds)
+        elif self.control is not None and self.control.clock_is_virtual:
             self.control.advance_clock(seconds)
         else:
             time.sleep(seconds)
@@ -126,7 +176,7 @@ class Target:
         is left to expire at its ends_at (the shortest the suite's margin allows) and listed.
         A replay has nothing to clean: it never reached a target.
         """
-        if self.name == "cassettes":
+        if self.replay is not None:
             return
         for activity in self.registered:
             if activity.state != "STARTED":

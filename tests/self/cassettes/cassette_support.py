@@ -18,30 +18,39 @@ import yaml
 from pytest_recording.plugin import get_default_cassette_name
 from suite_runner import SuiteRun, run_suite
 
-from conformance.cassettes import CASE_HEADER, FORMAT_HEADER, ROWS_HEADER, START_HEADER, TARGET_HEADER
+from conformance.cassettes import (
+    CASE_HEADER,
+    FORMAT_HEADER,
+    OFFERS_HEADER,
+    ROWS_HEADER,
+    START_HEADER,
+    TARGET_HEADER,
+)
 from conformance.contract import load_contract
 from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path
 
 CONTRACT = load_contract()
 SANDBOX_TOML = sandbox_profile_path(CONTRACT)
 PROFILE: TargetProfile = load_profile(SANDBOX_TOML, CONTRACT)
-PERSONAL = tuple(x for i in PROFILE.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
+PERSONAL = PROFILE.personal_ids()
 
-# A Hypothesis test, the lifecycle state machine, a replayed dropped answer, a parametrized test, and a
-# test that sends outside `verify` (the backoff retries).
+# A Hypothesis test, the lifecycle state machine, a replayed dropped answer, a parametrized test, a
+# test that sends outside `verify` (the backoff retries), and schemathesis' generated requests.
 HYPOTHESIS_TEST = "test_ends_at_anywhere"
 LIFECYCLE_TEST = "test_lifecycle_sequences"
 LOST_RESPONSE_TEST = "test_lost_response_then_retry_follows_the_warning"
 BACKOFF_TEST = "test_rate_limit_clears_with_backoff"
 NAMED_EDGE_TEST = "test_ends_at_named_edge"
+SCHEMATHESIS_TEST = "test_generated_request_gets_a_documented_answer"
 MODULES = {
     HYPOTHESIS_TEST: "test_boundaries",
     LIFECYCLE_TEST: "test_lifecycle",
     LOST_RESPONSE_TEST: "test_retry_rules",
     BACKOFF_TEST: "test_retry_rules",
     NAMED_EDGE_TEST: "test_boundaries",
+    SCHEMATHESIS_TEST: "test_schemathesis",
 }
-SUBSET = (HYPOTHESIS_TEST, LIFECYCLE_TEST, LOST_RESPONSE_TEST, BACKOFF_TEST, NAMED_EDGE_TEST)
+SUBSET = tuple(MODULES)
 SELECT = " or ".join(SUBSET)
 PROBE_FILE = "cassette-probe.json"
 # With PYTHONDONTWRITEBYTECODE set, every suite run would rewrite the asserts of ~390 plugin modules
@@ -103,7 +112,7 @@ def pytest_runtest_call(item):
     verifier = item.funcargs.get("conformance")
     cassette = item.funcargs.get("vcr")
     entry = {"start": verifier.target.when().earliest.isoformat() if verifier is not None else None}
-    _tests[item.nodeid] = entry
+    _tests[verifier.test if verifier is not None else item.nodeid] = entry
     try:
         return (yield)
     finally:
@@ -210,7 +219,7 @@ def tag(interaction: dict[str, Any], header: str) -> str | None:
 
 
 def tags(interaction: dict[str, Any]) -> dict[str, str | None]:
-    headers = (FORMAT_HEADER, TARGET_HEADER, START_HEADER, CASE_HEADER, ROWS_HEADER)
+    headers = (FORMAT_HEADER, TARGET_HEADER, START_HEADER, OFFERS_HEADER, CASE_HEADER, ROWS_HEADER)
     return {h: tag(interaction, h) for h in headers}
 
 

@@ -17,21 +17,28 @@ from cassette_support import (
     Recorded,
     cassette_files,
     interactions,
+    outcomes,
     record,
     replay,
+    sections,
     tag,
 )
 from hypothesis import given
 from hypothesis import strategies as st
 from suite_runner import TOKEN_VARIABLE, served_profile, served_sandbox
 
-from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, TARGET_HEADER, Pseudonyms
+from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, READINGS_HEADER, TARGET_HEADER, Pseudonyms
 from conformance.cli import main
 
 TOKEN = "cassette-self-test-control-token"
 KEY = "cassette-self-test-pseudonym-key"
-# Tests whose requests carry insider ids (register) and udids (target_devices).
-LIVE_SELECT = "test_blank_target_device_field or test_repeat_after_success_follows_the_retry_warning"
+# Tests whose requests carry insider ids (register) and udids (target_devices); the lifecycle, whose
+# path depends on the served sandbox's real clock (no expiry rule); and the rate-limit probe, which a
+# live target without --allow-rate-limit-probe skips before any request.
+LIVE_SELECT = (
+    "test_blank_target_device_field or test_repeat_after_success_follows_the_retry_warning or "
+    "test_lifecycle_sequences or test_rate_limit_is_the_documented_one"
+)
 
 # Ids as profiles write them; "o-" is excluded so that no id is a piece of the "pseudo-" prefix itself.
 ids = st.from_regex(r"[A-Za-z0-9_.:@-]{8,40}", fullmatch=True).filter(lambda s: "o-" not in s)
@@ -131,7 +138,7 @@ def test_a_live_recording_holds_no_insider_id_or_udid(live_runs: dict[str, Recor
     recorded = live_runs["with key"]
     assert recorded.run.returncode == 0, recorded.run.output[-3000:]
     paths = cassette_files(recorded.cassettes)
-    assert len(paths) == 2
+    assert len(paths) == 4  # one per selected test, the skipped one too (its tags only)
     text = "\n".join(p.read_text(encoding="utf-8") for p in paths)
     assert [p for p in PERSONAL if p in text] == []
     used = [i for i in PERSONAL if Pseudonyms.pseudonym(KEY, i) in text]
@@ -169,25 +176,67 @@ def test_the_refusal_is_one_usage_error(live_runs: dict[str, Recorded]) -> None:
     assert "factory.py" not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay never pseudonymises (`_cassettes` sets no Pseudonyms), register's ends_at adds the "
-    "live clock's tolerance that replay's exact clock lacks, and calibration requests were recorded "
-    "untagged in the first test's cassette",
-)
-def test_a_live_recording_replays_with_the_same_key(
-    live_runs: dict[str, Recorded], served: Served, tmp_path: Path
-) -> None:
-    """With the same key and profile, a live recording replays with its recorded verdicts."""
+@pytest.fixture(scope="module")
+def live_replays(
+    live_runs: dict[str, Recorded], served: Served, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Recorded]:
+    """The recording made with the key, replayed side by side: with that key, another, and none."""
+    keys = {"same key": KEY, "another key": KEY + "-other", "no key": None}
     recorded = live_runs["with key"]
-    replayed = replay(
-        tmp_path,
-        recorded.cassettes,
-        "--target-profile",
-        str(served.profile),
-        "-k",
-        LIVE_SELECT,
-        env={PSEUDONYM_KEY_VARIABLE: KEY},
-    )
+    options = ("--target-profile", str(served.profile), "-k", LIVE_SELECT)
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        futures = {
+            name: pool.submit(
+                replay,
+                tmp_path_factory.mktemp("replay"),
+                recorded.cassettes,
+                *options,
+                env={PSEUDONYM_KEY_VARIABLE: key} if key else {},
+            )
+            for name, key in keys.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_a_live_recording_replays_with_the_same_key(
+    live_runs: dict[str, Recorded], live_replays: dict[str, Recorded]
+) -> None:
+    """With the same key and profile, a live recording replays with its recorded outcome for every case:
+    the same requests (its clock readings given back), the same skip (what the target offered)."""
+    recorded, replayed = live_runs["with key"], live_replays["same key"]
     assert replayed.run.returncode == 0, replayed.run.output[-2000:]
-    assert replayed.run.verdicts() == recorded.run.verdicts()
+    assert outcomes(replayed.run) == outcomes(recorded.run)
+    assert replayed.probe["unmatched"] == []
+    skipped = [c for c in replayed.run.results["cases"] if c["verdict"] == "skipped"]
+    assert [c["test"].rsplit("::", 1)[1] for c in skipped] == ["test_rate_limit_is_the_documented_one"]
+
+
+def test_the_first_request_of_a_live_cassette_keeps_the_clock_readings(
+    live_runs: dict[str, Recorded],
+) -> None:
+    """Every live cassette with requests keeps its test's clock readings on its first request only."""
+    for path in cassette_files(live_runs["with key"].cassettes):
+        recorded = interactions(path)
+        if recorded:
+            assert tag(recorded[0], READINGS_HEADER), path
+            assert not [i for i in recorded[1:] if tag(i, READINGS_HEADER)], path
+
+
+@pytest.mark.parametrize(
+    ("replayed_with", "problem"),
+    [("another key", "made with another key"), ("no key", "and no pseudonym key is set")],
+)
+def test_a_live_recording_refuses_a_replay_without_its_key(
+    replayed_with: str, problem: str, live_replays: dict[str, Recorded]
+) -> None:
+    """Replayed with another key or none, every test fails at setup with one message: the file, the
+    problem, and which variable to export."""
+    run = live_replays[replayed_with].run
+    assert run.returncode == 1
+    found = sections(run.output)
+    assert found, run.output[-2000:]
+    for name, section in found.items():
+        assert section.count("cassette error in") == 1, (name, section)
+        assert problem in section
+        assert f"fix: export {PSEUDONYM_KEY_VARIABLE} as it was when recording" in section
+        assert "Traceback" not in section

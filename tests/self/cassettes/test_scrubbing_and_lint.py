@@ -32,6 +32,7 @@ from conformance.cassettes import (
     CASE_HEADER,
     FORMAT,
     FORMAT_HEADER,
+    OFFERS_HEADER,
     ROWS_HEADER,
     SECRET_HEADERS,
     START_HEADER,
@@ -39,6 +40,7 @@ from conformance.cassettes import (
     default_cassette_dir,
 )
 from conformance.cli import main
+from conformance.targets.target import Offers
 
 BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.dG9rZW4"
 
@@ -72,13 +74,16 @@ def test_response_headers_are_reduced_to_content_type(recording: Recorded) -> No
     assert set(kept) == {"content-type"}
 
 
-def test_every_interaction_is_tagged_with_target_start_and_format(recording: Recorded) -> None:
-    """Each recorded request carries the cassette format, the sandbox target and an ISO 8601 test start."""
+def test_every_interaction_is_tagged_with_target_start_offers_and_format(recording: Recorded) -> None:
+    """Each recorded request carries the cassette format, the sandbox target, an ISO 8601 test start
+    and what the in-process sandbox offers (control API, virtual clock, every account state)."""
+    offers = Offers(control=True, virtual_clock=True, rate_limit_probe=False, accounts=(*PROFILE.accounts,))
     for path, interaction in _all_interactions(recording.cassettes):
         found = tags(interaction)
         assert found[FORMAT_HEADER] == FORMAT, path
         assert found[TARGET_HEADER] == "sandbox", path
         assert datetime.fromisoformat(str(found[START_HEADER])).tzinfo is not None, path
+        assert Offers.from_json(str(found[OFFERS_HEADER])) == offers, path
 
 
 def test_case_and_rows_tags_are_the_verified_cases(recording: Recorded) -> None:

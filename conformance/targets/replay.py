@@ -1,0 +1,185 @@
+"""Recording a test so that its replay takes the same path, and replaying it.
+
+A replay must send the recorded requests byte for byte. Beyond the answers (VCR.py's part), two
+things decide a test's path and so its requests: what the target offered (a control API, a virtual
+clock, the rate-limit probe, keys per account state: `Offers`, tagged on every recorded request),
+and what the target clock read, since many requests carry an ends_at placed from it. Two kinds of
+clock, two ways to read the same again:
+
+* the in-process sandbox's virtual clock reads the same by construction once the replay pins it
+  where the recorded test started (the cassette's `x-conformance-test-start`);
+* a live clock is bracketed from this run's `Date` headers and latencies (`BracketedServerClock`),
+  which a replay cannot measure again. So while recording, every reading a test takes is kept, in
+  order, and stored in its cassette (`x-conformance-clock-readings`); the replay gives back exactly
+  those readings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+
+from conformance.cassettes import RecordedTest
+from conformance.clock import VirtualClock
+from conformance.exchange import Exchange, Request
+from conformance.generate.oracle import ServerTime
+from conformance.targets.profile import Account
+from conformance.targets.servertime import BracketedServerClock, ExactServerClock
+from conformance.targets.target import FaultKind, Offers, Target
+
+# A replay sends no key anywhere; each offered account state gets this stand-in.
+REPLAYED_KEY = "replayed-key"
+
+# ["when", earliest, latest] | ["reads_at_most", moment] | ["tolerance", seconds]; moments in ISO 8601.
+Reading = list[str | float]
+
+
+class ClockReplayError(AssertionError):
+    """The replay read the clock otherwise than the recording did: the suite changed since."""
+
+
+class RecordingServerClock:
+    """A live target's bracketed clock, keeping every reading a test takes for its cassette."""
+
+    def __init__(self, clock: BracketedServerClock) -> None:
+        self._clock = clock
+        self._kept: list[Reading] | None = None
+
+    @contextmanager
+    def keeping(self) -> Iterator[list[Reading]]:
+        """Keep the readings taken inside the block (one test's), in order."""
+        kept: list[Reading] = []
+        self._kept = kept
+        try:
+            yield kept
+        finally:
+            self._kept = None
+
+    def _keep(self, reading: Reading) -> None:
+        if self._kept is not None:
+            self._kept.append(reading)
+
+    @property
+    def calibrated(self) -> bool:
+        return self._clock.calibrated
+
+    @property
+    def tolerance_seconds(self) -> float:
+        seconds = self._clock.tolerance_seconds
+        self._keep(["tolerance", seconds])
+        return seconds
+
+    def observe(self, date_header: str | None, sent: float, received: float) -> None:
+        self._clock.observe(date_header, sent, received)
+
+    def reads_at_most(self) -> datetime:
+        moment = self._clock.reads_at_most()
+        self._keep(["reads_at_most", moment.isoformat()])
+        return moment
+
+    def when(self) -> ServerTime:
+        moment = self._clock.when()
+        self._keep(["when", moment.earliest.isoformat(), moment.latest.isoformat()])
+        return moment
+
+
+class ReplayedServerClock:
+    """Replay: the readings a cassette kept, in order; where it kept none, the pinned virtual clock."""
+
+    calibrated = True
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self._exact = ExactServerClock(clock.now)
+        self._readings: Iterator[Reading] | None = None
+        self._rerecord = ""
+
+    def replay(self, start: datetime | None, readings: list[Reading] | None, *, rerecord: str) -> None:
+        """Stand where the recorded test started; give back its kept readings, if it kept any."""
+        if start is not None:
+            self._clock.pin(start)
+        self._readings = iter(readings) if readings is not None else None
+        self._rerecord = rerecord
+
+    def _next(self, kind: str) -> Reading:
+        assert self._readings is not None
+        reading = next(self._readings, None)
+        if reading is None or reading[0] != kind:
+            found = "no more readings" if reading is None else f"a {reading[0]!r} reading"
+            raise ClockReplayError(
+                f"the replay asked the target clock for a {kind!r} reading where the recording kept "
+                f"{found}: the suite changed since this cassette was recorded; record it again: "
+                f"{self._rerecord}"
+            )
+        return reading
+
+    @property
+    def tolerance_seconds(self) -> float:
+        return self._exact.tolerance_seconds if self._readings is None else float(self._next("tolerance")[1])
+
+    def observe(self, date_header: str | None, sent: float, received: float) -> None:
+        """Nothing to learn: the readings were kept while recording."""
+
+    def reads_at_most(self) -> datetime:
+        if self._readings is None:
+            return self._exact.reads_at_most()
+        return datetime.fromisoformat(str(self._next("reads_at_most")[1]))
+
+    def when(self) -> ServerTime:
+        if self._readings is None:
+            return self._exact.when()
+        _, earliest, latest = self._next("when")
+        return ServerTime(datetime.fromisoformat(str(earliest)), datetime.fromisoformat(str(latest)))
+
+
+class CassetteControl:
+    """The control API as seen in replay: faults were recorded, except a dropped answer, replayed here."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self._drops: dict[str, int] = {}
+        self.clock_is_virtual = True  # as the recording's target had it (`Replay.begin`)
+
+    def inject(self, endpoint: str | None, kind: FaultKind, *, times: int = 1, **_: object) -> None:
+        """Status and latency faults are in the recording; a drop is replayed by `intercept`."""
+        if kind == "drop_after_commit" and endpoint is not None:
+            self._drops[endpoint] = times  # a dropped answer left nothing in the cassette to play
+
+    def clear_faults(self) -> None:
+        self._drops.clear()
+
+    def advance_clock(self, seconds: float) -> None:
+        self._clock.advance(seconds)
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        """The 429s of a lowered limit are in the recording: nothing to do."""
+
+    def intercept(self, request: Request) -> Exchange | None:
+        remaining = self._drops.get(request.endpoint, 0)
+        if not remaining:
+            return None
+        self._drops[request.endpoint] = remaining - 1
+        return Exchange(request=request, response=None, error="timeout: the answer was dropped (replayed)")
+
+
+class Replay:
+    """What a replay sets for each test: the clock its recording read, what its target offered."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._virtual = clock
+        self.clock = ReplayedServerClock(clock)
+        self.control = CassetteControl(clock)
+
+    def wait(self, seconds: float) -> None:
+        """Move the replay's own clock (the rate budget reads it); never sleep."""
+        self._virtual.advance(seconds)
+
+    def begin(self, target: Target, recorded: RecordedTest, offers: Offers, *, rerecord: str) -> None:
+        self.clock.replay(recorded.start, recorded.readings, rerecord=rerecord)
+        self.control.clock_is_virtual = offers.virtual_clock
+        target.control = self.control if offers.control else None
+        target.allow_rate_limit_probe = offers.rate_limit_probe
+        accounts = {s: Account(state=s, literal=REPLAYED_KEY, env=None) for s in offers.accounts}
+        target.profile = target.client.profile = replace(target.profile, accounts=accounts)
