@@ -45,6 +45,8 @@ REQUESTLESS_KEY = TAG + "test"
 SECRET_HEADERS = ("x-api-key", "authorization", "x-sandbox-control")
 PSEUDONYM_KEY_VARIABLE = "LA_CASSETTE_PSEUDONYM_KEY"
 KEPT_RESPONSE_HEADERS = ("content-type",)
+# libyaml's safe loader when PyYAML has it (its wheels do): a replay reads every cassette's tags.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Strings that look like credentials: long runs of key characters, or anything named like a key.
 KEY_LIKE = re.compile(
     r"(?i)(?:(?:api[-_]?key|authorization|token)\W{0,4}[:=]\W{0,4}(?:bearer\s+)?|\bbearer\s+)[A-Za-z0-9._~+/-]{12,}"
@@ -330,7 +332,7 @@ def write_requestless(path: Path, tags: TestTags) -> None:
 
 def _load(path: Path, rerecord: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CassetteError(path, Place(), f"cannot be read: {exc}", f"record it again: {rerecord}") from None
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):

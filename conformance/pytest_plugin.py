@@ -20,7 +20,7 @@ Hypothesis's own `--hypothesis-profile`.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -267,7 +267,9 @@ def conformance_results(conformance_target: Target, pytestconfig: pytest.Config)
 
 @pytest.fixture
 def conformance(
-    conformance_target: Target, request: pytest.FixtureRequest, record_property: object
+    conformance_target: Target,
+    request: pytest.FixtureRequest,
+    record_property: Callable[[str, object], None],
 ) -> Iterator[Verifier]:
     """The per-test handle: `verify(Request(...), case=...)`, arranging helpers, skips with reasons.
 
@@ -276,9 +278,9 @@ def conformance(
     """
     from conformance.targets.target import Verifier
 
-    # The node id with the item's own name: schemathesis gives its items one node id for all operations.
-    test = f"{request.node.nodeid.rpartition('::')[0]}::{request.node.name}"
-    verifier = Verifier(target=conformance_target, test=test, record_property=record_property)  # type: ignore[arg-type]
+    verifier = Verifier(
+        target=conformance_target, test=_test_id(request.node), record_property=record_property
+    )
     if not _cassettes_in_use(request.config):
         yield verifier
     elif conformance_target.replay is not None:
@@ -286,6 +288,14 @@ def conformance(
         yield verifier
     else:
         yield from _recording(verifier, request)
+
+
+def _test_id(item: pytest.Item) -> str:
+    """The test's name in results: its node id from the module file on, whatever pytest's rootdir (which
+    moves with the paths on the command line), so that drift pairs the cases of any two runs; and with
+    the item's own name, since schemathesis gives all its operations one node id."""
+    *scope, _ = item.nodeid.split("::")
+    return "::".join((Path(scope[0]).name, *scope[1:], item.name))
 
 
 def _replay(target: Target, request: pytest.FixtureRequest) -> None:

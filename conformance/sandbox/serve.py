@@ -119,6 +119,7 @@ def _server(sandbox: Sandbox) -> uvicorn.Server:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        date_header=False,  # the app stamps `Date` from its own clock (sandbox/app.py send_reply)
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return uvicorn.Server(config)

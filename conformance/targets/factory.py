@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
 import httpx
 import pytest
@@ -259,9 +258,6 @@ class HttpControl:
 
     def limit_rate(self, requests_per_minute: int | None) -> None:
         self._call("POST", "/rate-limit", {"requests_per_minute": requests_per_minute})
-
-    def now(self) -> datetime:
-        return datetime.fromisoformat(str(self._call("GET", "/clock")["now"]))
 
     def close(self) -> None:
         self._http.close()

@@ -242,6 +242,7 @@ def sections(output: str) -> dict[str, str]:
 
 PAST_EDGE = f"{NAMED_EDGE_TEST}[in the past (-1 s)]"
 MAX_EDGE = f"{NAMED_EDGE_TEST}[7 d (max, exactly)]"
+MIN_EDGE = f"{NAMED_EDGE_TEST}[5:00 (min, exactly)]"
 BROKEN_YAML = "interactions:\n- request: {method: POST, uri: [unclosed\n  body: : x\n"
 
 
@@ -267,6 +268,13 @@ def _set_format(path: Path, value: str | None) -> None:
     save(path, data)
 
 
+def _drop_tag(path: Path, header: str) -> None:
+    data = load(path)
+    for interaction in data["interactions"]:
+        interaction["request"]["headers"].pop(header)
+    save(path, data)
+
+
 def damage(directory: Path) -> dict[str, str]:
     """Break one cassette per way a cassette can be wrong; return each test's expected request path."""
     expected = {
@@ -277,4 +285,5 @@ def damage(directory: Path) -> dict[str, str]:
     cassette_of(directory, BACKOFF_TEST).write_text(BROKEN_YAML, encoding="utf-8")
     _set_format(cassette_of(directory, PAST_EDGE), None)
     _set_format(cassette_of(directory, MAX_EDGE), "0")
+    _drop_tag(cassette_of(directory, MIN_EDGE), OFFERS_HEADER)
     return expected

@@ -16,6 +16,7 @@ from cassette_support import (
     LIFECYCLE_TEST,
     LOST_RESPONSE_TEST,
     MAX_EDGE,
+    MIN_EDGE,
     NAMED_EDGE_TEST,
     PAST_EDGE,
     Recorded,
@@ -23,10 +24,10 @@ from cassette_support import (
     sections,
 )
 
-from conformance.cassettes import rerecord_command
+from conformance.cassettes import OFFERS_HEADER, rerecord_command
 
 UNRECORDED = (LOST_RESPONSE_TEST, HYPOTHESIS_TEST, LIFECYCLE_TEST)
-UNREADABLE = (BACKOFF_TEST, PAST_EDGE, MAX_EDGE)
+UNREADABLE = (BACKOFF_TEST, PAST_EDGE, MAX_EDGE, MIN_EDGE)
 NOISE = ("Traceback", "site-packages/vcr", "CannotOverwriteExistingCassetteException", "raise ", "    def ")
 
 
@@ -43,7 +44,7 @@ def test_only_the_damaged_cassettes_fail(replays: dict[str, Recorded], damaged: 
     assert set(damaged) == {*UNRECORDED, *UNREADABLE}
     summary = replays["damaged"].run.output.splitlines()[-1]
     assert "3 failed" in summary
-    assert "3 error" in summary
+    assert "4 error" in summary
 
 
 def test_no_traceback_noise_in_a_failed_replay(damaged: dict[str, str]) -> None:
@@ -91,8 +92,9 @@ def test_a_missing_cassette_names_the_file_it_looked_for(
             "at interactions[0].request.headers: ",
             "another cassette format (found 0, this suite reads 1)",
         ),
+        (MIN_EDGE, "at interactions[0].request.headers: ", f"a missing or damaged tag: '{OFFERS_HEADER}'"),
     ],
-    ids=["broken YAML", "no format header", "format 0"],
+    ids=["broken YAML", "no format header", "format 0", "no offers tag"],
 )
 def test_an_unreadable_cassette_fails_with_the_cassette_error(
     test: str, place: str, problem: str, damaged: dict[str, str], damaged_copy: tuple[Path, dict[str, str]]

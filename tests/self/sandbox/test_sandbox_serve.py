@@ -7,14 +7,16 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_support import CONTRACT, PROFILE, key
+from sandbox_support import CONTRACT, PROFILE, build, key
 
 from conformance.cli import main
-from conformance.sandbox.serve import listening_socket
+from conformance.clock import VirtualClock
+from conformance.sandbox.serve import listening_socket, running
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -71,3 +73,16 @@ def test_listening_socket_lets_asyncio_disable_nagle() -> None:
     """The served socket names TCP explicitly, so asyncio sets TCP_NODELAY on accepted connections."""
     with listening_socket("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_served_date_header_is_the_sandbox_clock_when_it_handled_the_request() -> None:
+    """`Date` comes from the sandbox's clock (here a virtual one, moved a day on), once per response:
+    the suite brackets a live target's clock from it, and uvicorn's cached header lags under load."""
+    clock = VirtualClock(datetime(2031, 5, 4, 3, 2, 1, 900_000, tzinfo=UTC))
+    sandbox = build(clock)
+    clock.advance(86_400)
+    with running(sandbox) as url:
+        response = httpx.post(
+            url + CONTRACT.paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
+        )
+    assert response.headers.get_list("date") == ["Mon, 05 May 2031 03:02:01 GMT"]
