@@ -29,6 +29,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[
 
 from conformance.errors import CassetteError, Place
 from conformance.files import write_atomically
+from conformance.targets.profile import replace_ids
 
 FORMAT = "1"
 TAG = "x-conformance-"
@@ -125,9 +126,7 @@ class Pseudonyms:
         return f"pseudo-{digest[:16]}"
 
     def apply(self, text: str) -> str:
-        for real in sorted(self._map, key=len, reverse=True):  # an id may be a prefix of another
-            text = text.replace(real, self._map[real])
-        return text
+        return replace_ids(text, self._map)
 
     def identifiers(self) -> tuple[str, ...]:
         return tuple(self._map)

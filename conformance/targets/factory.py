@@ -125,6 +125,7 @@ def _live(
             record,
             allow_rate_limit_probe=options.allow_rate_limit_probe,
             pseudonyms=options.pseudonyms,
+            alias_personal_ids=True,
         )
         try:
             yield target

@@ -94,6 +94,16 @@ class TargetProfile:
         """Every insider id and udid: personal data, pseudonymised in a live recording."""
         return tuple(x for i in self.insiders for x in (i.insider_id, *(d.udid for d in i.devices)))
 
+    def aliases(self) -> dict[str, str]:
+        """A name for each insider id and udid that says which profile entry it is and nothing more
+        (`<gdpr_denied 1>`, `<gdpr_denied 1 device 2>`): what a live target's failure messages show."""
+        names: dict[str, str] = {}
+        for eligibility in dict.fromkeys(i.eligibility for i in self.insiders):
+            for n, insider in enumerate(self.insiders_of(eligibility), start=1):
+                names[insider.insider_id] = f"<{eligibility} {n}>"
+                names |= {d.udid: f"<{eligibility} {n} device {m}>" for m, d in enumerate(insider.devices, 1)}
+        return names
+
     def with_ids(self, rename: Callable[[str], str]) -> TargetProfile:
         """The same profile with every insider id and udid renamed (to the pseudonyms of a recording)."""
         insiders = tuple(
@@ -105,6 +115,13 @@ class TargetProfile:
             for i in self.insiders
         )
         return replace(self, insiders=insiders)
+
+
+def replace_ids(text: str, replacements: Mapping[str, str]) -> str:
+    """`text` with every id replaced, the longest first: an id may be a piece of another."""
+    for real in sorted(replacements, key=len, reverse=True):
+        text = text.replace(real, replacements[real])
+    return text
 
 
 def sandbox_profile_path(contract: Contract) -> Path:

@@ -27,7 +27,7 @@ from conformance.failures import describe, violation
 from conformance.generate.oracle import ActivityModel, ServerTime, World, expected_outcome
 from conformance.results import CaseResult, Observed
 from conformance.targets.client import ApiClient, redact
-from conformance.targets.profile import Insider, TargetProfile
+from conformance.targets.profile import Insider, TargetProfile, replace_ids
 from conformance.targets.servertime import ServerClock
 
 if TYPE_CHECKING:
@@ -102,6 +102,8 @@ class Target:
     pseudonyms: Pseudonyms | None = None
     # Replay only: sets, per test, the clock and the offers its recording had.
     replay: Replay | None = None
+    # A live target's insiders are real people: messages name them by profile entry, not by id.
+    alias_personal_ids: bool = False
     world: World = field(init=False)
     registered: list[ActivityModel] = field(default_factory=list)
 
@@ -168,6 +170,11 @@ class Target:
     def secrets(self) -> tuple[str, ...]:
         """Every key of the profile, sandbox keys included: no key of any kind reaches output."""
         return self.profile.secrets()
+
+    def scrub(self, text: str) -> str:
+        """Text the suite prints or writes: no key ever; from a live target, no insider id or udid."""
+        text = redact(text, self.secrets())
+        return replace_ids(text, self.profile.aliases()) if self.alias_personal_ids else text
 
     def clean_up(self) -> None:
         """End every started activity the run left alive (also after a failure or Ctrl-C).
@@ -267,7 +274,7 @@ class Verifier:
             endpoint=request.endpoint,
             rows=tuple(rows),
             level=expected.level,
-            expected=tuple(describe(self.contract, a) for a in expected.alternatives),
+            expected=tuple(self.target.scrub(describe(self.contract, a)) for a in expected.alternatives),
             observed=_observed(exchange),
             verdict=judgement.verdict,
             matched=judgement.matched.rule if judgement.matched else None,
@@ -275,7 +282,7 @@ class Verifier:
         )
         if judgement.verdict == "failed":
             error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
-            message = redact(str(error), self.target.secrets())
+            message = self.target.scrub(str(error))
             self.target.record(replace(result, reason=message.splitlines()[0]))
             raise type(error)(error.details, message, exchange)
         self.target.record(result)
@@ -400,6 +407,7 @@ class Verifier:
 
     def skip(self, reason: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:
         """Skip the test and record it as not verified, with the reason."""
+        reason = self.target.scrub(reason)
         self.target.record(
             CaseResult(
                 test=self.test,

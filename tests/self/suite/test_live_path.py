@@ -7,6 +7,7 @@ its token. The served sandbox is a separate process, stopped with Ctrl-C (SIGINT
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
 
 from conformance.contract import load_contract
+from conformance.targets.profile import load_profile
 
 TOKEN = "self-test-control-token"
 STARTUP_SECONDS = 30
@@ -65,6 +67,14 @@ def test_no_key_reaches_output_or_results(live_run: SuiteRun) -> None:
     assert keys
     for secret in [*keys, TOKEN]:
         assert secret not in written
+
+
+def test_no_insider_id_or_udid_reaches_the_results(live_run: SuiteRun) -> None:
+    """A live target's insiders are named by profile entry in what the results file keeps."""
+    profile = load_profile(load_contract().directory / "targets" / "sandbox.toml", load_contract())
+    written = json.dumps(live_run.results)
+    assert [i for i in profile.personal_ids() if i in written] == []
+    assert "<gdpr_denied 1>" in written  # the expected answers name the denied insider
 
 
 def test_parallel_workers_share_the_budget_and_merge_their_results(
