@@ -348,6 +348,9 @@ class _BehaviourBuilder:
             success_status=d["success"]["status"],
             success_field=d["success"]["body_field"],
             success_value=d["success"]["body_value"],
+            sandbox_fallback_code=self.code(
+                d["sandbox_fallback_code"]["code"], ["sandbox_fallback_code", "code"]
+            ),
             body_rules=tuple(
                 m.BodyRule(id=r["id"], case=r["case"], expectation=self.expectation(r, ["body", i]))
                 for i, r in enumerate(d["body"])

@@ -288,6 +288,7 @@ class Behaviour:
     success_status: int
     success_field: str
     success_value: str
+    sandbox_fallback_code: str  # the sandbox's answer where the contract fixes a status only
     body_rules: tuple[BodyRule, ...]
     field_rules: tuple[FieldRule, ...]
     ends_at: EndsAtWindow

@@ -12,10 +12,9 @@ from html import escape
 from typing import TypeVar
 
 from conformance.report.drift import Drift
-from conformance.report.edges import format_edge
-from conformance.report.latency import Percentiles
 from conformance.report.matrix import CHANGES, Cell
 from conformance.report.pairs import Pair, outcome
+from conformance.report.sections import drift_sections
 
 T = TypeVar("T")
 MARKS = {
@@ -125,93 +124,11 @@ def _legend() -> str:
 
 
 def _sections(drift: Drift) -> list[str]:
-    sections = [
-        ("Documented regressions", _list([r.message for r in drift.regressions])),
-        (
-            "Status or code changed",
-            _table(
-                ("endpoint", "input class", "rows", "level", "before", "after", "cases"),
-                drift.documented_outcome_changes(),
-                lambda c: (f"/{c.endpoint}", c.case, ", ".join(c.rows), c.level, c.before, c.after, c.count),
-            ),
-        ),
-        (
-            "Body fields added or removed",
-            _table(
-                ("endpoint", "answer", "field", "change", "cases", "e.g."),
-                drift.documented_field_changes(),
-                lambda c: (f"/{c.endpoint}", c.outcome, c.field, c.change, c.count, c.example),
-            ),
-        ),
-        (
-            "Undocumented behaviour changed (reported, not failed)",
-            _table(
-                ("endpoint", "input class", "what changed", "cases"),
-                drift.undocumented_changes(),
-                lambda c: (f"/{c.endpoint}", c.input_class, c.what(), c.count),
-            ),
-        ),
-        (
-            "Cases newly failing",
-            _table(
-                ("endpoint", "test", "input class", "level", "was", "reason"),
-                drift.newly_failing,
-                lambda c: (f"/{c.endpoint}", c.test, c.case, c.level, c.before or "new", c.reason),
-            ),
-        ),
-        (
-            "Cases newly passing",
-            _table(
-                ("endpoint", "test", "input class", "level", "was"),
-                drift.newly_passing,
-                lambda c: (f"/{c.endpoint}", c.test, c.case, c.level, c.before),
-            ),
-        ),
-        (
-            "Rows no longer verified",
-            _table(
-                ("row", "endpoint", "was", "now", "reason"),
-                drift.no_longer_verified,
-                lambda c: (
-                    c.row,
-                    f"/{c.endpoint}",
-                    c.baseline,
-                    c.current or "not exercised",
-                    "; ".join(c.skip_reasons),
-                ),
-            ),
-        ),
-        (
-            "Edges",
-            _table(
-                ("row", "documented", "baseline", "current", "probes", ""),
-                drift.edges,
-                lambda e: (
-                    e.row,
-                    format_edge(e.documented, e.unit),
-                    format_edge(e.baseline, e.unit),
-                    format_edge(e.current, e.unit),
-                    " / ".join("-" if n is None else str(n) for n in e.requests),
-                    e.sentence() if e.moved else ("off the documented edge" if e.off_documented else ""),
-                ),
-            ),
-        ),
-        (
-            "Latency (ms)",
-            _table(
-                ("endpoint", "requests", "p50", "p95", "p99"),
-                drift.latency,
-                lambda e: (
-                    f"/{e.endpoint}",
-                    _pair(e.baseline, e.current, lambda p: str(p.count)),
-                    _pair(e.baseline, e.current, lambda p: f"{p.p50:.1f}"),
-                    _pair(e.baseline, e.current, lambda p: f"{p.p95:.1f}"),
-                    _pair(e.baseline, e.current, lambda p: f"{p.p99:.1f}"),
-                ),
-            ),
-        ),
-    ]
-    return [f"<h2>{escape(title)}</h2>{block}" for title, block in sections if block]
+    blocks = [("Documented regressions", _list([r.message for r in drift.regressions]))]
+    for section in drift_sections(drift):
+        header, rows = section.table(brief=False)
+        blocks.append((section.title, _table(header, rows, lambda row: row)))
+    return [f"<h2>{escape(title)}</h2>{block}" for title, block in blocks if block]
 
 
 def _evidence(cell: Cell) -> str:
@@ -251,10 +168,6 @@ def _evidence_row(pair: Pair) -> Sequence[object]:
         "absent" if pair.current is None else outcome(pair.current.observed),
         case.reason,
     )
-
-
-def _pair(before: Percentiles | None, after: Percentiles | None, show: Callable[[Percentiles], str]) -> str:
-    return f"{'-' if before is None else show(before)} → {'-' if after is None else show(after)}"
 
 
 def _list(items: Sequence[str]) -> str:

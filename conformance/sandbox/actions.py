@@ -14,7 +14,7 @@ from conformance.contract import Contract
 from conformance.sandbox.eligibility import DeviceKey, EligibilityRules, SegmentDelta
 from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.replies import Replies, Reply
-from conformance.sandbox.rules import GENERIC_CODE, code_of, decided_code
+from conformance.sandbox.rules import Codes
 from conformance.sandbox.state import ACTIVITY_ID, DEAD, STARTED, Activity, ActivityStore, LifecycleRules
 
 # Request and response field names of openapi.yaml that the actions read or write.
@@ -41,6 +41,7 @@ class Actions:
         replies: Replies,
     ) -> None:
         behaviour = contract.behaviour
+        self._codes = Codes(behaviour)
         self._store = store
         self._lifecycle = lifecycle
         self._eligibility = eligibility
@@ -53,7 +54,7 @@ class Actions:
         )
         gdpr_on_add = rules.gdpr_details_on_add_users.sandbox_choice.get("present", False)
         self._gdpr_endpoints = frozenset({REGISTER, *((ADD_USERS,) if gdpr_on_add else ())})
-        not_synced = decided_code(behaviour.sync_gate.none_synced)
+        not_synced = self._codes.decided(behaviour.sync_gate.none_synced)
         if not_synced is None:
             raise ValueError(
                 "behaviour.yaml sync_gate.none_synced must be an error for the sandbox to gate pushes"
@@ -69,10 +70,10 @@ class Actions:
         activity = self._store.find(incoming.key, incoming.data.get(ACTIVITY_ID))
         state = self._store.state_of(activity)
         outcome = self._lifecycle.outcome(incoming.endpoint, state)
-        code = code_of(outcome)
+        code = self._codes.of(outcome)
         if code is not None or activity is None:
             # LifecycleRules makes DEAD, the state of an absent activity, an error everywhere.
-            return self._replies.error(code or GENERIC_CODE)
+            return self._replies.error(code or self._codes.fallback)
         if outcome.kind == "sync_gate":
             reply = self._sync_gate(incoming, activity)
         else:

@@ -18,6 +18,7 @@ from conformance.sandbox.engine import Engine
 from conformance.sandbox.faults import FaultQueue, Journal
 from conformance.sandbox.ratelimit import FixedWindowLimiter
 from conformance.sandbox.replies import Replies
+from conformance.sandbox.rules import Codes
 from conformance.sandbox.seed import Seed, seed_from
 from conformance.sandbox.state import ActivityStore, LifecycleRules
 from conformance.sandbox.transport import in_process_client
@@ -54,7 +55,7 @@ def build_sandbox(
     seed = seed_from(profile, contract)
     replies = Replies(contract, settings.messages)
     store = ActivityStore(clock, settings.sync_delay_seconds)
-    lifecycle = LifecycleRules(contract.behaviour.lifecycle, store)
+    lifecycle = LifecycleRules(contract.behaviour.lifecycle, store, Codes(contract.behaviour))
     groups = {**Checks(contract, clock).groups(), "lifecycle": lifecycle.check}
     limiter = FixedWindowLimiter(clock, settings.rate_limit_requests, settings.rate_limit_window_seconds)
     engine = Engine(

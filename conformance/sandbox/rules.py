@@ -1,17 +1,15 @@
 """What the sandbox answers for one contract expectation.
 
-An expectation may accept several codes (the sandbox answers the first), or leave the outcome to
-the implementation (`undocumented`: the sandbox does what `sandbox_choice` says). Every other module
-of the sandbox goes through `decide`, so this choice is made in one place.
+An expectation may accept several codes (the sandbox answers the first), leave the outcome to the
+implementation (`undocumented`: the sandbox does what `sandbox_choice` says), or fix a status only
+(the sandbox answers behaviour.yaml's `sandbox_fallback_code`). Every other module of the sandbox
+goes through `decide` and `Codes`, so these choices are made in one place.
 """
 
 from __future__ import annotations
 
 from conformance.contract import Expectation, Outcome
-
-# The error table's row for "A rule failed, no specific code": what the sandbox answers where the
-# contract asserts a status only (a non-JSON Content-Type) or a field is broken in a way no case names.
-GENERIC_CODE = "VALIDATION_FAILED"
+from conformance.contract.model import Behaviour
 
 
 def decide(expectation: Expectation) -> Outcome:
@@ -28,12 +26,19 @@ def decide(expectation: Expectation) -> Outcome:
     return expectation.outcome
 
 
-def code_of(outcome: Outcome) -> str | None:
-    """The code to answer for an outcome: its first code when it is an error, else None."""
-    if outcome.kind != "error":
-        return None
-    return outcome.codes[0] if outcome.codes else GENERIC_CODE
+class Codes:
+    """The code the sandbox answers for an outcome: its first code, or, where the contract fixes a
+    status only, behaviour.yaml's `sandbox_fallback_code` (also the answer to a request that breaks a
+    field in a way no case names)."""
 
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.fallback = behaviour.sandbox_fallback_code
 
-def decided_code(expectation: Expectation) -> str | None:
-    return code_of(decide(expectation))
+    def of(self, outcome: Outcome) -> str | None:
+        """None when the outcome is no error."""
+        if outcome.kind != "error":
+            return None
+        return outcome.codes[0] if outcome.codes else self.fallback
+
+    def decided(self, expectation: Expectation) -> str | None:
+        return self.of(decide(expectation))

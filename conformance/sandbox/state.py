@@ -18,7 +18,7 @@ from conformance.contract import Outcome
 from conformance.contract.model import Lifecycle, State
 from conformance.sandbox.eligibility import DeviceKey
 from conformance.sandbox.incoming import Incoming
-from conformance.sandbox.rules import code_of, decide
+from conformance.sandbox.rules import Codes, decide
 
 ACTIVITY_ID = "activity_id"
 # The states of the model's `State` type; the lifecycle rules say what each allows.
@@ -129,13 +129,14 @@ class ActivityStore:
 class LifecycleRules:
     """behaviour.yaml `lifecycle`: what each endpoint does in each state, and the lifecycle check group."""
 
-    def __init__(self, lifecycle: Lifecycle, store: ActivityStore) -> None:
+    def __init__(self, lifecycle: Lifecycle, store: ActivityStore, codes: Codes) -> None:
         self._store = store
+        self._codes = codes
         self._outcomes = {key: decide(t.expectation) for key, t in lifecycle.transitions.items()}
         self._to = {key: t.to for key, t in lifecycle.transitions.items()}
         self._endpoints = {endpoint for endpoint, _ in lifecycle.transitions}
         for endpoint in self._endpoints:
-            if code_of(self.outcome(endpoint, DEAD)) is None:
+            if codes.of(self.outcome(endpoint, DEAD)) is None:
                 raise ValueError(
                     f"lifecycle: {endpoint} on a DEAD activity must be an error, there is nothing to act on"
                 )
@@ -154,4 +155,4 @@ class LifecycleRules:
         if not isinstance(activity_id, str) or not activity_id.strip():
             return None  # the fields group owns a missing or blank activity_id
         state = self._store.state_of(self._store.find(incoming.key, activity_id))
-        return code_of(self.outcome(incoming.endpoint, state))
+        return self._codes.of(self.outcome(incoming.endpoint, state))

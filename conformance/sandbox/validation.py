@@ -15,7 +15,7 @@ from typing import Any
 from conformance.clock import Clock, parse_rfc3339
 from conformance.contract import Contract
 from conformance.sandbox.incoming import Incoming
-from conformance.sandbox.rules import GENERIC_CODE, code_of, decide, decided_code
+from conformance.sandbox.rules import Codes, decide
 
 Check = Callable[[Incoming], str | None]
 
@@ -56,6 +56,7 @@ class _FieldCheck:
     json_type: type | tuple[type, ...] | None
     timestamp: bool
     codes: Mapping[str, str | None]  # broken case -> decided code (None: accepted)
+    fallback: str  # for a malformed value no case names
 
     def case_of(self, data: Mapping[str, Any]) -> str | None:
         value: object = data
@@ -78,7 +79,7 @@ class _FieldCheck:
         for name in FALLBACK.get(case, (case,)):
             if name in self.codes:
                 return self.codes[name]
-        return GENERIC_CODE if case in MALFORMED else None
+        return self.fallback if case in MALFORMED else None
 
 
 class Checks:
@@ -86,18 +87,20 @@ class Checks:
 
     def __init__(self, contract: Contract, clock: Clock) -> None:
         behaviour = contract.behaviour
+        codes = Codes(behaviour)
+        self._fallback = codes.fallback
         self._clock = clock
-        self._accounts = {state: decided_code(e) for state, e in behaviour.accounts.items()}
-        self._content_type_code = decided_code(behaviour.body_rule("wrong_content_type").expectation)
-        self._body_codes = {rule.case: decided_code(rule.expectation) for rule in behaviour.body_rules}
-        self._fields = {endpoint: _field_checks(contract, endpoint) for endpoint in contract.endpoints}
+        self._accounts = {state: codes.decided(e) for state, e in behaviour.accounts.items()}
+        self._content_type_code = codes.decided(behaviour.body_rule("wrong_content_type").expectation)
+        self._body_codes = {rule.case: codes.decided(rule.expectation) for rule in behaviour.body_rules}
+        self._fields = {endpoint: _field_checks(contract, endpoint, codes) for endpoint in contract.endpoints}
         self._ids = behaviour.insider_ids
-        self._blank_id_code = decided_code(self._ids.blank_element)
+        self._blank_id_code = codes.decided(self._ids.blank_element)
         self._window = behaviour.ends_at
-        self._at_now_code = decided_code(self._window.at_now)
+        self._at_now_code = codes.decided(self._window.at_now)
         self._devices = behaviour.target_devices
-        self._device_codes = {case: decided_code(e) for case, e in self._devices.cases.items()}
-        self._empty_devices_code = code_of(decide(self._devices.empty_list))
+        self._device_codes = {case: codes.decided(e) for case, e in self._devices.cases.items()}
+        self._empty_devices_code = codes.of(decide(self._devices.empty_list))
 
     def groups(self) -> dict[str, Check]:
         return {
@@ -110,12 +113,14 @@ class Checks:
         }
 
     def account(self, incoming: Incoming) -> str | None:
-        return self._accounts.get(incoming.account, GENERIC_CODE)
+        return self._accounts.get(incoming.account, self._fallback)
 
     def body(self, incoming: Incoming) -> str | None:
         if not incoming.json_content_type:
             return self._content_type_code
-        return None if incoming.body_case is None else self._body_codes.get(incoming.body_case, GENERIC_CODE)
+        return (
+            None if incoming.body_case is None else self._body_codes.get(incoming.body_case, self._fallback)
+        )
 
     def fields(self, incoming: Incoming) -> str | None:
         if incoming.body_case is not None:
@@ -173,7 +178,7 @@ class Checks:
         return None
 
 
-def _field_checks(contract: Contract, endpoint: str) -> tuple[_FieldCheck, ...]:
+def _field_checks(contract: Contract, endpoint: str, codes: Codes) -> tuple[_FieldCheck, ...]:
     """The field rules of one endpoint, in file order, with each field's type from openapi.yaml."""
     operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
     root = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -186,7 +191,8 @@ def _field_checks(contract: Contract, endpoint: str) -> tuple[_FieldCheck, ...]:
                 path=path,
                 json_type=JSON_TYPES.get(schema.get("type", "")),
                 timestamp=schema.get("format") == "date-time",
-                codes={case: decided_code(e) for case, e in rule.cases.items()},
+                codes={case: codes.decided(e) for case, e in rule.cases.items()},
+                fallback=codes.fallback,
             )
         )
     return tuple(checks)

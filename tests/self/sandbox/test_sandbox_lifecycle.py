@@ -11,13 +11,14 @@ from sandbox_support import CONTRACT, ONE_HOUR, PROFILE, Api, code_of
 from conformance.clock import VirtualClock
 from conformance.contract.model import State
 from conformance.sandbox import Sandbox
-from conformance.sandbox.rules import decide, decided_code
+from conformance.sandbox.rules import Codes, decide
 from conformance.sandbox.state import ActivityStore
 
 B = CONTRACT.behaviour
 SYNCING = PROFILE.syncing_insiders()[0]
 OFFLINE = PROFILE.never_syncing_insiders()[0]
-NOT_SYNCED = decided_code(B.sync_gate.none_synced)
+CODES = Codes(B)
+NOT_SYNCED = CODES.decided(B.sync_gate.none_synced)
 COUNT_FIELD = B.sync_gate.count_field
 UNKNOWN_ACTIVITY = "00000000-0000-4000-8000-000000000000"
 
@@ -54,7 +55,7 @@ def test_lifecycle_cell(api: Api, sandbox: Sandbox, endpoint: str, state: State)
 def test_unknown_activity_is_dead(api: Api, endpoint: str) -> None:
     """An activity id never registered answers as DEAD."""
     response = api.post(endpoint, api.body_for(endpoint, UNKNOWN_ACTIVITY, [SYNCING.insider_id]))
-    assert code_of(response) == decided_code(B.lifecycle.transition(endpoint, "DEAD").expectation)
+    assert code_of(response) == CODES.decided(B.lifecycle.transition(endpoint, "DEAD").expectation)
 
 
 def test_another_accounts_activity_is_absent(clock: VirtualClock) -> None:
@@ -141,7 +142,7 @@ def test_end_deletes_even_when_some_were_skipped(api: Api) -> None:
     activity_id = api.synced(SYNCING, OFFLINE)
     assert api.post("end", api.push_body(activity_id)).json()[COUNT_FIELD] == len(OFFLINE.devices)
     for endpoint in ("start", "update", "end"):
-        assert code_of(api.post(endpoint, api.push_body(activity_id))) == decided_code(
+        assert code_of(api.post(endpoint, api.push_body(activity_id))) == CODES.decided(
             B.lifecycle.transition(endpoint, "DEAD").expectation
         )
 
@@ -157,7 +158,7 @@ def test_expiry_makes_the_activity_dead(api: Api, clock: VirtualClock, sandbox: 
     clock.advance(lifetime - 1)
     assert api.post("update", api.push_body(activity_id)).status_code == 200
     clock.advance(1)
-    assert code_of(api.post("update", api.push_body(activity_id))) == decided_code(
+    assert code_of(api.post("update", api.push_body(activity_id))) == CODES.decided(
         B.lifecycle.transition("update", "DEAD").expectation
     )
     assert sandbox.control.activities() == ()

@@ -10,11 +10,12 @@ import pytest
 from sandbox_support import CONTRACT, PROFILE, Api, build, code_of, key
 
 from conformance.clock import VirtualClock
-from conformance.sandbox.rules import GENERIC_CODE, decided_code
+from conformance.sandbox.rules import Codes
 
 B = CONTRACT.behaviour
 WINDOW = B.ends_at
 IDS = B.insider_ids
+CODES = Codes(B)
 ELIGIBLE = PROFILE.syncing_insiders()[0]
 UNKNOWN_ACTIVITY = "00000000-0000-4000-8000-000000000000"
 
@@ -30,7 +31,7 @@ def _expected(code: str | None) -> str | None:
     ("offset", "expected"),
     [
         (-1, WINDOW.past_code),
-        (0, decided_code(WINDOW.at_now)),
+        (0, CODES.decided(WINDOW.at_now)),
         (WINDOW.minimum.value - 1, WINDOW.minimum.code),
         (WINDOW.minimum.value, None),
         (WINDOW.maximum.value, None),
@@ -53,7 +54,7 @@ def test_ends_at_that_is_no_timestamp(api: Api, text: str) -> None:
     """An ends_at that is no RFC 3339 timestamp gets the first code of the not_a_timestamp case."""
     body = {**api.register_body([ELIGIBLE.insider_id]), "ends_at": text}
     rule = next(r for r in B.field_rules if r.field == WINDOW.field)
-    assert code_of(api.post("register", body)) == _expected(decided_code(rule.cases["not_a_timestamp"]))
+    assert code_of(api.post("register", body)) == _expected(CODES.decided(rule.cases["not_a_timestamp"]))
 
 
 def test_ends_at_offsets_and_fractions_are_read(api: Api, clock: VirtualClock) -> None:
@@ -92,7 +93,7 @@ def test_insider_ids_size_edges(api: Api, endpoint: str, count: int, rejected: b
 def test_blank_insider_id_element(api: Api, blank: Any) -> None:
     """A blank or non-string insider_ids element gets the sandbox_choice code."""
     response = api.post("register", api.register_body([ELIGIBLE.insider_id, blank]))
-    assert code_of(response) == _expected(decided_code(IDS.blank_element))
+    assert code_of(response) == _expected(CODES.decided(IDS.blank_element))
 
 
 def test_duplicate_insider_ids_are_accepted(api: Api) -> None:
@@ -127,7 +128,7 @@ def test_body_rules(api: Api, endpoint: str, case: str, content: bytes, content_
     rule = B.body_rule(case).expectation
     response = api.post(endpoint, content=content, headers={"Content-Type": content_type})
     assert response.status_code == (rule.outcome.status or 400)
-    assert code_of(response) == _expected(decided_code(rule))
+    assert code_of(response) == _expected(CODES.decided(rule))
 
 
 def test_missing_content_type_is_a_400(api: Api) -> None:
@@ -154,7 +155,7 @@ def test_oversized_body_is_refused(clock: VirtualClock) -> None:
         response = Api(client, clock).post(
             "register", content=b"{" + b" " * 2048 + b"}", headers={"Content-Type": "application/json"}
         )
-    assert code_of(response) == _expected(decided_code(B.body_rule("unparseable").expectation))
+    assert code_of(response) == _expected(CODES.decided(B.body_rule("unparseable").expectation))
 
 
 # -- fields ----------------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_field_rules(api: Api, rule: Any, endpoint: str, case: str) -> None:
     response = api.post(
         endpoint, _break(api.body_for(endpoint, activity_id, [ELIGIBLE.insider_id]), rule.field, case)
     )
-    expected = decided_code(rule.cases[case])
+    expected = CODES.decided(rule.cases[case])
     if expected is None:
         assert response.status_code == 200, response.text
     else:
@@ -207,7 +208,7 @@ def test_wrong_type_where_no_case_names_it(api: Api) -> None:
     """A field broken in a way its rule lists no case for (a numeric title on /start) is a generic 400."""
     body = api.push_body(api.register(ELIGIBLE))
     body["content"]["title"] = 5
-    assert code_of(api.post("start", body)) == GENERIC_CODE
+    assert code_of(api.post("start", body)) == CODES.fallback
 
 
 # -- target_devices --------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ def test_default_precedence_is_the_sandbox_choice(api: Api) -> None:
     response = api.post(
         "register", content=b"", account="disabled", headers={"Content-Type": "application/json"}
     )
-    assert code_of(response) == CONTRACT.body_code(decided_code(B.accounts["disabled"]) or "")
+    assert code_of(response) == CONTRACT.body_code(CODES.decided(B.accounts["disabled"]) or "")
 
 
 def test_precedence_can_be_reordered(clock: VirtualClock) -> None:
@@ -269,7 +270,7 @@ def test_precedence_can_be_reordered(clock: VirtualClock) -> None:
         assert code_of(empty) == B.body_rule("empty").expectation.outcome.codes[0]
         # An unknown activity with a bad target list: lifecycle (NOT_FOUND) now beats target_devices.
         body = {**api.push_body(UNKNOWN_ACTIVITY), "target_devices": [{"insider_id": "", "udid": ""}]}
-        assert code_of(api.post("start", body)) == decided_code(
+        assert code_of(api.post("start", body)) == CODES.decided(
             B.lifecycle.transition("start", "DEAD").expectation
         )
         # A key-less request with a valid body reaches the account group last: still a 401.
