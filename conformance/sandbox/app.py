@@ -98,12 +98,18 @@ async def send_reply(send: Send, reply: Reply, handled: datetime) -> None:
     content = reply.encoded()
     headers = [
         (b"content-length", str(len(content)).encode()),
-        (b"date", formatdate(handled.timestamp(), usegmt=True).encode()),
+        (b"date", _http_date(int(handled.timestamp()))),
     ]
     if reply.body is not None:
         headers.append((CONTENT_TYPE_HEADER, b"application/json"))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
+
+
+@functools.lru_cache(maxsize=4)
+def _http_date(second: int) -> bytes:
+    """An HTTP date, made once per second of the clock rather than once per response."""
+    return formatdate(second, usegmt=True).encode()
 
 
 class DropAware:
