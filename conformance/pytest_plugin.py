@@ -299,42 +299,19 @@ def _test_id(item: pytest.Item) -> str:
 
 
 def _replay(target: Target, request: pytest.FixtureRequest) -> None:
-    """Give the replayed test what its cassette recorded; refuse a replay with other pseudonyms."""
-    from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, read_recorded_test, rerecord_command
-    from conformance.errors import CassetteError, Place
-    from conformance.targets.target import Offers
+    """Give the replayed test what its cassette recorded; a cassette it cannot use fails the test."""
+    from conformance.cassettes import read_recorded_test, rerecord_command
+    from conformance.errors import CassetteError
 
+    assert target.replay is not None
     path = _cassette_path(request.node)
     rerecord = rerecord_command(request.node.name)
     try:
         recorded = read_recorded_test(path, rerecord)
+        if recorded is not None:  # else its first request fails, naming the recording command
+            target.replay.begin(target, recorded, path=path, rerecord=rerecord)
     except CassetteError as error:
         raise pytest.fail.Exception(str(error), pytrace=False) from None
-    if recorded is None:
-        return  # its first request fails with the message that names the recording command
-    replaying_with = target.pseudonym_key
-    if recorded.pseudonym_key != replaying_with:
-        if recorded.pseudonym_key is None:
-            problem, fix = "holds real ids, not pseudonyms", f"replay it with {PSEUDONYM_KEY_VARIABLE} unset"
-        else:
-            problem = "holds pseudonyms of ids (recorded from a live target) " + (
-                "made with another key" if replaying_with else "and no pseudonym key is set"
-            )
-            fix = f"export {PSEUDONYM_KEY_VARIABLE} as it was when recording; pass the profile recorded with"
-        refusal = CassetteError(path, Place(path="interactions[0].request.headers"), problem, fix)
-        raise pytest.fail.Exception(str(refusal), pytrace=False)
-    try:
-        offers = Offers.from_json(recorded.offers)
-    except (ValueError, KeyError, TypeError) as error:
-        damaged = CassetteError(
-            path,
-            Place(path="interactions[0].request.headers"),
-            f"damaged offers tag: {error!r}",
-            f"record it again: {rerecord}",
-        )
-        raise pytest.fail.Exception(str(damaged), pytrace=False) from None
-    assert target.replay is not None
-    target.replay.begin(target, recorded, offers, rerecord=rerecord)
 
 
 def _recording(verifier: Verifier, request: pytest.FixtureRequest) -> Iterator[Verifier]:

@@ -20,9 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
-from conformance.cassettes import RecordedTest
+from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, RecordedTest
 from conformance.clock import VirtualClock
+from conformance.errors import CassetteError, Place
 from conformance.exchange import Exchange, Request
 from conformance.generate.oracle import ServerTime
 from conformance.targets.profile import Account
@@ -31,6 +33,8 @@ from conformance.targets.target import FaultKind, Offers, Target
 
 # A replay sends no key anywhere; each offered account state gets this stand-in.
 REPLAYED_KEY = "replayed-key"
+# Where a cassette keeps its test's tags (a tags-only cassette keeps them at the top).
+TAGS = Place(path="interactions[0].request.headers")
 
 # ["when", earliest, latest] | ["reads_at_most", moment] | ["tolerance", seconds]; moments in ISO 8601.
 Reading = list[str | float]
@@ -176,10 +180,35 @@ class Replay:
         """Move the replay's own clock (the rate budget reads it); never sleep."""
         self._virtual.advance(seconds)
 
-    def begin(self, target: Target, recorded: RecordedTest, offers: Offers, *, rerecord: str) -> None:
+    def begin(self, target: Target, recorded: RecordedTest, *, path: Path, rerecord: str) -> None:
+        """Set up one test; a CassetteError when its recording cannot be replayed here."""
+        _check_pseudonyms(recorded, target.pseudonym_key, path)
+        try:
+            offers = Offers.from_json(recorded.offers)
+        except (ValueError, KeyError, TypeError) as error:
+            raise CassetteError(
+                path, TAGS, f"damaged offers tag: {error!r}", f"record it again: {rerecord}"
+            ) from None
         self.clock.replay(recorded.start, recorded.readings, rerecord=rerecord)
         self.control.clock_is_virtual = offers.virtual_clock
         target.control = self.control if offers.control else None
         target.allow_rate_limit_probe = offers.rate_limit_probe
         accounts = {s: Account(state=s, literal=REPLAYED_KEY, env=None) for s in offers.accounts}
         target.profile = target.client.profile = replace(target.profile, accounts=accounts)
+
+
+def _check_pseudonyms(recorded: RecordedTest, replaying_with: str | None, path: Path) -> None:
+    """A live recording holds pseudonyms made with one key: it replays with that key only."""
+    if recorded.pseudonym_key == replaying_with:
+        return
+    if recorded.pseudonym_key is None:
+        raise CassetteError(
+            path, TAGS, "holds real ids, not pseudonyms", f"replay it with {PSEUDONYM_KEY_VARIABLE} unset"
+        )
+    raise CassetteError(
+        path,
+        TAGS,
+        "holds pseudonyms of ids (recorded from a live target) "
+        + ("made with another key" if replaying_with else "and no pseudonym key is set"),
+        f"export {PSEUDONYM_KEY_VARIABLE} as it was when recording; pass the profile recorded with",
+    )
