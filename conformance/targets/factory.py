@@ -46,7 +46,7 @@ def build_target(
         recording = (config.getoption("record_mode", None) or "none") != "none"
         # pytest_configure refused a live recording without the key
         pseudonyms = _pseudonyms(profile, os.environ[PSEUDONYM_KEY_VARIABLE]) if recording else None
-        options = LiveOptions(base_url, allow_probe, workers, recording, pseudonyms)
+        options = LiveOptions(base_url, allow_probe, workers, pseudonyms)
         with _live(contract, profile, record, options) as target:
             yield target
     elif kind == "cassettes":
@@ -96,8 +96,8 @@ class LiveOptions:
     base_url: str
     allow_rate_limit_probe: bool
     workers: int  # parallel pytest-xdist workers, each with its share of the rate budget
-    recording: bool = False  # into cassettes: keep the clock readings of each test
-    pseudonyms: Pseudonyms | None = None  # what replaces the profile's ids in those cassettes
+    # Recording into cassettes: what replaces the profile's ids there (None: not recording).
+    recording_with: Pseudonyms | None = None
 
 
 @contextmanager
@@ -120,11 +120,11 @@ def _live(
             contract,
             profile,
             client,
-            RecordingServerClock(clock) if options.recording else clock,
+            RecordingServerClock(clock) if options.recording_with is not None else clock,
             control,
             record,
             allow_rate_limit_probe=options.allow_rate_limit_probe,
-            pseudonyms=options.pseudonyms,
+            pseudonyms=options.recording_with,
             alias_personal_ids=True,
         )
         try:

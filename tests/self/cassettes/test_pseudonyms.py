@@ -93,8 +93,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`conformance sandbox serve` on an ephemeral loopback port with a control token, and its profile."""
     with served_sandbox(TOKEN) as (url, _):
-        profile = tmp_path_factory.mktemp("served") / "served-sandbox.toml"
-        profile.write_text(served_profile(url), encoding="utf-8")
+        profile = served_profile(url, tmp_path_factory.mktemp("served"))
         yield Served(url, profile)
 
 

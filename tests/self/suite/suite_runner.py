@@ -91,7 +91,9 @@ def served_sandbox(token: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             server.communicate(timeout=STOP_SECONDS)
 
 
-def served_profile(url: str) -> str:
-    """The sandbox's own target profile, pointed at a served sandbox's URL."""
+def served_profile(url: str, directory: Path) -> Path:
+    """The sandbox's own target profile, pointed at a served sandbox's URL, written into `directory`."""
     reference = (load_contract().directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
-    return re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference)
+    path = directory / "served-sandbox.toml"
+    path.write_text(re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', reference), encoding="utf-8")
+    return path

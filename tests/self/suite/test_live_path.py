@@ -35,8 +35,7 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
 def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     url, _ = served
     tmp = tmp_path_factory.mktemp("live")
-    profile = tmp / "served-sandbox.toml"
-    profile.write_text(served_profile(url), encoding="utf-8")
+    profile = served_profile(url, tmp)
     return run_suite(
         tmp,
         "--target",
@@ -82,8 +81,7 @@ def test_parallel_workers_share_the_budget_and_merge_their_results(
 ) -> None:
     """`-n 2` without the control API: no failure, and one merged results file with every case."""
     url, _ = served
-    profile = tmp_path / "served-sandbox.toml"
-    profile.write_text(served_profile(url), encoding="utf-8")
+    profile = served_profile(url, tmp_path)
     run = run_suite(
         tmp_path, "--target", "live", "--base-url", url, "--target-profile", str(profile), "-n", "2"
     )
@@ -98,8 +96,7 @@ def test_parallel_workers_are_refused_a_shared_control_api(
 ) -> None:
     """With the control API enabled, `-n 2` stops at once with one usage error naming why."""
     url, _ = served
-    profile = tmp_path / "served-sandbox.toml"
-    profile.write_text(served_profile(url), encoding="utf-8")
+    profile = served_profile(url, tmp_path)
     run = run_suite(
         tmp_path,
         "--target",
