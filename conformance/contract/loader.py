@@ -402,7 +402,24 @@ class _BehaviourBuilder:
                 )
                 for i, f in enumerate(d["fault_only"])
             ),
+            readings=self.readings(d["readings"]),
         )
+
+    def readings(self, items: Sequence[Mapping[str, Any]]) -> dict[str, m.Reading]:
+        readings: dict[str, m.Reading] = {}
+        for i, r in enumerate(items):
+            if r["id"] in readings:
+                raise self.fail(["readings", i, "id"], f"reading {r['id']!r} is listed twice", "merge them")
+            self.known_sources(r["sources"], ["readings", i, "sources"])
+            readings[r["id"]] = m.Reading(
+                id=r["id"],
+                question=r["question"],
+                facts=r["facts"],
+                sources=tuple(r["sources"]),
+                options=dict(r["options"]),
+                asserted=r["asserted"],
+            )
+        return readings
 
     def edge(self, data: Mapping[str, Any], where: list[str | int]) -> m.Edge:
         code = self.row(data["code"], [*where, "code"])

@@ -282,6 +282,26 @@ class FaultOnlyRow:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A point the documentation leaves open, and the options a real server may take.
+
+    The suite asserts only what holds under every option (`asserted`) and records which one it saw;
+    the sandbox takes `options[0]` unless switched to another.
+    """
+
+    id: str
+    question: str
+    facts: str
+    sources: tuple[str, ...]
+    options: Mapping[str, str]  # option name -> what a server taking it does, in file order
+    asserted: str
+
+    @property
+    def default(self) -> str:
+        return next(iter(self.options))
+
+
+@dataclass(frozen=True)
 class Behaviour:
     sources: Mapping[str, Source]
     extra_codes: Mapping[str, int]
@@ -304,6 +324,7 @@ class Behaviour:
     precedence: Expectation
     probes: tuple[Probe, ...]
     fault_only: tuple[FaultOnlyRow, ...]
+    readings: Mapping[str, Reading]
 
     def body_rule(self, case: str) -> BodyRule:
         return next(r for r in self.body_rules if r.case == case)
