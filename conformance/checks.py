@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from conformance.contract import Contract
 from conformance.exchange import Exchange, Response
-from conformance.generate.oracle import ABSENT, Alternative, Expected
+from conformance.generate.oracle import ABSENT, Alternative, AtLeast, Expected, Present
 
 Check = Callable[[Contract, Response, Alternative], "str | None"]
 _CHECKS: dict[str, Check] = {}
@@ -89,18 +89,32 @@ def success_envelope_is_documented(
 
 @check
 def body_facts_hold(contract: Contract, response: Response, alternative: Alternative) -> str | None:
-    """Documented counters and lists: `added`, `skipped.*`, `skipped_not_synced`, gdpr_denied_details."""
+    """Documented counters and lists: `added+refreshed`, `skipped.*`, `skipped_not_synced`, gdpr details."""
     if not alternative.body:
         return None
     body = response.json()
     if not isinstance(body, dict):
         return "the body is not a JSON object"
     wrong = []
-    for dotted, expected in alternative.body.items():
-        observed = lookup(body, dotted)
-        if observed != expected:
-            wrong.append(f"{dotted}={_show(observed)} (documented {_show(expected)})")
+    for key, expected in alternative.body.items():
+        observed = total(body, key)
+        if not _holds(expected, observed):
+            wrong.append(f"{key}={_show(observed)} (documented {_show(expected)})")
     return "; ".join(wrong) or None
+
+
+def _holds(expected: Any, observed: Any) -> bool:
+    return expected.holds(observed) if isinstance(expected, AtLeast | Present) else bool(observed == expected)
+
+
+def total(body: Any, key: str) -> Any:
+    """A dotted field, or for `a+b` the sum of the fields (ABSENT when one is not a number)."""
+    values = [lookup(body, dotted) for dotted in key.split("+")]
+    if len(values) == 1:
+        return values[0]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return sum(values)
+    return ABSENT
 
 
 def lookup(body: Any, dotted: str) -> Any:
@@ -118,6 +132,8 @@ def lookup(body: Any, dotted: str) -> Any:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, AtLeast | Present):
+        return str(value)
     return "absent" if value is ABSENT else repr(value)
 
 

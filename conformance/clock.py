@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
 
@@ -78,6 +78,14 @@ def parse_rfc3339(text: str) -> datetime | None:
         return None
 
 
-def rfc3339(moment: datetime) -> str:
-    """`2026-05-20T10:00:00Z`: whole seconds, UTC, as every documented example writes it."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+def rfc3339(moment: datetime, *, exact: bool = False, utc_offset: timedelta = timedelta(0)) -> str:
+    """`2026-05-20T10:00:00Z`: whole seconds, UTC, as every documented example writes it.
+
+    `exact` keeps the fraction of a second (RFC 3339 `time-secfrac`), for timestamps placed at an
+    edge; `utc_offset` writes the same moment in another zone (`2026-05-20T15:30:00+05:30`).
+    """
+    local = moment.astimezone(timezone(utc_offset))
+    if not exact:
+        local = local.replace(microsecond=0)
+    text = local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z" if not utc_offset else text

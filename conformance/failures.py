@@ -45,7 +45,8 @@ def describe(contract: Contract, alternative: Alternative) -> str:
     else:
         codes = [contract.body_code(c) or "(no body)" for c in alternative.codes]
         what = f"{alternative.status} " + ("|".join(codes) if codes else "(any code)")
-    return f"{what} [{alternative.rule}, {alternative.level}]"
+    reading = f", {alternative.reading}" if alternative.reading else ""
+    return f"{what} [{alternative.rule}{reading}, {alternative.level}]"
 
 
 def received(exchange: Exchange) -> str:

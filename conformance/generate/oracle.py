@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from conformance.clock import parse_rfc3339
 from conformance.contract import Contract, Expectation
-from conformance.contract.model import LEVELS, Level, Outcome, State
+from conformance.contract.model import LEVELS, Level, Outcome, Probe, State
 from conformance.exchange import Request
 from conformance.targets.profile import Insider, TargetProfile
 
@@ -26,11 +26,45 @@ FieldKind = Literal["string", "array", "object", "other"]
 
 
 @dataclass(frozen=True)
+class AtLeast:
+    """A body fact the documentation bounds from below only (e.g. `refreshed`, whose scope is a reading)."""
+
+    minimum: int
+
+    def holds(self, value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= self.minimum
+
+    def __str__(self) -> str:
+        return f"an integer >= {self.minimum}"
+
+
+COUNT = AtLeast(0)  # a counter the documentation names but whose value it leaves open
+
+
+@dataclass(frozen=True)
+class Present:
+    """A body field the documented response schema requires, whatever its value."""
+
+    def holds(self, value: Any) -> bool:
+        return value is not ABSENT
+
+    def __str__(self) -> str:
+        return "present"
+
+
+PRESENT = Present()
+Fact = AtLeast | Present  # a fact about a field that is not one exact value
+
+
+@dataclass(frozen=True)
 class Alternative:
     """One acceptable response: a success with body facts, or an error status with codes.
 
     `codes` are row ids or extra codes; an error alternative without codes asserts the status only.
-    `body` maps a dotted response field to the value it must have (`ABSENT`: must not be there).
+    `body` maps a dotted response field to the value it must have (`ABSENT`: must not be there; an
+    `AtLeast`: a bound only). A key `a+b` is the sum of the fields `a` and `b`.
+    `reading` names the option of an open point this alternative takes, so the results say which one
+    the target took.
     """
 
     kind: Literal["ok", "error"]
@@ -39,6 +73,7 @@ class Alternative:
     level: Level
     codes: tuple[str, ...] = ()
     body: Mapping[str, Any] = field(default_factory=dict)
+    reading: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,10 +120,15 @@ class World:
 
 @dataclass(frozen=True)
 class ServerTime:
-    """Bounds of the target's clock when it handles the request (measured skew and latency)."""
+    """Bounds of the target's clock when it handles the request (measured skew and latency).
+
+    `phase` is set on an aimed reading (`ServerClock.aim`): the bounds of the target's clock at
+    handling minus our clock at sending, so the bounds can be moved to when the request really left.
+    """
 
     earliest: datetime
     latest: datetime
+    phase: tuple[float, float] | None = None
 
 
 def expected_outcome(world: World, request: Request, when: ServerTime) -> Expected:
@@ -190,6 +230,8 @@ class _Oracle:
         content = self.request.content()
         if not content.strip():
             self.broken.append(("body-empty", rules.body_rule("empty").expectation))
+            if content:  # whitespace only: as empty as it is unparseable (readings: unparseable-body-code)
+                self.broken.append(("body-unparseable", rules.body_rule("unparseable").expectation))
             return None
         try:
             body = json.loads(content)
@@ -223,7 +265,7 @@ class _Oracle:
         known = set(self.request_fields(endpoint))
         unknown = sorted(set(body) - known)
         if unknown:
-            probe = next(p for p in self.behaviour.probes if p.id == "unknown-request-fields")
+            probe = self.probe("unknown-request-fields")
             self.broken.append((f"{probe.id}:{','.join(unknown)}", probe.expectation))
 
     def insider_ids(self, value: Any) -> None:
@@ -242,11 +284,8 @@ class _Oracle:
         moment = parse_rfc3339(value) if isinstance(value, str) else None
         if moment is None:
             return  # absent or unparseable: the field rules judge that
-        # The offset the server sees lies between these two, given its clock's bounds.
-        low = (moment - self.when.latest).total_seconds()
-        high = (moment - self.when.earliest).total_seconds()
         rejected = set()
-        for offset in (low, high):
+        for offset in self.ends_at_offsets(moment):
             if offset < 0:
                 rejected.add("past")
             elif offset == 0:
@@ -272,6 +311,20 @@ class _Oracle:
             self.broken.append(
                 ("ends-at-straddles-edge", _unstated("ends_at within the clock uncertainty of an edge"))
             )
+
+    def ends_at_offsets(self, moment: datetime) -> tuple[float, ...]:
+        """The least and greatest offset the server may see, under each clock-resolution reading.
+
+        In real time it lies between `moment` minus the bounds of the server's clock; a server that
+        compares whole seconds truncates both first (behaviour.yaml readings: clock-resolution).
+        """
+        earliest, latest = self.when.earliest, self.when.latest
+        return (
+            (moment - latest).total_seconds(),
+            (moment - earliest).total_seconds(),
+            (_whole(moment) - _whole(latest)).total_seconds(),
+            (_whole(moment) - _whole(earliest)).total_seconds(),
+        )
 
     def target_devices(self, value: Any) -> None:
         rule = self.behaviour.target_devices
@@ -302,8 +355,8 @@ class _Oracle:
         expectation = transition.expectation
         rule = f"lifecycle:{endpoint}:{state}"
         notes = []
-        if activity is not None and body.get("activity_type") != activity.activity_type:
-            probe = next(p for p in self.behaviour.probes if p.id == "mismatched-activity-type")
+        probe = self.probe_of(body, activity)
+        if probe is not None:
             return Expected(
                 tuple(self.alternatives_of(probe.id, probe.expectation)), (rule, probe.id), recorded_only=True
             )
@@ -332,6 +385,30 @@ class _Oracle:
         assert endpoint == "start"
         return self.ok(rule, expectation.level, {"sessions_triggered": len(self.targets(activity, body))})
 
+    def probe_of(self, body: dict[str, Any], activity: ActivityModel | None) -> Probe | None:
+        """The undocumented probe a request on an existing activity falls under, if any: then no
+        documented rule judges it, whatever the lifecycle says of its endpoint."""
+        if activity is None:
+            return None
+        if body.get("activity_type") != activity.activity_type:
+            return self.probe("mismatched-activity-type")
+        no_target = self.probe("start-with-no-matching-target")
+        endpoint = self.request.endpoint
+        if (
+            endpoint in no_target.endpoints
+            and body.get(self.behaviour.target_devices.field)
+            and self.behaviour.lifecycle.transition(
+                endpoint, self.state_of(activity)
+            ).expectation.outcome.kind
+            == "ok"
+            and not self.targets(activity, body)
+        ):
+            return no_target
+        return None
+
+    def probe(self, probe_id: str) -> Probe:
+        return next(p for p in self.behaviour.probes if p.id == probe_id)
+
     def state_of(self, activity: ActivityModel | None) -> State:
         if activity is None:
             return "DEAD"
@@ -341,7 +418,11 @@ class _Oracle:
 
     def ok(self, rule: str, level: Level, body: Mapping[str, Any]) -> Expected:
         status = self.behaviour.success_status
-        return Expected((Alternative("ok", status, rule, level, body={**body}),), (rule,))
+        return Expected((Alternative("ok", status, rule, level, body={**self.shape(), **body}),), (rule,))
+
+    def shape(self) -> dict[str, Fact]:
+        """The top-level fields openapi.yaml's success schema of the endpoint requires."""
+        return dict.fromkeys(success_required(self.contract, self.request.endpoint), PRESENT)
 
     def insider(self, insider_id: str) -> Insider:
         found = next((i for i in self.world.profile.insiders if i.insider_id == insider_id), None)
@@ -365,7 +446,10 @@ class _Oracle:
             if key is not None and insider.eligibility != "no_profile":
                 skipped[key] += len(insider.devices)
         gdpr = sorted(i.insider_id for i in insiders if rules.classes[i.eligibility].gdpr_denied)
-        facts: dict[str, Any] = {f"skipped.{k}": v for k, v in skipped.items() if k != "user_not_found"}
+        # Every skipped key is on every such body; user_not_found's unit is not documented: presence only.
+        facts: dict[str, Any] = {
+            f"skipped.{k}": v if k != "user_not_found" else COUNT for k, v in skipped.items()
+        }
         if gdpr and endpoint == "register":
             facts["gdpr_denied_details.insider_id"] = gdpr
         if not eligible:
@@ -375,11 +459,33 @@ class _Oracle:
             return Expected(
                 tuple(Alternative(a.kind, a.status, a.rule, a.level, a.codes, facts) for a in alt), (rule,)
             )
-        new = [i for i in eligible if activity is None or i.insider_id not in activity.segment]
-        facts["matched"] = len(eligible)
-        facts["added"] = sum(len(i.devices) for i in new)
-        facts["refreshed"] = sum(len(i.devices) for i in eligible if i not in new)
-        return self.ok(rule, "documented", facts)
+        devices = sum(len(i.devices) for i in eligible)
+        known = sum(
+            len(i.devices) for i in eligible if activity is not None and i.insider_id in activity.segment
+        )
+        # What holds under every reading of the counters (behaviour.yaml readings: matched-unit,
+        # refreshed-scope): the eligible devices are added or refreshed, and one already in this
+        # activity's segment is refreshed. `matched` counts insiders or devices; each is an alternative,
+        # so the results say which reading the target took.
+        facts["added+refreshed"] = devices
+        facts["refreshed"] = AtLeast(known)
+        unit = self.behaviour.readings["matched-unit"]
+        matched = {"insiders": len(eligible), "devices": devices}
+        options = [o for o in unit.options if o == unit.default or matched[o] != matched[unit.default]]
+        return Expected(
+            tuple(
+                Alternative(
+                    "ok",
+                    self.behaviour.success_status,
+                    rule,
+                    "documented",
+                    body={**self.shape(), **facts, "matched": matched[option]},
+                    reading=f"{unit.id}={option}",
+                )
+                for option in options
+            ),
+            (rule,),
+        )
 
     def targets(self, activity: ActivityModel, body: dict[str, Any]) -> list[tuple[str, str, bool]]:
         """(insider_id, udid, syncs) of the segment's devices the request addresses."""
@@ -403,7 +509,7 @@ class _Oracle:
         outcomes = [self.gate_outcome(rule, len(targets), n) for n in range(len(syncing) + 1)]
         alternatives = tuple(
             Alternative(
-                a.kind, a.status, a.rule, a.level, a.codes, {k: v for k, v in a.body.items() if k == "status"}
+                a.kind, a.status, a.rule, a.level, a.codes, {k: v for k, v in a.body.items() if v is PRESENT}
             )
             for o in outcomes
             for a in o.alternatives
@@ -449,6 +555,14 @@ def request_properties(contract: Contract, endpoint: str) -> dict[str, Any]:
     return properties
 
 
+def success_required(contract: Contract, endpoint: str) -> tuple[str, ...]:
+    """The fields the documented success body of an endpoint always carries, from openapi.yaml."""
+    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
+    success = operation["responses"].get(str(contract.behaviour.success_status), {})
+    schema = resolve(contract, success.get("content", {}).get("application/json", {}).get("schema", {}))
+    return tuple(schema.get("required", ()))
+
+
 def resolve(contract: Contract, schema: Mapping[str, Any]) -> Mapping[str, Any]:
     """Follow a local `$ref` in openapi.yaml."""
     while "$ref" in schema:
@@ -486,6 +600,11 @@ def field_case(body: Mapping[str, Any], dotted: str, kind: FieldKind) -> str | N
         if parts[-1] == "ends_at" and parse_rfc3339(value) is None:
             return "not_a_timestamp"
     return None
+
+
+def _whole(moment: datetime) -> datetime:
+    """The whole second a moment falls in (zone offsets are whole minutes, so any zone will do)."""
+    return moment.replace(microsecond=0)
 
 
 def _beyond(offset: float, edge: int, accepted_at_edge: bool, *, below: bool) -> bool:

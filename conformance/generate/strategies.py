@@ -8,7 +8,6 @@ Named edges are plain lists that the suite always runs; the strategies explore a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,31 +60,38 @@ def ends_at_offsets(contract: Contract) -> st.SearchStrategy[int]:
     )
 
 
-def place_ends_at(offset: int, when: ServerTime, window: EndsAtWindow) -> tuple[str, float]:
+def place_ends_at(
+    offset: int, when: ServerTime, window: EndsAtWindow, *, utc_offset: timedelta = timedelta(0)
+) -> tuple[str, float]:
     """An ends_at the server will see on the same side of every edge as `offset`; and the tolerance.
 
     The server handles the request somewhere in [when.earliest, when.latest]. An offset at or just
     above an edge is anchored on the latest moment (so the server sees at least `offset`); one below
-    an edge, on the earliest (so it sees at most `offset`). The tolerance is how far beyond
-    `offset`, away from the nearest edge, the server may see it: zero on a virtual clock.
+    an edge, on the earliest (so it sees at most `offset`). The fraction of a second is kept: when
+    the bounds lie inside one second of the server's clock (`ServerClock.aim`), a server comparing
+    whole seconds sees exactly `offset` and one comparing in real time sees it within the tolerance,
+    on the same side of every edge. The tolerance is the width of the bounds: zero on a virtual clock.
+    `utc_offset` writes the same moment in another zone (RFC 3339 allows any).
     """
-    # The first offset of each band: past | too soon | accepted | too far.
-    edges = (
+    nearest = min(_band_starts(window), key=lambda edge: abs(offset - edge))
+    anchor = when.latest if offset >= nearest else when.earliest
+    moment = anchor + timedelta(seconds=offset)
+    width = (when.latest - when.earliest).total_seconds()
+    return rfc3339(moment, exact=True, utc_offset=utc_offset), round(width, 3)
+
+
+def _band_starts(window: EndsAtWindow) -> tuple[int, int, int]:
+    """The first offset of each band after the first: past | too soon | accepted | too far."""
+    return (
         0,
         window.minimum.value if window.minimum.accepted_at_edge else window.minimum.value + 1,
         window.maximum.value + 1 if window.maximum.accepted_at_edge else window.maximum.value,
     )
-    nearest = min(edges, key=lambda edge: abs(offset - edge))
-    width = (when.latest - when.earliest).total_seconds()
-    if offset >= nearest:
-        moment = when.latest + timedelta(seconds=offset)
-        rounded = moment.replace(microsecond=0) + (
-            timedelta(seconds=1) if moment.microsecond else timedelta()
-        )
-    else:
-        moment = when.earliest + timedelta(seconds=offset)
-        rounded = moment.replace(microsecond=0)
-    return rfc3339(rounded), math.ceil(width + abs((rounded - moment).total_seconds()))
+
+
+def near_an_edge(offset: int, window: EndsAtWindow) -> bool:
+    """Within a second of where the answer changes: worth aiming the request (`ServerClock.aim`)."""
+    return any(abs(offset - edge) <= 1 for edge in _band_starts(window))
 
 
 def insider_id_counts(contract: Contract) -> tuple[NamedEdge, ...]:

@@ -28,8 +28,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(str(error)) from None
     names = metafunc.fixturenames
     if "row_endpoint" in names:
-        pairs = [(row.id, endpoint) for row in contract.table.rows for endpoint in row.endpoints]
-        metafunc.parametrize("row_endpoint", pairs, ids=[f"{r}-{e}" for r, e in pairs])
+        rate = contract.behaviour.rate_limit.row
+        pairs = [
+            pytest.param((row.id, endpoint), id=f"{row.id}-{endpoint}", marks=_spends(row.id == rate))
+            for row in contract.table.rows
+            for endpoint in row.endpoints
+        ]
+        metafunc.parametrize("row_endpoint", pairs)
     if "ends_at_edge" in names:
         edges = ends_at_edges(contract)
         metafunc.parametrize("ends_at_edge", edges, ids=[e.label for e in edges])
@@ -44,6 +49,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("malformed_body", bodies, ids=[f"{e}-{label}" for e, label, _ in bodies])
     if "endpoint" in names:
         metafunc.parametrize("endpoint", contract.endpoints)
+
+
+SPENDS_RATE_BUDGET = "spends_rate_budget"
+
+
+def _spends(provokes_429: bool) -> list[pytest.MarkDecorator]:
+    return [getattr(pytest.mark, SPENDS_RATE_BUDGET)] if provokes_429 else []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{SPENDS_RATE_BUDGET}: provokes 429, which exhausts a bucket for up to a window: runs last",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that exhaust a rate bucket run after every other test, so none meets their 429."""
+    items.sort(key=lambda item: item.get_closest_marker(SPENDS_RATE_BUDGET) is not None)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,10 @@ every generated request comes from the oracle, never from the test.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,39 +21,53 @@ from conformance.generate.strategies import (
     ends_at_offsets,
     field_breaks,
     insider_ids,
+    near_an_edge,
     place_ends_at,
 )
 from conformance.targets.target import Verifier
 
+# RFC 3339 lets ends_at name any zone; a server that drops the offset is wrong by hours.
+ZONES = (timedelta(0), timedelta(hours=5, minutes=30), -timedelta(hours=8))
+
+
+def _zone(offset: timedelta) -> str:
+    return "UTC" if not offset else f"UTC{'+' if offset > timedelta(0) else '-'}{abs(offset)}"
+
 
 def _register_body(conformance: Verifier, **fields: Any) -> dict[str, Any]:
     window = conformance.contract.behaviour.ends_at
-    body = {
+    if "ends_at" not in fields:  # reading the clock only when needed keeps an aimed request on time
+        fields["ends_at"] = place_ends_at(window.minimum.value + 120, conformance.when(), window)[0]
+    return {
         "activity_type": conformance.profile.activity_type,
         "insider_ids": [i.insider_id for i in conformance.profile.syncing_insiders()],
-        "ends_at": place_ends_at(window.minimum.value + 120, conformance.when(), window)[0],
+        **fields,
     }
-    return {**body, **fields}
 
 
-def _verify_ends_at(conformance: Verifier, offset: int, label: str) -> None:
+def _verify_ends_at(conformance: Verifier, offset: int, label: str, utc_offset: timedelta) -> None:
     window = conformance.contract.behaviour.ends_at
-    when = conformance.when()
-    ends_at, tolerance = place_ends_at(offset, when, window)
+    # Near an edge, the request is aimed mid-second on the server's clock (see place_ends_at).
+    when = conformance.aim() if near_an_edge(offset, window) else conformance.when()
+    ends_at, tolerance = place_ends_at(offset, when, window, utc_offset=utc_offset)
     request = Request(window.endpoint, _register_body(conformance, ends_at=ends_at))
-    conformance.verify(request, case=f"ends_at {label} (tolerance {tolerance} s)", when=when)
+    zone = f", written {ends_at[-6:]}" if utc_offset else ""
+    conformance.verify(request, case=f"ends_at {label} (tolerance {tolerance} s{zone})", when=when)
 
 
-def test_ends_at_named_edge(conformance: Verifier, ends_at_edge: NamedEdge) -> None:
-    """ends_at at each named edge of the window gets the documented code, or is accepted."""
-    _verify_ends_at(conformance, ends_at_edge.value, ends_at_edge.label)
+@pytest.mark.parametrize("utc_offset", ZONES, ids=[_zone(z) for z in ZONES])
+def test_ends_at_named_edge(conformance: Verifier, ends_at_edge: NamedEdge, utc_offset: timedelta) -> None:
+    """ends_at at each named edge of the window, written in UTC and in other zones, gets the
+    documented code, or is accepted."""
+    _verify_ends_at(conformance, ends_at_edge.value, ends_at_edge.label, utc_offset)
 
 
 @given(data=st.data())
 def test_ends_at_anywhere(conformance: Verifier, data: st.DataObject) -> None:
-    """ends_at at any offset from now gets what the window's edges say."""
+    """ends_at at any offset from now, in any zone, gets what the window's edges say."""
     offset = data.draw(ends_at_offsets(conformance.contract), label="offset seconds")
-    _verify_ends_at(conformance, offset, f"now{offset:+d} s")
+    zone = data.draw(st.sampled_from(ZONES), label="UTC offset")
+    _verify_ends_at(conformance, offset, f"now{offset:+d} s", zone)
 
 
 def _verify_insider_count(conformance: Verifier, endpoint: str, count: int) -> None:

@@ -180,37 +180,46 @@ class _Prober:
         pytest.fail(f"{case}: the answer ({status}) says nothing about where the edge is", pytrace=False)
 
     def ends_at(self, offset: int) -> Seen:
-        """A /register of insiders without devices, ends_at `offset` s after the server's now."""
+        """A /register of insiders without devices, ends_at `offset` s after the server's now.
+
+        The request is aimed mid-second on the server's clock, and ends_at anchored on the side that
+        makes a real-time comparison agree with a whole-second one (see `place_ends_at`): at the
+        latest moment for a minimum ("at least" is accepted), the earliest for a maximum.
+        """
         window = self.conformance.contract.behaviour.ends_at
-        when = self.conformance.when()
-        moment = _whole_second_after(when.latest) + timedelta(seconds=offset)
-        body = self._register_body(ENDS_AT_INSIDERS, moment)
+        when = self.conformance.aim()
+        anchor = when.earliest if self.search.code_marks_beyond else when.latest
+        moment = anchor + timedelta(seconds=offset)
+        body = self._register_body(ENDS_AT_INSIDERS, rfc3339(moment, exact=True))
         case = f"edge probe {self.search.row}: ends_at now{offset:+d} s"
         beyond = self.beyond(Request(window.endpoint, body), case, when)
-        return Seen((moment - when.latest).total_seconds(), (moment - when.earliest).total_seconds(), beyond)
+        # What a server comparing whole seconds saw; one comparing in real time decides alike
+        # while the bounds lie inside one second of its clock, and the bounds widen when they do not.
+        low = (_whole(moment) - _whole(when.latest)).total_seconds()
+        high = (_whole(moment) - _whole(when.earliest)).total_seconds()
+        return Seen(low, high, beyond)
 
     def insider_ids(self, count: int) -> Seen:
         """A /register of `count` insiders without devices, ends_at in the middle of the window."""
         window = self.conformance.contract.behaviour.ends_at
         when = self.conformance.when()
         middle = (window.minimum.value + window.maximum.value) // 2
-        body = self._register_body(count, _whole_second_after(when.latest) + timedelta(seconds=middle))
+        body = self._register_body(count, rfc3339(when.latest + timedelta(seconds=middle)))
         case = f"edge probe {self.search.row}: {count} insider ids"
         return Seen(count, count, self.beyond(Request(window.endpoint, body), case, when))
 
-    def _register_body(self, insiders: int, ends_at: datetime) -> dict[str, object]:
+    def _register_body(self, insiders: int, ends_at: str) -> dict[str, object]:
         ids = [UNKNOWN_INSIDER.format(n) for n in range(insiders)]
         assert not {i.insider_id for i in self.conformance.profile.insiders} & set(ids)
         return {
             "activity_type": self.conformance.profile.activity_type,
             "insider_ids": ids,
-            "ends_at": rfc3339(ends_at),
+            "ends_at": ends_at,
         }
 
 
-def _whole_second_after(moment: datetime) -> datetime:
-    whole = moment.replace(microsecond=0)
-    return whole if whole == moment else whole + timedelta(seconds=1)
+def _whole(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
 
 
 @pytest.mark.parametrize("edge", ["ends_at-minimum", "ends_at-maximum", "insider_ids-maximum"])

@@ -94,3 +94,22 @@ class LifecycleMachine(RuleBasedStateMachine):
         """Only on a virtual clock: waiting out ends_at on a real one takes minutes."""
         window = self.verifier.contract.behaviour.ends_at
         self.verifier.target.wait(window.minimum.value + 120)
+
+
+PARALLEL_STARTS = 4
+
+
+def test_parallel_start_starts_once(conformance: Verifier) -> None:
+    """Several /start of one activity at once, each on its own connection: one 200, every other 409.
+
+    Which request wins is not known beforehand, so the successes are judged first (against the
+    REGISTERED activity) and the rest after (against the STARTED one): a second 200 fails as a
+    documented ALREADY_STARTED, and no 200 at all fails the first /start.
+    """
+    activity = conformance.register()
+    when = conformance.when()
+    request = Request("start", conformance.push_body(activity))
+    exchanges = conformance.send_together(request, PARALLEL_STARTS, case="parallel start")
+    success = conformance.contract.behaviour.success_status
+    for exchange in sorted(exchanges, key=lambda e: e.response is None or e.response.status != success):
+        conformance.conclude(exchange, case=f"one of {PARALLEL_STARTS} parallel starts", when=when)

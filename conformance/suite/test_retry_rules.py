@@ -13,7 +13,7 @@ from conformance.contract import Contract, load_contract
 from conformance.contract.model import RetryWarning
 from conformance.exchange import Exchange, Request
 from conformance.suite.provoke import provocations
-from conformance.suite.rate_limit import provoke_rate_limit
+from conformance.suite.rate_limit import harmless_successes, provoke_rate_limit, send_fillers
 from conformance.targets.target import Verifier
 
 BACKOFF_FACTOR = 2.0
@@ -130,6 +130,7 @@ def test_push_token_not_synced_resolves_within_sync_bound(conformance: Verifier)
         waited, delay = waited + delay, delay * BACKOFF_FACTOR
 
 
+@pytest.mark.spends_rate_budget
 def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     """After a 429, exponential backoff (the table's 1 s, 2 s, 4 s, ...) clears it within one window."""
     rate = conformance.contract.behaviour.rate_limit
@@ -159,8 +160,13 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     )
 
 
+@pytest.mark.spends_rate_budget
 def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
-    """The documented number of requests per window passes; the next one gets 429."""
+    """The documented number of requests per window passes; the next one gets 429.
+
+    The fillers are successes that change nothing, so they count whether or not the target counts
+    rejected requests (behaviour.yaml readings: rate-limit-counts).
+    """
     rate = conformance.contract.behaviour.rate_limit
     if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
         conformance.skip(
@@ -170,20 +176,18 @@ def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
         )
     endpoint = "remove-users"
     limited = conformance.contract.status_of(rate.row)
+    fillers = harmless_successes(conformance, endpoint, rate.requests)
+    chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
+    request = chosen.build(conformance)
     conformance.target.wait(rate.per_seconds)  # a fresh window for every bucket
-    filler = Request(endpoint, raw=b"")
     try:
-        for sent in range(rate.requests):
-            exchange = conformance.target.client.send(filler, spend_budget=False)
+        for sent, exchange in enumerate(send_fillers(conformance, fillers)):
             status = exchange.response.status if exchange.response else exchange.error
             assert status != limited, (
                 f"{limited} after {sent} requests; the table documents {rate.requests}/min"
             )
-        chosen = next(
-            p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit"
-        )
         conformance.world.pending_rows[endpoint] = rate.row
-        conformance.verify(chosen.build(conformance), case=f"request {rate.requests + 1} in one window")
+        conformance.verify(request, case=f"request {rate.requests + 1} in one window")
     finally:
         conformance.world.pending_rows.pop(endpoint, None)
         conformance.target.wait(rate.per_seconds)  # leave a fresh window: the suite never causes a 429 itself

@@ -93,4 +93,4 @@ def test_undocumented_behaviour_is_recorded(conformance: Verifier, probe: str) -
     """What the target does where the docs are silent is sent and recorded, not judged."""
     builder = PROBES.get(probe)
     assert builder is not None, f"behaviour.yaml has probe {probe!r} but the suite has no request for it"
-    conformance.verify(builder(conformance), case=f"probe {probe}")
+    conformance.verify(builder(conformance), case=f"probe {probe}", probe=True)

@@ -16,7 +16,7 @@ clock, two ways to read the same again:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -84,7 +84,18 @@ class RecordingServerClock:
         return moment
 
     def when(self) -> ServerTime:
-        moment = self._clock.when()
+        return self._kept_when(self._clock.when())
+
+    def aim(self) -> ServerTime:
+        return self._kept_when(self._clock.aim())
+
+    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
+        return self._kept_when(self._clock.handled(moment, sent))
+
+    def sharpen(self, send: Callable[[], object]) -> None:
+        self._clock.sharpen(send)
+
+    def _kept_when(self, moment: ServerTime) -> ServerTime:
         self._keep(["when", moment.earliest.isoformat(), moment.latest.isoformat()])
         return moment
 
@@ -136,6 +147,15 @@ class ReplayedServerClock:
             return self._exact.when()
         _, earliest, latest = self._next("when")
         return ServerTime(datetime.fromisoformat(str(earliest)), datetime.fromisoformat(str(latest)))
+
+    def aim(self) -> ServerTime:
+        return self.when()
+
+    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
+        return self._exact.handled(moment, sent) if self._readings is None else self.when()
+
+    def sharpen(self, send: Callable[[], object]) -> None:
+        """Nothing to learn: the readings were kept while recording."""
 
 
 class CassetteControl:

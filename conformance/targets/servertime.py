@@ -9,9 +9,11 @@ state.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -21,6 +23,14 @@ from conformance.generate.oracle import ServerTime
 # How long a request may take to reach the handler beyond the slowest latency seen: room for the
 # suite's own work between reading the clock and sending.
 HANDLING_ALLOWANCE_SECONDS = 0.5
+# An aimed request: room for the suite's work between aiming and sending (its real send time is
+# used to judge it), the least jitter allowed for, and the margin kept from the second's edges.
+SEND_ALLOWANCE_SECONDS = 0.05
+JITTER_FLOOR_SECONDS = 0.005
+SECOND_MARGIN = 0.05
+# Sharpening the phase bracket: at most this many requests, stopping once it is this narrow.
+SHARPENING_REQUESTS = 8
+SHARP_PHASE_SECONDS = 0.02
 
 
 class ServerClock(Protocol):
@@ -38,6 +48,16 @@ class ServerClock(Protocol):
     def reads_at_most(self) -> datetime: ...
 
     def when(self) -> ServerTime: ...
+
+    def aim(self) -> ServerTime:
+        """Bounds for a request sent as soon as this returns, inside one second of the target's clock
+        where the measurements allow it (it may wait for the right moment); else `when()`."""
+
+    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
+        """The bounds to judge with, once the request read at `moment` left at local time `sent`."""
+
+    def sharpen(self, send: Callable[[], object]) -> None:
+        """Learn where the target's second ticks over, calling `send` (a harmless request) as needed."""
 
 
 class ExactServerClock:
@@ -58,34 +78,58 @@ class ExactServerClock:
         moment = self._now()
         return ServerTime(earliest=moment, latest=moment)
 
+    def aim(self) -> ServerTime:
+        return self.when()
+
+    def handled(self, moment: ServerTime, sent: float) -> ServerTime:  # noqa: ARG002 (read directly)
+        return replace(moment, latest=max(moment.latest, self._now()))
+
+    def sharpen(self, send: Callable[[], object]) -> None:
+        """Nothing to learn: the clock is read directly."""
+
     @property
     def tolerance_seconds(self) -> float:
         return 0.0
 
 
 class BracketedServerClock:
-    """A real clock known within bounds learnt from `Date` headers and latencies."""
+    """A real clock known within bounds learnt from `Date` headers and latencies.
 
-    def __init__(self, local: Callable[[], float] = time.time) -> None:
+    Two brackets are kept. The offset bracket holds whatever the latency: the target's clock minus
+    ours lies in [D - received, D + 1 - sent]. The phase bracket, the target's clock when it handles
+    a request minus our clock when we send it, lies in [D - sent, D + 1 - sent]; it assumes the
+    one-way latency is steady (allowing for the spread of round trips seen), and it narrows to a few
+    milliseconds once requests are sent either side of the target's second boundary (`sharpen`).
+    With it a request can be aimed to arrive mid-second, so that a server comparing in whole seconds
+    and one comparing in real time decide an edge alike.
+    """
+
+    def __init__(
+        self, local: Callable[[], float] = time.time, sleep: Callable[[float], object] = time.sleep
+    ) -> None:
         self._local = local
+        self._sleep = sleep
         self._low = float("-inf")
         self._high = float("inf")
+        self._phase = (float("-inf"), float("inf"))
         self._slowest = 0.0
+        self._fastest = float("inf")
         self._lock = threading.Lock()
 
     def observe(self, date_header: str | None, sent: float, received: float) -> None:
         with self._lock:
             self._slowest = max(self._slowest, received - sent)
+            self._fastest = min(self._fastest, received - sent)
             if not date_header:
                 return
             try:
                 stamped = parsedate_to_datetime(date_header).timestamp()
             except (TypeError, ValueError):
                 return
-            self._low = max(self._low, stamped - received)
-            self._high = min(self._high, stamped + 1 - sent)
-            if self._low > self._high:  # the server's clock jumped: start bracketing afresh
-                self._low, self._high = stamped - received, stamped + 1 - sent
+            self._low, self._high = _narrowed(
+                (self._low, self._high), (stamped - received, stamped + 1 - sent)
+            )
+            self._phase = _narrowed(self._phase, (stamped - sent, stamped + 1 - sent))
 
     @property
     def calibrated(self) -> bool:
@@ -103,15 +147,65 @@ class BracketedServerClock:
         as `Date` headers narrow the bracket, its lower edge rises, and an `earliest` taken earlier
         would make the time elapsed since then look longer than it was.
         """
-        return datetime.fromtimestamp(self._local() + self._high, UTC)
+        return _utc(self._local() + self._high)
 
     def when(self) -> ServerTime:
         if not self.calibrated:
             raise RuntimeError("the server clock is not calibrated: send a request first")
         now = self._local()
-        earliest = now + self._low
-        latest = now + self._high + self._slowest + HANDLING_ALLOWANCE_SECONDS
         return ServerTime(
-            earliest=datetime.fromtimestamp(earliest, UTC),
-            latest=datetime.fromtimestamp(latest, UTC),
+            earliest=_utc(now + self._low),
+            latest=_utc(now + self._high + self._slowest + HANDLING_ALLOWANCE_SECONDS),
         )
+
+    def _aimed_phase(self) -> tuple[float, float] | None:
+        """The phase bounds with the jitter allowance, if they fit inside one second with margin."""
+        jitter = self._slowest - self._fastest + JITTER_FLOOR_SECONDS
+        low, high = self._phase[0] - jitter, self._phase[1] + jitter
+        fits = high + SEND_ALLOWANCE_SECONDS - low <= 1 - 2 * SECOND_MARGIN
+        return (low, high) if fits else None
+
+    def aim(self) -> ServerTime:
+        phase = self._aimed_phase()
+        if phase is None:
+            return self.when()
+        low, high = phase
+        now = self._local()
+        middle = (low + high + SEND_ALLOWANCE_SECONDS) / 2
+        # Send when the middle of the handling window falls on the middle of a target second.
+        send_at = math.ceil(now + middle - 0.5) + 0.5 - middle
+        self._sleep(max(0.0, send_at - self._local()))
+        return ServerTime(
+            earliest=_utc(send_at + low),
+            latest=_utc(send_at + high + SEND_ALLOWANCE_SECONDS),
+            phase=phase,
+        )
+
+    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
+        if moment.phase is not None:
+            low, high = moment.phase
+            return ServerTime(earliest=_utc(sent + low), latest=_utc(sent + high), phase=moment.phase)
+        return replace(moment, latest=max(moment.latest, self.reads_at_most()))
+
+    def sharpen(self, send: Callable[[], object]) -> None:
+        """Bisect the phase bracket: each request is sent so that the target's clock ticks over at the
+        middle of what is still possible, and its `Date` says on which side it was handled."""
+        for _ in range(SHARPENING_REQUESTS):
+            low, high = self._phase
+            if high - low <= SHARP_PHASE_SECONDS or not math.isfinite(high - low):
+                return
+            middle = (low + high) / 2
+            now = self._local()
+            self._sleep(max(0.0, math.ceil(now + middle + SEND_ALLOWANCE_SECONDS) - middle - now))
+            send()
+
+
+def _narrowed(bracket: tuple[float, float], sample: tuple[float, float]) -> tuple[float, float]:
+    """The intersection; a sample that contradicts the bracket (the target's clock jumped, or
+    latency moved) starts it afresh."""
+    low, high = max(bracket[0], sample[0]), min(bracket[1], sample[1])
+    return (low, high) if low <= high else sample
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -22,9 +24,17 @@ from conformance.cassettes import Pseudonyms, not_recorded, tagging_case
 from conformance.checks import judge
 from conformance.clock import rfc3339
 from conformance.contract import Contract
+from conformance.contract.model import State
 from conformance.exchange import Exchange, Request
 from conformance.failures import describe, violation
-from conformance.generate.oracle import ActivityModel, ServerTime, World, expected_outcome
+from conformance.generate.oracle import (
+    ActivityModel,
+    Alternative,
+    Expected,
+    ServerTime,
+    World,
+    expected_outcome,
+)
 from conformance.results import CaseResult, Observed
 from conformance.targets.client import ApiClient, redact
 from conformance.targets.profile import Insider, TargetProfile, replace_ids
@@ -123,6 +133,12 @@ class Target:
             self.calibrate()
         return self.clock.when()
 
+    def aim(self) -> ServerTime:
+        """Bounds for a request sent right away, placed mid-second on the target's clock if it can be
+        (a real clock: this may wait up to a second). For timestamps at an edge: see `place_ends_at`."""
+        self.when()  # calibrates a bracketed clock on first use
+        return self.clock.aim()
+
     @property
     def tolerance_seconds(self) -> float:
         """How far from a placed timestamp the server may see it (0 on a virtual clock)."""
@@ -134,9 +150,14 @@ class Target:
 
         Not recorded: they belong to the run, not to the test that happened to read the clock first.
         """
+
+        def harmless() -> None:
+            self.client.send(Request("register", raw=b""))
+
         with not_recorded():
             for _ in range(3):
-                self.client.send(Request("register", raw=b""))
+                harmless()
+            self.clock.sharpen(harmless)
 
     @property
     def clock_is_virtual(self) -> bool:
@@ -154,6 +175,30 @@ class Target:
             rate_limit_probe=self.allow_rate_limit_probe,
             accounts=tuple(s for s in self.profile.accounts if self.client.has_account(s)),
         )
+
+    def send(self, request: Request) -> Exchange:
+        """Send as the retry table says a client should: on a 429, back off and send again.
+
+        The delays are the table's example (1, 2, 4, 8 s), doubled on until they have waited out a
+        whole rate window: a bucket another client (or a probe) exhausted is free again by then.
+        """
+        rate = self.contract.behaviour.rate_limit
+        exchange = self.client.send(request)
+        for delay in self._backoff():
+            response = exchange.response
+            if response is None or response.status != self.contract.status_of(rate.row):
+                break
+            self.wait(delay)
+            exchange = self.client.send(request)
+        return exchange
+
+    def _backoff(self) -> Iterator[float]:
+        rate = self.contract.behaviour.rate_limit
+        retry = self.contract.table.row(rate.row).retry
+        delays = list(retry.backoff_example_seconds) if retry is not None else [1]
+        while sum(delays) < rate.per_seconds:
+            delays.append(delays[-1] * 2)
+        yield from delays
 
     def wait(self, seconds: float) -> None:
         """Let time pass on the target: move a virtual clock, sleep through a real one.
@@ -194,7 +239,7 @@ class Target:
                 "content": {"title": "Conformance run ended", "message": "cleanup", "content_state": {}},
             }
             for _ in range(2):
-                exchange = self.client.send(Request("end", body))
+                exchange = self.send(Request("end", body))
                 status = exchange.response.status if exchange.response else None
                 if status != self.contract.status_of(
                     self.contract.behaviour.sync_gate.none_synced.outcome.codes[0]
@@ -249,37 +294,74 @@ class Verifier:
     def when(self) -> ServerTime:
         return self.target.when()
 
+    def aim(self) -> ServerTime:
+        return self.target.aim()
+
     # -- verdicts ---------------------------------------------------------------------------------
 
-    def verify(self, request: Request, *, case: str, when: ServerTime | None = None) -> Exchange:
-        """Send, predict, judge and record; raise a ContractViolation when no documented outcome fits."""
+    def verify(
+        self,
+        request: Request,
+        *,
+        case: str,
+        when: ServerTime | None = None,
+        arrangement: bool = False,
+        probe: bool = False,
+    ) -> Exchange:
+        """Send, predict, judge and record; raise a ContractViolation when no documented outcome fits.
+
+        An `arrangement` sets a test up: it must give what the test needs (a success, and a created
+        activity's id); anything else about its answer is recorded, never failed. A `probe` asks
+        what the documentation leaves open: its answer is recorded whatever documented rule the
+        oracle also finds, since the probe's own question decides it.
+        """
         moment = when or self.target.when()
         expected = expected_outcome(self.world, request, moment)
-        codes = tuple(dict.fromkeys(c for a in expected.alternatives for c in a.codes))
-        with tagging_case(case, codes or expected.rules):
-            exchange = self.target.client.send(request)
-        # The target handled the request after `moment.earliest` and before its answer arrived: judge
+        with tagging_case(case, _rows(expected)):
+            exchange = self._send(request, expected)
+        return self.conclude(exchange, case=case, when=moment, arrangement=arrangement, probe=probe)
+
+    def conclude(
+        self,
+        exchange: Exchange,
+        *,
+        case: str,
+        when: ServerTime,
+        arrangement: bool = False,
+        probe: bool = False,
+    ) -> Exchange:
+        """Judge and record an exchange already sent (read at `when`), as `verify` does."""
+        request = exchange.request
+        expected = expected_outcome(self.world, request, when)
+        # The target handled the request after `when.earliest` and before its answer arrived: judge
         # with that bracket, not with the allowance guessed before sending (a loaded target can be slow).
-        handled = ServerTime(earliest=moment.earliest, latest=self.target.clock.reads_at_most())
-        if handled.latest > moment.latest:
-            expected = expected_outcome(self.world, request, handled)
+        if exchange.response is not None:
+            handled = self.target.clock.handled(when, exchange.response.sent_at)
+            if handled != when:
+                expected = expected_outcome(self.world, request, handled)
         judgement = judge(self.contract, expected, exchange)
+        arranged = arrangement and judgement.verdict == "failed" and self._gives_what_tests_need(exchange)
+        if arranged or (probe and judgement.verdict != "recorded"):
+            judgement = replace(judgement, verdict="recorded")
         response = exchange.response
-        rows = codes or expected.rules
+        rows, codes = _rows(expected), _codes(expected)
         self.record_property("contract_rows", ",".join(rows))
         self.record_property("codes", ",".join(filter(None, (self.contract.body_code(c) for c in codes))))
         result = CaseResult(
             test=self.test,
             case=case,
             endpoint=request.endpoint,
-            rows=tuple(rows),
+            rows=rows,
             level=expected.level,
             expected=tuple(self.target.scrub(describe(self.contract, a)) for a in expected.alternatives),
             observed=_observed(exchange),
             verdict=judgement.verdict,
-            matched=judgement.matched.rule if judgement.matched else None,
+            matched=_matched(judgement.matched),
             latency_ms=round(response.latency_seconds * 1000, 3) if response else None,
         )
+        if arranged:
+            miss = "; ".join(judgement.misses[0][1]) if judgement.misses else ""
+            result = replace(result, reason=self.target.scrub(f"arrangement, not judged further: {miss}"))
         if judgement.verdict == "failed":
             error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
             message = self.target.scrub(str(error))
@@ -288,6 +370,37 @@ class Verifier:
         self.target.record(result)
         self._follow(exchange)
         return exchange
+
+    def send_together(self, request: Request, copies: int, *, case: str) -> list[Exchange]:
+        """Send `copies` of a request at once, each on a connection of its own; judge none of them.
+
+        Each thread sends in a copy of this context, so the cassette tags reach every request.
+        """
+        expected = expected_outcome(self.world, request, self.when())
+        with tagging_case(case, _rows(expected)), ThreadPoolExecutor(max_workers=copies) as pool:
+            sends = [pool.submit(copy_context().run, self.target.client.send, request) for _ in range(copies)]
+            return [s.result() for s in sends]
+
+    def arrange(self, request: Request, *, when: ServerTime | None = None) -> Exchange:
+        """Set a test up with `request`: judged only on what the test needs (see `verify`)."""
+        return self.verify(request, case=f"arrange: {request.endpoint}", when=when, arrangement=True)
+
+    def _send(self, request: Request, expected: Expected) -> Exchange:
+        """Send; back off on a 429 unless the oracle predicts one (the request provokes it)."""
+        rate_row = self.contract.behaviour.rate_limit.row
+        if any(rate_row in a.codes for a in expected.alternatives):
+            return self.target.client.send(request)
+        return self.target.send(request)
+
+    def _gives_what_tests_need(self, exchange: Exchange) -> bool:
+        """A success; for a /register, one that names the activity it created."""
+        response = exchange.response
+        if response is None or response.status != self.contract.behaviour.success_status:
+            return False
+        body = response.json()
+        return exchange.request.endpoint != "register" or (
+            isinstance(body, dict) and isinstance(body.get("activity_id"), str)
+        )
 
     def assume_committed(self, request: Request) -> None:
         """The target handled `request` but its answer was lost: update the world as for a success."""
@@ -305,10 +418,10 @@ class Verifier:
         if request.endpoint == "register":
             self._registered(response_body, body)
         elif activity is not None:
-            transition = self.contract.behaviour.lifecycle.transition(request.endpoint, activity.state)
-            if transition.to is not None:
-                activity.state = transition.to
-                if transition.to == "STARTED":
+            to = self._after_success(request.endpoint, activity.state)
+            if to is not None:
+                activity.state = to
+                if to == "STARTED":
                     # The latest the server may have read when it started it: compared with a later
                     # `when().earliest`, the difference never exceeds the time that really passed.
                     self.target.when()  # calibrates a bracketed clock on first use
@@ -318,6 +431,17 @@ class Verifier:
                 activity.segment |= {i for i in body["insider_ids"] if self._eligible(i)}
             if request.endpoint == "remove-users":
                 activity.segment -= set(body["insider_ids"])
+
+    def _after_success(self, endpoint: str, state: State) -> State | None:
+        """The state a success leaves an activity in. Where the lifecycle leaves the state open (a 200
+        /end on a REGISTERED activity, under one reading), a success does what it does in the states
+        the documentation covers: a /end deletes, a /start starts."""
+        lifecycle = self.contract.behaviour.lifecycle
+        transition = lifecycle.transition(endpoint, state)
+        if transition.expectation.asserted:
+            return transition.to
+        leads_to = {t.to for (e, _), t in lifecycle.transitions.items() if e == endpoint and t.to}
+        return leads_to.pop() if len(leads_to) == 1 else None
 
     def _registered(self, response_body: Any, request_body: dict[str, Any]) -> None:
         activity_id = response_body.get("activity_id") if isinstance(response_body, dict) else None
@@ -357,7 +481,9 @@ class Verifier:
             "insider_ids": [i.insider_id for i in chosen],
             "ends_at": rfc3339(when.latest + timedelta(seconds=seconds)),
         }
-        exchange = self.verify(Request("register", body), case="arrange: register", when=when)
+        exchange = self.verify(
+            Request("register", body), case="arrange: register", when=when, arrangement=True
+        )
         activity_id = exchange.response.json()["activity_id"] if exchange.response else None
         model = self.world.activity(activity_id)
         if model is None:
@@ -385,7 +511,9 @@ class Verifier:
         }
 
     def start(self, activity: ActivityModel) -> Exchange:
-        return self.verify(Request("start", self.push_body(activity)), case="arrange: start")
+        return self.verify(
+            Request("start", self.push_body(activity)), case="arrange: start", arrangement=True
+        )
 
     def wait_for_sync(self) -> None:
         """Wait until what this test started is past the target's declared sync bound (virtual: move it)."""
@@ -400,7 +528,7 @@ class Verifier:
         """A started, synced, then ended activity (DEAD)."""
         self.start(activity)
         self.wait_for_sync()
-        self.verify(Request("end", self.push_body(activity)), case="arrange: end")
+        self.arrange(Request("end", self.push_body(activity)))
         return activity
 
     # -- what the target cannot do ----------------------------------------------------------------
@@ -464,6 +592,22 @@ class Verifier:
         finally:
             control.clear_faults()
             self.world.pending_rows.pop(endpoint, None)
+
+
+def _codes(expected: Expected) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for a in expected.alternatives for c in a.codes))
+
+
+def _rows(expected: Expected) -> tuple[str, ...]:
+    """The contract rows a case exercises: the codes it may get, else the rules it falls under."""
+    return _codes(expected) or expected.rules
+
+
+def _matched(alternative: Alternative | None) -> str | None:
+    """The rule whose outcome the target chose, and the reading of an open point it took, if any."""
+    if alternative is None:
+        return None
+    return f"{alternative.rule} [{alternative.reading}]" if alternative.reading else alternative.rule
 
 
 def _observed(exchange: Exchange) -> Observed:

@@ -240,9 +240,9 @@ def sections(output: str) -> dict[str, str]:
 
 # -- damaged copies: what a replay must say about each ---------------------------------------------
 
-PAST_EDGE = f"{NAMED_EDGE_TEST}[in the past (-1 s)]"
-MAX_EDGE = f"{NAMED_EDGE_TEST}[7 d (max, exactly)]"
-MIN_EDGE = f"{NAMED_EDGE_TEST}[5:00 (min, exactly)]"
+PAST_EDGE = f"{NAMED_EDGE_TEST}[in the past (-1 s)-UTC]"
+MAX_EDGE = f"{NAMED_EDGE_TEST}[7 d (max, exactly)-UTC]"
+MIN_EDGE = f"{NAMED_EDGE_TEST}[5:00 (min, exactly)-UTC]"
 BROKEN_YAML = "interactions:\n- request: {method: POST, uri: [unclosed\n  body: : x\n"
 
 

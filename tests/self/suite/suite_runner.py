@@ -67,13 +67,18 @@ STOP_SECONDS = 30
 
 
 @contextmanager
-def served_sandbox(token: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def served_sandbox(token: str, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`conformance sandbox serve` on an ephemeral loopback port with a control token: (URL, process).
 
+    `options` go to `sandbox serve` (`--reading ID=OPTION`, `--latency-ms`, `--clock-offset`, ...).
     Stopped with SIGINT (Ctrl-C) at the end unless a test already stopped it.
     """
     server = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"],
+        [
+            sys.executable,
+            *("-m", "conformance.cli", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0"),
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -138,3 +138,84 @@ def test_true_server_time_always_lies_in_the_bracket(
         when = clock.when()
         # A request sent now is handled within the slowest latency seen (the allowance covers the suite).
         assert _within(_truth(target, handled_after * slowest), when.earliest, when.latest)
+
+
+# -- aiming at the middle of the target's second -------------------------------------------------
+
+
+@dataclass
+class SteadyTarget:
+    """A server `skew` seconds ahead of us, `one_way` seconds away each way; sleeping moves our clock."""
+
+    skew: float
+    one_way: float
+    local: float = LOCAL_START + 0.123
+
+    def clock(self) -> BracketedServerClock:
+        return BracketedServerClock(local=lambda: self.local, sleep=self.sleep)
+
+    def sleep(self, seconds: float) -> None:
+        self.local += seconds
+
+    def handles_at(self, sent: float) -> float:
+        """The target's clock when it handles a request we send at `sent`."""
+        return sent + self.one_way + self.skew
+
+    def call(self, clock: BracketedServerClock) -> None:
+        sent = self.local
+        self.local = sent + 2 * self.one_way
+        clock.observe(_date_header(self.handles_at(sent)), sent, self.local)
+
+
+@pytest.mark.parametrize("skew", [0.0, 45.0, -45.0, 45.37])
+@pytest.mark.parametrize("one_way", [0.0005, 0.15])
+def test_aim_puts_the_request_inside_one_target_second(skew: float, one_way: float) -> None:
+    """After sharpening (a few requests), an aimed request is handled mid-second on the target's clock,
+    within the bounds it was given: a whole-second and a real-time comparison then agree."""
+    target = SteadyTarget(skew, one_way)
+    clock = target.clock()
+    for _ in range(3):
+        target.call(clock)
+    clock.sharpen(lambda: target.call(clock))
+    for _ in range(5):
+        moment = clock.aim()
+        handled = target.handles_at(target.local)
+        assert moment.phase is not None
+        assert moment.earliest.timestamp() - MICROSECOND <= handled <= moment.latest.timestamp() + MICROSECOND
+        assert math.floor(moment.earliest.timestamp()) == math.floor(moment.latest.timestamp())
+        assert 0.2 < handled % 1 < 0.8, "aimed at the middle of the second"
+        target.call(clock)
+
+
+def test_sharpening_narrows_the_phase_to_a_few_hundredths() -> None:
+    """Bisecting on the target's tick leaves an aimed window of a few hundredths of a second."""
+    target = SteadyTarget(45.37, 0.15)
+    clock = target.clock()
+    target.call(clock)
+    clock.sharpen(lambda: target.call(clock))
+    moment = clock.aim()
+    assert (moment.latest - moment.earliest).total_seconds() < 0.1
+
+
+def test_aim_falls_back_to_the_plain_bounds_when_they_cannot_fit_a_second() -> None:
+    """Unsharpened (one Date header: a whole second of doubt), aiming gives the ordinary bounds."""
+    target = SteadyTarget(3.0, 0.15)
+    clock = target.clock()
+    target.call(clock)
+    moment = clock.aim()
+    assert moment.phase is None
+    assert moment == clock.when()
+
+
+def test_handled_moves_an_aimed_window_to_the_real_send_time() -> None:
+    """A request that left later than aimed is judged with bounds from when it really left."""
+    target = SteadyTarget(0.0, 0.01)
+    clock = target.clock()
+    target.call(clock)
+    clock.sharpen(lambda: target.call(clock))
+    moment = clock.aim()
+    late = target.local + 0.7
+    handled = clock.handled(moment, late)
+    assert handled.phase == moment.phase
+    assert handled.earliest.timestamp() <= target.handles_at(late) <= handled.latest.timestamp()
+    assert handled.earliest > moment.earliest
