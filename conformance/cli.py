@@ -72,6 +72,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-limit", type=int, default=None, help="requests per minute per key + path + method"
     )
+    serve.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="ID=OPTION",
+        help="take this option of a reading of behaviour.yaml (repeatable; the others take their default)",
+    )
+    serve.add_argument(
+        "--other-readings",
+        action="store_true",
+        help="take the second option of every reading at once (--reading still chooses for its id)",
+    )
+    serve.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="the sandbox's clock reads the real (or virtual) time plus this, which may be negative",
+    )
+    serve.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="one-way network latency: each request and each answer waits this long",
+    )
     return parser
 
 
@@ -136,19 +162,31 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "cassettes" and args.action == "lint":
         return _lint_cassettes(directory, args.cassette_dir, args.target_profile)
     if args.command == "sandbox" and args.action == "serve":
-        from conformance.sandbox.serve import serve
-
-        serve(
-            args.host,
-            args.port,
-            contracts=directory,
-            profile=args.target_profile,
-            clock=args.clock,
-            sync_delay=args.sync_delay,
-            rate_limit=args.rate_limit,
-        )
-        return 0
+        return _serve(args, directory)
     raise AssertionError(f"unhandled command {args.command}")  # argparse only lets known commands through
+
+
+def _serve(args: argparse.Namespace, contracts: Path) -> int:
+    from conformance.sandbox import SandboxConfig
+    from conformance.sandbox.serve import reading_choices, serve
+
+    config = SandboxConfig(
+        sync_delay_seconds=args.sync_delay,
+        rate_limit_per_minute=args.rate_limit,
+        readings=reading_choices(args.reading),
+        clock_offset_seconds=args.clock_offset,
+        latency_ms=args.latency_ms,
+    )
+    serve(
+        args.host,
+        args.port,
+        contracts=contracts,
+        profile=args.target_profile,
+        clock=args.clock,
+        config=config,
+        other_readings=args.other_readings,
+    )
+    return 0
 
 
 def _lint_cassettes(contracts: Path, cassette_dir: Path | None, profile_path: Path | None) -> int:

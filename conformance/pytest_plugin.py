@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conformance.results import RunResults
+from conformance.results import ERROR, RunResults, unverified
 
 if TYPE_CHECKING:
     from conformance.contract import Contract
@@ -55,6 +55,7 @@ settings.register_profile(
 settings.register_profile("nightly", max_examples=200, deadline=None, suppress_health_check=_SUPPRESSED)
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
+TARGET_KEY = pytest.StashKey["Target"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -72,6 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--results", type=Path, default=DEFAULT_RESULTS, help="results JSON file")
     group.addoption("--allow-rate-limit-probe", action="store_true", help="let a live run provoke one 429")
     group.addoption("--cassette-dir", type=Path, default=None, help="cassette directory")
+    group.addoption(
+        "--sandbox-reading",
+        action="append",
+        default=[],
+        metavar="ID=OPTION",
+        help="the embedded sandbox takes this option of a reading of behaviour.yaml (repeatable)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
             )
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
+    if _worker(config) is None:
+        config.pluginmanager.register(_CrashedWorkers(config), "conformance-crashed-workers")
     from conformance.generate.determinism import ignore_local_constants
 
     ignore_local_constants()
@@ -118,7 +128,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A request with no recorded interaction fails with one message: the test, the request, the fix."""
+    """A request with no recorded interaction fails with one message: the test, the request, the fix.
+
+    And every phase of a suite test that fails or skips reaches the results file (`_record_outcome`).
+    """
     report: pytest.TestReport = yield
     if call.excinfo is not None and report.failed and _cassettes_in_use(item.config):
         from conformance.cassettes import unreadable_message, unrecorded_message
@@ -128,7 +141,54 @@ def pytest_runtest_makereport(
             message = unreadable_message(call.excinfo.value, _cassette_path(item), item.name)
         if message is not None:
             report.longrepr = message
+    if "conformance_target" in getattr(item, "fixturenames", ()):
+        _record_outcome(item.config, _test_id(item), report, report.when)
     return report
+
+
+def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport, phase: str) -> None:
+    """A failed or skipped phase of `test` becomes a case, unless the test recorded one itself.
+
+    A failure becomes an `error` (the suite reached no verdict: a crash, a fixture error, the test's
+    own assertion or `pytest.fail`) unless the test has a `failed` case: `verify` recorded the
+    ContractViolation. A skip becomes `skipped` unless `Verifier.skip` recorded it. The reason is
+    pytest's one-line summary of the outcome, scrubbed through the target's `scrub` once there is one.
+    """
+    if report.failed:
+        verdict, own, case = ERROR, "failed", f"error ({phase})"
+    elif report.skipped:
+        verdict = own = case = "skipped"
+    else:
+        return
+    results = _run_results(config)
+    if any(c.test == test and c.verdict == own for c in results.cases):
+        return
+    target = config.stash.get(TARGET_KEY, None)
+    reason = _summary(report)
+    results.cases.append(unverified(test, verdict, target.scrub(reason) if target else reason, case=case))
+
+
+def _summary(report: pytest.TestReport) -> str:
+    """The line pytest's short summary shows: the exception (`Failed: ...`, `KeyError: 'x'`) or the skip."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (file, line, "Skipped: reason")
+        text = longrepr[2].removeprefix("Skipped: ")
+    else:
+        crash = getattr(longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(longrepr)
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+class _CrashedWorkers:
+    """In the process that runs pytest-xdist's workers: a test whose worker died gets an `error` case."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)  # after a plugin that would rather rerun it
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
+        test = _test_id_of(crashitem, crashitem.rpartition("::")[2])
+        _record_outcome(self.config, test, report, "worker crash")
 
 
 def _cassette_path(item: pytest.Item) -> Path:
@@ -186,8 +246,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             results.write(_part(path, worker[0]))
         return
     parts = sorted(path.parent.glob(f"{path.stem}.gw*{path.suffix}"))
-    if parts:
-        results = merge([read_results(p) for p in parts])
+    if parts:  # and the controlling process's own cases: tests whose worker crashed
+        own = [results] if results is not None and results.cases else []
+        results = merge([*(read_results(p) for p in parts), *own])
         for part in parts:
             part.unlink()
     if results is None or not results.cases:
@@ -237,25 +298,37 @@ def conformance_target(
     """The target under test, built once per run; cleaned up at the end, also after Ctrl-C."""
     from conformance.targets.factory import build_target
 
-    results = RunResults(
-        target=pytestconfig.getoption("target"),
-        base_url=pytestconfig.getoption("base_url") or target_profile.base_url,
-        contract_digest=contract.digest,
-        suite_version=_suite_version(),
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        hypothesis_profile=pytestconfig.getoption("hypothesis_profile", None) or "ci",
-    )
-    pytestconfig.stash[RESULTS_KEY] = results
+    results = _run_results(pytestconfig)
+    results.base_url = pytestconfig.getoption("base_url") or target_profile.base_url
+    results.contract_digest = contract.digest
 
     def record(result: CaseResult) -> None:
         results.cases.append(result)
 
     with build_target(pytestconfig, contract, target_profile, record) as target:
+        pytestconfig.stash[TARGET_KEY] = target
         try:
             yield target
         finally:
             target.clean_up()
             results.leftovers = target.leftovers()
+
+
+def _run_results(config: pytest.Config) -> RunResults:
+    """This run's results, begun by the target, or by a test that errored before there was one (a
+    profile that would not load, say); the target fills in the base URL and contract digest."""
+    results = config.stash.get(RESULTS_KEY, None)
+    if results is None:
+        results = RunResults(
+            target=config.getoption("target"),
+            base_url=config.getoption("base_url") or "",
+            contract_digest="",
+            suite_version=_suite_version(),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            hypothesis_profile=config.getoption("hypothesis_profile", None) or "ci",
+        )
+        config.stash[RESULTS_KEY] = results
+    return results
 
 
 @pytest.fixture(scope="session")
@@ -294,8 +367,12 @@ def _test_id(item: pytest.Item) -> str:
     """The test's name in results: its node id from the module file on, whatever pytest's rootdir (which
     moves with the paths on the command line), so that drift pairs the cases of any two runs; and with
     the item's own name, since schemathesis gives all its operations one node id."""
-    *scope, _ = item.nodeid.split("::")
-    return "::".join((Path(scope[0]).name, *scope[1:], item.name))
+    return _test_id_of(item.nodeid, item.name)
+
+
+def _test_id_of(nodeid: str, name: str) -> str:
+    *scope, _ = nodeid.split("::")
+    return "::".join((Path(scope[0]).name, *scope[1:], name))
 
 
 def _replay(target: Target, request: pytest.FixtureRequest) -> None:

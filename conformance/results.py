@@ -2,6 +2,8 @@
 
 Each case carries its contract rows, endpoint, input class, level, expected and observed outcome,
 verdict and latency; the run carries the target, the contract's digest, the suite version and time.
+A test that ends in an error, or skips without saying why to the suite, gets a case too (verdict
+`error` or `skipped`; see the plugin), so every outcome of a run is in its file.
 Written atomically; read back with validation, so a broken file is one clear error.
 """
 
@@ -18,7 +20,10 @@ from conformance.contract.model import LEVELS
 from conformance.errors import Place, ResultsError
 
 FORMAT = 1
-VERDICTS = ("passed", "failed", "recorded", "skipped")
+# `error`: the suite reached no verdict (a crash, a fixture error, a test's own assertion, a worker
+# that died); pytest fails the run for it as for `failed`.
+ERROR = "error"
+VERDICTS = ("passed", "failed", "recorded", "skipped", ERROR)
 Unit = Literal["s", "ids"]
 UNITS: tuple[Unit, ...] = ("s", "ids")
 # An edge known to lie in [low, high]; None: beyond the searched range on that side.
@@ -46,7 +51,27 @@ class CaseResult:
     verdict: str
     matched: str | None = None  # the rule whose outcome the response met (which error won)
     latency_ms: float | None = None
-    reason: str = ""  # for skips: why the target could not be tested; for failures: the summary
+    reason: str = ""  # for skips: why the target could not be tested; for failures and errors: the summary
+
+
+def unverified(
+    test: str, verdict: str, reason: str, *, case: str = "", endpoint: str = "", rows: tuple[str, ...] = ()
+) -> CaseResult:
+    """A case the suite reached no verdict on: `skipped` (the target could not be tested) or `error`.
+
+    Nothing was judged, so it has no level, expectation or observation; `case` defaults to the verdict.
+    """
+    return CaseResult(
+        test=test,
+        case=case or verdict,
+        endpoint=endpoint,
+        rows=rows,
+        level="",
+        expected=(),
+        observed=None,
+        verdict=verdict,
+        reason=reason,
+    )
 
 
 @dataclass(frozen=True)

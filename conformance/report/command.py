@@ -1,8 +1,9 @@
 """`conformance drift BASELINE CURRENT`: read both results files, render, write atomically, judge.
 
 Exit status: 0 when no documented behaviour regressed (changes in undocumented behaviour are only
-reported), 1 when some did; a malformed file or a bad output path is a `ConformanceError` (the CLI
-prints it as one message and exits 2), raised before anything is written.
+reported), 1 when some did or a test newly errors (the suite could not verify what it verified
+before; see `drift`); a malformed file or a bad output path is a `ConformanceError` (the CLI prints
+it as one message and exits 2), raised before anything is written.
 """
 
 from __future__ import annotations

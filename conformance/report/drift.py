@@ -4,6 +4,12 @@ Regressions (the exit status 1 of `conformance drift`) are documented behaviour 
 documented case that passed in the baseline fails now, or a documented row that was verified fails
 now. Changes in undocumented behaviour (level `undocumented`, or verdict `recorded`) are reported and
 never regressions: only a change there is news, and the news may be good.
+
+A test that errors now and did not in the baseline (verdict `error`: a crash, a fixture error, the
+test's own assertion; the suite reached no verdict) also sets exit status 1, though it names no
+documented row: the suite could not verify what it verified before, so the run cannot say that
+nothing regressed. It is listed apart from the documented regressions. A test that errors in both
+runs is no news; one that stops erroring is reported, never a regression.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from typing import Literal
 
 from conformance.report.edges import EdgeDrift, compare_edges
 from conformance.report.latency import EndpointLatency, compare_latency
-from conformance.report.matrix import Cell, build_cells
+from conformance.report.matrix import Cell, build_cells, verdict_of
 from conformance.report.pairs import Pair, outcome, pair_cases
-from conformance.results import RunResults
+from conformance.results import ERROR, CaseResult, RunResults
 
 Direction = Literal["added", "removed"]
 
@@ -88,6 +94,21 @@ class VerdictChange:
 
 
 @dataclass(frozen=True)
+class ErrorChange:
+    """A test that errors in one run and not in the other: where and why it errored."""
+
+    test: str
+    case: str  # where it errored, e.g. "error (call)"
+    before: str | None  # the test's worst verdict in each run (error first); None: the run lacks it
+    after: str | None
+    reason: str  # the error's one-line summary
+
+    @property
+    def newly(self) -> bool:
+        return self.after == ERROR
+
+
+@dataclass(frozen=True)
 class Regression:
     kind: Literal["case", "row"]
     message: str
@@ -102,6 +123,8 @@ class Drift:
     field_changes: tuple[FieldChange, ...]
     newly_failing: tuple[VerdictChange, ...]
     newly_passing: tuple[VerdictChange, ...]
+    newly_erroring: tuple[ErrorChange, ...]
+    no_longer_erroring: tuple[ErrorChange, ...]
     no_longer_verified: tuple[Cell, ...]
     edges: tuple[EdgeDrift, ...]
     latency: tuple[EndpointLatency, ...]
@@ -111,7 +134,14 @@ class Drift:
 
     @property
     def regressed(self) -> bool:
-        return bool(self.regressions)
+        """The exit status: a documented regression, or a test that newly errors."""
+        return bool(self.regressions or self.newly_erroring)
+
+    def verdict(self) -> str:
+        """The headline: what regressed, or that nothing did."""
+        found = [f"{len(self.regressions)} documented regression(s)"] if self.regressions else []
+        found += [f"{len(self.newly_erroring)} test(s) newly erroring"] if self.newly_erroring else []
+        return ", ".join(found) or "no documented regression"
 
     def documented_outcome_changes(self) -> tuple[OutcomeChange, ...]:
         return tuple(c for c in self.outcome_changes if not c.undocumented)
@@ -135,6 +165,8 @@ class Drift:
             "undocumented behaviour changed": len(self.undocumented_changes()),
             "cases newly failing": len(self.newly_failing),
             "cases newly passing": len(self.newly_passing),
+            "tests newly erroring": len(self.newly_erroring),
+            "tests no longer erroring": len(self.no_longer_erroring),
             "rows no longer verified": len(self.no_longer_verified),
             "edges moved": len(self.moved_edges()),
         }
@@ -143,6 +175,7 @@ class Drift:
 def compare(baseline: RunResults, current: RunResults, files: tuple[Path, Path]) -> Drift:
     pairs = pair_cases(baseline, current)
     cells = build_cells(pairs, current.cases)
+    errors = _error_changes(baseline, current)
     return Drift(
         baseline=_summary(baseline, files[0]),
         current=_summary(current, files[1]),
@@ -151,6 +184,8 @@ def compare(baseline: RunResults, current: RunResults, files: tuple[Path, Path])
         field_changes=_field_changes(pairs),
         newly_failing=tuple(_verdict_change(p) for p in pairs if _newly(p, "failed")),
         newly_passing=tuple(_verdict_change(p) for p in pairs if p.verdicts() == ("failed", "passed")),
+        newly_erroring=tuple(e for e in errors if e.newly),
+        no_longer_erroring=tuple(e for e in errors if not e.newly),
         no_longer_verified=tuple(c for c in cells if c.change == "no longer verified"),
         edges=compare_edges(baseline, current),
         latency=compare_latency(baseline, current),
@@ -242,6 +277,31 @@ def _field_changes(pairs: tuple[Pair, ...]) -> tuple[FieldChange, ...]:
         for key, count in counted.items()
         for endpoint, status, field, change, undocumented in [key]
     )
+
+
+def _error_changes(baseline: RunResults, current: RunResults) -> tuple[ErrorChange, ...]:
+    """Tests whose verdict is `error` in one run only, in the current run's order, each with its first error.
+
+    By test, not by case: a test that errored in the baseline in setup and now errors in its body is
+    still erroring, and is no news.
+    """
+    before, after = _by_test(baseline.cases), _by_test(current.cases)
+    changes = []
+    for test in dict.fromkeys([*after, *before]):
+        was = verdict_of(c.verdict for c in before.get(test, ()))
+        now = verdict_of(c.verdict for c in after.get(test, ()))
+        if (was == ERROR) != (now == ERROR):
+            errored = after[test] if now == ERROR else before[test]
+            error = next(c for c in errored if c.verdict == ERROR)
+            changes.append(ErrorChange(test, error.case, was, now, error.reason))
+    return tuple(changes)
+
+
+def _by_test(cases: list[CaseResult]) -> dict[str, list[CaseResult]]:
+    found: dict[str, list[CaseResult]] = {}
+    for case in cases:
+        found.setdefault(case.test, []).append(case)
+    return found
 
 
 def _verdict_change(pair: Pair) -> VerdictChange:

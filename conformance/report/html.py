@@ -50,11 +50,7 @@ code { font-size: 12px; }
 
 
 def render_html(drift: Drift) -> str:
-    verdict = (
-        f'<span class="bad">{len(drift.regressions)} documented regression(s)</span>'
-        if drift.regressed
-        else '<span class="good">no documented regression</span>'
-    )
+    verdict = f'<span class="{"bad" if drift.regressed else "good"}">{escape(drift.verdict())}</span>'
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

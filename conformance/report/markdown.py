@@ -15,17 +15,11 @@ LIMIT = 10
 
 
 def render_markdown(drift: Drift) -> str:
-    lines = [f"## Conformance drift: {_verdict(drift)}", "", *_runs(drift), "", *_summary(drift)]
+    lines = [f"## Conformance drift: {drift.verdict()}", "", *_runs(drift), "", *_summary(drift)]
     for title, block in _sections(drift):
         if block:
             lines += ["", f"### {title}", "", *block]
     return "\n".join(lines) + "\n"
-
-
-def _verdict(drift: Drift) -> str:
-    if drift.regressed:
-        return f"{len(drift.regressions)} documented regression(s)"
-    return "no documented regression"
 
 
 def _runs(drift: Drift) -> list[str]:

@@ -3,7 +3,9 @@
 A results case names the rows it exercised: an error-table row by its id (the code, or HTTP_<status>
 for a body-less row), or one of the oracle's success rules (lowercase, such as
 `eligibility:register`). The matrix has the error-table rows; a cell's verdict is the worst of its
-cases' (failed, then passed, recorded, skipped), and its change says how the cell moved.
+cases' (failed, then passed, recorded, skipped), and its change says how the cell moved. (An `error`
+case names no row, so no cell has one; it ranks worst when a test's cases are ranked.) A cell not
+verified now gives the reasons: its tests' skips and errors.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conformance.report.pairs import Pair
-from conformance.results import CaseResult
+from conformance.results import ERROR, CaseResult
 
 ROW_ID = re.compile(r"[A-Z][A-Z0-9_]*")
-WORST_FIRST = ("failed", "passed", "recorded", "skipped")
+WORST_FIRST = (ERROR, "failed", "passed", "recorded", "skipped")
 LEVEL_ORDER = ("documented", "inferred", "undocumented", "")
 Change = Literal[
     "regressed", "newly failing", "no longer verified", "fixed", "new", "gone", "outcome changed", "unchanged"
@@ -102,7 +104,7 @@ def _cell(row: str, endpoint: str, pairs: tuple[Pair, ...], current_cases: list[
         change = "unchanged"
     tests = {c.test for c in before}
     reasons = [c.reason for c in after if c.verdict == "skipped"]
-    reasons += [c.reason for c in current_cases if c.verdict == "skipped" and c.test in tests]
+    reasons += [c.reason for c in current_cases if c.verdict in ("skipped", ERROR) and c.test in tests]
     levels = {c.level for c in (*before, *after)}
     return Cell(
         row=row,

@@ -82,6 +82,25 @@ def drift_sections(drift: Drift) -> list[Section[Any]]:
         ),
         Section("Cases newly passing", drift.newly_passing, _verdict_columns()),
         Section(
+            "Tests newly erroring (no verdict reached; each counts as a regression: "
+            "the suite could not verify what it verified before)",
+            drift.newly_erroring,
+            [
+                *_error_columns(),
+                Column("was", lambda e: e.before or "new"),
+                Column("reason", lambda e: e.reason),
+            ],
+        ),
+        Section(
+            "Tests no longer erroring",
+            drift.no_longer_erroring,
+            [
+                *_error_columns(),
+                Column("now", lambda e: e.after or "gone"),
+                Column("error", lambda e: e.reason),
+            ],
+        ),
+        Section(
             "Rows no longer verified",
             drift.no_longer_verified,
             [
@@ -135,6 +154,10 @@ def _verdict_columns() -> list[Column[Any]]:
         Column("level", lambda c: c.level),
         Column("was", lambda c: c.before or "new"),
     ]
+
+
+def _error_columns() -> list[Column[Any]]:
+    return [Column("test", lambda e: e.test), Column("where", lambda e: e.case)]
 
 
 def _percentile(name: str) -> Column[Any]:

@@ -24,6 +24,8 @@ def render_json(drift: Drift) -> str:
         "field_changes": [asdict(c) for c in drift.field_changes],
         "newly_failing": [asdict(c) for c in drift.newly_failing],
         "newly_passing": [asdict(c) for c in drift.newly_passing],
+        "newly_erroring": [asdict(e) for e in drift.newly_erroring],
+        "no_longer_erroring": [asdict(e) for e in drift.no_longer_erroring],
         "no_longer_verified": [_cell(c) for c in drift.no_longer_verified],
         "edges": [
             {

@@ -3,8 +3,8 @@
 Every status, code, limit and body shape it uses is read from the contract, and every key, insider
 and device from a target profile. Where the docs leave a choice open it does what behaviour.yaml's
 `sandbox_choice` says, and a `SandboxConfig` can change what the docs do not fix (messages, check
-precedence, limits), so a second, differently configured sandbox can check the suite asserts only
-what is documented.
+precedence, limits, the option of each of behaviour.yaml's `readings`, a clock offset, network
+latency), so a differently configured sandbox can check the suite asserts only what is documented.
 """
 
 from conformance.sandbox.build import Sandbox, build_sandbox

@@ -1,7 +1,9 @@
 """What each endpoint does once every check group has passed; runs under the store's lock.
 
 The lifecycle rules decide whether an activity endpoint acts, answers an error, or goes through
-the sync gate, and which state it leaves the activity in; this module only does the work.
+the sync gate, and which state it leaves the activity in; this module only does the work, and the
+readings that change it: mismatched-activity-type, refreshed-scope, gdpr-details-on-add-users and
+start-without-matching-target.
 """
 
 from __future__ import annotations
@@ -13,9 +15,24 @@ from conformance.clock import parse_rfc3339
 from conformance.contract import Contract
 from conformance.sandbox.eligibility import DeviceKey, EligibilityRules, SegmentDelta
 from conformance.sandbox.incoming import Incoming
+from conformance.sandbox.readings import (
+    GDPR_DETAILS_ON_ADD_USERS,
+    MISMATCHED_ACTIVITY_TYPE,
+    REFRESHED_SCOPE,
+    START_WITHOUT_MATCHING_TARGET,
+    Readings,
+)
 from conformance.sandbox.replies import Replies, Reply
 from conformance.sandbox.rules import Codes
-from conformance.sandbox.state import ACTIVITY_ID, DEAD, STARTED, Activity, ActivityStore, LifecycleRules
+from conformance.sandbox.state import (
+    ACTIVITY_ID,
+    DEAD,
+    END,
+    STARTED,
+    Activity,
+    ActivityStore,
+    LifecycleRules,
+)
 
 # Request and response field names of openapi.yaml that the actions read or write.
 ACTIVITY_TYPE = "activity_type"
@@ -27,6 +44,9 @@ GDPR_DETAILS = "gdpr_denied_details"
 REGISTER = "register"
 ADD_USERS = "add-users"
 REMOVE_USERS = "remove-users"
+START = "start"
+# The probe naming the endpoints on which a mismatched activity_type is refused when the reading says so.
+MISMATCH_PROBE = "mismatched-activity-type"
 
 Action = Callable[[Incoming, Activity], Reply]
 
@@ -39,9 +59,12 @@ class Actions:
         lifecycle: LifecycleRules,
         eligibility: EligibilityRules,
         replies: Replies,
+        *,
+        codes: Codes,
+        readings: Readings,
     ) -> None:
         behaviour = contract.behaviour
-        self._codes = Codes(behaviour)
+        self._codes = codes
         self._store = store
         self._lifecycle = lifecycle
         self._eligibility = eligibility
@@ -52,8 +75,17 @@ class Actions:
             rules.single_without_profile_code,
             frozenset(contract.table.row(rules.single_without_profile_code).endpoints),
         )
-        gdpr_on_add = rules.gdpr_details_on_add_users.sandbox_choice.get("present", False)
+        gdpr_on_add = rules.gdpr_details_on_add_users.sandbox_choice.get("present", False) and not (
+            readings.takes(GDPR_DETAILS_ON_ADD_USERS, "absent")
+        )
         self._gdpr_endpoints = frozenset({REGISTER, *((ADD_USERS,) if gdpr_on_add else ())})
+        self._same_type_refreshes = readings.takes(REFRESHED_SCOPE, "same-type")
+        self._type_checked = frozenset(
+            next((p.endpoints for p in behaviour.probes if p.id == MISMATCH_PROBE), ())
+            if readings.takes(MISMATCHED_ACTIVITY_TYPE, "rejected")
+            else ()
+        )
+        self._unmatched_targets_refused = readings.takes(START_WITHOUT_MATCHING_TARGET, "no-eligible-device")
         not_synced = self._codes.decided(behaviour.sync_gate.none_synced)
         if not_synced is None:
             raise ValueError(
@@ -62,7 +94,12 @@ class Actions:
         self._not_synced_code = not_synced
         self._not_synced_field = behaviour.sync_gate.count_field
         # What an activity endpoint does when its lifecycle outcome is plain `ok`; the rest push.
-        self._on_ok: Mapping[str, Action] = {ADD_USERS: self._add_users, REMOVE_USERS: self._remove_users}
+        self._on_ok: Mapping[str, Action] = {
+            ADD_USERS: self._add_users,
+            REMOVE_USERS: self._remove_users,
+            START: self._start,
+            END: self._end_unstarted,
+        }
 
     def run(self, incoming: Incoming) -> Reply:
         if incoming.endpoint == REGISTER:
@@ -74,6 +111,8 @@ class Actions:
         if code is not None or activity is None:
             # LifecycleRules makes DEAD, the state of an absent activity, an error everywhere.
             return self._replies.error(code or self._codes.fallback)
+        if self._mismatched(incoming, activity):
+            return self._replies.error(self._codes.fallback)
         if outcome.kind == "sync_gate":
             reply = self._sync_gate(incoming, activity)
         else:
@@ -81,6 +120,13 @@ class Actions:
         if reply.code is None:
             self._transition(activity, self._lifecycle.next_state(incoming.endpoint, state))
         return reply
+
+    def _mismatched(self, incoming: Incoming, activity: Activity) -> bool:
+        """mismatched-activity-type=rejected: activity_type differs from the one registered."""
+        return (
+            incoming.endpoint in self._type_checked
+            and incoming.data.get(ACTIVITY_TYPE) != activity.activity_type
+        )
 
     def _transition(self, activity: Activity, to: str | None) -> None:
         if to == STARTED:
@@ -95,23 +141,31 @@ class Actions:
         code, endpoints = self._no_profile
         if incoming.endpoint in endpoints and len(ids) == 1 and self._eligibility.has_no_profile(ids[0]):
             return self._replies.error(code)
-        delta = self._eligibility.evaluate(ids, ())
-        refused = self._refuse_ineligible(incoming.endpoint, delta)
-        if refused is not None:
-            return refused
         ends_at = parse_rfc3339(str(incoming.data[ENDS_AT]))
         if incoming.key is None or ends_at is None:  # the checks passed, so neither can happen
             raise AssertionError("register passed its checks without a key or an ends_at")
-        activity = self._store.create(incoming.key, str(incoming.data[ACTIVITY_TYPE]), ends_at, delta.added)
-        return self._segment_result(incoming.endpoint, activity, delta)
-
-    def _add_users(self, incoming: Incoming, activity: Activity) -> Reply:
-        delta = self._eligibility.evaluate(_insider_ids(incoming.data), activity.segment)
+        activity_type = str(incoming.data[ACTIVITY_TYPE])
+        delta = self._eligibility.evaluate(ids, (), self._elsewhere(incoming.key, activity_type, None))
         refused = self._refuse_ineligible(incoming.endpoint, delta)
         if refused is not None:
             return refused
-        activity.segment.update(delta.added)
+        activity = self._store.create(incoming.key, activity_type, ends_at, delta.joining)
         return self._segment_result(incoming.endpoint, activity, delta)
+
+    def _add_users(self, incoming: Incoming, activity: Activity) -> Reply:
+        elsewhere = self._elsewhere(activity.owner, activity.activity_type, activity.activity_id)
+        delta = self._eligibility.evaluate(_insider_ids(incoming.data), activity.segment, elsewhere)
+        refused = self._refuse_ineligible(incoming.endpoint, delta)
+        if refused is not None:
+            return refused
+        activity.segment.update(delta.joining)
+        return self._segment_result(incoming.endpoint, activity, delta)
+
+    def _elsewhere(self, owner: str, activity_type: str, but: str | None) -> set[DeviceKey]:
+        """refreshed-scope=same-type: the devices in the owner's other live activities of the type."""
+        if not self._same_type_refreshes:
+            return set()
+        return self._store.devices_elsewhere(owner, activity_type, but)
 
     def _remove_users(self, incoming: Incoming, activity: Activity) -> Reply:
         leaving = set(_insider_ids(incoming.data))
@@ -137,7 +191,7 @@ class Actions:
         return self._replies.ok(
             activity_id=activity.activity_id,
             matched=delta.matched,
-            added=len(delta.added),
+            added=delta.added,
             refreshed=delta.refreshed,
             removed=removed,
             skipped=delta.skipped,
@@ -153,6 +207,19 @@ class Actions:
 
     def _push(self, incoming: Incoming, activity: Activity) -> Reply:
         return self._replies.ok(**{SESSIONS: len(_targets(incoming.data, activity))})
+
+    def _start(self, incoming: Incoming, activity: Activity) -> Reply:
+        """A push; under start-without-matching-target=no-eligible-device, a listed target_devices that
+        matches no device of the segment is refused as no eligible device, and nothing starts."""
+        listed = incoming.data.get(TARGET_DEVICES)
+        if self._unmatched_targets_refused and listed and not _targets(incoming.data, activity):
+            code, _ = self._no_eligible
+            return self._replies.error(code, skipped=dict.fromkeys(self._eligibility.skipped_keys, 0))
+        return self._push(incoming, activity)
+
+    def _end_unstarted(self, _incoming: Incoming, _activity: Activity) -> Reply:
+        """/end let through without the sync gate (end-on-registered=ok): nothing started, no session."""
+        return self._replies.ok(**{SESSIONS: 0})
 
     def _sync_gate(self, incoming: Incoming, activity: Activity) -> Reply:
         targets = _targets(incoming.data, activity)

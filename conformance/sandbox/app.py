@@ -1,7 +1,8 @@
 """The ASGI application: Starlette routes for the six endpoints and the control API, faults, journal.
 
 Customer endpoints are raw ASGI callables, not Starlette request handlers: a dropped response must
-be able to close the connection without a status line, and the hot path stays short.
+be able to close the connection without a status line, and the hot path stays short. `Latency` plays
+the network: it holds each request before the app sees it and each answer before it leaves.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from conformance.clock import Clock
 from conformance.sandbox.engine import Engine, RawRequest
 from conformance.sandbox.faults import DROP_EXTENSION, FaultQueue, Journal
-from conformance.sandbox.replies import Replies, Reply
+from conformance.sandbox.replies import Reply
 
 API_KEY_HEADER = b"x-api-key"
 CONTENT_TYPE_HEADER = b"content-type"
@@ -34,7 +35,6 @@ class CustomerEndpoint:
         engine: Engine,
         faults: FaultQueue,
         journal: Journal,
-        replies: Replies,
         clock: Clock,
         max_body_bytes: int,
     ) -> None:
@@ -42,7 +42,6 @@ class CustomerEndpoint:
         self._engine = engine
         self._faults = faults
         self._journal = journal
-        self._replies = replies
         self._clock = clock
         self._max_body_bytes = max_body_bytes
 
@@ -50,27 +49,22 @@ class CustomerEndpoint:
         headers = _first_headers(scope)
         body, too_large = await _read_body(receive, self._max_body_bytes)
         fault = self._faults.take(self._endpoint)
-        key = _latin1(headers.get(API_KEY_HEADER))
+        raw = RawRequest(
+            endpoint=self._endpoint,
+            path=scope["path"],
+            method=scope["method"],
+            key=_latin1(headers.get(API_KEY_HEADER)),
+            content_type=_latin1(headers.get(CONTENT_TYPE_HEADER)),
+            body=body,
+            too_large=too_large,
+        )
         if fault is not None and fault.status is not None:
             # A status fault stands in for the whole service: no check, no rate count, no state change.
-            account, reply = (
-                self._engine.account_of(key),
-                self._replies.error(self._replies.row_for_status(fault.status)),
-            )
+            account, reply = self._engine.stand_in(raw, fault.status)
         else:
             if fault is not None and fault.kind == "latency":
                 await asyncio.sleep(fault.latency_ms / 1000)
-            account, reply = self._engine.handle(
-                RawRequest(
-                    endpoint=self._endpoint,
-                    path=scope["path"],
-                    method=scope["method"],
-                    key=key,
-                    content_type=_latin1(headers.get(CONTENT_TYPE_HEADER)),
-                    body=body,
-                    too_large=too_large,
-                )
-            )
+            account, reply = self._engine.handle(raw)
         handled = self._clock.now()
         self._journal.record(
             time=handled,
@@ -99,6 +93,7 @@ async def send_reply(send: Send, reply: Reply, handled: datetime) -> None:
     headers = [
         (b"content-length", str(len(content)).encode()),
         (b"date", _http_date(int(handled.timestamp()))),
+        *((name.encode(), value.encode()) for name, value in reply.headers),
     ]
     if reply.body is not None:
         headers.append((CONTENT_TYPE_HEADER, b"application/json"))
@@ -110,6 +105,28 @@ async def send_reply(send: Send, reply: Reply, handled: datetime) -> None:
 def _http_date(second: int) -> bytes:
     """An HTTP date, made once per second of the clock rather than once per response."""
     return formatdate(second, usegmt=True).encode()
+
+
+class Latency:
+    """One-way network latency: a request waits `seconds` before the app sees it, and its answer
+    waits `seconds` again before it leaves, so a round trip costs twice that."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self._app = app
+        self._seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        await asyncio.sleep(self._seconds)
+
+        async def delayed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await asyncio.sleep(self._seconds)
+            await send(message)
+
+        await self._app(scope, receive, delayed)
 
 
 class DropAware:
@@ -159,7 +176,11 @@ def _drop_extension(scope: Scope) -> Callable[[], Awaitable[None]]:
 
 
 def build_app(
-    endpoints: Mapping[str, CustomerEndpoint], paths: Mapping[str, str], control: ASGIApp, hang_seconds: float
+    endpoints: Mapping[str, CustomerEndpoint],
+    paths: Mapping[str, str],
+    control: ASGIApp,
+    hang_seconds: float,
+    latency_ms: int = 0,
 ) -> ASGIApp:
     routes: list[Route | Mount] = [
         Route(paths[name], endpoint, methods=["POST"]) for name, endpoint in endpoints.items()
@@ -167,7 +188,8 @@ def build_app(
     routes.append(Mount("/_sandbox", app=control))
     # A bare Router: no slash redirects (a 307 to /_sandbox/ would betray the control API) and no
     # exception middleware on the hot path; anything unrouted is a plain 404 or 405.
-    return DropAware(Router(routes=routes, redirect_slashes=False), hang_seconds)
+    app = DropAware(Router(routes=routes, redirect_slashes=False), hang_seconds)
+    return Latency(app, latency_ms / 1000) if latency_ms else app
 
 
 def _first_headers(scope: Scope) -> dict[bytes, bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 from starlette.types import ASGIApp
@@ -16,7 +17,13 @@ from conformance.sandbox.control import ControlApi, SandboxControl
 from conformance.sandbox.eligibility import EligibilityRules
 from conformance.sandbox.engine import Engine
 from conformance.sandbox.faults import FaultQueue, Journal
-from conformance.sandbox.ratelimit import FixedWindowLimiter
+from conformance.sandbox.ratelimit import RateLimiter
+from conformance.sandbox.readings import (
+    RATE_LIMIT_COUNTS,
+    RATE_LIMIT_WINDOW,
+    RETRY_AFTER_HEADER,
+    TOKEN_SYNC,
+)
 from conformance.sandbox.replies import Replies
 from conformance.sandbox.rules import Codes
 from conformance.sandbox.seed import Seed, seed_from
@@ -42,6 +49,22 @@ class Sandbox:
         return in_process_client(self.app, timeout)
 
 
+class ShiftedClock:
+    """Another clock's time plus a fixed offset: a server whose clock is off."""
+
+    def __init__(self, clock: Clock, offset_seconds: float) -> None:
+        self._clock = clock
+        self._offset = timedelta(seconds=offset_seconds)
+
+    def now(self) -> datetime:
+        return self._clock.now() + self._offset
+
+    @classmethod
+    def of(cls, clock: Clock, offset_seconds: float) -> Clock:
+        """`clock` shifted by the offset; `clock` itself when there is none."""
+        return cls(clock, offset_seconds) if offset_seconds else clock
+
+
 def build_sandbox(
     contract: Contract,
     profile: TargetProfile,
@@ -50,29 +73,35 @@ def build_sandbox(
     config: SandboxConfig | None = None,
 ) -> Sandbox:
     """Build a sandbox; ValueError when the config or the contract asks for something it cannot do."""
-    clock = clock or SystemClock()
+    injected = clock or SystemClock()
     settings = resolve(config or SandboxConfig(), contract, profile)
+    clock = ShiftedClock.of(injected, settings.clock_offset_seconds)
+    readings = settings.readings
     seed = seed_from(profile, contract)
-    replies = Replies(contract, settings.messages)
-    store = ActivityStore(clock, settings.sync_delay_seconds)
-    lifecycle = LifecycleRules(contract.behaviour.lifecycle, store, Codes(contract.behaviour))
-    groups = {**Checks(contract, clock).groups(), "lifecycle": lifecycle.check}
-    limiter = FixedWindowLimiter(clock, settings.rate_limit_requests, settings.rate_limit_window_seconds)
+    codes = Codes(contract.behaviour, readings)
+    replies = Replies(contract, settings.messages, readings)
+    store = ActivityStore(
+        clock, settings.sync_delay_seconds, staggered=readings.takes(TOKEN_SYNC, "staggered")
+    )
+    lifecycle = LifecycleRules(contract.behaviour.lifecycle, store, codes, readings)
+    groups = {**Checks(contract, clock, codes, readings).groups(), "lifecycle": lifecycle.check}
+    limiter = _limiter(clock, settings)
+    eligibility = EligibilityRules(contract.behaviour.eligibility, seed, readings)
     engine = Engine(
         seed=seed,
         checks=[groups[name] for name in settings.precedence],
         store=store,
-        actions=Actions(
-            contract, store, lifecycle, EligibilityRules(contract.behaviour.eligibility, seed), replies
-        ),
+        actions=Actions(contract, store, lifecycle, eligibility, replies, codes=codes, readings=readings),
         limiter=limiter,
         replies=replies,
         rate_limited_row=contract.behaviour.rate_limit.row,
+        retry_after=readings.takes(RETRY_AFTER_HEADER, "present"),
     )
     faults = FaultQueue()
     journal = Journal(settings.journal_size)
     control = SandboxControl(
         clock=clock,
+        injected=injected,
         endpoints=contract.endpoints,
         faults=faults,
         journal=journal,
@@ -86,13 +115,26 @@ def build_sandbox(
             engine=engine,
             faults=faults,
             journal=journal,
-            replies=replies,
             clock=clock,
             max_body_bytes=settings.max_body_bytes,
         )
         for name in contract.endpoints
     }
     app = build_app(
-        endpoints, contract.paths, ControlApi(control, settings.control_token), settings.drop_hang_seconds
+        endpoints,
+        contract.paths,
+        ControlApi(control, settings.control_token),
+        settings.drop_hang_seconds,
+        settings.latency_ms,
     )
     return Sandbox(app=app, control=control, settings=settings, seed=seed, contract=contract, profile=profile)
+
+
+def _limiter(clock: Clock, settings: Settings) -> RateLimiter:
+    return RateLimiter(
+        clock,
+        settings.rate_limit_requests,
+        settings.rate_limit_window_seconds,
+        sliding=settings.readings.takes(RATE_LIMIT_WINDOW, "sliding"),
+        successes_only=settings.readings.takes(RATE_LIMIT_COUNTS, "successes-only"),
+    )

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.clock import Clock, VirtualClock
 from conformance.sandbox.faults import FAULT_KINDS, Fault, FaultQueue, Journal, JournalEntry
-from conformance.sandbox.ratelimit import FixedWindowLimiter
+from conformance.sandbox.ratelimit import RateLimiter
 from conformance.sandbox.replies import Replies
 from conformance.sandbox.state import ActivityStore, ActivityView
 
@@ -31,6 +31,9 @@ class ClockNotVirtualError(RuntimeError):
 
 
 class SandboxControl:
+    """`clock` is the sandbox's (the injected one, shifted by any configured offset); `injected` is
+    the clock it reads, which advance_clock moves (default: `clock` itself)."""
+
     def __init__(
         self,
         *,
@@ -39,10 +42,12 @@ class SandboxControl:
         faults: FaultQueue,
         journal: Journal,
         store: ActivityStore,
-        limiter: FixedWindowLimiter,
+        limiter: RateLimiter,
         replies: Replies,
+        injected: Clock | None = None,
     ) -> None:
         self._clock = clock
+        self._injected = injected or clock
         self._endpoints = frozenset(endpoints)
         self._faults = faults
         self._journal = journal
@@ -65,15 +70,17 @@ class SandboxControl:
         return self._clock.now()
 
     def advance_clock(self, seconds: float) -> datetime:
-        if not isinstance(self._clock, VirtualClock):
+        """Move the virtual clock on; the sandbox's time after it."""
+        if not isinstance(self._injected, VirtualClock):
             raise ClockNotVirtualError(
                 "this sandbox reads a real clock; build it with a VirtualClock to move time"
             )
-        return self._clock.advance(seconds)
+        self._injected.advance(seconds)
+        return self._clock.now()
 
     @property
     def clock_is_virtual(self) -> bool:
-        return isinstance(self._clock, VirtualClock)
+        return isinstance(self._injected, VirtualClock)
 
     def limit_rate(self, requests_per_minute: int | None) -> None:
         """Enforce this limit per window from a fresh count on (None: the configured limit again)."""

@@ -1,13 +1,18 @@
-"""One customer request from headers and body to a reply: account, rate limit, check groups, action."""
+"""One customer request from headers and body to a reply: account, rate limit, check groups, action.
+
+A 429, the limiter's or an injected one, carries `Retry-After` when the reading retry-after-header
+is `present`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from conformance.sandbox.actions import Actions
 from conformance.sandbox.incoming import Incoming, is_json_media_type, parse_body
-from conformance.sandbox.ratelimit import FixedWindowLimiter
+from conformance.sandbox.ratelimit import Bucket, RateLimiter
 from conformance.sandbox.replies import Replies, Reply
 from conformance.sandbox.seed import Seed
 from conformance.sandbox.state import ActivityStore
@@ -24,6 +29,10 @@ class RawRequest:
     body: bytes
     too_large: bool
 
+    @property
+    def bucket(self) -> Bucket:
+        return (self.key or "", self.path, self.method)
+
 
 class Engine:
     def __init__(
@@ -33,9 +42,10 @@ class Engine:
         checks: Sequence[Check],
         store: ActivityStore,
         actions: Actions,
-        limiter: FixedWindowLimiter,
+        limiter: RateLimiter,
         replies: Replies,
         rate_limited_row: str,
+        retry_after: bool = False,
     ) -> None:
         self._seed = seed
         self._checks = tuple(checks)
@@ -44,15 +54,29 @@ class Engine:
         self._limiter = limiter
         self._replies = replies
         self._rate_limited_row = rate_limited_row
+        self._retry_after = retry_after
 
-    def account_of(self, key: str | None) -> str:
-        return self._seed.account_of(key)
+    def stand_in(self, raw: RawRequest, status: int) -> tuple[str, Reply]:
+        """(account state, the row of `status`) for an injected status fault: nothing checked or counted."""
+        row = self._replies.row_for_status(status)
+        return self._seed.account_of(raw.key), self._with_retry_after(self._replies.error(row), raw.bucket)
 
     def handle(self, raw: RawRequest) -> tuple[str, Reply]:
         """(account state, reply). Checks run in precedence order; the first objection answers."""
         account = self._seed.account_of(raw.key)
-        if not self._limiter.admit((raw.key or "", raw.path, raw.method)):
-            return account, self._replies.error(self._rate_limited_row)
+        if not self._limiter.admit(raw.bucket):
+            return account, self._with_retry_after(self._replies.error(self._rate_limited_row), raw.bucket)
+        reply = self._handle(raw, account)
+        self._limiter.answered(raw.bucket, success=reply.code is None)
+        return account, reply
+
+    def _with_retry_after(self, reply: Reply, bucket: Bucket) -> Reply:
+        if not self._retry_after or reply.code != self._rate_limited_row:
+            return reply
+        retry = ("retry-after", str(self._limiter.wait_seconds(bucket)))
+        return dataclasses.replace(reply, headers=(*reply.headers, retry))
+
+    def _handle(self, raw: RawRequest, account: str) -> Reply:
         case, data = parse_body(raw.body, too_large=raw.too_large)
         incoming = Incoming(
             endpoint=raw.endpoint,
@@ -70,5 +94,5 @@ class Engine:
             for check in self._checks:
                 code = check(incoming)
                 if code is not None:
-                    return account, self._replies.error(code)
-            return account, self._actions.run(incoming)
+                    return self._replies.error(code)
+            return self._actions.run(incoming)

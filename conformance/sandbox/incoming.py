@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON_MEDIA_TYPE = "application/json"
+# A body of whitespace only: no behaviour.yaml case names it; the body check says whose code it gets
+# (the reading unparseable-body-code).
+BLANK_BODY = "blank"
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class Incoming:
 
     `key` is the X-Api-Key value: it decides the account and owns activities, and never leaves the
     sandbox (the journal records `account`, the state, instead). `body_case` names the body rule the
-    body breaks (behaviour.yaml `body` cases), None when `data` is the parsed JSON object.
+    body breaks (behaviour.yaml `body` cases, or `BLANK_BODY`), None when `data` is the parsed JSON object.
     """
 
     endpoint: str
@@ -40,8 +43,10 @@ def parse_body(raw: bytes, *, too_large: bool) -> tuple[str | None, dict[str, An
     """(body case, object): the case is None only for a JSON object, which is then returned."""
     if too_large:
         return "unparseable", {}
-    if not raw.strip():
+    if not raw:
         return "empty", {}
+    if not raw.strip():
+        return BLANK_BODY, {}
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):

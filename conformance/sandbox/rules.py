@@ -1,6 +1,7 @@
 """What the sandbox answers for one contract expectation.
 
-An expectation may accept several codes (the sandbox answers the first), leave the outcome to the
+An expectation may accept several codes (the sandbox answers the first, or the last when the reading
+several-codes-accepted is switched), leave the outcome to the
 implementation (`undocumented`: the sandbox does what `sandbox_choice` says), or fix a status only
 (the sandbox answers behaviour.yaml's `sandbox_fallback_code`). Every other module of the sandbox
 goes through `decide` and `Codes`, so these choices are made in one place.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from conformance.contract import Expectation, Outcome
 from conformance.contract.model import Behaviour
+from conformance.sandbox.readings import SEVERAL_CODES_ACCEPTED, Readings, resolve_readings
 
 
 def decide(expectation: Expectation) -> Outcome:
@@ -27,18 +29,21 @@ def decide(expectation: Expectation) -> Outcome:
 
 
 class Codes:
-    """The code the sandbox answers for an outcome: its first code, or, where the contract fixes a
-    status only, behaviour.yaml's `sandbox_fallback_code` (also the answer to a request that breaks a
-    field in a way no case names)."""
+    """The code the sandbox answers for an outcome: its first code (its last, under the reading
+    several-codes-accepted=last), or, where the contract fixes a status only, behaviour.yaml's
+    `sandbox_fallback_code` (also the answer to a request that breaks a field in a way no case names).
+    `readings` default to the contract's."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(self, behaviour: Behaviour, readings: Readings | None = None) -> None:
         self.fallback = behaviour.sandbox_fallback_code
+        readings = resolve_readings(behaviour) if readings is None else readings
+        self._pick = -1 if readings.takes(SEVERAL_CODES_ACCEPTED, "last") else 0
 
     def of(self, outcome: Outcome) -> str | None:
         """None when the outcome is no error."""
         if outcome.kind != "error":
             return None
-        return outcome.codes[0] if outcome.codes else self.fallback
+        return outcome.codes[self._pick] if outcome.codes else self.fallback
 
     def decided(self, expectation: Expectation) -> str | None:
         return self.of(decide(expectation))

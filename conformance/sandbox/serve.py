@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,7 @@ from conformance.contract import load_contract
 from conformance.errors import UsageError
 from conformance.sandbox.build import Sandbox, build_sandbox
 from conformance.sandbox.config import SandboxConfig
+from conformance.sandbox.readings import all_switched, switched
 from conformance.targets.profile import load_profile, sandbox_profile_path
 
 # Seconds a shutdown waits for open requests (a dropped one may hang) before cancelling them.
@@ -31,23 +33,27 @@ def serve(
     contracts: Path,
     profile: Path | None,
     clock: Literal["real", "virtual"],
-    sync_delay: float | None,
-    rate_limit: int | None,
+    config: SandboxConfig,
+    other_readings: bool = False,
 ) -> None:
-    """Serve until Ctrl-C; print the base URL, the control token and the seeded keys first."""
+    """Serve until Ctrl-C; print the base URL, the control token and the seeded keys first.
+
+    `other_readings` switches every reading to its second option, under those `config` names.
+    """
     contract = load_contract(contracts)
     target = load_profile(profile or sandbox_profile_path(contract), contract)
     the_clock: Clock = VirtualClock() if clock == "virtual" else SystemClock()
+    if other_readings:
+        config = dataclasses.replace(config, readings={**all_switched(contract.behaviour), **config.readings})
     try:
-        sandbox = build_sandbox(
-            contract,
-            target,
-            clock=the_clock,
-            config=SandboxConfig(sync_delay_seconds=sync_delay, rate_limit_per_minute=rate_limit),
-        )
+        sandbox = build_sandbox(contract, target, clock=the_clock, config=config)
     except ValueError as exc:
         raise UsageError(
-            "command line", "sandbox serve", str(exc), "pass a positive --rate-limit and --sync-delay"
+            "command line",
+            "sandbox serve",
+            str(exc),
+            "pass a positive --rate-limit and --sync-delay, a --latency-ms of 0 or more, a finite "
+            "--clock-offset, and --reading ID=OPTION with a reading of behaviour.yaml and one of its options",
         ) from None
     sock = listening_socket(host, port)
     _print_banner(sandbox, base_url(sock), clock)
@@ -78,6 +84,22 @@ def running(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterato
         server.should_exit = True
         thread.join(STARTUP_TIMEOUT_SECONDS + GRACEFUL_SHUTDOWN_SECONDS)
         sock.close()
+
+
+def reading_choices(given: Iterable[str]) -> dict[str, str]:
+    """`--reading ID=OPTION` values as reading id -> option (a later one wins); UsageError if malformed."""
+    choices: dict[str, str] = {}
+    for text in given:
+        reading_id, equals, option = text.partition("=")
+        if not equals or not reading_id.strip() or not option.strip():
+            raise UsageError(
+                "command line",
+                "--reading",
+                f"{text!r} is not ID=OPTION",
+                "write --reading ID=OPTION with a reading id of behaviour.yaml and one of its options",
+            )
+        choices[reading_id.strip()] = option.strip()
+    return choices
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -132,6 +154,7 @@ def _print_banner(sandbox: Sandbox, url: str, clock: str) -> None:
         f"  clock {clock}, token sync after {settings.sync_delay_seconds} s, rate limit "
         f"{settings.rate_limit_requests} per {settings.rate_limit_window_seconds} s",
         f"  control API {url}/_sandbox/ with header X-Sandbox-Control: {settings.control_token}",
+        *_variations(sandbox),
         "  API keys per account state (public sandbox test values):",
     ]
     for state, account in sandbox.profile.accounts.items():
@@ -139,3 +162,17 @@ def _print_banner(sandbox: Sandbox, url: str, clock: str) -> None:
         lines.append(f"    {state:<12} {shown}")
     lines.append("Ctrl-C stops it.")
     print("\n".join(lines), flush=True)  # noqa: T201 - the command's one way of telling a person
+
+
+def _variations(sandbox: Sandbox) -> list[str]:
+    """Banner lines for what differs from the reference: readings off their default, clock, latency."""
+    settings = sandbox.settings
+    lines = [
+        f"  reading {reading_id}={option}"
+        for reading_id, option in switched(settings.readings, sandbox.contract.behaviour).items()
+    ]
+    if settings.clock_offset_seconds:
+        lines.append(f"  clock offset {settings.clock_offset_seconds:+} s")
+    if settings.latency_ms:
+        lines.append(f"  latency {settings.latency_ms} ms each way")
+    return lines

@@ -1,7 +1,8 @@
 """Activities: a thread-safe store, their lifecycle state, token sync and expiry.
 
 Time is read only from the injected clock, and expiry is evaluated lazily against it, so a virtual
-clock moved forward makes activities expire and tokens sync without any timer running.
+clock moved forward makes activities expire and tokens sync without any timer running. Every syncing
+device syncs at the delay after /start, or (token-sync=staggered) the k-th of n at delay * k / n.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from conformance.contract import Outcome
 from conformance.contract.model import Lifecycle, State
 from conformance.sandbox.eligibility import DeviceKey
 from conformance.sandbox.incoming import Incoming
+from conformance.sandbox.readings import END_ON_REGISTERED, Readings
 from conformance.sandbox.rules import Codes, decide
 
 ACTIVITY_ID = "activity_id"
+END = "end"
 # The states of the model's `State` type; the lifecycle rules say what each allows.
 REGISTERED: State = "REGISTERED"
 STARTED: State = "STARTED"
@@ -52,10 +55,11 @@ class ActivityView:
 class ActivityStore:
     """All live activities. `lock` is re-entrant: a request holds it from its checks to its commit."""
 
-    def __init__(self, clock: Clock, sync_delay_seconds: float) -> None:
+    def __init__(self, clock: Clock, sync_delay_seconds: float, *, staggered: bool = False) -> None:
         self.lock = threading.RLock()
         self._clock = clock
         self._sync_delay = timedelta(seconds=sync_delay_seconds)
+        self._staggered = staggered
         self._activities: dict[str, Activity] = {}
         self._expiry: list[tuple[datetime, str]] = []
 
@@ -89,10 +93,28 @@ class ActivityStore:
         with self.lock:
             self._activities.pop(activity.activity_id, None)
 
+    def devices_elsewhere(self, owner: str, activity_type: str, but: str | None = None) -> set[DeviceKey]:
+        """The devices in the segments of the owner's other live activities of this type."""
+        with self.lock:
+            self._expire()
+            return {
+                device
+                for activity in self._activities.values()
+                if activity.owner == owner
+                and activity.activity_type == activity_type
+                and activity.activity_id != but
+                for device in activity.segment
+            }
+
     def synced(self, activity: Activity, targets: Iterable[DeviceKey]) -> int:
-        """How many targets have synced: all that ever sync, once the delay after /start has passed."""
-        started = activity.started_at
-        if started is None or self._clock.now() < started + self._sync_delay:
+        """How many targets have synced by now (never any before /start)."""
+        if activity.started_at is None:
+            return 0
+        elapsed = self._clock.now() - activity.started_at
+        if self._staggered:
+            ready = _staggered_ready(activity, elapsed, self._sync_delay)
+            return sum(1 for target in targets if target in ready)
+        if elapsed < self._sync_delay:
             return 0
         return sum(1 for target in targets if activity.segment.get(target, False))
 
@@ -126,20 +148,44 @@ class ActivityStore:
                 del self._activities[activity_id]
 
 
-class LifecycleRules:
-    """behaviour.yaml `lifecycle`: what each endpoint does in each state, and the lifecycle check group."""
+def _staggered_ready(activity: Activity, elapsed: timedelta, delay: timedelta) -> set[DeviceKey]:
+    """Of the n devices that sync, in sorted order, the k-th has synced once `elapsed` >= delay * k / n."""
+    syncing = sorted(device for device, syncs in activity.segment.items() if syncs)
+    n = len(syncing)
+    return {device for k, device in enumerate(syncing, 1) if elapsed * n >= delay * k}
 
-    def __init__(self, lifecycle: Lifecycle, store: ActivityStore, codes: Codes) -> None:
+
+class LifecycleRules:
+    """behaviour.yaml `lifecycle`: what each endpoint does in each state, and the lifecycle check group.
+
+    The reading end-on-registered replaces the sandbox_choice of /end on a REGISTERED activity: with
+    `not-found` it answers as on a DEAD one; with `ok` it succeeds and ends it as /end on a STARTED one.
+    """
+
+    def __init__(
+        self, lifecycle: Lifecycle, store: ActivityStore, codes: Codes, readings: Readings | None = None
+    ) -> None:
         self._store = store
         self._codes = codes
         self._outcomes = {key: decide(t.expectation) for key, t in lifecycle.transitions.items()}
         self._to = {key: t.to for key, t in lifecycle.transitions.items()}
+        self._end_on_registered(readings)
         self._endpoints = {endpoint for endpoint, _ in lifecycle.transitions}
         for endpoint in self._endpoints:
             if codes.of(self.outcome(endpoint, DEAD)) is None:
                 raise ValueError(
                     f"lifecycle: {endpoint} on a DEAD activity must be an error, there is nothing to act on"
                 )
+
+    def _end_on_registered(self, readings: Readings | None) -> None:
+        if readings is None:
+            return
+        cell = (END, REGISTERED)
+        if readings.takes(END_ON_REGISTERED, "not-found"):
+            self._outcomes[cell] = self._outcomes[(END, DEAD)]
+        elif readings.takes(END_ON_REGISTERED, "ok"):
+            self._outcomes[cell] = Outcome(kind="ok")
+            self._to[cell] = self._to[(END, STARTED)]
 
     def outcome(self, endpoint: str, state: State) -> Outcome:
         return self._outcomes[(endpoint, state)]

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from conformance.clock import Clock, parse_rfc3339
 from conformance.contract import Contract
-from conformance.sandbox.incoming import Incoming
+from conformance.contract.model import BodyRule
+from conformance.sandbox.incoming import BLANK_BODY, Incoming
+from conformance.sandbox.readings import (
+    CLOCK_RESOLUTION,
+    TITLE_MESSAGE_ON_UPDATE_END,
+    UNKNOWN_REQUEST_FIELDS,
+    UNPARSEABLE_BODY_CODE,
+    Readings,
+)
 from conformance.sandbox.rules import Codes, decide
 
 Check = Callable[[Incoming], str | None]
@@ -35,6 +44,9 @@ FALLBACK: Mapping[str, tuple[str, ...]] = {
     "whitespace": ("whitespace", "empty"),
 }
 MALFORMED = frozenset({"null", "wrong_type", "not_a_timestamp"})
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The fields the reading title-message-on-update-end makes required where their case is undocumented.
+TITLE_AND_MESSAGE = frozenset({"content.title", "content.message"})
 
 
 def _string_case(value: object) -> str | None:
@@ -83,17 +95,25 @@ class _FieldCheck:
 
 
 class Checks:
-    """Every check group but lifecycle, precomputed from the contract."""
+    """Every check group but lifecycle, precomputed from the contract and the readings taken."""
 
-    def __init__(self, contract: Contract, clock: Clock) -> None:
+    def __init__(self, contract: Contract, clock: Clock, codes: Codes, readings: Readings) -> None:
         behaviour = contract.behaviour
-        codes = Codes(behaviour)
         self._fallback = codes.fallback
         self._clock = clock
         self._accounts = {state: codes.decided(e) for state, e in behaviour.accounts.items()}
         self._content_type_code = codes.decided(behaviour.body_rule("wrong_content_type").expectation)
-        self._body_codes = {rule.case: codes.decided(rule.expectation) for rule in behaviour.body_rules}
-        self._fields = {endpoint: _field_checks(contract, endpoint, codes) for endpoint in contract.endpoints}
+        self._body_codes = _body_codes(behaviour.body_rules, codes, readings)
+        required = readings.takes(TITLE_MESSAGE_ON_UPDATE_END, "required")
+        self._fields = {
+            endpoint: _field_checks(contract, endpoint, codes, required) for endpoint in contract.endpoints
+        }
+        self._declared = (
+            {endpoint: frozenset(request_properties(contract, endpoint)) for endpoint in contract.endpoints}
+            if readings.takes(UNKNOWN_REQUEST_FIELDS, "rejected")
+            else None
+        )
+        self._whole_seconds = readings.takes(CLOCK_RESOLUTION, "whole-seconds")
         self._ids = behaviour.insider_ids
         self._blank_id_code = codes.decided(self._ids.blank_element)
         self._window = behaviour.ends_at
@@ -130,7 +150,13 @@ class Checks:
             code = None if case is None else check.code_for(case)
             if code is not None:
                 return code
-        return None
+        return self._unknown_field_code(incoming)
+
+    def _unknown_field_code(self, incoming: Incoming) -> str | None:
+        """unknown-request-fields=rejected: a top-level field openapi.yaml does not declare is refused."""
+        if self._declared is None or set(incoming.data) <= self._declared[incoming.endpoint]:
+            return None
+        return self._fallback
 
     def insider_ids(self, incoming: Incoming) -> str | None:
         ids = incoming.data.get(self._ids.field)
@@ -147,7 +173,14 @@ class Checks:
         if incoming.endpoint != self._window.endpoint or not isinstance(value, str):
             return None
         ends_at = parse_rfc3339(value)
-        return None if ends_at is None else self._window_code((ends_at - self._clock.now()).total_seconds())
+        return None if ends_at is None else self._window_code(self._seconds_until(ends_at))
+
+    def _seconds_until(self, moment: datetime) -> float:
+        """From now to `moment`: exact, or in whole seconds of both (clock-resolution=whole-seconds)."""
+        now = self._clock.now()
+        if self._whole_seconds:
+            return float(_whole_second(moment) - _whole_second(now))
+        return (moment - now).total_seconds()
 
     def _window_code(self, offset: float) -> str | None:
         """The code for an ends_at `offset` seconds from now (the edges come from the table's rows)."""
@@ -178,7 +211,28 @@ class Checks:
         return None
 
 
-def _field_checks(contract: Contract, endpoint: str, codes: Codes) -> tuple[_FieldCheck, ...]:
+def _body_codes(rules: tuple[BodyRule, ...], codes: Codes, readings: Readings) -> dict[str, str | None]:
+    """Body case -> code. A blank body gets the empty body's code, unless unparseable-body-code is
+    `bad-request`: then it and an unparseable body get that accepted code of the unparseable rule."""
+    found = {rule.case: codes.decided(rule.expectation) for rule in rules}
+    found[BLANK_BODY] = found.get("empty", codes.fallback)
+    if readings.takes(UNPARSEABLE_BODY_CODE, "bad-request"):
+        found["unparseable"] = found[BLANK_BODY] = _code_named(rules, "unparseable", "bad-request")
+    return found
+
+
+def _code_named(rules: tuple[BodyRule, ...], case: str, option: str) -> str:
+    """The code of the `case` rule that the option names (`bad-request` names BAD_REQUEST)."""
+    wanted = option.replace("-", "_").upper()
+    accepted = next((rule.expectation.outcome.codes for rule in rules if rule.case == case), ())
+    if wanted not in accepted:
+        raise ValueError(f"behaviour.yaml body case {case!r} does not accept {wanted}, option {option!r}")
+    return wanted
+
+
+def _field_checks(
+    contract: Contract, endpoint: str, codes: Codes, title_and_message_required: bool
+) -> tuple[_FieldCheck, ...]:
     """The field rules of one endpoint, in file order, with each field's type from openapi.yaml."""
     operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
     root = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -186,16 +240,35 @@ def _field_checks(contract: Contract, endpoint: str, codes: Codes) -> tuple[_Fie
     for rule in contract.behaviour.field_rules_for(endpoint):
         path = tuple(rule.field.split("."))
         schema = _property(contract.openapi, root, path)
+        decided = {case: codes.decided(e) for case, e in rule.cases.items()}
+        if title_and_message_required and rule.field in TITLE_AND_MESSAGE:
+            # title-message-on-update-end=required: the param tables win where the docs leave it open.
+            decided.update({case: codes.fallback for case, e in rule.cases.items() if not e.asserted})
         checks.append(
             _FieldCheck(
                 path=path,
                 json_type=JSON_TYPES.get(schema.get("type", "")),
                 timestamp=schema.get("format") == "date-time",
-                codes={case: codes.decided(e) for case, e in rule.cases.items()},
+                codes=decided,
                 fallback=codes.fallback,
             )
         )
     return tuple(checks)
+
+
+def request_properties(contract: Contract, endpoint: str) -> dict[str, Any]:
+    """The top-level request properties openapi.yaml declares for an endpoint (`allOf` parts included)."""
+    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
+    schema = _deref(contract.openapi, operation["requestBody"]["content"]["application/json"]["schema"])
+    properties: dict[str, Any] = {}
+    for part in (schema, *(_deref(contract.openapi, s) for s in schema.get("allOf", ()))):
+        properties.update(part.get("properties", {}))
+    return properties
+
+
+def _whole_second(moment: datetime) -> int:
+    """The UNIX time of `moment`, floored to the second; exact for any UTC offset and fraction."""
+    return int((moment.astimezone(UTC).replace(microsecond=0) - EPOCH).total_seconds())
 
 
 def _property(

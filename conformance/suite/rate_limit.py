@@ -47,8 +47,10 @@ def provoke_rate_limit(conformance: Verifier, chosen: Provocation, endpoint: str
     request = chosen.build(conformance)
     if control is not None:
         control.limit_rate(LOWERED_LIMIT)
+    case = "over the rate limit"
     try:
         if not _fill(conformance, [Request(endpoint, raw=b"")] * burst):
+            case += " (rejected requests did not count: reading rate-limit-counts=successes-only)"
             # Rejected requests did not count: successes must. Each is built (and arranged, under the
             # normal limit) before any is sent; then the lowered limit starts afresh.
             if control is not None:
@@ -59,7 +61,7 @@ def provoke_rate_limit(conformance: Verifier, chosen: Provocation, endpoint: str
                 successes = harmless_successes(conformance, endpoint, burst)
             if not successes or not _fill(conformance, successes):
                 _not_reached(conformance, endpoint, burst, no_harmless_success=not successes)
-        return _expect_limited(conformance, request, endpoint, row)
+        return _expect_limited(conformance, request, endpoint, row, case)
     finally:
         if control is not None:
             control.limit_rate(None)
@@ -110,9 +112,9 @@ def _not_reached(conformance: Verifier, endpoint: str, burst: int, *, no_harmles
         )
 
 
-def _expect_limited(conformance: Verifier, request: Request, endpoint: str, row: str) -> Exchange:
+def _expect_limited(conformance: Verifier, request: Request, endpoint: str, row: str, case: str) -> Exchange:
     conformance.world.pending_rows[endpoint] = row
     try:
-        return conformance.verify(request, case="over the rate limit")
+        return conformance.verify(request, case=case)
     finally:
         conformance.world.pending_rows.pop(endpoint, None)

@@ -113,10 +113,21 @@ def test_blank_target_device_field(conformance: Verifier, data: st.DataObject) -
 
 
 def _shaped_body(conformance: Verifier, endpoint: str) -> dict[str, Any]:
-    """A well-formed body for `endpoint`, on a fresh REGISTERED activity where one is needed."""
+    """A well-formed body for `endpoint`, on a fresh activity in the first state whose answer to the
+    endpoint is documented and no error (REGISTERED; STARTED for /end): broken, the body then breaks
+    that rule alone, whichever check the target runs first."""
     if endpoint == "register":
         return _register_body(conformance)
     activity = conformance.register()
+    lifecycle = conformance.contract.behaviour.lifecycle
+    state = next(
+        s
+        for s in lifecycle.states
+        if lifecycle.transition(endpoint, s).expectation.asserted
+        and lifecycle.transition(endpoint, s).expectation.outcome.kind != "error"
+    )
+    if state == "STARTED":
+        conformance.start(activity)
     if endpoint in ("add-users", "remove-users"):
         return conformance.segment_body(activity, [conformance.profile.syncing_insiders()[0].insider_id])
     return conformance.push_body(activity)

@@ -31,7 +31,8 @@ def test_ineligible_insider_is_counted_beside_an_eligible_one(
     others = conformance.profile.insiders_of(eligibility_class)
     if not others:
         conformance.skip(f"the target profile lists no insider of class {eligibility_class!r}")
-    conformance.register((*conformance.profile.syncing_insiders()[:1], others[0]))
+    chosen = (*conformance.profile.syncing_insiders()[:1], others[0])
+    conformance.register(chosen, case=f"an eligible insider beside a {eligibility_class} one")
 
 
 def test_only_ineligible_insiders_get_no_eligible_device(

@@ -19,6 +19,7 @@ import pytest
 from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, Pseudonyms
 from conformance.clock import VirtualClock
 from conformance.contract import Contract
+from conformance.errors import ConformanceError
 from conformance.targets.client import ApiClient, RateBudget
 from conformance.targets.profile import TargetProfile
 from conformance.targets.replay import RecordingServerClock, Replay
@@ -77,13 +78,18 @@ def _budget(
 def _sandbox(
     config: pytest.Config, contract: Contract, profile: TargetProfile, record: Recorder
 ) -> Iterator[Target]:
-    from conformance.sandbox import build_sandbox
+    from conformance.sandbox import SandboxConfig, build_sandbox
+    from conformance.sandbox.serve import reading_choices
 
     clock = VirtualClock()
     hook = config.pluginmanager.hook.pytest_conformance_sandbox
-    sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(
-        contract, profile, clock=clock
-    )
+    try:
+        readings = reading_choices(config.getoption("sandbox_reading") or ())
+        sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(
+            contract, profile, clock=clock, config=SandboxConfig(readings=readings)
+        )
+    except (ConformanceError, ValueError) as error:
+        raise pytest.UsageError(f"--sandbox-reading: {error}") from None
     control = InProcessControl(sandbox.control)
     with sandbox.client() as http:
         budget = _budget(contract, profile, clock)

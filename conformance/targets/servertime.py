@@ -171,9 +171,9 @@ class BracketedServerClock:
             return self.when()
         low, high = phase
         now = self._local()
-        middle = (low + high + SEND_ALLOWANCE_SECONDS) / 2
-        # Send when the middle of the handling window falls on the middle of a target second.
-        send_at = math.ceil(now + middle - 0.5) + 0.5 - middle
+        first, last = now + low - SECOND_MARGIN, now + high + SEND_ALLOWANCE_SECONDS + SECOND_MARGIN
+        # Send now if the handling window lies inside one target second, else just after the next tick.
+        send_at = now if math.floor(first) == math.floor(last) else math.ceil(first) - first + now
         self._sleep(max(0.0, send_at - self._local()))
         return ServerTime(
             earliest=_utc(send_at + low),

@@ -35,7 +35,7 @@ from conformance.generate.oracle import (
     World,
     expected_outcome,
 )
-from conformance.results import CaseResult, Observed
+from conformance.results import CaseResult, Observed, unverified
 from conformance.targets.client import ApiClient, redact
 from conformance.targets.profile import Insider, TargetProfile, replace_ids
 from conformance.targets.servertime import ServerClock
@@ -465,9 +465,15 @@ class Verifier:
     # -- arranging state ------------------------------------------------------------------------
 
     def register(
-        self, insiders: tuple[Insider, ...] | None = None, *, ends_in: float | None = None
+        self,
+        insiders: tuple[Insider, ...] | None = None,
+        *,
+        ends_in: float | None = None,
+        case: str | None = None,
     ) -> ActivityModel:
-        """A verified /register of `insiders` (default: the syncing eligible ones)."""
+        """A /register of `insiders` (default: the syncing eligible ones), ending soon after the
+        shortest lifetime allowed. Without a `case` it arranges a test and is judged only on what the
+        test needs; with one it is the test's subject, judged in full."""
         chosen = insiders or self.profile.syncing_insiders()
         if not chosen:
             self.skip("the target profile lists no eligible insider whose devices sync")
@@ -481,8 +487,9 @@ class Verifier:
             "insider_ids": [i.insider_id for i in chosen],
             "ends_at": rfc3339(when.latest + timedelta(seconds=seconds)),
         }
-        exchange = self.verify(
-            Request("register", body), case="arrange: register", when=when, arrangement=True
+        request = Request("register", body)
+        exchange = (
+            self.arrange(request, when=when) if case is None else self.verify(request, case=case, when=when)
         )
         activity_id = exchange.response.json()["activity_id"] if exchange.response else None
         model = self.world.activity(activity_id)
@@ -536,19 +543,7 @@ class Verifier:
     def skip(self, reason: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:
         """Skip the test and record it as not verified, with the reason."""
         reason = self.target.scrub(reason)
-        self.target.record(
-            CaseResult(
-                test=self.test,
-                case="skipped",
-                endpoint=endpoint,
-                rows=rows,
-                level="",
-                expected=(),
-                observed=None,
-                verdict="skipped",
-                reason=reason,
-            )
-        )
+        self.target.record(unverified(self.test, "skipped", reason, endpoint=endpoint, rows=rows))
         pytest.skip(reason)
 
     def require_account(self, state: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:

@@ -111,6 +111,22 @@ def world(
     return model
 
 
+def documented_state(endpoint: str) -> str:
+    """The first state whose answer to `endpoint` is documented and no error (STARTED for /end); the
+    state /register leaves, for an endpoint the lifecycle does not cover."""
+    lifecycle = CONTRACT.behaviour.lifecycle
+    return next(
+        (
+            s
+            for s in lifecycle.states
+            if (endpoint, s) in lifecycle.transitions
+            and (e := lifecycle.transition(endpoint, s).expectation).asserted
+            and e.outcome.kind != "error"
+        ),
+        lifecycle.after_register,
+    )
+
+
 def expect(request: Request, *, state: World | None = None, when: ServerTime = EXACT) -> Expected:
     return expected_outcome(state if state is not None else world(), request, when)
 

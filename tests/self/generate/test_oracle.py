@@ -21,6 +21,7 @@ from generate_support import (
     T0,
     codes,
     devices,
+    documented_state,
     exact,
     expect,
     never_syncing_ids,
@@ -128,8 +129,11 @@ def test_whitespace_only_body_is_empty_or_unparseable(endpoint: str) -> None:
 @pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_content_type_not_json_asserts_status_only(endpoint: str, content_type: str | None) -> None:
-    """A valid body sent as anything but application/json gets a 400 with no code asserted."""
-    expected = expect(Request(endpoint, valid_body(endpoint), content_type=content_type))
+    """A valid body sent as anything but application/json gets a 400 with no code asserted (on an
+    activity whose state documents the endpoint as no error: then the body rule alone is broken)."""
+    state = world(documented_state(endpoint), started_at=T0)
+    request = Request(endpoint, valid_body(endpoint), content_type=content_type)
+    expected = expect(request, state=state)
     assert _one_error(expected) == (400, set())
     assert expected.rules == ("body-content-type",)
 
@@ -244,7 +248,8 @@ def test_broken_field_gives_behaviour_codes(
     endpoint: str, dotted: str, case: str, documented: set[str]
 ) -> None:
     """Each documented way of breaking a required field gets exactly its behaviour.yaml codes."""
-    expected = expect(Request(endpoint, _broken(valid_body(endpoint), dotted, case)))
+    state = world(documented_state(endpoint), started_at=T0)
+    expected = expect(Request(endpoint, _broken(valid_body(endpoint), dotted, case)), state=state)
     rule = FIELD_RULES[(dotted, endpoint)]
     assert _one_error(expected) == (400, documented)
     assert expected.rules == (f"{rule.id}:{case}",)
@@ -618,7 +623,6 @@ def test_expired_activity_is_dead(endpoint: str, state: str) -> None:
         ("update", "DEAD", "NOT_FOUND"),
         ("end", None, "NOT_FOUND"),
         ("update", "REGISTERED", None),  # the sync gate is no refusal of the state
-        ("end", "REGISTERED", None),  # undocumented: never asserted
     ],
 )
 def test_broken_request_naming_an_activity_also_accepts_the_state_refusal(
@@ -630,6 +634,15 @@ def test_broken_request_naming_an_activity_also_accepts_the_state_refusal(
     field_codes = set(FIELD_RULES[("activity_type", endpoint)].cases["missing"].outcome.codes)
     assert codes(expected) == field_codes | ({refusal} if refusal else set())
     assert not expected.recorded_only
+
+
+def test_broken_request_on_an_activity_in_an_open_state_is_recorded() -> None:
+    """/end on a REGISTERED activity is an open point (readings: end-on-registered): a broken /end
+    there may get the field's code or whatever that state answers, so it is recorded, not judged."""
+    body = {k: v for k, v in valid_body("end").items() if k != "activity_type"}
+    expected = expect(Request("end", body), state=world("REGISTERED", started_at=T0))
+    assert expected.recorded_only
+    assert "lifecycle:end:REGISTERED" in expected.rules
 
 
 def test_broken_activity_id_names_no_state() -> None:

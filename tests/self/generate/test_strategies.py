@@ -11,11 +11,13 @@ from generate_support import (
     CONTRACT,
     PROFILE,
     T0,
+    documented_state,
     exact,
     expect,
     push_body,
     register_body,
     valid_body,
+    world,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -186,9 +188,11 @@ def test_field_breaks_are_the_cases_behaviour_states(endpoint: str) -> None:
     [pytest.param(e, b, id=f"{e}-{b.label}") for e in CONTRACT.endpoints for b in field_breaks(CONTRACT, e)],
 )
 def test_applied_field_break_is_the_break_the_oracle_sees(endpoint: str, broken: FieldBreak) -> None:
-    """Applying a break to a valid body makes the oracle name exactly that rule and case."""
+    """Applying a break to a valid body makes the oracle name exactly that rule and case (on an
+    activity whose state documents the endpoint as no error)."""
     body = valid_body(endpoint)
-    expected = expect(Request(endpoint, broken.apply(body)))
+    state = world(documented_state(endpoint), started_at=T0)
+    expected = expect(Request(endpoint, broken.apply(body)), state=state)
     assert expected.rules == (f"{broken.rule}:{broken.case}",)
     assert body == valid_body(endpoint), "apply changed its input"
 

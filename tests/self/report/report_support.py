@@ -17,9 +17,11 @@ from typing import Any
 
 from conformance.cli import main
 from conformance.contract import Contract, load_contract
-from conformance.results import CaseResult, MeasuredEdge, Observed, RunResults
+from conformance.results import ERROR, CaseResult, MeasuredEdge, Observed, RunResults, unverified
 
 CONTRACT: Contract = load_contract()
+# What a suite test that cannot reach a verdict leaves in the results (see the plugin).
+CRASH = "Failed: a valid /register did not return an activity_id"
 WINDOW = CONTRACT.behaviour.ends_at
 IDS = CONTRACT.behaviour.insider_ids
 Case = dict[str, Any]
@@ -105,7 +107,7 @@ def _case(
 
 
 def synthetic_runs() -> tuple[RunResults, RunResults]:
-    """Two runs of five cases that between them show every kind of change the drift reports."""
+    """Two runs of seven tests that between them show every kind of change the drift reports."""
     soon, far, ids = WINDOW.minimum, WINDOW.maximum, IDS
     error = ("code", "error")
     pushed = ("sessions_triggered", "status")
@@ -157,6 +159,16 @@ def synthetic_runs() -> tuple[RunResults, RunResults]:
             latency=10,
             reason=f"/end{broken} (inferred):",
         ),
+        _case(
+            "test_crash",
+            "register",
+            far.code,
+            "documented",
+            "passed",
+            answer=(400, far.code, error),
+            latency=2,
+        ),
+        unverified("t.py::test_fixture", ERROR, "KeyError: 'activity_id'", case="error (setup)"),
     ]
     after = [
         _case(
@@ -206,6 +218,16 @@ def synthetic_runs() -> tuple[RunResults, RunResults]:
             "passed",
             answer=(412, "PUSH_TOKEN_NOT_SYNCED", error),
             latency=11,
+        ),
+        unverified("t.py::test_crash", ERROR, CRASH, case="error (call)"),
+        _case(
+            "test_fixture",
+            "update",
+            "lifecycle:update:STARTED",
+            "documented",
+            "passed",
+            answer=(200, None, pushed),
+            latency=6,
         ),
     ]
     runs = []

@@ -61,6 +61,8 @@ def test_json_has_the_documented_shape(tmp_path: Path) -> None:
     assert data["regressed"] is True
     assert {"baseline", "current", "summary", "regressions", "outcome_changes", "field_changes"} <= set(data)
     assert {"newly_failing", "newly_passing", "no_longer_verified", "edges", "latency", "matrix"} <= set(data)
+    assert {"newly_erroring", "no_longer_erroring"} <= set(data)
+    assert {"test", "case", "before", "after", "reason"} == set(data["newly_erroring"][0])
     assert all(isinstance(v, int) for v in data["summary"].values())
     assert data["baseline"]["file"] == str(baseline)
     assert {"row", "endpoint", "baseline", "current", "level", "change", "cases", "skip_reasons"} == set(

@@ -16,7 +16,9 @@ records what it saw, and a switch that changed nothing would prove nothing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from conformance.contract import load_contract
 TOKEN = "self-test-readings-token"
 READINGS = load_contract().behaviour.readings
 OTHER_OPTIONS = [(r.id, option) for r in READINGS.values() for option in list(r.options)[1:]]
+SECOND_OPTIONS = [(r.id, list(r.options)[1]) for r in READINGS.values()]  # `--other-readings`
 # The tests whose verdicts depend on time: run under latency and clock offset.
 TIME_BOUND = "ends_at or edge or sync or lifecycle or parallel or expiry"
 LATENCY_MS, CLOCK_OFFSET_SECONDS = "150", "45"
@@ -66,19 +69,24 @@ SEEN: dict[tuple[str, str], Callable[[Results], bool]] = {
     ("mismatched-activity-type", "rejected"): lambda r: _observed(r, "probe mismatched-activity-type", 400),
     ("unknown-request-fields", "rejected"): lambda r: _observed(r, "probe unknown-request-fields", 400),
     ("title-message-on-update-end", "required"): lambda r: _observed(r, "probe content-title", 400),
+    ("rate-limit-counts", "successes-only"): lambda r: _observed(r, "rejected requests did not count", 429),
     ("bodies-of-401-and-503", "json"): lambda r: any(
         c["observed"] and c["observed"]["status"] == 401 and c["observed"]["has_body"] for c in _cases(r)
     ),
 }
 
 
-def _passes(run: SuiteRun) -> None:
-    """No failure, no error; nothing skipped but what needs --allow-rate-limit-probe."""
+def _passes(run: SuiteRun, readings: list[tuple[str, str]]) -> None:
+    """No failure, no error; nothing skipped but what needs --allow-rate-limit-probe, and, where the
+    target checks the activity before the key (which-error-wins=reversed), the account rows of the
+    activity endpoints: every request for them also gets a documented 404, so they are not exercised."""
     assert run.returncode == 0, run.output[-3000:]
-    counts = run.results["counts"]
-    assert counts["failed"] == 0
+    assert run.results["counts"]["failed"] == 0
+    allowed = ["--allow-rate-limit-probe"]
+    if ("which-error-wins", "reversed") in readings:
+        allowed.append("may also get another documented answer")
     skipped = {c["reason"] for c in _cases(run.results) if c["verdict"] == "skipped"}
-    assert all("--allow-rate-limit-probe" in reason for reason in skipped), skipped
+    assert all(any(a in reason for a in allowed) for reason in skipped), skipped
 
 
 def _saw(run: SuiteRun, readings: list[tuple[str, str]]) -> None:
@@ -86,11 +94,66 @@ def _saw(run: SuiteRun, readings: list[tuple[str, str]]) -> None:
     assert not unseen, f"the results do not show these readings: {unseen}"
 
 
+# -- the runs: each a suite in a fresh interpreter; all that the selected tests need start at once ---
+
+Run = tuple[str, ...]  # ("in-process", id=option) | ("live", "other-readings", latency, offset, -k)
+RunFutures = dict[Run, "Future[SuiteRun]"]
+IN_PROCESS, LIVE = "in-process", "live"
+ALL_AT_ONCE: Run = (LIVE, "0", "0", "")
+
+
+def _in_process(reading: str, option: str) -> Run:
+    return (IN_PROCESS, f"{reading}={option}")
+
+
+def _under_latency(offset: str) -> Run:
+    return (LIVE, LATENCY_MS, offset, TIME_BOUND)
+
+
+def _execute(run: Run, tmp_path: Path) -> SuiteRun:
+    if run[0] == IN_PROCESS:
+        return run_suite(tmp_path, "--sandbox-reading", run[1], "-p", "no:randomly")
+    _, latency, offset, selection = run
+    options = ("--other-readings", "--latency-ms", latency, "--clock-offset", offset)
+    with served_sandbox(TOKEN, *options) as (url, _):
+        profile = served_profile(url, tmp_path)
+        return run_suite(
+            tmp_path,
+            *("--target", "live", "--base-url", url, "--target-profile", str(profile)),
+            *(("-k", selection) if selection else ()),
+            env={TOKEN_VARIABLE: TOKEN},
+        )
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunFutures]:
+    """Every run the selected tests of this module need, started together: the live ones mostly wait
+    (latency, token syncs) and get a thread each; the in-process ones share one per core."""
+    wanted: set[Run] = set()
+    for item in (i for i in request.session.items if i.path == request.path):
+        wanted.update(getattr(item.function, "runs", lambda _: [])(getattr(item, "callspec", None)))
+    live = sorted(r for r in wanted if r[0] == LIVE)
+    ordered = [*live, *sorted(wanted - set(live))]
+    with ThreadPoolExecutor(max_workers=len(live) + (os.cpu_count() or 1)) as pool:
+        yield {run: pool.submit(_execute, run, tmp_path_factory.mktemp("run")) for run in ordered}
+
+
+def _needs(runs_of: Callable[[Any], list[Run]]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Declare which runs a test reads, so that the `runs` fixture starts them all at once."""
+
+    def mark(test: Callable[..., None]) -> Callable[..., None]:
+        test.runs = runs_of  # type: ignore[attr-defined]
+        return test
+
+    return mark
+
+
 @pytest.mark.parametrize(("reading", "option"), OTHER_OPTIONS, ids=[f"{i}={o}" for i, o in OTHER_OPTIONS])
-def test_suite_passes_in_process_on_each_other_reading(reading: str, option: str, tmp_path: Path) -> None:
+@_needs(lambda spec: [_in_process(*(spec.params[p] for p in ("reading", "option")))])
+def test_suite_passes_in_process_on_each_other_reading(reading: str, option: str, runs: RunFutures) -> None:
     """Against the embedded sandbox switched to one other reading, every case passes or is recorded."""
-    run = run_suite(tmp_path, "--sandbox-reading", f"{reading}={option}", "-p", "no:randomly")
-    _passes(run)
+    run = runs[_in_process(reading, option)].result()
+    _passes(run, [(reading, option)])
     _saw(run, [(reading, option)])
 
 
@@ -100,44 +163,27 @@ def test_every_reading_has_a_sandbox_switch_and_the_suite_sees_what_it_can() -> 
     assert set(SEEN) <= set(OTHER_OPTIONS)
 
 
-@pytest.fixture(scope="module")
-def served_other_readings() -> Iterator[str]:
-    """A served sandbox taking every reading's second option at once (no latency, our clock)."""
-    with served_sandbox(TOKEN, "--other-readings") as (url, _):
-        yield url
-
-
-def _live(url: str, tmp_path: Path, *args: str) -> SuiteRun:
-    profile = served_profile(url, tmp_path)
-    return run_suite(
-        tmp_path,
-        *("--target", "live", "--base-url", url, "--target-profile", str(profile)),
-        *args,
-        env={TOKEN_VARIABLE: TOKEN},
-    )
-
-
-def test_suite_passes_over_http_on_every_other_reading_at_once(
-    served_other_readings: str, tmp_path: Path
-) -> None:
+@_needs(lambda _: [ALL_AT_ONCE])
+def test_suite_passes_over_http_on_every_other_reading_at_once(runs: RunFutures) -> None:
     """The live path against a server that takes every other reading at once: no false failure."""
-    run = _live(served_other_readings, tmp_path)
-    _passes(run)
+    run = runs[ALL_AT_ONCE].result()
+    _passes(run, SECOND_OPTIONS)
     assert run.results["counts"]["passed"] > 500
-    _saw(run, [(r.id, list(r.options)[1]) for r in READINGS.values()])
+    _saw(run, SECOND_OPTIONS)
 
 
 @pytest.mark.parametrize("offset", [CLOCK_OFFSET_SECONDS, f"-{CLOCK_OFFSET_SECONDS}"])
-def test_time_bound_verdicts_hold_under_latency_and_clock_offset(offset: str, tmp_path: Path) -> None:
+@_needs(lambda spec: [_under_latency(spec.params["offset"])])
+def test_time_bound_verdicts_hold_under_latency_and_clock_offset(offset: str, runs: RunFutures) -> None:
     """150 ms each way and a clock 45 s off ours, every other reading taken: the time-bound tests pass,
     and the named ends_at edges are aimed (their stated tolerance is under a second)."""
-    options = ("--other-readings", "--latency-ms", LATENCY_MS, "--clock-offset", offset)
-    with served_sandbox(TOKEN, *options) as (url, _):
-        run = _live(url, tmp_path, "-k", TIME_BOUND)
-    _passes(run)
+    run = runs[_under_latency(offset)].result()
+    _passes(run, SECOND_OPTIONS)
     edges = [c for c in _cases(run.results) if "(min, exactly)" in c["case"] or "(max, exactly)" in c["case"]]
     assert edges, "the named edges ran"
     assert all(c["verdict"] == "passed" for c in edges), edges
+    tolerances = [float(c["case"].split("tolerance ")[1].split(" s")[0]) for c in edges]
+    assert max(tolerances) < 1, tolerances
 
 
 @pytest.mark.slow
@@ -149,6 +195,12 @@ def test_suite_passes_over_http_on_each_other_reading(
     """The live path against a server that takes one other reading, with and without latency."""
     options = ("--reading", f"{reading}={option}", "--latency-ms", latency)
     with served_sandbox(TOKEN, *options) as (url, _):
-        run = _live(url, tmp_path, *(("-k", TIME_BOUND) if latency != "0" else ()))
-    _passes(run)
+        profile = served_profile(url, tmp_path)
+        run = run_suite(
+            tmp_path,
+            *("--target", "live", "--base-url", url, "--target-profile", str(profile)),
+            *(("-k", TIME_BOUND) if latency != "0" else ()),
+            env={TOKEN_VARIABLE: TOKEN},
+        )
+    _passes(run, [(reading, option)])
     _saw(run, [(reading, option)] if latency == "0" else [])

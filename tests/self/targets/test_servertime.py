@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.targets.servertime import HANDLING_ALLOWANCE_SECONDS, BracketedServerClock, ExactServerClock
+from conformance.targets.servertime import (
+    HANDLING_ALLOWANCE_SECONDS,
+    SECOND_MARGIN,
+    BracketedServerClock,
+    ExactServerClock,
+)
 
 LOCAL_START = 1_800_000_000.0
 # datetime keeps microseconds: comparisons of a bracket against the truth allow this much rounding.
@@ -170,8 +175,9 @@ class SteadyTarget:
 @pytest.mark.parametrize("skew", [0.0, 45.0, -45.0, 45.37])
 @pytest.mark.parametrize("one_way", [0.0005, 0.15])
 def test_aim_puts_the_request_inside_one_target_second(skew: float, one_way: float) -> None:
-    """After sharpening (a few requests), an aimed request is handled mid-second on the target's clock,
-    within the bounds it was given: a whole-second and a real-time comparison then agree."""
+    """After sharpening (a few requests), an aimed request is handled inside one second of the target's
+    clock, clear of its ticks and within the bounds it was given: a whole-second and a real-time
+    comparison then agree."""
     target = SteadyTarget(skew, one_way)
     clock = target.clock()
     for _ in range(3):
@@ -183,7 +189,7 @@ def test_aim_puts_the_request_inside_one_target_second(skew: float, one_way: flo
         assert moment.phase is not None
         assert moment.earliest.timestamp() - MICROSECOND <= handled <= moment.latest.timestamp() + MICROSECOND
         assert math.floor(moment.earliest.timestamp()) == math.floor(moment.latest.timestamp())
-        assert 0.2 < handled % 1 < 0.8, "aimed at the middle of the second"
+        assert SECOND_MARGIN <= handled % 1 <= 1 - SECOND_MARGIN, "kept clear of the tick"
         target.call(clock)
 
 

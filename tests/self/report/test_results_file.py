@@ -1,0 +1,49 @@
+"""The results file keeps every verdict a run can give, `error` included, and still refuses others."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from report_support import CRASH, synthetic_runs
+
+from conformance.errors import ResultsError
+from conformance.results import ERROR, VERDICTS, read_results, unverified
+
+
+def test_an_error_case_round_trips_through_the_file(tmp_path: Path) -> None:
+    """Written and read back unchanged, and counted under its own verdict."""
+    run, _ = synthetic_runs()
+    run.cases.append(unverified("t.py::test_crash", ERROR, CRASH, case="error (call)"))
+    run.write(tmp_path / "results.json")
+    back = read_results(tmp_path / "results.json")
+    assert back == run
+    assert back.cases[-1].verdict == ERROR
+    assert back.counts()[ERROR] == 2  # the synthetic baseline has one error of its own
+    assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["counts"][ERROR] == 2
+
+
+def test_an_unknown_verdict_is_still_refused_with_one_message(tmp_path: Path) -> None:
+    """The message names the case and lists every verdict the file may hold, `error` among them."""
+    run, _ = synthetic_runs()
+    run.write(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    data["cases"][2]["verdict"] = "crashed"
+    (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ResultsError) as refused:
+        read_results(tmp_path / "results.json")
+    message = str(refused.value)
+    assert "cases[2].verdict" in message
+    assert all(repr(v) in message for v in VERDICTS)
+
+
+def test_a_file_written_before_errors_were_counted_still_reads(tmp_path: Path) -> None:
+    """Counts are derived, not read: a file whose counts lack `error` reads, and counts 0 errors."""
+    run, _ = synthetic_runs()
+    run.cases = [c for c in run.cases if c.verdict != ERROR]
+    run.write(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    del data["counts"][ERROR]
+    (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    assert read_results(tmp_path / "results.json").counts()[ERROR] == 0
