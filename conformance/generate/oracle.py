@@ -472,9 +472,7 @@ class _Oracle:
         # so the results say which reading the target took.
         facts["added+refreshed"] = devices
         facts["refreshed"] = AtLeast(known)
-        unit = self.behaviour.readings["matched-unit"]
-        matched = {"insiders": len(eligible), "devices": devices}
-        options = [o for o in unit.options if o == unit.default or matched[o] != matched[unit.default]]
+        denied = [i for i in insiders if rules.classes[i.eligibility].gdpr_denied]
         return Expected(
             tuple(
                 Alternative(
@@ -482,13 +480,32 @@ class _Oracle:
                     self.behaviour.success_status,
                     rule,
                     "documented",
-                    body={**self.shape(), **facts, "matched": matched[option]},
-                    reading=f"{unit.id}={option}",
+                    body={**self.shape(), **facts, "matched": count},
+                    reading=reading,
                 )
-                for option in options
+                for reading, count in self.matched_readings(eligible, denied).items()
             ),
             (rule,),
         )
+
+    def matched_readings(self, eligible: list[Insider], denied: list[Insider]) -> dict[str, int]:
+        """What `matched` may be, per combination of the readings it depends on (matched-unit,
+        gdpr-denied-in-matched), the sandbox's first; combinations that agree on the count are one."""
+        unit = self.behaviour.readings["matched-unit"]
+        gdpr = self.behaviour.readings["gdpr-denied-in-matched"]
+        count = {
+            ("insiders", "listed-only"): len(eligible),
+            ("devices", "listed-only"): sum(len(i.devices) for i in eligible),
+            ("insiders", "counted"): len(eligible) + len(denied),
+            ("devices", "counted"): sum(len(i.devices) for i in (*eligible, *denied)),
+        }
+        readings: dict[str, int] = {}
+        for u in unit.options:
+            for g in gdpr.options:
+                if count[(u, g)] not in readings.values():
+                    name = f"{unit.id}={u}" + (f", {gdpr.id}={g}" if denied else "")
+                    readings[name] = count[(u, g)]
+        return readings
 
     def targets(self, activity: ActivityModel, body: dict[str, Any]) -> list[tuple[str, str, bool]]:
         """(insider_id, udid, syncs) of the segment's devices the request addresses."""

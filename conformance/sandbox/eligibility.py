@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from conformance.contract.model import Eligibility
-from conformance.sandbox.readings import MATCHED_UNIT, REPEATED_ID_IN_CALL, Readings
+from conformance.sandbox.readings import GDPR_DENIED_IN_MATCHED, MATCHED_UNIT, REPEATED_ID_IN_CALL, Readings
 from conformance.sandbox.seed import NO_PROFILE, Seed
 
 DeviceKey = tuple[str, str]  # (insider_id, udid)
@@ -59,6 +59,7 @@ class EligibilityRules:
         self._seed = seed
         self._matched_devices = readings.takes(MATCHED_UNIT, "devices")
         self._repeats_ignored = readings.takes(REPEATED_ID_IN_CALL, "ignored")
+        self._gdpr_denied_matched = readings.takes(GDPR_DENIED_IN_MATCHED, "counted")
 
     @property
     def skipped_keys(self) -> tuple[str, ...]:
@@ -89,4 +90,7 @@ class EligibilityRules:
             elif rule.gdpr_denied:
                 delta.gdpr_denied[insider_id] = len(entry.devices)
         delta.matched = delta.eligible_devices if self._matched_devices else len(matched)
+        if self._gdpr_denied_matched:
+            denied = delta.gdpr_denied
+            delta.matched += sum(denied.values()) if self._matched_devices else len(denied)
         return delta

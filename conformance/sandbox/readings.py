@@ -25,6 +25,7 @@ class Switch:
 
 UNPARSEABLE_BODY_CODE = Switch("unparseable-body-code", ("request-invalid", "bad-request"))
 MATCHED_UNIT = Switch("matched-unit", ("insiders", "devices"))
+GDPR_DENIED_IN_MATCHED = Switch("gdpr-denied-in-matched", ("listed-only", "counted"))
 REFRESHED_SCOPE = Switch("refreshed-scope", ("this-activity", "same-type"))
 REPEATED_ID_IN_CALL = Switch("repeated-id-in-call", ("refreshed", "ignored"))
 GDPR_DETAILS_ON_ADD_USERS = Switch("gdpr-details-on-add-users", ("present", "absent"))
@@ -45,6 +46,7 @@ TOKEN_SYNC = Switch("token-sync", ("at-bound", "staggered"))
 SWITCHES: tuple[Switch, ...] = (
     UNPARSEABLE_BODY_CODE,
     MATCHED_UNIT,
+    GDPR_DENIED_IN_MATCHED,
     REFRESHED_SCOPE,
     REPEATED_ID_IN_CALL,
     GDPR_DETAILS_ON_ADD_USERS,

@@ -65,9 +65,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that exhaust a rate bucket run after every other test, so none meets their 429."""
-    items.sort(key=lambda item: item.get_closest_marker(SPENDS_RATE_BUDGET) is not None)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that exhaust a rate bucket run after every other test, so none meets their 429.
+
+    Among them, those that leave their bucket clear (they wait the window out or back off until it
+    clears) go first; then one probe per endpoint, in the reverse of the flow order the table lists
+    the endpoints in (/end first, /register last), so that no probe's arrangement (a /register, a
+    /start) needs a bucket an earlier probe exhausted.
+    """
+    flow = load_contract(config.getoption("contracts")).endpoints
+
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        if item.get_closest_marker(SPENDS_RATE_BUDGET) is None:
+            return (False, 0)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        endpoint = params["row_endpoint"][1] if "row_endpoint" in params else None
+        return (True, -1 if endpoint is None else len(flow) - flow.index(endpoint))
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ silent no-op: its sandbox answers the probe otherwise than the reference sandbox
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -20,13 +22,15 @@ if TYPE_CHECKING:
 
 ONE_HOUR = 3600
 Insiders = Callable[[TargetProfile], list[Insider]]
+# What stands for the activity_id of an answer (a fresh uuid on every run).
+AN_ACTIVITY_ID = "<activity_id>"
 
 
 def answer(response: httpx.Response) -> Answer:
-    """Status and JSON body, without the activity_id (a fresh uuid on every run)."""
+    """Status and JSON body, the activity_id (a fresh uuid on every run) masked where there is one."""
     body: Any = response.json() if response.content else None
-    if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k != "activity_id"}
+    if isinstance(body, dict) and "activity_id" in body:
+        body = {**body, "activity_id": AN_ACTIVITY_ID}
     return response.status_code, body
 
 
@@ -56,6 +60,19 @@ def register(
         api = bench.api
         body = api.register_body(ids((insiders or ELIGIBLE)(api.profile)), ends_in)
         return answer(api.post("register", body, account=account))
+
+    return probe
+
+
+def register_in_zone(ends_in: float, utc_offset: timedelta) -> Probe:
+    """/register ending `ends_in` seconds from the sandbox's now, written in the zone `utc_offset`."""
+
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        body = api.register_body(ids(ELIGIBLE(api.profile)))
+        moment = api.clock.now() + timedelta(seconds=ends_in)
+        body["ends_at"] = moment.astimezone(timezone(utc_offset)).isoformat()
+        return answer(api.post("register", body))
 
     return probe
 
@@ -100,6 +117,24 @@ def after(state: str, endpoint: str, insiders: Insiders | None = None) -> Probe:
         chosen = (insiders or ELIGIBLE)(api.profile)
         activity_id = _arrange(api, state, chosen)
         return answer(api.post(endpoint, api.body_for(endpoint, activity_id, ids(chosen))))
+
+    return probe
+
+
+def together(state: str, endpoint: str, copies: int = 2) -> Probe:
+    """`copies` of one `endpoint` request on an activity in `state`, sent at once from as many threads.
+
+    The answer: the highest status, and every answer in status order (which copy wins is not known).
+    """
+
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        chosen = ELIGIBLE(api.profile)
+        body = api.body_for(endpoint, _arrange(api, state, chosen), ids(chosen))
+        with ThreadPoolExecutor(max_workers=copies) as pool:
+            sent = [pool.submit(api.post, endpoint, body) for _ in range(copies)]
+            answers = sorted((answer(s.result()) for s in sent), key=repr)
+        return max(status for status, _ in answers), answers
 
     return probe
 

@@ -1,15 +1,21 @@
 """The mutant table: every deliberate fault the suite must catch, and the variations it must accept.
 
-Each entry is a name, a category, a one-line description, how it is applied (a contract edit or a
-response corruption) and a probe whose answer it changes. `survives` marks a fault the suite is
-known to miss, with the check that is missing: the self-tests expect it to survive (strict xfail),
-so closing the gap in the suite turns that test red until the mark is removed.
+Each entry is a name, a category, a one-line description, how it is applied (a contract edit, a
+request rewrite or a response corruption) and a probe whose answer it changes. `survives` marks a
+fault the suite is known to miss, with the check that is missing: the self-tests expect it to
+survive (strict xfail), so closing the gap in the suite turns that test red until the mark is
+removed. `NAMED_EDGE_MOVED` says which named ends_at edge case must be the first to catch each
+mutant that moves an edge.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from mutant_kinds import (
     ContractEdit,
+    Gap,
     Mutant,
     answered,
     becomes,
@@ -17,8 +23,12 @@ from mutant_kinds import (
     both,
     carrying,
     merged,
+    nested_without,
+    offset_dropped,
     one_of_statuses,
+    overlapping,
     plus_one,
+    to,
     unparseable_request,
     where,
     without,
@@ -31,28 +41,41 @@ from mutant_probes import (
     raw,
     register,
     register_count,
+    register_in_zone,
     register_without,
+    together,
 )
 
 from conformance.contract import load_contract
+from conformance.generate.strategies import ends_at_edges
 
 ERRORS, BEHAVIOUR = "errors.yaml", "behaviour.yaml"
 _CONTRACT = load_contract()
 _RATE, _IDS = _CONTRACT.behaviour.rate_limit, _CONTRACT.behaviour.insider_ids
+_LOW, _HIGH = _CONTRACT.behaviour.ends_at.minimum.value, _CONTRACT.behaviour.ends_at.maximum.value
+# The suite's label of each named ends_at edge (test_ends_at_named_edge[<label>-<zone>]), by offset.
+_EDGE = {edge.value: edge.label for edge in ends_at_edges(_CONTRACT)}
 SUCCESS_PUSH = {"status": "success", "sessions_triggered": 0}
 INTERNAL_ERROR = {"error": "Internal Server Error"}
+# How long the racy /start leaves between its check and its commit (see Gap): the suite's 4 parallel
+# /start reached the in-process sandbox within 22 ms of each other with 6 suite runs on 2 cores. One
+# gap per started activity costs an in-process suite run about 12 s.
+RACE_SECONDS = 0.1
 CATEGORIES = frozenset(
     {
         "boundary",
         "code",
         "status",
         "body presence",
+        "body fields",
         "envelope",
         "lifecycle",
         "sync gate",
         "eligibility",
         "rate limiting",
         "robustness",
+        "time zone",
+        "concurrency",
     }
 )
 
@@ -63,6 +86,17 @@ def _errors(old: str, new: str) -> ContractEdit:
 
 def _behaviour(old: str, new: str) -> ContractEdit:
     return ContractEdit(BEHAVIOUR, old, new)
+
+
+def _edge_exclusive(limit: str) -> ContractEdit:
+    """The ends_at window's edge at `limit` (min_seconds | max_seconds) refused rather than accepted."""
+    return _behaviour(
+        f"limit: {limit}\n    accepted_at_edge: true", f"limit: {limit}\n    accepted_at_edge: false"
+    )
+
+
+def _refreshed_as_added(body: dict[str, Any]) -> dict[str, Any]:
+    return {"added": body.get("added", 0) + body["refreshed"], "refreshed": 0}
 
 
 CONTRACT_MUTANTS: tuple[Mutant, ...] = (
@@ -79,6 +113,34 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
         description="ENDS_AT_TOO_FAR's edge moved by one second: exactly 7 days away is refused",
         edit=_errors("max_seconds: 604800", "max_seconds: 604799"),
         probe=register(ends_in=604800),
+    ),
+    Mutant(
+        name="ends-at-min-exclusive",
+        category="boundary",
+        description="ENDS_AT_TOO_SOON's edge made exclusive: exactly 5:00 away is refused",
+        edit=_edge_exclusive("min_seconds"),
+        probe=register(ends_in=_LOW),
+    ),
+    Mutant(
+        name="ends-at-max-exclusive",
+        category="boundary",
+        description="ENDS_AT_TOO_FAR's edge made exclusive: exactly 7 days away is refused",
+        edit=_edge_exclusive("max_seconds"),
+        probe=register(ends_in=_HIGH),
+    ),
+    Mutant(
+        name="ends-at-min-minus-1s",
+        category="boundary",
+        description="ENDS_AT_TOO_SOON's edge moved one second lower: 4:59 away is accepted",
+        edit=_errors(f"min_seconds: {_LOW}", f"min_seconds: {_LOW - 1}"),
+        probe=register(ends_in=_LOW - 1),
+    ),
+    Mutant(
+        name="ends-at-max-plus-1s",
+        category="boundary",
+        description="ENDS_AT_TOO_FAR's edge moved one second higher: 7 days + 1 s away is accepted",
+        edit=_errors(f"max_seconds: {_HIGH}", f"max_seconds: {_HIGH + 1}"),
+        probe=register(ends_in=_HIGH + 1),
     ),
     Mutant(
         name="insider-ids-max-minus-1",
@@ -207,6 +269,16 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
     ),
 )
 
+REQUEST_MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        name="ends-at-offset-ignored",
+        category="time zone",
+        description="ends_at's UTC offset is ignored: `...T10:00+05:30` is read as `...T10:00Z`",
+        rewrite=offset_dropped("ends_at"),
+        probe=register_in_zone(60, timedelta(hours=5, minutes=30)),
+    ),
+)
+
 RESPONSE_MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="429-with-body",
@@ -285,9 +357,44 @@ RESPONSE_MUTANTS: tuple[Mutant, ...] = (
         corrupt=where(answered(200, endpoint="register"), without("gdpr_denied_details")),
         probe=register(first_of("eligible", "gdpr_denied")),
     ),
+    Mutant(
+        name="refreshed-counted-as-added",
+        category="eligibility",
+        description="a device already in the activity's segment counts as added, not as refreshed",
+        corrupt=where(both(answered(200), carrying("refreshed")), merged(_refreshed_as_added)),
+        probe=after("registered", "add-users"),
+    ),
+    Mutant(
+        name="skipped-key-dropped",
+        category="body fields",
+        description="`skipped` lacks user_not_found on /register and /add-users (their 200 and 422)",
+        corrupt=where(
+            both(to("register", "add-users"), carrying("skipped")),
+            nested_without("skipped", "user_not_found"),
+        ),
+        probe=register(),
+    ),
+    Mutant(
+        name="register-without-activity-id",
+        category="body fields",
+        description="a /register 200 lacks the activity_id its success schema requires",
+        corrupt=where(answered(200, endpoint="register"), without("activity_id")),
+        probe=register(),
+    ),
+    Mutant(
+        name="start-not-atomic",
+        category="concurrency",
+        description="/start is not atomic: /starts of one activity in flight at once all get 200",
+        corrupt=where(
+            both(answered(409, code="ALREADY_STARTED", endpoint="start"), overlapping),
+            becomes(200, SUCCESS_PUSH),
+        ),
+        gap=Gap("start", RACE_SECONDS),
+        probe=together("registered", "start"),
+    ),
 )
 
-MUTANTS: tuple[Mutant, ...] = (*CONTRACT_MUTANTS, *RESPONSE_MUTANTS)
+MUTANTS: tuple[Mutant, ...] = (*CONTRACT_MUTANTS, *REQUEST_MUTANTS, *RESPONSE_MUTANTS)
 
 # Differences the docs allow: the suite must pass on each.
 CONFORMING: tuple[Mutant, ...] = (
@@ -317,3 +424,16 @@ CONFORMING: tuple[Mutant, ...] = (
 BY_NAME: dict[str, Mutant] = {m.name: m for m in (*MUTANTS, *CONFORMING)}
 if len(BY_NAME) != len(MUTANTS) + len(CONFORMING):
     raise ValueError("two mutants share a name")
+
+# Mutants that move an ends_at edge by one second, and the label of the suite's named edge case
+# (test_ends_at_named_edge[<label>-<zone>]) whose answer each changes: the first case to fail.
+NAMED_EDGE_MOVED: dict[str, str] = {
+    "ends-at-min-plus-1s": _EDGE[_LOW],
+    "ends-at-max-minus-1s": _EDGE[_HIGH],
+    "ends-at-min-exclusive": _EDGE[_LOW],
+    "ends-at-max-exclusive": _EDGE[_HIGH],
+    "ends-at-min-minus-1s": _EDGE[_LOW - 1],
+    "ends-at-max-plus-1s": _EDGE[_HIGH + 1],
+}
+if not NAMED_EDGE_MOVED.keys() <= BY_NAME.keys():
+    raise ValueError(f"no such mutant: {sorted(NAMED_EDGE_MOVED.keys() - BY_NAME.keys())}")

@@ -8,15 +8,25 @@ selects start together, one per core, and each test waits for its own.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from mutant_kinds import Answer, Bench, Mutant
-from mutant_runs import REFERENCE, STOP_AT_FIRST, failed_cases, names_a_documented_row, run_mutant
-from sandbox_mutants import BY_NAME, CATEGORIES, CONFORMING, MUTANTS
+from mutant_kinds import FAMILIES, Answer, Bench, Gap, Mutant
+from mutant_runs import (
+    REFERENCE,
+    STOP_AT_FIRST,
+    failed_cases,
+    failed_tests,
+    named_edge_of,
+    names_a_documented_row,
+    run_mutant,
+)
+from sandbox_mutants import BY_NAME, CATEGORIES, CONFORMING, MUTANTS, NAMED_EDGE_MOVED
 from sandbox_support import CONTRACT, PROFILE, Api
 from suite_runner import SuiteRun
 
@@ -71,9 +81,37 @@ def _summary(run: SuiteRun) -> str:
 
 
 def test_the_table_covers_every_category() -> None:
-    """Boundaries, codes, statuses, body presence, envelope, lifecycle, sync gate, eligibility, rate, 5xx."""
+    """Boundaries, codes, statuses, body presence and fields, envelope, lifecycle, sync gate,
+    eligibility, rate, 5xx, time zones, concurrency; and every family (contract, request, response)."""
     assert {m.category for m in MUTANTS} == CATEGORIES
-    assert {m.family for m in MUTANTS} == {"contract", "response"}
+    assert {m.family for m in MUTANTS} == set(FAMILIES)
+
+
+def test_a_mutant_is_one_kind_of_fault() -> None:
+    """Exactly one of a contract edit, a request rewrite and a response corruption; a gap needs the last."""
+    made = BY_NAME["ends-at-min-exclusive"], BY_NAME["ends-at-offset-ignored"], BY_NAME["start-not-atomic"]
+    edit, rewrite, corrupt = made[0].edit, made[1].rewrite, made[2].corrupt
+    mutant = functools.partial(Mutant, name="x", category="boundary", description="x", probe=made[0].probe)
+    with pytest.raises(ValueError, match="exactly one"):
+        mutant()
+    with pytest.raises(ValueError, match="exactly one"):
+        mutant(edit=edit, rewrite=rewrite)
+    with pytest.raises(ValueError, match="exactly one"):
+        mutant(rewrite=rewrite, corrupt=corrupt)
+    with pytest.raises(ValueError, match="gap"):
+        mutant(rewrite=rewrite, gap=Gap("start", 0.1))
+    assert [m.family for m in made] == list(FAMILIES)
+
+
+def test_a_corrupted_answer_keeps_the_apps_headers(tmp_path: Path) -> None:
+    """A live client reads the target's clock from `Date`: a corrupted answer still carries the app's."""
+    clock = VirtualClock()
+    with BY_NAME["added-plus-1"].sandbox(CONTRACT, PROFILE, clock, tmp_path).client() as client:
+        api = Api(client, clock)
+        response = api.post("register", api.register_body([PROFILE.syncing_insiders()[0].insider_id]))
+    assert response.status_code == 200, response.text
+    assert parsedate_to_datetime(response.headers["date"]) == clock.now()
+    assert int(response.headers["content-length"]) == len(response.content)
 
 
 @pytest.mark.usefixtures("suite_runs")  # the suite runs start first, and go on while these probe
@@ -94,6 +132,18 @@ def test_suite_fails_on_the_mutant(mutant: str, suite_runs: dict[str, Future[Sui
     failed = failed_cases(run)
     assert failed, f"no failed case in the results file\n{_summary(run)}"
     assert any(names_a_documented_row(c) for c in failed), failed
+
+
+@pytest.mark.parametrize("mutant", list(NAMED_EDGE_MOVED))
+def test_edge_mutant_is_killed_by_its_named_edge(
+    mutant: str, suite_runs: dict[str, Future[SuiteRun]]
+) -> None:
+    """A mutant moving an ends_at edge by one second is first caught by the named edge case at that
+    edge (the named edges run first and -x stops at the first failure), not by chance elsewhere."""
+    run = suite_runs[mutant].result()
+    failed = failed_tests(run)
+    assert failed, f"no failed suite test in the output\n{_summary(run)}"
+    assert named_edge_of(failed[0]) == NAMED_EDGE_MOVED[mutant], failed
 
 
 @pytest.mark.parametrize("passing", [REFERENCE, *(v.name for v in CONFORMING)])

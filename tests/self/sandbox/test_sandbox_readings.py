@@ -275,6 +275,22 @@ def test_matched_counts_insiders_or_devices(make: Make, option: str, endpoint: s
     assert body["added"] + body["refreshed"] == device_count(SYNCING, OTHER)
 
 
+@covers("gdpr-denied-in-matched", "listed-only", "counted")
+@pytest.mark.parametrize("unit", list(B.readings["matched-unit"].options))
+@pytest.mark.parametrize("option", list(B.readings["gdpr-denied-in-matched"].options))
+def test_gdpr_denied_insiders_are_listed_or_also_counted_in_matched(
+    make: Make, option: str, unit: str
+) -> None:
+    """listed-only: matched leaves the GDPR-denied insider out; counted: it counts it too, in the unit
+    matched-unit says; it is listed either way."""
+    api = make({"gdpr-denied-in-matched": option, "matched-unit": unit}).api
+    body = api.post("register", api.register_body([SYNCING.insider_id, GDPR.insider_id])).json()
+    eligible = {"insiders": 1, "devices": device_count(SYNCING)}[unit]
+    extra = {"insiders": 1, "devices": device_count(GDPR)}[unit] if option == "counted" else 0
+    assert body["matched"] == eligible + extra
+    assert [d["insider_id"] for d in body["gdpr_denied_details"]] == [GDPR.insider_id]
+
+
 @covers("refreshed-scope", "this-activity", "same-type")
 @pytest.mark.parametrize("option", list(B.readings["refreshed-scope"].options))
 def test_devices_in_another_live_activity_of_the_type_are_added_or_refreshed(make: Make, option: str) -> None:

@@ -37,7 +37,11 @@ class SuiteRun:
 
 
 def run_suite(
-    tmp_path: Path, *args: str, plugin: str | None = None, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *args: str,
+    plugin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = SUITE_TIMEOUT_SECONDS,
 ) -> SuiteRun:
     """Run `pytest --pyargs conformance.suite` with `args`; `plugin` is Python source loaded with -p."""
     results = tmp_path / "results.json"
@@ -55,7 +59,7 @@ def run_suite(
         env=environment,
         capture_output=True,
         text=True,
-        timeout=SUITE_TIMEOUT_SECONDS,
+        timeout=timeout,
         check=False,
     )
     data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}

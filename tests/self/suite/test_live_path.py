@@ -122,3 +122,33 @@ def test_served_sandbox_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Po
     output, _ = server.communicate(timeout=STARTUP_SECONDS)
     assert server.returncode == 0
     assert "Traceback" not in output
+
+
+PROBE_TIMEOUT_SECONDS = 900
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("counting", ["every-request", "successes-only"])
+def test_rate_limit_probe_leaves_the_run_clean(counting: str, tmp_path: Path) -> None:
+    """`--allow-rate-limit-probe` on a live target without a control API, whether or not rejected
+    requests count against the limit: no false failure (no test meets a bucket a probe exhausted),
+    the 429 rows verified where a harmless success exists, the others not verified with the reason."""
+    with served_sandbox(TOKEN, "--reading", f"rate-limit-counts={counting}") as (url, _):
+        profile = served_profile(url, tmp_path)
+        run = run_suite(
+            tmp_path,
+            *("--target", "live", "--base-url", url, "--target-profile", str(profile)),
+            "--allow-rate-limit-probe",
+            timeout=PROBE_TIMEOUT_SECONDS,
+        )
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.results["counts"]["failed"] == 0
+    limited = [c for c in run.results["cases"] if c["case"].startswith("over the rate limit")]
+    unverified = [c for c in run.results["cases"] if "rate-limit-counts=successes-only" in c["reason"]]
+    if counting == "every-request":
+        assert len(limited) == 7, limited  # the six 429 rows and the backoff test
+        assert all(c["verdict"] == "passed" for c in limited), limited
+        assert unverified == []
+    else:
+        assert {c["endpoint"] for c in limited if c["verdict"] == "passed"} == {"add-users", "remove-users"}
+        assert {c["endpoint"] for c in unverified} == {"register", "start", "update", "end"}

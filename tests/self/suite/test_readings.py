@@ -61,6 +61,7 @@ def _matched(results: Results, reading: str) -> bool:
 SEEN: dict[tuple[str, str], Callable[[Results], bool]] = {
     ("unparseable-body-code", "bad-request"): lambda r: _observed(r, "whitespace body", 400, "BAD_REQUEST"),
     ("matched-unit", "devices"): lambda r: _matched(r, "matched-unit=devices"),
+    ("gdpr-denied-in-matched", "counted"): lambda r: _matched(r, "gdpr-denied-in-matched=counted"),
     ("end-on-registered", "not-found"): lambda r: _observed(r, "probe lifecycle:end:REGISTERED", 404),
     ("end-on-registered", "ok"): lambda r: _observed(r, "probe lifecycle:end:REGISTERED", 200),
     ("start-without-matching-target", "no-eligible-device"): lambda r: _observed(
