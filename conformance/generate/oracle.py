@@ -119,16 +119,24 @@ class World:
 
 
 @dataclass(frozen=True)
-class ServerTime:
-    """Bounds of the target's clock when it handles the request (measured skew and latency).
+class Phase:
+    """Where an aimed request lands (`ServerClock.aim`): the target's clock when it handles the
+    request minus ours when we send it lies in [low, high], provided the round trip takes no longer
+    than `round_trip` seconds (the latency the measurement assumed)."""
 
-    `phase` is set on an aimed reading (`ServerClock.aim`): the bounds of the target's clock at
-    handling minus our clock at sending, so the bounds can be moved to when the request really left.
-    """
+    low: float
+    high: float
+    round_trip: float
+
+
+@dataclass(frozen=True)
+class ServerTime:
+    """Bounds of the target's clock when it handles the request (measured skew and latency);
+    `phase` is set on an aimed reading, so the bounds can follow the request's real send time."""
 
     earliest: datetime
     latest: datetime
-    phase: tuple[float, float] | None = None
+    phase: Phase | None = None
 
 
 def expected_outcome(world: World, request: Request, when: ServerTime) -> Expected:
@@ -180,9 +188,13 @@ class _Oracle:
         state = self.state_of(activity)
         transition = self.behaviour.lifecycle.transition(self.request.endpoint, state)
         expectation = transition.expectation
-        # An error the state documents may win; so may whatever a state the docs leave open answers.
+        # An error the state documents may win; so may whatever a state the docs leave open answers;
+        # so may the sync gate, where no device may have synced yet.
         if not expectation.asserted or expectation.outcome.kind == "error":
             self.broken.append((f"lifecycle:{self.request.endpoint}:{state}", expectation))
+        elif expectation.outcome.kind == "sync_gate" and activity is not None and not self.synced(activity):
+            gate = self.behaviour.sync_gate
+            self.broken.append((f"sync-gate:{self.request.endpoint}:none-synced", gate.none_synced))
 
     def injected(self, row: str) -> Expected:
         behaviour = self.behaviour
@@ -489,8 +501,9 @@ class _Oracle:
         )
 
     def matched_readings(self, eligible: list[Insider], denied: list[Insider]) -> dict[str, int]:
-        """What `matched` may be, per combination of the readings it depends on (matched-unit,
-        gdpr-denied-in-matched), the sandbox's first; combinations that agree on the count are one."""
+        """What `matched` may be under the readings it depends on (matched-unit, gdpr-denied-in-matched),
+        named by the options that give each count (`matched-unit=insiders/devices` where both agree,
+        so the results never claim a reading the answer cannot show); the sandbox's first."""
         unit = self.behaviour.readings["matched-unit"]
         gdpr = self.behaviour.readings["gdpr-denied-in-matched"]
         count = {
@@ -499,12 +512,15 @@ class _Oracle:
             ("insiders", "counted"): len(eligible) + len(denied),
             ("devices", "counted"): sum(len(i.devices) for i in (*eligible, *denied)),
         }
-        readings: dict[str, int] = {}
+        combos: dict[int, list[tuple[str, str]]] = {}
         for u in unit.options:
             for g in gdpr.options:
-                if count[(u, g)] not in readings.values():
-                    name = f"{unit.id}={u}" + (f", {gdpr.id}={g}" if denied else "")
-                    readings[name] = count[(u, g)]
+                combos.setdefault(count[(u, g)], []).append((u, g))
+        readings: dict[str, int] = {}
+        for n, agreeing in combos.items():
+            units = "/".join(dict.fromkeys(u for u, _ in agreeing))
+            gdprs = "/".join(dict.fromkeys(g for _, g in agreeing))
+            readings[f"{unit.id}={units}" + (f", {gdpr.id}={gdprs}" if denied else "")] = n
         return readings
 
     def targets(self, activity: ActivityModel, body: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -516,12 +532,20 @@ class _Oracle:
         pairs = {(e["insider_id"], e["udid"]) for e in wanted}
         return [d for d in devices if (d[0], d[1]) in pairs]
 
+    def synced_for_sure(self, activity: ActivityModel) -> bool:
+        """Past the target's declared sync bound since /start: every device that syncs has."""
+        bound = timedelta(seconds=self.world.profile.sync_delay_seconds)
+        return activity.started_at is not None and self.when.earliest - activity.started_at >= bound
+
+    def synced(self, activity: ActivityModel) -> bool:
+        """Some device of the segment has surely synced: the gate is open to an untargeted push."""
+        syncing = any(d.syncs for i in activity.segment for d in self.insider(i).devices)
+        return activity.state == "STARTED" and syncing and self.synced_for_sure(activity)
+
     def sync_gate(self, activity: ActivityModel, body: dict[str, Any]) -> Expected:
         targets = self.targets(activity, body)
         rule = f"sync-gate:{self.request.endpoint}"
-        synced_for_sure = activity.started_at is not None and (
-            self.when.earliest - activity.started_at
-        ) >= timedelta(seconds=self.world.profile.sync_delay_seconds)
+        synced_for_sure = self.synced_for_sure(activity)
         syncing = [t for t in targets if t[2]] if activity.state == "STARTED" else []
         if synced_for_sure or not syncing:
             return self.gate_outcome(rule, len(targets), len(syncing))

@@ -8,6 +8,7 @@ Named edges are plain lists that the suite always runs; the strategies explore a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,22 +63,31 @@ def ends_at_offsets(contract: Contract) -> st.SearchStrategy[int]:
 
 def place_ends_at(
     offset: int, when: ServerTime, window: EndsAtWindow, *, utc_offset: timedelta = timedelta(0)
-) -> tuple[str, float]:
-    """An ends_at the server will see on the same side of every edge as `offset`; and the tolerance.
+) -> tuple[str, str]:
+    """An ends_at the server will see on the same side of every edge as `offset`; and how sure.
 
     The server handles the request somewhere in [when.earliest, when.latest]. An offset at or just
     above an edge is anchored on the latest moment (so the server sees at least `offset`); one below
     an edge, on the earliest (so it sees at most `offset`). The fraction of a second is kept: when
     the bounds lie inside one second of the server's clock (`ServerClock.aim`), a server comparing
-    whole seconds sees exactly `offset` and one comparing in real time sees it within the tolerance,
-    on the same side of every edge. The tolerance is the width of the bounds: zero on a virtual clock.
-    `utc_offset` writes the same moment in another zone (RFC 3339 allows any).
+    whole seconds sees exactly `offset` and one comparing in real time sees it within the bounds'
+    width, on the same side of every edge. `utc_offset` writes the same moment in another zone.
+
+    The second value states the uncertainty for the case label, in words that stay the same from
+    run to run (a drift report pairs cases by label): an exact clock, an aimed request (under a
+    second), or the width rounded up to whole seconds.
     """
     nearest = min(_band_starts(window), key=lambda edge: abs(offset - edge))
     anchor = when.latest if offset >= nearest else when.earliest
     moment = anchor + timedelta(seconds=offset)
     width = (when.latest - when.earliest).total_seconds()
-    return rfc3339(moment, exact=True, utc_offset=utc_offset), round(width, 3)
+    if width == 0:
+        certainty = "exact clock"
+    elif when.phase is not None:
+        certainty = "aimed mid-second, tolerance under 1 s"
+    else:
+        certainty = f"tolerance {math.ceil(width)} s"
+    return rfc3339(moment, exact=True, utc_offset=utc_offset), certainty
 
 
 def _band_starts(window: EndsAtWindow) -> tuple[int, int, int]:

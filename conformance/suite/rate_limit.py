@@ -17,6 +17,7 @@ backs off when it meets a 429 it did not ask for.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from conformance.cassettes import tagging_case
 from conformance.exchange import Exchange, Request
@@ -24,8 +25,21 @@ from conformance.suite.provoke import Provocation
 from conformance.targets.target import Verifier
 
 LOWERED_LIMIT = 2
-BURST_MARGIN = 1.1  # a burst stops after this many times the limit without a 429
 NOT_IN_SEGMENT = "conformance-not-in-segment"
+
+
+def burst_size(limit: int) -> int:
+    """Requests that surely reach a limit within one window's time: in fixed windows the burst may
+    straddle a window's end, and 2 x limit + 1 requests put more than the limit into one of them."""
+    return 2 * limit + 1
+
+
+@dataclass(frozen=True)
+class Burst:
+    """Fillers sent in a row: where the first 429 came (1-based; None: none came), and how long it took."""
+
+    first_limited: int | None
+    seconds: float
 
 
 def provoke_rate_limit(conformance: Verifier, chosen: Provocation, endpoint: str) -> Exchange:
@@ -34,49 +48,69 @@ def provoke_rate_limit(conformance: Verifier, chosen: Provocation, endpoint: str
     Requests are built before a burst: arranging one (a sync wait) takes time, and a fixed window
     could turn over in the middle of the burst.
     """
-    row = conformance.contract.behaviour.rate_limit.row
+    rate = conformance.contract.behaviour.rate_limit
     control = conformance.target.control
     if control is None and not conformance.target.allow_rate_limit_probe:
         conformance.skip(
             "provoking 429 on a live target spends its real rate budget: pass --allow-rate-limit-probe",
             endpoint=endpoint,
-            rows=(row,),
+            rows=(rate.row,),
         )
-    limit = LOWERED_LIMIT if control is not None else conformance.contract.behaviour.rate_limit.requests
-    burst = int(limit * BURST_MARGIN) + 1
+    size = burst_size(LOWERED_LIMIT if control is not None else rate.requests)
     request = chosen.build(conformance)
     if control is not None:
         control.limit_rate(LOWERED_LIMIT)
     case = "over the rate limit"
     try:
-        if not _fill(conformance, [Request(endpoint, raw=b"")] * burst):
+        rejected = fill(conformance, [Request(endpoint, raw=b"")] * size)
+        if rejected.first_limited is None:
+            _too_slow(conformance, endpoint, rejected)
             case += " (rejected requests did not count: reading rate-limit-counts=successes-only)"
-            # Rejected requests did not count: successes must. Each is built (and arranged, under the
-            # normal limit) before any is sent; then the lowered limit starts afresh.
+            # Successes must count, then. Each is built (and arranged, under the normal limit) before
+            # any is sent; then the lowered limit starts afresh.
             if control is not None:
                 control.limit_rate(None)
-                successes = [chosen.build(conformance) for _ in range(burst)]
+                successes = [chosen.build(conformance) for _ in range(size)]
                 control.limit_rate(LOWERED_LIMIT)
             else:
-                successes = harmless_successes(conformance, endpoint, burst)
-            if not successes or not _fill(conformance, successes):
-                _not_reached(conformance, endpoint, burst, no_harmless_success=not successes)
-        return _expect_limited(conformance, request, endpoint, row, case)
+                successes = harmless_successes(conformance, endpoint, size)
+            if not successes:
+                _no_harmless_success(conformance, endpoint, size)
+            _too_slow(conformance, endpoint, fill(conformance, successes))
+        return _expect_limited(conformance, request, endpoint, rate.row, case)
     finally:
         if control is not None:
             control.limit_rate(None)
 
 
-def _fill(conformance: Verifier, fillers: list[Request]) -> bool:
-    """Send fillers until the target answers 429 (True), or none of them gets one (False).
+def fill(conformance: Verifier, fillers: list[Request]) -> Burst:
+    """Send fillers in a row until the target answers 429, timed on the target's clock.
 
     Fillers are arrangement: sent, not judged, and not spending the client's own budget.
     """
     limited = conformance.contract.status_of(conformance.contract.behaviour.rate_limit.row)
-    return any(
-        exchange.response is not None and exchange.response.status == limited
-        for exchange in send_fillers(conformance, fillers)
+    started = conformance.target.clock.reads_at_most()
+    first = next(
+        (
+            n
+            for n, exchange in enumerate(send_fillers(conformance, fillers), start=1)
+            if exchange.response is not None and exchange.response.status == limited
+        ),
+        None,
     )
+    return Burst(first, (conformance.target.clock.reads_at_most() - started).total_seconds())
+
+
+def _too_slow(conformance: Verifier, endpoint: str, burst: Burst) -> None:
+    """A burst without a 429 that outlasted a window proves nothing of the limit: not verified."""
+    rate = conformance.contract.behaviour.rate_limit
+    if burst.first_limited is None and burst.seconds > rate.per_seconds:
+        conformance.skip(
+            f"a burst to /{endpoint} took {burst.seconds:.0f} s, longer than the {rate.per_seconds} s "
+            "rate window, so the limit cannot be reached at this latency: not verified",
+            endpoint=endpoint,
+            rows=(rate.row,),
+        )
 
 
 def send_fillers(conformance: Verifier, fillers: list[Request]) -> Iterator[Exchange]:
@@ -99,17 +133,14 @@ def harmless_successes(conformance: Verifier, endpoint: str, count: int) -> list
     return [Request(endpoint, conformance.segment_body(activity, ids))] * count
 
 
-def _not_reached(conformance: Verifier, endpoint: str, burst: int, *, no_harmless_success: bool) -> None:
-    """No 429 after a burst of rejected requests: the target counts only successes. Where none can be
-    sent harmlessly, the row is not verified; otherwise the verdict on the next request says it."""
-    if no_harmless_success:
-        conformance.skip(
-            f"{burst} rejected requests to /{endpoint} got no 429: the target counts only successes "
-            "against the limit (reading rate-limit-counts=successes-only), and every success on "
-            f"/{endpoint} creates an activity or pushes to devices: not verified",
-            endpoint=endpoint,
-            rows=(conformance.contract.behaviour.rate_limit.row,),
-        )
+def _no_harmless_success(conformance: Verifier, endpoint: str, size: int) -> None:
+    conformance.skip(
+        f"{size} rejected requests to /{endpoint} got no 429: the target counts only successes "
+        "against the limit (reading rate-limit-counts=successes-only), and every success on "
+        f"/{endpoint} creates an activity or pushes to devices: not verified",
+        endpoint=endpoint,
+        rows=(conformance.contract.behaviour.rate_limit.row,),
+    )
 
 
 def _expect_limited(conformance: Verifier, request: Request, endpoint: str, row: str, case: str) -> Exchange:

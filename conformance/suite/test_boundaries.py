@@ -49,10 +49,10 @@ def _verify_ends_at(conformance: Verifier, offset: int, label: str, utc_offset: 
     window = conformance.contract.behaviour.ends_at
     # Near an edge, the request is aimed mid-second on the server's clock (see place_ends_at).
     when = conformance.aim() if near_an_edge(offset, window) else conformance.when()
-    ends_at, tolerance = place_ends_at(offset, when, window, utc_offset=utc_offset)
+    ends_at, certainty = place_ends_at(offset, when, window, utc_offset=utc_offset)
     request = Request(window.endpoint, _register_body(conformance, ends_at=ends_at))
     zone = f", written {ends_at[-6:]}" if utc_offset else ""
-    conformance.verify(request, case=f"ends_at {label} (tolerance {tolerance} s{zone})", when=when)
+    conformance.verify(request, case=f"ends_at {label} ({certainty}{zone})", when=when)
 
 
 @pytest.mark.parametrize("utc_offset", ZONES, ids=[_zone(z) for z in ZONES])

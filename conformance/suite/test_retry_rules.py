@@ -13,7 +13,7 @@ from conformance.contract import Contract, load_contract
 from conformance.contract.model import RetryWarning
 from conformance.exchange import Exchange, Request
 from conformance.suite.provoke import provocations
-from conformance.suite.rate_limit import harmless_successes, provoke_rate_limit, send_fillers
+from conformance.suite.rate_limit import burst_size, fill, harmless_successes, provoke_rate_limit
 from conformance.targets.target import Verifier
 
 BACKOFF_FACTOR = 2.0
@@ -146,15 +146,14 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
     endpoint = "register"
     chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
     provoke_rate_limit(conformance, chosen, endpoint)
-    delay, waited = float(row.retry.backoff_example_seconds[0]), 0.0
-    while waited <= rate.per_seconds:
+    waited = 0.0
+    for delay in conformance.target.backoff_delays():
         conformance.target.wait(delay)
         waited += delay
         with tagging_case(f"retry after {waited:g} s of backoff", (rate.row,)):
             retry = conformance.target.client.send(Request(endpoint, raw=b""))
         if retry.response is not None and retry.response.status != row.status:
             return
-        delay *= BACKOFF_FACTOR
     pytest.fail(
         f"still {row.status} after backing off {waited:g} s, longer than the {rate.per_seconds} s window"
     )
@@ -162,10 +161,12 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
 
 @pytest.mark.spends_rate_budget
 def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
-    """The documented number of requests per window passes; the next one gets 429.
+    """The documented number of requests per window passes; a burst of them reaches 429 soon after.
 
     The fillers are successes that change nothing, so they count whether or not the target counts
-    rejected requests (behaviour.yaml readings: rate-limit-counts).
+    rejected requests (behaviour.yaml readings: rate-limit-counts). With fixed windows a burst may
+    straddle a window's end, so the first 429 comes after the limit but no later than twice it; then
+    the next request is judged as the 429 row.
     """
     rate = conformance.contract.behaviour.rate_limit
     if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
@@ -175,19 +176,24 @@ def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
             rows=(rate.row,),
         )
     endpoint = "remove-users"
-    limited = conformance.contract.status_of(rate.row)
-    fillers = harmless_successes(conformance, endpoint, rate.requests)
+    fillers = harmless_successes(conformance, endpoint, burst_size(rate.requests))
     chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
     request = chosen.build(conformance)
     conformance.target.wait(rate.per_seconds)  # a fresh window for every bucket
     try:
-        for sent, exchange in enumerate(send_fillers(conformance, fillers)):
-            status = exchange.response.status if exchange.response else exchange.error
-            assert status != limited, (
-                f"{limited} after {sent} requests; the table documents {rate.requests}/min"
+        burst = fill(conformance, fillers)
+        first = burst.first_limited
+        assert first is None or first > rate.requests, (
+            f"429 after {first - 1} requests in one window; the table documents {rate.requests}/min"
+        )
+        if first is None and burst.seconds > rate.per_seconds:
+            conformance.skip(
+                f"the burst took {burst.seconds:.0f} s, longer than the {rate.per_seconds} s window",
+                endpoint=endpoint,
+                rows=(rate.row,),
             )
         conformance.world.pending_rows[endpoint] = rate.row
-        conformance.verify(request, case=f"request {rate.requests + 1} in one window")
+        conformance.verify(request, case=f"after a burst of {rate.requests}/min and more")
     finally:
         conformance.world.pending_rows.pop(endpoint, None)
         conformance.target.wait(rate.per_seconds)  # leave a fresh window: the suite never causes a 429 itself

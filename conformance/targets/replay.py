@@ -89,8 +89,8 @@ class RecordingServerClock:
     def aim(self) -> ServerTime:
         return self._kept_when(self._clock.aim())
 
-    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
-        return self._kept_when(self._clock.handled(moment, sent))
+    def handled(self, moment: ServerTime, sent: float, received: float) -> ServerTime:
+        return self._kept_when(self._clock.handled(moment, sent, received))
 
     def sharpen(self, send: Callable[[], object]) -> None:
         self._clock.sharpen(send)
@@ -151,8 +151,8 @@ class ReplayedServerClock:
     def aim(self) -> ServerTime:
         return self.when()
 
-    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
-        return self._exact.handled(moment, sent) if self._readings is None else self.when()
+    def handled(self, moment: ServerTime, sent: float, received: float) -> ServerTime:
+        return self._exact.handled(moment, sent, received) if self._readings is None else self.when()
 
     def sharpen(self, send: Callable[[], object]) -> None:
         """Nothing to learn: the readings were kept while recording."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from conformance.generate.oracle import ServerTime
+from conformance.generate.oracle import Phase, ServerTime
 
 # How long a request may take to reach the handler beyond the slowest latency seen: room for the
 # suite's own work between reading the clock and sending.
@@ -31,6 +32,7 @@ SECOND_MARGIN = 0.05
 # Sharpening the phase bracket: at most this many requests, stopping once it is this narrow.
 SHARPENING_REQUESTS = 8
 SHARP_PHASE_SECONDS = 0.02
+RECENT_ROUND_TRIPS = 16
 
 
 class ServerClock(Protocol):
@@ -53,8 +55,9 @@ class ServerClock(Protocol):
         """Bounds for a request sent as soon as this returns, inside one second of the target's clock
         where the measurements allow it (it may wait for the right moment); else `when()`."""
 
-    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
-        """The bounds to judge with, once the request read at `moment` left at local time `sent`."""
+    def handled(self, moment: ServerTime, sent: float, received: float) -> ServerTime:
+        """The bounds to judge with, once the request read at `moment` left at local time `sent` and
+        its answer arrived at `received`."""
 
     def sharpen(self, send: Callable[[], object]) -> None:
         """Learn where the target's second ticks over, calling `send` (a harmless request) as needed."""
@@ -81,7 +84,7 @@ class ExactServerClock:
     def aim(self) -> ServerTime:
         return self.when()
 
-    def handled(self, moment: ServerTime, sent: float) -> ServerTime:  # noqa: ARG002 (read directly)
+    def handled(self, moment: ServerTime, sent: float, received: float) -> ServerTime:  # noqa: ARG002
         return replace(moment, latest=max(moment.latest, self._now()))
 
     def sharpen(self, send: Callable[[], object]) -> None:
@@ -113,22 +116,23 @@ class BracketedServerClock:
         self._high = float("inf")
         self._phase = (float("-inf"), float("inf"))
         self._slowest = 0.0
-        self._fastest = float("inf")
+        # The latest round trips: their spread is the jitter an aimed request allows for. Recent ones
+        # only, so a first request slowed by a TLS handshake does not switch aiming off for good.
+        self._recent: deque[float] = deque(maxlen=RECENT_ROUND_TRIPS)
         self._lock = threading.Lock()
 
     def observe(self, date_header: str | None, sent: float, received: float) -> None:
         with self._lock:
             self._slowest = max(self._slowest, received - sent)
-            self._fastest = min(self._fastest, received - sent)
+            self._recent.append(received - sent)
             if not date_header:
                 return
             try:
                 stamped = parsedate_to_datetime(date_header).timestamp()
             except (TypeError, ValueError):
                 return
-            self._low, self._high = _narrowed(
-                (self._low, self._high), (stamped - received, stamped + 1 - sent)
-            )
+            offset = (stamped - received, stamped + 1 - sent)
+            self._low, self._high = _narrowed((self._low, self._high), offset)
             self._phase = _narrowed(self._phase, (stamped - sent, stamped + 1 - sent))
 
     @property
@@ -158,33 +162,40 @@ class BracketedServerClock:
             latest=_utc(now + self._high + self._slowest + HANDLING_ALLOWANCE_SECONDS),
         )
 
-    def _aimed_phase(self) -> tuple[float, float] | None:
+    def _aimed_phase(self) -> Phase | None:
         """The phase bounds with the jitter allowance, if they fit inside one second with margin."""
-        jitter = self._slowest - self._fastest + JITTER_FLOOR_SECONDS
+        if not self._recent:
+            return None
+        jitter = max(self._recent) - min(self._recent) + JITTER_FLOOR_SECONDS
         low, high = self._phase[0] - jitter, self._phase[1] + jitter
         fits = high + SEND_ALLOWANCE_SECONDS - low <= 1 - 2 * SECOND_MARGIN
-        return (low, high) if fits else None
+        return Phase(low, high, max(self._recent) + JITTER_FLOOR_SECONDS) if fits else None
 
     def aim(self) -> ServerTime:
         phase = self._aimed_phase()
         if phase is None:
             return self.when()
-        low, high = phase
         now = self._local()
-        first, last = now + low - SECOND_MARGIN, now + high + SEND_ALLOWANCE_SECONDS + SECOND_MARGIN
+        first = now + phase.low - SECOND_MARGIN
+        last = now + phase.high + SEND_ALLOWANCE_SECONDS + SECOND_MARGIN
         # Send now if the handling window lies inside one target second, else just after the next tick.
         send_at = now if math.floor(first) == math.floor(last) else math.ceil(first) - first + now
         self._sleep(max(0.0, send_at - self._local()))
         return ServerTime(
-            earliest=_utc(send_at + low),
-            latest=_utc(send_at + high + SEND_ALLOWANCE_SECONDS),
+            earliest=_utc(send_at + phase.low),
+            latest=_utc(send_at + phase.high + SEND_ALLOWANCE_SECONDS),
             phase=phase,
         )
 
-    def handled(self, moment: ServerTime, sent: float) -> ServerTime:
-        if moment.phase is not None:
-            low, high = moment.phase
-            return ServerTime(earliest=_utc(sent + low), latest=_utc(sent + high), phase=moment.phase)
+    def handled(self, moment: ServerTime, sent: float, received: float) -> ServerTime:
+        """An aimed request is judged from when it really left, while its round trip stayed within
+        what the aim assumed; a slower one (a retransmit, a starved client) may have been handled
+        anywhere its round trip allows, so it gets the bounds that assume nothing of the latency."""
+        phase = moment.phase
+        if phase is not None and received - sent <= phase.round_trip:
+            return ServerTime(earliest=_utc(sent + phase.low), latest=_utc(sent + phase.high), phase=phase)
+        if phase is not None:
+            return ServerTime(earliest=_utc(sent + self._low), latest=_utc(received + self._high))
         return replace(moment, latest=max(moment.latest, self.reads_at_most()))
 
     def sharpen(self, send: Callable[[], object]) -> None:

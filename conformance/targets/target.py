@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from contextvars import copy_context
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
+from threading import Barrier
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pytest
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 FaultKind = Literal["status", "latency", "drop_after_commit"]
 SYNC_MARGIN_SECONDS = 0.05
+BARRIER_TIMEOUT_SECONDS = 10.0  # threads of one parallel send: started together, never waiting forever
 
 
 class Control(Protocol):
@@ -184,7 +186,7 @@ class Target:
         """
         rate = self.contract.behaviour.rate_limit
         exchange = self.client.send(request)
-        for delay in self._backoff():
+        for delay in self.backoff_delays():
             response = exchange.response
             if response is None or response.status != self.contract.status_of(rate.row):
                 break
@@ -192,7 +194,8 @@ class Target:
             exchange = self.client.send(request)
         return exchange
 
-    def _backoff(self) -> Iterator[float]:
+    def backoff_delays(self) -> Iterator[float]:
+        """The retry table's example delays for a 429, doubled on until a whole window has passed."""
         rate = self.contract.behaviour.rate_limit
         retry = self.contract.table.row(rate.row).retry
         delays = list(retry.backoff_example_seconds) if retry is not None else [1]
@@ -319,7 +322,9 @@ class Verifier:
         expected = expected_outcome(self.world, request, moment)
         with tagging_case(case, _rows(expected)):
             exchange = self._send(request, expected)
-        return self.conclude(exchange, case=case, when=moment, arrangement=arrangement, probe=probe)
+        return self.conclude(
+            exchange, case=case, when=moment, arrangement=arrangement, probe=probe, expected=expected
+        )
 
     def conclude(
         self,
@@ -329,14 +334,18 @@ class Verifier:
         when: ServerTime,
         arrangement: bool = False,
         probe: bool = False,
+        expected: Expected | None = None,
     ) -> Exchange:
-        """Judge and record an exchange already sent (read at `when`), as `verify` does."""
+        """Judge and record an exchange already sent (read at `when`), as `verify` does; `expected` is
+        the prediction made before sending, if there was one (the world may have moved since)."""
         request = exchange.request
-        expected = expected_outcome(self.world, request, when)
+        expected = expected or expected_outcome(self.world, request, when)
         # The target handled the request after `when.earliest` and before its answer arrived: judge
         # with that bracket, not with the allowance guessed before sending (a loaded target can be slow).
-        if exchange.response is not None:
-            handled = self.target.clock.handled(when, exchange.response.sent_at)
+        response = exchange.response
+        if response is not None:
+            sent = response.sent_at
+            handled = self.target.clock.handled(when, sent, sent + response.latency_seconds)
             if handled != when:
                 expected = expected_outcome(self.world, request, handled)
         judgement = judge(self.contract, expected, exchange)
@@ -372,13 +381,21 @@ class Verifier:
         return exchange
 
     def send_together(self, request: Request, copies: int, *, case: str) -> list[Exchange]:
-        """Send `copies` of a request at once, each on a connection of its own; judge none of them.
+        """Send `copies` of a request at once, each from a thread of its own (over HTTP, on a
+        connection of its own); judge none of them.
 
-        Each thread sends in a copy of this context, so the cassette tags reach every request.
+        The threads wait at a barrier, so that no copy leaves before every thread is ready; each
+        sends in a copy of this context, so the cassette tags reach every request.
         """
         expected = expected_outcome(self.world, request, self.when())
+        ready = Barrier(copies)
+
+        def send() -> Exchange:
+            ready.wait(BARRIER_TIMEOUT_SECONDS)
+            return self.target.client.send(request)
+
         with tagging_case(case, _rows(expected)), ThreadPoolExecutor(max_workers=copies) as pool:
-            sends = [pool.submit(copy_context().run, self.target.client.send, request) for _ in range(copies)]
+            sends = [pool.submit(copy_context().run, send) for _ in range(copies)]
             return [s.result() for s in sends]
 
     def arrange(self, request: Request, *, when: ServerTime | None = None) -> Exchange:

@@ -112,19 +112,26 @@ def world(
 
 
 def documented_state(endpoint: str) -> str:
-    """The first state whose answer to `endpoint` is documented and no error (STARTED for /end); the
-    state /register leaves, for an endpoint the lifecycle does not cover."""
+    """The last state (in lifecycle order) whose answer to `endpoint` is documented and no error:
+    REGISTERED for segment edits and /start, STARTED for /update and /end; the state /register
+    leaves, for an endpoint the lifecycle does not cover."""
     lifecycle = CONTRACT.behaviour.lifecycle
     return next(
         (
             s
-            for s in lifecycle.states
+            for s in reversed(lifecycle.states)
             if (endpoint, s) in lifecycle.transitions
             and (e := lifecycle.transition(endpoint, s).expectation).asserted
             and e.outcome.kind != "error"
         ),
         lifecycle.after_register,
     )
+
+
+def settled_world(endpoint: str) -> World:
+    """A world whose activity is in `documented_state(endpoint)`, started (where it is) long enough
+    ago that its devices have synced: a valid request for the endpoint there is answered as no error."""
+    return world(documented_state(endpoint), started_at=T0 - timedelta(seconds=PROFILE.sync_delay_seconds))
 
 
 def expect(request: Request, *, state: World | None = None, when: ServerTime = EXACT) -> Expected:

@@ -21,7 +21,6 @@ from generate_support import (
     T0,
     codes,
     devices,
-    documented_state,
     exact,
     expect,
     never_syncing_ids,
@@ -29,6 +28,7 @@ from generate_support import (
     push_body,
     register_body,
     segment_body,
+    settled_world,
     syncing_ids,
     valid_body,
     world,
@@ -131,7 +131,7 @@ def test_whitespace_only_body_is_empty_or_unparseable(endpoint: str) -> None:
 def test_content_type_not_json_asserts_status_only(endpoint: str, content_type: str | None) -> None:
     """A valid body sent as anything but application/json gets a 400 with no code asserted (on an
     activity whose state documents the endpoint as no error: then the body rule alone is broken)."""
-    state = world(documented_state(endpoint), started_at=T0)
+    state = settled_world(endpoint)
     request = Request(endpoint, valid_body(endpoint), content_type=content_type)
     expected = expect(request, state=state)
     assert _one_error(expected) == (400, set())
@@ -248,7 +248,7 @@ def test_broken_field_gives_behaviour_codes(
     endpoint: str, dotted: str, case: str, documented: set[str]
 ) -> None:
     """Each documented way of breaking a required field gets exactly its behaviour.yaml codes."""
-    state = world(documented_state(endpoint), started_at=T0)
+    state = settled_world(endpoint)
     expected = expect(Request(endpoint, _broken(valid_body(endpoint), dotted, case)), state=state)
     rule = FIELD_RULES[(dotted, endpoint)]
     assert _one_error(expected) == (400, documented)
@@ -622,7 +622,7 @@ def test_expired_activity_is_dead(endpoint: str, state: str) -> None:
         ("add-users", "STARTED", "ALREADY_STARTED"),
         ("update", "DEAD", "NOT_FOUND"),
         ("end", None, "NOT_FOUND"),
-        ("update", "REGISTERED", None),  # the sync gate is no refusal of the state
+        ("update", "REGISTERED", "PUSH_TOKEN_NOT_SYNCED"),  # nothing can have synced: the gate may win
     ],
 )
 def test_broken_request_naming_an_activity_also_accepts_the_state_refusal(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,13 +12,12 @@ from generate_support import (
     CONTRACT,
     PROFILE,
     T0,
-    documented_state,
     exact,
     expect,
     push_body,
     register_body,
+    settled_world,
     valid_body,
-    world,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,10 +140,11 @@ def test_placed_ends_at_lands_on_the_intended_side_of_every_edge(
 
 @pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(CONTRACT)])
 def test_placed_ends_at_on_a_whole_second_exact_clock_is_the_offset(offset: int) -> None:
-    """On an exact clock standing on a whole second, ends_at is placed exactly `offset` away; tolerance 0."""
-    placed, tolerance = place_ends_at(offset, exact(), WINDOW)
+    """On an exact clock standing on a whole second, ends_at is placed exactly `offset` away, and the
+    label says the clock is exact."""
+    placed, certainty = place_ends_at(offset, exact(), WINDOW)
     assert placed == register_body(ends_in=offset)["ends_at"]
-    assert tolerance == 0
+    assert certainty == "exact clock"
 
 
 def _seen_offsets(placed: str, when: ServerTime) -> tuple[float, float]:
@@ -165,12 +166,14 @@ def _seen_offsets(placed: str, when: ServerTime) -> tuple[float, float]:
 def test_server_sees_the_offset_within_the_stated_tolerance(
     offset: int, fraction: float, width: float
 ) -> None:
-    """The server sees the placed ends_at at most `tolerance` s beyond the intended offset."""
+    """The server sees the placed ends_at at most the bounds' width beyond the intended offset, and
+    the label states that width rounded up to whole seconds (the same words every run)."""
     earliest = T0 + timedelta(seconds=fraction)
     when = ServerTime(earliest=earliest, latest=earliest + timedelta(seconds=width))
-    placed, tolerance = place_ends_at(offset, when, WINDOW)
+    placed, certainty = place_ends_at(offset, when, WINDOW)
     low, high = _seen_offsets(placed, when)
-    assert max(abs(low - offset), abs(high - offset)) <= tolerance, (low, high, tolerance)
+    assert max(abs(low - offset), abs(high - offset)) <= width, (low, high, width)
+    assert certainty == ("exact clock" if not width else f"tolerance {math.ceil(width)} s")
 
 
 # -- field breaks --------------------------------------------------------------------------------
@@ -191,7 +194,7 @@ def test_applied_field_break_is_the_break_the_oracle_sees(endpoint: str, broken:
     """Applying a break to a valid body makes the oracle name exactly that rule and case (on an
     activity whose state documents the endpoint as no error)."""
     body = valid_body(endpoint)
-    state = world(documented_state(endpoint), started_at=T0)
+    state = settled_world(endpoint)
     expected = expect(Request(endpoint, broken.apply(body)), state=state)
     assert expected.rules == (f"{broken.rule}:{broken.case}",)
     assert body == valid_body(endpoint), "apply changed its input"

@@ -183,8 +183,7 @@ def test_time_bound_verdicts_hold_under_latency_and_clock_offset(offset: str, ru
     edges = [c for c in _cases(run.results) if "(min, exactly)" in c["case"] or "(max, exactly)" in c["case"]]
     assert edges, "the named edges ran"
     assert all(c["verdict"] == "passed" for c in edges), edges
-    tolerances = [float(c["case"].split("tolerance ")[1].split(" s")[0]) for c in edges]
-    assert max(tolerances) < 1, tolerances
+    assert all("aimed mid-second" in c["case"] for c in edges), [c["case"] for c in edges]
 
 
 @pytest.mark.slow

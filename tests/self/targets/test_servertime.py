@@ -221,7 +221,27 @@ def test_handled_moves_an_aimed_window_to_the_real_send_time() -> None:
     clock.sharpen(lambda: target.call(clock))
     moment = clock.aim()
     late = target.local + 0.7
-    handled = clock.handled(moment, late)
+    handled = clock.handled(moment, late, late + 2 * target.one_way)
     assert handled.phase == moment.phase
     assert handled.earliest.timestamp() <= target.handles_at(late) <= handled.latest.timestamp()
     assert handled.earliest > moment.earliest
+
+
+def test_a_request_slower_than_aimed_gets_bounds_that_assume_no_latency() -> None:
+    """Aimed at a steady 150 ms, one request is held 120 ms longer on its way in: the bounds it is
+    judged with still hold where it was handled (a retransmit must not become a wrong verdict)."""
+    target = SteadyTarget(45.37, 0.15)
+    clock = target.clock()
+    for _ in range(3):
+        target.call(clock)
+    clock.sharpen(lambda: target.call(clock))
+    moment = clock.aim()
+    sent = target.local
+    handled_at = target.handles_at(sent) + 0.12
+    received = sent + 2 * target.one_way + 0.12
+    clock.observe(_date_header(handled_at), sent, received)
+    handled = clock.handled(moment, sent, received)
+    assert handled.phase is None
+    assert (
+        handled.earliest.timestamp() - MICROSECOND <= handled_at <= handled.latest.timestamp() + MICROSECOND
+    )
