@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -32,7 +31,6 @@ SECOND_MARGIN = 0.05
 # Sharpening the phase bracket: at most this many requests, stopping once it is this narrow.
 SHARPENING_REQUESTS = 8
 SHARP_PHASE_SECONDS = 0.02
-RECENT_ROUND_TRIPS = 16
 
 
 class ServerClock(Protocol):
@@ -116,15 +114,19 @@ class BracketedServerClock:
         self._high = float("inf")
         self._phase = (float("-inf"), float("inf"))
         self._slowest = 0.0
-        # The latest round trips: their spread is the jitter an aimed request allows for. Recent ones
-        # only, so a first request slowed by a TLS handshake does not switch aiming off for good.
-        self._recent: deque[float] = deque(maxlen=RECENT_ROUND_TRIPS)
+        # The spread of round trips is the jitter an aimed request allows for: every one since the
+        # first (which may carry a TLS handshake), since the phase bracket keeps what each taught it.
+        self._observed = 0
+        self._steady = (float("inf"), 0.0)  # fastest and slowest round trip after the first
         self._lock = threading.Lock()
 
     def observe(self, date_header: str | None, sent: float, received: float) -> None:
         with self._lock:
             self._slowest = max(self._slowest, received - sent)
-            self._recent.append(received - sent)
+            self._observed += 1
+            if self._observed > 1:
+                fastest, slowest = self._steady
+                self._steady = (min(fastest, received - sent), max(slowest, received - sent))
             if not date_header:
                 return
             try:
@@ -164,12 +166,13 @@ class BracketedServerClock:
 
     def _aimed_phase(self) -> Phase | None:
         """The phase bounds with the jitter allowance, if they fit inside one second with margin."""
-        if not self._recent:
+        fastest, slowest = self._steady
+        if self._observed < 2:
             return None
-        jitter = max(self._recent) - min(self._recent) + JITTER_FLOOR_SECONDS
+        jitter = slowest - fastest + JITTER_FLOOR_SECONDS
         low, high = self._phase[0] - jitter, self._phase[1] + jitter
         fits = high + SEND_ALLOWANCE_SECONDS - low <= 1 - 2 * SECOND_MARGIN
-        return Phase(low, high, max(self._recent) + JITTER_FLOOR_SECONDS) if fits else None
+        return Phase(low, high, slowest + JITTER_FLOOR_SECONDS) if fits else None
 
     def aim(self) -> ServerTime:
         phase = self._aimed_phase()
