@@ -84,6 +84,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _refuse_shared_control_in_parallel(config)
+    _check_sandbox_readings(config)
     if config.getoption("target") == "live" and (config.getoption("record_mode", None) or "none") != "none":
         from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
 
@@ -99,6 +100,22 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.generate.determinism import ignore_local_constants
 
     ignore_local_constants()
+
+
+def _check_sandbox_readings(config: pytest.Config) -> None:
+    """A bad --sandbox-reading ends the run before any test, with one message naming the choices."""
+    chosen = config.getoption("sandbox_reading")
+    if not chosen:
+        return
+    from conformance.contract import load_contract
+    from conformance.errors import ConformanceError
+    from conformance.sandbox.readings import resolve_readings
+    from conformance.sandbox.serve import reading_choices
+
+    try:
+        resolve_readings(load_contract(config.getoption("contracts")).behaviour, reading_choices(chosen))
+    except (ConformanceError, ValueError) as error:
+        raise pytest.UsageError(f"--sandbox-reading: {error}") from None
 
 
 def pytest_recording_configure(vcr: Any) -> None:

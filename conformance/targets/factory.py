@@ -19,7 +19,6 @@ import pytest
 from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, Pseudonyms
 from conformance.clock import VirtualClock
 from conformance.contract import Contract
-from conformance.errors import ConformanceError
 from conformance.targets.client import ApiClient, RateBudget
 from conformance.targets.profile import TargetProfile
 from conformance.targets.replay import RecordingServerClock, Replay
@@ -83,13 +82,11 @@ def _sandbox(
 
     clock = VirtualClock()
     hook = config.pluginmanager.hook.pytest_conformance_sandbox
-    try:
-        readings = reading_choices(config.getoption("sandbox_reading") or ())
-        sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(
-            contract, profile, clock=clock, config=SandboxConfig(readings=readings)
-        )
-    except (ConformanceError, ValueError) as error:
-        raise pytest.UsageError(f"--sandbox-reading: {error}") from None
+    # pytest_configure has checked --sandbox-reading (a bad one ends the run before any test).
+    readings = reading_choices(config.getoption("sandbox_reading") or ())
+    sandbox = hook(contract=contract, profile=profile, clock=clock) or build_sandbox(
+        contract, profile, clock=clock, config=SandboxConfig(readings=readings)
+    )
     control = InProcessControl(sandbox.control)
     with sandbox.client() as http:
         budget = _budget(contract, profile, clock)

@@ -204,3 +204,16 @@ def test_suite_passes_over_http_on_each_other_reading(
         )
     _passes(run, [(reading, option)])
     _saw(run, [(reading, option)] if latency == "0" else [])
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [("bogus=x", "unknown reading 'bogus'"), ("matched-unit=dozens", "its options are: insiders, devices")],
+)
+def test_a_bad_sandbox_reading_ends_the_run_with_one_message(given: str, named: str, tmp_path: Path) -> None:
+    """A reading or option the contract lacks stops the run before any test: usage error, one message."""
+    run = run_suite(tmp_path, "--sandbox-reading", given)
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.output[-2000:]
+    assert named in run.output
+    assert "Traceback" not in run.output
+    assert run.output.count("--sandbox-reading") == 1
