@@ -577,8 +577,4 @@ class _BehaviourBuilder:
             per_seconds=self.limit(row, "per_seconds", [*w, "row"]),
             bucket=tuple(d["bucket"]),
             expectation=self.expectation({**d, "expect": {"codes": [row]}}, w),
-            window=self.expectation(d["window"], [*w, "window"], states_outcome=False),
-            retry_after_header=self.expectation(
-                d["retry_after_header"], [*w, "retry_after_header"], states_outcome=False
-            ),
         )

@@ -260,8 +260,6 @@ class RateLimit:
     per_seconds: int
     bucket: tuple[str, ...]
     expectation: Expectation
-    window: Expectation
-    retry_after_header: Expectation
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The rate limit: N requests per window per bucket (API key, path, method).
 
-The sandbox_choice of behaviour.yaml `rate_limit.window` is fixed, clock-aligned windows; the reading
+By default (the first option of the reading rate-limit-window) windows are fixed and clock-aligned;
 rate-limit-window=sliding makes it the last `window_seconds` instead, and rate-limit-counts decides
 what counts: every admitted request, or (successes-only) only those answered with success. A refused
 request never counts, so a client that keeps knocking is admitted as soon as its window allows.
