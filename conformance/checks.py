@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from conformance.contract import Contract
 from conformance.exchange import Exchange, Response
-from conformance.generate.oracle import ABSENT, Alternative, AtLeast, Expected, Present
+from conformance.generate.oracle import ABSENT, Alternative, Expected, Fact
 
 Check = Callable[[Contract, Response, Alternative], "str | None"]
 _CHECKS: dict[str, Check] = {}
@@ -104,7 +104,7 @@ def body_facts_hold(contract: Contract, response: Response, alternative: Alterna
 
 
 def _holds(expected: Any, observed: Any) -> bool:
-    return expected.holds(observed) if isinstance(expected, AtLeast | Present) else bool(observed == expected)
+    return expected.holds(observed) if isinstance(expected, Fact) else bool(observed == expected)
 
 
 def total(body: Any, key: str) -> Any:
@@ -132,7 +132,7 @@ def lookup(body: Any, dotted: str) -> Any:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, AtLeast | Present):
+    if isinstance(value, Fact):
         return str(value)
     return "absent" if value is ABSENT else repr(value)
 

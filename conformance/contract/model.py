@@ -239,6 +239,17 @@ class Lifecycle:
     def transition(self, endpoint: str, state: State) -> Transition:
         return self.transitions[(endpoint, state)]
 
+    def answering_states(self, endpoint: str) -> tuple[State, ...]:
+        """The states, in lifecycle order, whose answer to `endpoint` is documented and no error: a
+        valid request there breaks nothing (a broken one breaks only what it breaks)."""
+        return tuple(
+            s
+            for s in self.states
+            if (endpoint, s) in self.transitions
+            and self.transitions[(endpoint, s)].expectation.asserted
+            and self.transitions[(endpoint, s)].expectation.outcome.kind != "error"
+        )
+
 
 @dataclass(frozen=True)
 class SyncGate:

@@ -87,7 +87,7 @@ class Readings(Mapping[str, str]):
         """Whether the reading of `switch` takes `option`; a name the switch lacks is a bug here."""
         if option not in switch.options:
             raise ValueError(f"reading {switch.id} has no option {option!r}: {list(switch.options)}")
-        return self._options.get(switch.id, switch.options[0]) == option
+        return self._options[switch.id] == option  # `resolve_readings` gives every reading an option
 
 
 def resolve_readings(behaviour: Behaviour, chosen: Mapping[str, str] | None = None) -> Readings:

@@ -119,14 +119,7 @@ def _shaped_body(conformance: Verifier, endpoint: str) -> dict[str, Any]:
     if endpoint == "register":
         return _register_body(conformance)
     activity = conformance.register()
-    lifecycle = conformance.contract.behaviour.lifecycle
-    state = next(
-        s
-        for s in lifecycle.states
-        if lifecycle.transition(endpoint, s).expectation.asserted
-        and lifecycle.transition(endpoint, s).expectation.outcome.kind != "error"
-    )
-    if state == "STARTED":
+    if conformance.contract.behaviour.lifecycle.answering_states(endpoint)[0] == "STARTED":
         conformance.start(activity)
     if endpoint in ("add-users", "remove-users"):
         return conformance.segment_body(activity, [conformance.profile.syncing_insiders()[0].insider_id])

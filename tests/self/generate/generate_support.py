@@ -112,20 +112,11 @@ def world(
 
 
 def documented_state(endpoint: str) -> str:
-    """The last state (in lifecycle order) whose answer to `endpoint` is documented and no error:
-    REGISTERED for segment edits and /start, STARTED for /update and /end; the state /register
-    leaves, for an endpoint the lifecycle does not cover."""
+    """The last state whose answer to `endpoint` is documented and no error: REGISTERED for segment
+    edits and /start, STARTED for /update and /end; the state /register leaves, for an endpoint the
+    lifecycle does not cover."""
     lifecycle = CONTRACT.behaviour.lifecycle
-    return next(
-        (
-            s
-            for s in reversed(lifecycle.states)
-            if (endpoint, s) in lifecycle.transitions
-            and (e := lifecycle.transition(endpoint, s).expectation).asserted
-            and e.outcome.kind != "error"
-        ),
-        lifecycle.after_register,
-    )
+    return (lifecycle.after_register, *lifecycle.answering_states(endpoint))[-1]
 
 
 def settled_world(endpoint: str) -> World:

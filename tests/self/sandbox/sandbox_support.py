@@ -6,6 +6,7 @@ module rather than conftest.py, so that tests import it by a name no other test 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -123,3 +124,19 @@ def code_of(response: httpx.Response) -> str | None:
         return None
     code: str | None = response.json().get("code")
     return code
+
+
+def serve_command(*options: str) -> list[str]:
+    """`conformance sandbox serve` on an ephemeral port with a virtual clock, plus `options`."""
+    return [
+        sys.executable,
+        "-m",
+        "conformance.cli",
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--clock",
+        "virtual",
+        *options,
+    ]

@@ -14,7 +14,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -25,7 +24,17 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sandbox_support import CONTRACT, ONE_HOUR, PROFILE, Api, build, code_of, device_count, insider
+from sandbox_support import (
+    CONTRACT,
+    ONE_HOUR,
+    PROFILE,
+    Api,
+    build,
+    code_of,
+    device_count,
+    insider,
+    serve_command,
+)
 
 from conformance.cli import main
 from conformance.clock import VirtualClock
@@ -653,16 +662,7 @@ def test_serve_banner_lists_the_switched_readings_offset_and_latency() -> None:
     """--other-readings switches every reading (a --reading overrides one), and the banner says which,
     with the clock offset and the latency."""
     kept = next(iter(B.readings.values()))
-    command = [
-        sys.executable,
-        "-m",
-        "conformance.cli",
-        "sandbox",
-        "serve",
-        "--port",
-        "0",
-        "--clock",
-        "virtual",
+    command = serve_command(
         "--other-readings",
         "--reading",
         f"{kept.id}={kept.default}",
@@ -670,7 +670,7 @@ def test_serve_banner_lists_the_switched_readings_offset_and_latency() -> None:
         "-2.5",
         "--latency-ms",
         "5",
-    ]
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -6,13 +6,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_support import CONTRACT, PROFILE, build, key
+from sandbox_support import CONTRACT, PROFILE, build, key, serve_command
 
 from conformance.cli import main
 from conformance.clock import VirtualClock
@@ -25,17 +24,7 @@ def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
     """It prints URL, control token and keys, serves requests, and exits 0 without a traceback on SIGINT."""
     assert PROFILE.control_token_env is not None
     env = {**os.environ, PROFILE.control_token_env: "token-from-env", "PYTHONPATH": str(ROOT)}
-    command = [
-        sys.executable,
-        "-m",
-        "conformance.cli",
-        "sandbox",
-        "serve",
-        "--port",
-        "0",
-        "--clock",
-        "virtual",
-    ]
+    command = serve_command()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
