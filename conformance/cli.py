@@ -1,4 +1,4 @@
-"""The `conformance` command: contracts build|lint, sandbox serve, run, drift.
+"""The `conformance` command: contracts build|lint, sandbox serve, run, drift, report.
 
 Every user-facing failure is a `ConformanceError`: printed as one message, exit status 2.
 """
@@ -6,12 +6,12 @@ Every user-facing failure is a `ConformanceError`: printed as one message, exit 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.errors import ConformanceError
+from conformance.suite_options import help_epilog
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,20 +32,85 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run",
         help="run the conformance suite (default: the embedded sandbox); other arguments go to pytest",
-        description="Runs `pytest --pyargs conformance.suite`; arguments it does not know go to pytest, e.g. "
-        "`conformance run --target live --base-url URL --target-profile PROFILE.toml`.",
+        usage="%(prog)s [SUITE OPTIONS] [PYTEST OPTIONS]",
+        description="Runs `pytest --pyargs conformance.suite` with the options below, e.g.\n"
+        "  conformance run --target live --base-url URL --target-profile PROFILE.toml\n"
+        "Exit status: pytest's (0 every test passed or skipped, 1 a test failed, 2 interrupted, "
+        "4 a usage error).",
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
     drift = commands.add_parser(
         "drift",
-        help="compare two results files: what changed, and whether documented behaviour regressed",
-        description="Exit status 1 when a documented case or row that passed in BASELINE fails in CURRENT; "
-        "0 otherwise (changes in undocumented behaviour are reported, not failed); 2 on a malformed file.",
+        help="compare two results files, or a directory of nightly ones: what changed, since when, "
+        "and whether documented behaviour regressed",
+        description="Exit status 1 when a documented case or row that passed in BASELINE fails in CURRENT "
+        "(or a test newly errors); 0 otherwise (changes in undocumented behaviour are reported, not "
+        "failed); 2 on a malformed file. Given a DIRECTORY of results files instead, ordered by their "
+        "started_at: for each change, the first run that showed it, whether it held or flaps, and exit "
+        "status 1 when a documented case or row that passed in any earlier run fails in the latest.",
     )
-    drift.add_argument("baseline", type=Path, metavar="BASELINE", help="the earlier results JSON file")
-    drift.add_argument("current", type=Path, metavar="CURRENT", help="the later results JSON file")
+    drift.add_argument(
+        "baseline",
+        type=Path,
+        metavar="BASELINE",
+        help="the earlier results JSON file, or a DIRECTORY of them",
+    )
+    drift.add_argument(
+        "current",
+        type=Path,
+        metavar="CURRENT",
+        nargs="?",
+        help="the later results JSON file (not with a DIRECTORY)",
+    )
     drift.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
     drift.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+
+    report = commands.add_parser(
+        "report",
+        help="render one results file for a person: counts, matrix, failures, what was not verified",
+        description="Markdown (short enough for a CI job summary), one self-contained HTML page, or "
+        "JUnit XML with one testcase per case. Exit status 0 whatever the run's verdicts; 2 on a "
+        "malformed file.",
+    )
+    report.add_argument("results", type=Path, metavar="RESULTS", help="a results JSON file")
+    report.add_argument("--format", choices=["markdown", "html", "junit"], default="markdown")
+    report.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+
+    _add_check(commands)
+
+    certify = commands.add_parser(
+        "certify",
+        help="certify an integration: run its flow against scripted sandboxes and judge its retries",
+        description="Runs CMD once per scenario of contracts/certification.yaml against its own sandbox on "
+        "loopback. Exit status 0 when every exercised rule passes, 1 when one fails, 2 on bad input. "
+        "`certify verify BUNDLE` checks a bundle offline: 0 intact, 1 edited, 2 unreadable.",
+    )
+    certify.add_argument(
+        "--command", dest="command_line", default=None, metavar="CMD", help="the integration's flow"
+    )
+    certify.add_argument(
+        "--scenario", action="append", default=[], metavar="NAME", help="run only this one (repeatable)"
+    )
+    certify.add_argument(
+        "--output", type=Path, default=None, metavar="DIR", help="write the certificate bundle here"
+    )
+    certify.add_argument("--zip", action="store_true", help="also write DIR.zip")
+    certify.add_argument(
+        "--signing-key", type=Path, default=None, metavar="PEM", help="Ed25519 key (default: a fresh one)"
+    )
+    certify.add_argument(
+        "--parallel", type=int, default=None, metavar="N", help="scenarios at once (default: all)"
+    )
+    certify_commands = certify.add_subparsers(dest="action", required=False, metavar="ACTION")
+    verify = certify_commands.add_parser(
+        "verify", help="check a certificate bundle (directory or .zip) offline"
+    )
+    verify.add_argument("bundle", type=Path, metavar="BUNDLE")
+    verify.add_argument(
+        "--public-key", type=Path, default=None, metavar="PEM", help="the key it must be signed with"
+    )
 
     cassettes = commands.add_parser("cassettes", help="check recorded cassettes")
     cassette_commands = cassettes.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -101,6 +166,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="preflight: is the target ready, and what will a run verify and skip (and why)",
+        description="Checks the profile, the base URL, the key variables, that the target answers, and its "
+        "clock offset and round trip, sending one request that creates nothing. Exit status 0 when a run "
+        "can start, 2 with one message naming what is wrong, where, and the fix.",
+    )
+    check.add_argument("--target-profile", type=Path, required=True, help="the target profile (TOML)")
+    check.add_argument("--base-url", default=None, help="default: the profile's base_url")
+    check.add_argument("--target", choices=["live", "sandbox", "cassettes"], default="live")
+    check.add_argument(
+        "--allow-rate-limit-probe", action="store_true", help="as `conformance run` would be given it"
+    )
+
+
 def suite_command(*pytest_args: str) -> list[str]:
     """The command that runs the suite in a fresh interpreter, so pytest imports (and assert-rewrites) it."""
     return [
@@ -154,11 +235,32 @@ def _dispatch(args: argparse.Namespace) -> int:
         # A fresh interpreter, so pytest imports (and assert-rewrites) the suite itself.
         contracts = ["--contracts", str(args.contracts)] if args.contracts else []
         command = suite_command(*contracts, *args.pytest_args)
-        return subprocess.run(command, check=False).returncode  # noqa: S603 - our own interpreter and arguments
+        from conformance.interrupts import run_child
+
+        return run_child(command)  # Ctrl-C and SIGTERM let the suite clean up and write its results
+    if args.command == "certify":
+        from conformance.certify.command import certify_main
+
+        return certify_main(args, directory)
     if args.command == "drift":
         from conformance.report.command import drift_main
 
         return drift_main(args.baseline, args.current, args.format, args.output)
+    if args.command == "report":
+        from conformance.report.command import report_main
+
+        return report_main(args.results, args.format, args.output)
+    if args.command == "check":
+        from conformance.contract import load_contract
+        from conformance.preflight import check_main
+
+        return check_main(
+            load_contract(directory),
+            args.target_profile,
+            target_kind=args.target,
+            base_url=args.base_url,
+            allow_rate_limit_probe=args.allow_rate_limit_probe,
+        )
     if args.command == "cassettes" and args.action == "lint":
         return _lint_cassettes(directory, args.cassette_dir, args.target_profile)
     if args.command == "sandbox" and args.action == "serve":
@@ -190,8 +292,10 @@ def _serve(args: argparse.Namespace, contracts: Path) -> int:
 
 
 def _lint_cassettes(contracts: Path, cassette_dir: Path | None, profile_path: Path | None) -> int:
-    from conformance.cassettes import default_cassette_dir, lint
+    from conformance.cassettes.lint import lint
+    from conformance.cassettes.messages import default_cassette_dir
     from conformance.contract import load_contract
+    from conformance.targets.kinds import NAMES, kind_named
     from conformance.targets.profile import load_profile, sandbox_profile_path
 
     contract = load_contract(contracts)
@@ -204,7 +308,8 @@ def _lint_cassettes(contracts: Path, cassette_dir: Path | None, profile_path: Pa
         )
         return 2
     personal = profile.personal_ids()
-    findings = lint(root, secrets=profile.secrets(), personal=personal)
+    personal_kinds = {name for name in NAMES if kind_named(name).traits.personal_data}
+    findings = lint(root, secrets=profile.secrets(), personal=personal, personal_kinds=personal_kinds)
     for finding in findings:
         print(f"{finding.path}: {finding.place}: {finding.problem}")
     count = sum(1 for _ in root.rglob("*.yaml"))

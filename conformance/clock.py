@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 class Clock(Protocol):
@@ -89,3 +90,61 @@ def rfc3339(moment: datetime, *, exact: bool = False, utc_offset: timedelta = ti
         local = local.replace(microsecond=0)
     text = local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
     return text.removesuffix("+00:00") + "Z" if not utc_offset else text
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Where an aimed request lands (`ServerClock.aim`): the target's clock when it handles the
+    request minus ours when we send it lies in [low, high], provided the round trip takes no longer
+    than `round_trip` seconds (the latency the measurement assumed)."""
+
+    low: float
+    high: float
+    round_trip: float
+
+
+@dataclass(frozen=True)
+class ServerTime:
+    """Bounds of the target's clock when it handles the request (measured skew and latency);
+    `phase` is set on an aimed reading, so the bounds can follow the request's real send time."""
+
+    earliest: datetime
+    latest: datetime
+    phase: Phase | None = None
+
+
+ReadingKind = Literal["when", "reads_at_most", "tolerance"]
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """One reading of a live target's clock that a test took, in order: a cassette keeps them, since
+    a replay cannot measure the target again (`when` bounds, a `reads_at_most` moment, or a
+    `tolerance` in seconds)."""
+
+    kind: ReadingKind
+    when: ServerTime | None = None
+    moment: datetime | None = None
+    seconds: float | None = None
+
+    def to_json(self) -> list[str | float]:
+        """`["when", earliest, latest]`, `["reads_at_most", moment]` or `["tolerance", seconds]`."""
+        if self.when is not None:
+            return [self.kind, self.when.earliest.isoformat(), self.when.latest.isoformat()]
+        if self.moment is not None:
+            return [self.kind, self.moment.isoformat()]
+        return [self.kind, float(self.seconds or 0.0)]
+
+    @classmethod
+    def from_json(cls, item: object) -> ClockReading:
+        """Raises ValueError on anything `to_json` does not write (the caller names the file)."""
+        match item:
+            case ["when", str(earliest), str(latest)]:
+                return cls(
+                    "when", when=ServerTime(datetime.fromisoformat(earliest), datetime.fromisoformat(latest))
+                )
+            case ["reads_at_most", str(moment)]:
+                return cls("reads_at_most", moment=datetime.fromisoformat(moment))
+            case ["tolerance", int(seconds) | float(seconds)]:
+                return cls("tolerance", seconds=float(seconds))
+        raise ValueError(f"not a clock reading: {item!r}")

@@ -3,18 +3,9 @@
 Registered through the `pytest11` entry point, so `pytest --pyargs conformance.suite` (what
 `conformance run` calls) finds it. Settings come from the command line; a test never overrides them.
 
-Options (group "live activity conformance"):
-  --target sandbox|live|cassettes   what to test (default: the embedded sandbox, in-process);
-                                    `cassettes` replays recordings with the network blocked
-  --cassette-dir DIR                where cassettes live (default: the checkout's cassettes/)
-  --record-mode rewrite             (pytest-recording) record cassettes from the target
-  --base-url URL                    the live target's base URL (must be the profile's or declared in it)
-  --target-profile PATH             the target profile (default: contracts/targets/sandbox.toml)
-  --contracts DIR                   the contract directory (default: the bundled one)
-  --results PATH                    where the results JSON goes (default: results/conformance.json)
-  --allow-rate-limit-probe          on a live target, spend rate budget to provoke one 429
-Hypothesis profiles `dev`, `ci` (deterministic; the default) and `nightly` are chosen with
-Hypothesis's own `--hypothesis-profile`.
+Its options are listed once, in `conformance.suite_options` (`conformance run --help` shows them,
+each with an example). Hypothesis profiles `dev`, `ci` (deterministic; the default) and `nightly` are
+chosen with Hypothesis's own `--hypothesis-profile`.
 """
 
 from __future__ import annotations
@@ -34,11 +25,12 @@ from conformance.results import ERROR, RunResults, unverified
 if TYPE_CHECKING:
     from conformance.contract import Contract
     from conformance.results import CaseResult
+    from conformance.targets.arrange import Arranger
+    from conformance.targets.kind import TargetKind
     from conformance.targets.profile import TargetProfile
-    from conformance.targets.target import Target, Verifier
+    from conformance.targets.target import Target
+    from conformance.targets.verifier import Verifier
 
-TARGETS = ("sandbox", "live", "cassettes")
-DEFAULT_RESULTS = Path("results/conformance.json")
 _SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 
 # Strategies are composed from the contract; examples are requests to a target, so no deadline.
@@ -56,6 +48,8 @@ settings.register_profile("nightly", max_examples=200, deadline=None, suppress_h
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
 TARGET_KEY = pytest.StashKey["Target"]()
+KIND_KEY = pytest.StashKey["TargetKind"]()
+PREFLIGHT_KEY = pytest.StashKey[str]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -65,28 +59,22 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("live activity conformance", "Insider One Live Activities API conformance suite")
-    group.addoption("--target", choices=TARGETS, default="sandbox", help="what to test (default: sandbox)")
-    group.addoption("--base-url", default=None, help="base URL of a live target")
-    group.addoption("--target-profile", type=Path, default=None, help="target profile TOML")
-    group.addoption("--contracts", type=Path, default=None, help="contract directory")
-    group.addoption("--results", type=Path, default=DEFAULT_RESULTS, help="results JSON file")
-    group.addoption("--allow-rate-limit-probe", action="store_true", help="let a live run provoke one 429")
-    group.addoption("--cassette-dir", type=Path, default=None, help="cassette directory")
-    group.addoption(
-        "--sandbox-reading",
-        action="append",
-        default=[],
-        metavar="ID=OPTION",
-        help="the embedded sandbox takes this option of a reading of behaviour.yaml (repeatable)",
-    )
+    from conformance.suite_options import GROUP, OPTIONS
+
+    group = parser.getgroup(*GROUP)
+    for option in OPTIONS:  # written once, in suite_options: `conformance run --help` lists them too
+        group.addoption(*option.flags, help=option.help, **option.settings)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from conformance.interrupts import sigterm_as_ctrl_c
+
+    config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
     _refuse_shared_control_in_parallel(config)
     _check_sandbox_readings(config)
-    if config.getoption("target") == "live" and (config.getoption("record_mode", None) or "none") != "none":
-        from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
+    _preflight(config)
+    if _kind(config).traits.personal_data and _recording(config):
+        from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
 
         if not os.environ.get(PSEUDONYM_KEY_VARIABLE):
             raise pytest.UsageError(
@@ -97,9 +85,48 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci")
     if _worker(config) is None:
         config.pluginmanager.register(_CrashedWorkers(config), "conformance-crashed-workers")
+        from conformance.progress import Progress
+
+        config.pluginmanager.register(Progress(config.stash, RESULTS_KEY), "conformance-progress")
     from conformance.generate.determinism import ignore_local_constants
 
     ignore_local_constants()
+
+
+def _preflight(config: pytest.Config) -> None:
+    """Before any test: the profile, the base URL, the target's reach and clock (`conformance check`).
+
+    A failure ends the run with one usage error; what the target does not offer is listed in the
+    report header (the tests needing it skip with the reason). Run once, by the controlling process,
+    and only when a profile or a remote target was asked for: the bundled sandbox profile is ours.
+    """
+    kind = _kind(config)
+    path = config.getoption("target_profile")
+    if path is None and kind.traits.needs_profile:
+        name = config.getoption("target")
+        raise pytest.UsageError(f"--target {name} needs --target-profile PATH (what the target offers)")
+    if _worker(config) is not None or path is None:
+        return
+    from conformance.contract import load_contract
+    from conformance.errors import ConformanceError
+    from conformance.preflight import preflight
+
+    try:
+        config.stash[PREFLIGHT_KEY] = preflight(
+            load_contract(config.getoption("contracts")),
+            path,
+            target_kind=config.getoption("target"),
+            base_url=config.getoption("base_url"),
+            allow_rate_limit_probe=bool(config.getoption("allow_rate_limit_probe")),
+        ).render()
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """What the preflight found: the target's clock and round trip, and what the run will skip."""
+    rendered = config.stash.get(PREFLIGHT_KEY, None)
+    return rendered.splitlines() if rendered else []
 
 
 def _check_sandbox_readings(config: pytest.Config) -> None:
@@ -120,25 +147,43 @@ def _check_sandbox_readings(config: pytest.Config) -> None:
 
 def pytest_recording_configure(vcr: Any) -> None:
     """pytest-recording's hook: our matcher (JSON body) for every cassette."""
-    from conformance.cassettes import json_body
+    from conformance.cassettes.vcr import json_body
 
     vcr.register_matcher("json_body", json_body)
 
 
+def _kind(config: pytest.Config) -> TargetKind:
+    """The kind of target the run asked for (a fresh instance; the target fixture keeps its own)."""
+    from conformance.targets.kinds import kind_named
+
+    return kind_named(config.getoption("target"))
+
+
+def _recording(config: pytest.Config) -> bool:
+    return (config.getoption("record_mode", None) or "none") != "none"
+
+
 def _cassettes_in_use(config: pytest.Config) -> bool:
-    recording = (config.getoption("record_mode", None) or "none") != "none"
-    return recording or config.getoption("target") == "cassettes"
+    return _recording(config) or _kind(config).traits.replays
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Record or replay a cassette for every suite test; block the network when replaying."""
+    """Seed derandomized suite tests by name; record or replay a cassette for every suite test, and
+    block the network when replaying."""
+    suite = [item for item in items if "verifier" in getattr(item, "fixturenames", ())]
+    if settings().derandomize:
+        from conformance.generate.determinism import seed_from_name
+
+        for test in {getattr(item, "obj", None) for item in suite}:
+            if getattr(test, "is_hypothesis_test", False):
+                seed_from_name(test)
     if not _cassettes_in_use(config):
         return
-    for item in items:
-        if "conformance" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.vcr)
-            if config.getoption("target") == "cassettes":
-                item.add_marker(pytest.mark.block_network)
+    replays = _kind(config).traits.replays
+    for item in suite:
+        item.add_marker(pytest.mark.vcr)
+        if replays:
+            item.add_marker(pytest.mark.block_network)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -151,7 +196,7 @@ def pytest_runtest_makereport(
     """
     report: pytest.TestReport = yield
     if call.excinfo is not None and report.failed and _cassettes_in_use(item.config):
-        from conformance.cassettes import unreadable_message, unrecorded_message
+        from conformance.cassettes.messages import unreadable_message, unrecorded_message
 
         message = unrecorded_message(call.excinfo.value, item.name)
         if message is None and call.when == "setup":
@@ -212,7 +257,7 @@ def _cassette_path(item: pytest.Item) -> Path:
     """Where pytest-recording keeps this test's cassette (as our `vcr_cassette_dir` places it)."""
     from pytest_recording.plugin import get_default_cassette_name
 
-    from conformance.cassettes import default_cassette_dir
+    from conformance.cassettes.messages import default_cassette_dir
 
     root: Path = item.config.getoption("cassette_dir") or default_cassette_dir()
     name = get_default_cassette_name(getattr(item, "cls", None), item.name)
@@ -221,7 +266,10 @@ def _cassette_path(item: pytest.Item) -> Path:
 
 def _refuse_shared_control_in_parallel(config: pytest.Config) -> None:
     """Parallel workers (-n) would see each other's injected faults, lowered limits and rate probes."""
-    if config.getoption("target") != "live" or getattr(config.option, "numprocesses", None) in (None, 0, 1):
+    if (
+        getattr(config.option, "numprocesses", None) in (None, 0, 1)
+        or not _kind(config).traits.shared_between_workers
+    ):
         return
     from conformance.contract import load_contract
     from conformance.targets.profile import load_profile
@@ -245,6 +293,7 @@ def _part(path: Path, worker: str) -> Path:
     return path.with_name(f"{path.stem}.{worker}{path.suffix}")
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own, which tears the target fixture down on Ctrl-C or -x
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Write the results file (also on Ctrl-C), after the target fixture has cleaned up.
 
@@ -268,13 +317,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         results = merge([*(read_results(p) for p in parts), *own])
         for part in parts:
             part.unlink()
+        config.stash[RESULTS_KEY] = results  # the merged run, for the summary (conformance.progress)
     if results is None or not results.cases:
         return
+    results.interrupted |= session.exitstatus == pytest.ExitCode.INTERRUPTED  # workers may not know it
     results.write(path)
     counts = results.counts()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+        reporter.ensure_newline()  # after pytest's progress dots
         reporter.write_line(f"conformance results: {summary} -> {path}")
 
 
@@ -300,8 +352,6 @@ def target_profile(pytestconfig: pytest.Config, contract: Contract) -> TargetPro
     from conformance.targets.profile import load_profile, sandbox_profile_path
 
     path = pytestconfig.getoption("target_profile")
-    if path is None and pytestconfig.getoption("target") == "live":
-        raise pytest.UsageError("--target live needs --target-profile PATH (what the live target offers)")
     try:
         return load_profile(path or sandbox_profile_path(contract), contract)
     except ConformanceError as error:
@@ -313,7 +363,9 @@ def conformance_target(
     pytestconfig: pytest.Config, contract: Contract, target_profile: TargetProfile
 ) -> Iterator[Target]:
     """The target under test, built once per run; cleaned up at the end, also after Ctrl-C."""
-    from conformance.targets.factory import build_target
+    from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
+    from conformance.sandbox.serve import reading_choices
+    from conformance.targets.kind import RunOptions
 
     results = _run_results(pytestconfig)
     results.base_url = pytestconfig.getoption("base_url") or target_profile.base_url
@@ -322,12 +374,26 @@ def conformance_target(
     def record(result: CaseResult) -> None:
         results.cases.append(result)
 
-    with build_target(pytestconfig, contract, target_profile, record) as target:
+    options = RunOptions(
+        base_url=pytestconfig.getoption("base_url"),
+        allow_rate_limit_probe=bool(pytestconfig.getoption("allow_rate_limit_probe")),
+        workers=(_worker(pytestconfig) or ("", 1))[1],
+        recording=_recording(pytestconfig),
+        pseudonym_key=os.environ.get(PSEUDONYM_KEY_VARIABLE) or None,
+        # pytest_configure has checked --sandbox-reading (a bad one ends the run before any test).
+        sandbox_readings=reading_choices(pytestconfig.getoption("sandbox_reading") or ()),
+        sandbox_hook=pytestconfig.pluginmanager.hook.pytest_conformance_sandbox,
+    )
+    kind = pytestconfig.stash[KIND_KEY] = _kind(pytestconfig)  # `_replay` asks it for each test
+    with kind.open(contract, target_profile, record, options) as target:
         pytestconfig.stash[TARGET_KEY] = target
         try:
             yield target
         finally:
-            target.clean_up()
+            try:
+                target.clean_up()
+            except KeyboardInterrupt:  # a second Ctrl-C: stop cleaning; the summary lists what is left
+                results.interrupted = True
             results.leftovers = target.leftovers()
 
 
@@ -356,28 +422,34 @@ def conformance_results(conformance_target: Target, pytestconfig: pytest.Config)
 
 
 @pytest.fixture
-def conformance(
+def verifier(
     conformance_target: Target,
     request: pytest.FixtureRequest,
     record_property: Callable[[str, object], None],
 ) -> Iterator[Verifier]:
-    """The per-test handle: `verify(Request(...), case=...)`, arranging helpers, skips with reasons.
+    """The per-test handle: `verify(Request(...), case=...)`, and skips with reasons.
 
     With cassettes, it tags what the test records and keeps a live clock's readings; in replay, it
     gives the test the clock its recording read and what its target offered.
     """
-    from conformance.targets.target import Verifier
+    from conformance.targets.verifier import Verifier
 
-    verifier = Verifier(
-        target=conformance_target, test=_test_id(request.node), record_property=record_property
-    )
+    handle = Verifier(target=conformance_target, test=_test_id(request.node), record_property=record_property)
     if not _cassettes_in_use(request.config):
-        yield verifier
-    elif conformance_target.replay is not None:
+        yield handle
+    elif conformance_target.kind.replays:
         _replay(conformance_target, request)
-        yield verifier
+        yield handle
     else:
-        yield from _recording(verifier, request)
+        yield from _recorded_test(handle, request)
+
+
+@pytest.fixture
+def arrange(verifier: Verifier) -> Arranger:
+    """What sets a test up: activities in the states it needs, and injected faults."""
+    from conformance.targets.arrange import Arranger
+
+    return Arranger(verifier)
 
 
 def _test_id(item: pytest.Item) -> str:
@@ -394,32 +466,32 @@ def _test_id_of(nodeid: str, name: str) -> str:
 
 def _replay(target: Target, request: pytest.FixtureRequest) -> None:
     """Give the replayed test what its cassette recorded; a cassette it cannot use fails the test."""
-    from conformance.cassettes import read_recorded_test, rerecord_command
+    from conformance.cassettes.messages import rerecord_command
+    from conformance.cassettes.recorded import read_recorded_test
     from conformance.errors import CassetteError
 
-    assert target.replay is not None
     path = _cassette_path(request.node)
     rerecord = rerecord_command(request.node.name)
     try:
-        recorded = read_recorded_test(path, rerecord)
-        if recorded is not None:  # else its first request fails, naming the recording command
-            target.replay.begin(target, recorded, path=path, rerecord=rerecord)
+        kind = request.config.stash[KIND_KEY]
+        kind.begin_test(target, read_recorded_test(path, rerecord), path=path, rerecord=rerecord)
     except CassetteError as error:
         raise pytest.fail.Exception(str(error), pytrace=False) from None
 
 
-def _recording(verifier: Verifier, request: pytest.FixtureRequest) -> Iterator[Verifier]:
+def _recorded_test(verifier: Verifier, request: pytest.FixtureRequest) -> Iterator[Verifier]:
     """Tag what the test records; keep a live clock's readings on its cassette's first request.
 
     A test that sent no request still leaves a cassette, with its tags only.
     """
-    from conformance.cassettes import TestTags, keep_readings, tagging_test, write_requestless
+    from conformance.cassettes.recorded import keep_readings, write_requestless
+    from conformance.cassettes.tags import TestTags, tagging_test
     from conformance.targets.replay import RecordingServerClock
 
     target = verifier.target
     cassette = request.getfixturevalue("vcr")
     start = target.when().earliest.isoformat()
-    tags = TestTags(target.name, start, target.offers().to_json(), target.pseudonym_key)
+    tags = TestTags(target.name, start, target.offers(), target.pseudonym_key)
     with tagging_test(tags):
         if isinstance(target.clock, RecordingServerClock):
             with target.clock.keeping() as readings:

@@ -52,6 +52,7 @@ class CaseResult:
     matched: str | None = None  # the rule whose outcome the response met (which error won)
     latency_ms: float | None = None
     reason: str = ""  # for skips: why the target could not be tested; for failures and errors: the summary
+    request: str = ""  # for failures: the request as a curl command, its key redacted
 
 
 def unverified(
@@ -102,6 +103,8 @@ class RunResults:
     # be ended without pushing to devices, so they are left to expire).
     leftovers: list[str] = field(default_factory=list)
     edges: dict[str, MeasuredEdge] = field(default_factory=dict)  # row id -> where its edge lies
+    # The run was stopped (Ctrl-C, SIGTERM) before every test ran: the cases are a part of the run.
+    interrupted: bool = False
 
     def record_edge(self, row: str, edge: MeasuredEdge) -> None:
         """Record the measured edge of `row` (e.g. ENDS_AT_TOO_SOON); a later measurement replaces it."""
@@ -142,6 +145,7 @@ def merge(parts: list[RunResults]) -> RunResults:
         cases=[c for p in parts for c in p.cases],
         leftovers=[x for p in parts for x in p.leftovers],
         edges={row: e for p in parts for row, e in p.edges.items()},
+        interrupted=any(p.interrupted for p in parts),
     )
 
 
@@ -242,6 +246,7 @@ def _run(data: dict[str, Any]) -> RunResults:
         cases=[_case(_object(c, f"cases[{i}]"), f"cases[{i}]") for i, c in enumerate(cases)],
         leftovers=list(_strings(data, "leftovers", "", [])),
         edges={row: _edge(_object(e, f"edges.{row}"), f"edges.{row}") for row, e in edges.items()},
+        interrupted=_field(data, "interrupted", (bool,), "", False),
     )
 
 
@@ -263,6 +268,7 @@ def _case(data: dict[str, Any], where: str) -> CaseResult:
         matched=_field(data, "matched", maybe_text, where, None),
         latency_ms=latency,
         reason=_field(data, "reason", text, where, ""),
+        request=_field(data, "request", text, where, ""),
     )
 
 

@@ -377,7 +377,8 @@ class _BehaviourBuilder:
             target_devices=self.target_devices(d["target_devices"]),
             accounts=self.mapping("accounts", lambda k, v: self.expectation(v, ["accounts", k])),
             eligibility=self.eligibility(d["eligibility"]),
-            lifecycle=self.lifecycle(d["lifecycle"]),
+            roles=self.roles(d["roles"]),
+            lifecycle=self.lifecycle(d["lifecycle"], d["roles"]["creates_activity"]),
             sync_gate=self.sync_gate(d["sync_gate"]),
             rate_limit=self.rate_limit(d["rate_limit"]),
             idempotent={k: v["idempotent"] for k, v in d["idempotency"].items()},
@@ -517,7 +518,10 @@ class _BehaviourBuilder:
             ),
         )
 
-    def lifecycle(self, d: Mapping[str, Any]) -> m.Lifecycle:
+    def roles(self, d: Mapping[str, Any]) -> m.Roles:
+        return m.Roles(**{role: self.endpoints([name], ["roles", role])[0] for role, name in d.items()})
+
+    def lifecycle(self, d: Mapping[str, Any], creates_activity: str) -> m.Lifecycle:
         transitions: dict[tuple[str, m.State], m.Transition] = {}
         for i, t in enumerate(d["transitions"]):
             where: list[str | int] = ["lifecycle", "transitions", i]
@@ -531,8 +535,8 @@ class _BehaviourBuilder:
                 endpoint=endpoint, state=key[1], expectation=self.expectation(t, where), to=t.get("to")
             )
         for endpoint in self.table.endpoints:
-            if endpoint == "register":
-                continue  # /register creates activities; it has no state to be in
+            if endpoint == creates_activity:
+                continue  # it creates activities: it has no state to be in
             for state in d["states"]:
                 if (endpoint, state) not in transitions:
                     raise self.fail(

@@ -230,6 +230,17 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class Roles:
+    """Which endpoint plays each role (behaviour.yaml `roles`): code asks for a role, never a name."""
+
+    creates_activity: str  # takes no activity_id; its success names the activity it created
+    adds_to_segment: str
+    removes_from_segment: str
+    starts: str  # pushes the start to the segment's devices
+    ends: str  # ends a started activity
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     states: tuple[State, ...]
     after_register: State
@@ -325,6 +336,7 @@ class Behaviour:
     target_devices: TargetDevicesRule
     accounts: Mapping[str, Expectation]
     eligibility: Eligibility
+    roles: Roles
     lifecycle: Lifecycle
     sync_gate: SyncGate
     rate_limit: RateLimit
@@ -359,6 +371,59 @@ class Contract:
     @property
     def endpoints(self) -> tuple[str, ...]:
         return self.table.endpoints
+
+    @property
+    def roles(self) -> Roles:
+        return self.behaviour.roles
+
+    @property
+    def started_state(self) -> State:
+        """The state a success of the `starts` role leaves a new activity in (STARTED)."""
+        lifecycle = self.behaviour.lifecycle
+        return (
+            lifecycle.transition(self.roles.starts, lifecycle.after_register).to or lifecycle.after_register
+        )
+
+    @property
+    def ended_state(self) -> State:
+        """The state a success of the `ends` role leaves a started activity in (DEAD)."""
+        return (
+            self.behaviour.lifecycle.transition(self.roles.ends, self.started_state).to or self.started_state
+        )
+
+    # -- openapi.yaml's schemas: the contract's own reading of itself, for the oracle and the sandbox --
+
+    def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Follow local `$ref`s (`#/components/schemas/X`), the only kind openapi.yaml uses."""
+        while "$ref" in schema:
+            node: Any = self.openapi
+            for part in str(schema["$ref"]).removeprefix("#/").split("/"):
+                node = node[part]
+            schema = node
+        return schema
+
+    def request_properties(self, endpoint: str) -> dict[str, Any]:
+        """The top-level request properties of an endpoint (`allOf` parts included)."""
+        operation = self.openapi["paths"][self.paths[endpoint]]["post"]
+        schema = self.resolve(operation["requestBody"]["content"]["application/json"]["schema"])
+        properties: dict[str, Any] = {}
+        for part in (schema, *(self.resolve(s) for s in schema.get("allOf", ()))):
+            properties.update(part.get("properties", {}))
+        return properties
+
+    def request_field(self, endpoint: str, dotted: str) -> Mapping[str, Any]:
+        """The schema of a (dotted) request field of an endpoint; empty where none is declared."""
+        schema: Mapping[str, Any] = {"properties": self.request_properties(endpoint)}
+        for part in dotted.split("."):
+            schema = self.resolve(schema.get("properties", {}).get(part, {}))
+        return schema
+
+    def success_required(self, endpoint: str) -> tuple[str, ...]:
+        """The fields the documented success body of an endpoint always carries."""
+        operation = self.openapi["paths"][self.paths[endpoint]]["post"]
+        success = operation["responses"].get(str(self.behaviour.success_status), {})
+        content = success.get("content", {}).get("application/json", {})
+        return tuple(self.resolve(content.get("schema", {})).get("required", ()))
 
     def status_of(self, code: str) -> int:
         """The HTTP status of a row id or an extra code."""

@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from conformance.clock import parse_rfc3339
-from conformance.contract import Contract, Expectation
+from conformance.clock import ServerTime, parse_rfc3339
+from conformance.contract import Expectation
 from conformance.contract.model import LEVELS, Level, Outcome, Probe, State
 from conformance.exchange import Request
-from conformance.targets.profile import Insider, TargetProfile
+from conformance.generate.world import ActivityModel, World
+from conformance.targets.profile import Insider
 
 ABSENT = "<absent>"
-FieldKind = Literal["string", "array", "object", "other"]
+# A field's JSON type as openapi.yaml declares it; `timestamp` is a string of format date-time.
+FieldKind = Literal["string", "timestamp", "array", "object", "other"]
 
 
 @dataclass(frozen=True)
@@ -91,54 +93,6 @@ class Expected:
         return max((a.level for a in self.alternatives), key=LEVELS.index, default="undocumented")
 
 
-@dataclass
-class ActivityModel:
-    """What the suite knows of one activity on the target."""
-
-    activity_id: str
-    activity_type: str
-    state: State
-    segment: set[str]  # insider ids whose eligible devices are in the segment
-    ends_at: datetime
-    started_at: datetime | None = None
-
-
-@dataclass
-class World:
-    """The suite's model of the target: its activities and the bounds of its clock."""
-
-    contract: Contract
-    profile: TargetProfile
-    activities: dict[str, ActivityModel] = field(default_factory=dict)
-    # Rows the target was told to produce for the next request of an endpoint (an injected fault,
-    # a lowered rate limit): the oracle expects the row instead of what the request would get.
-    pending_rows: dict[str, str] = field(default_factory=dict)
-
-    def activity(self, activity_id: str | None) -> ActivityModel | None:
-        return self.activities.get(activity_id or "")
-
-
-@dataclass(frozen=True)
-class Phase:
-    """Where an aimed request lands (`ServerClock.aim`): the target's clock when it handles the
-    request minus ours when we send it lies in [low, high], provided the round trip takes no longer
-    than `round_trip` seconds (the latency the measurement assumed)."""
-
-    low: float
-    high: float
-    round_trip: float
-
-
-@dataclass(frozen=True)
-class ServerTime:
-    """Bounds of the target's clock when it handles the request (measured skew and latency);
-    `phase` is set on an aimed reading, so the bounds can follow the request's real send time."""
-
-    earliest: datetime
-    latest: datetime
-    phase: Phase | None = None
-
-
 def expected_outcome(world: World, request: Request, when: ServerTime) -> Expected:
     """The acceptable responses to `request`, sent to a target in the state `world` describes."""
     oracle = _Oracle(world, request, when)
@@ -182,7 +136,8 @@ class _Oracle:
         answer is acceptable; in a state the docs leave open (/end on REGISTERED), the answer is only
         recorded. To a key of another account state, every activity is unknown (DEAD).
         """
-        if self.request.endpoint == "register" or field_case(body, "activity_id", "string") is not None:
+        creates = self.request.endpoint == self.contract.roles.creates_activity
+        if creates or field_case(body, "activity_id", "string") is not None:
             return
         activity = self.world.activity(self.request.activity_id()) if self.request.account == "good" else None
         state = self.state_of(activity)
@@ -277,7 +232,7 @@ class _Oracle:
             self.ends_at(body.get(self.behaviour.ends_at.field))
         if endpoint in self.behaviour.target_devices.endpoints:
             self.target_devices(body.get(self.behaviour.target_devices.field, ABSENT))
-        known = set(self.request_fields(endpoint))
+        known = set(self.contract.request_properties(endpoint))
         unknown = sorted(set(body) - known)
         if unknown:
             probe = self.probe("unknown-request-fields")
@@ -362,7 +317,8 @@ class _Oracle:
 
     def valid(self, body: dict[str, Any]) -> Expected:
         endpoint = self.request.endpoint
-        if endpoint == "register":
+        roles = self.contract.roles
+        if endpoint == roles.creates_activity:
             return self.eligibility(body, None)
         activity = self.world.activity(self.request.activity_id())
         state: State = self.state_of(activity)
@@ -389,16 +345,16 @@ class _Oracle:
         if expectation.outcome.kind == "sync_gate":
             assert activity is not None  # DEAD is every unknown id, and DEAD never opens the gate
             return self.sync_gate(activity, body)
-        if endpoint == "add-users":
-            assert activity is not None
+        assert activity is not None  # DEAD is every unknown id, and DEAD answers no endpoint with a success
+        if endpoint == roles.adds_to_segment:
             return self.eligibility(body, activity)
-        if endpoint == "remove-users":
-            assert activity is not None
+        if endpoint == roles.removes_from_segment:
             removed = sum(len(self.insider(i).devices) for i in set(body["insider_ids"]) & activity.segment)
             return self.ok(rule, expectation.level, {"removed": removed, "matched": 0, "added": 0})
-        assert activity is not None
-        assert endpoint == "start"
-        return self.ok(rule, expectation.level, {"sessions_triggered": len(self.targets(activity, body))})
+        if endpoint == roles.starts:
+            sessions = len(self.targets(activity, body))
+            return self.ok(rule, expectation.level, {"sessions_triggered": sessions})
+        return self.ok(rule, expectation.level, {})  # a success whose body no role fixes: its shape only
 
     def probe_of(self, body: dict[str, Any], activity: ActivityModel | None) -> Probe | None:
         """The undocumented probe a request on an existing activity falls under, if any: then no
@@ -437,7 +393,7 @@ class _Oracle:
 
     def shape(self) -> dict[str, Fact]:
         """The top-level fields openapi.yaml's success schema of the endpoint requires."""
-        return dict.fromkeys(success_required(self.contract, self.request.endpoint), PRESENT)
+        return dict.fromkeys(self.contract.success_required(self.request.endpoint), PRESENT)
 
     def insider(self, insider_id: str) -> Insider:
         found = next((i for i in self.world.profile.insiders if i.insider_id == insider_id), None)
@@ -451,7 +407,8 @@ class _Oracle:
         if len(ids) != len(set(ids)):
             return Expected((), ("insider-ids-duplicates",), recorded_only=True, note="duplicate insider ids")
         rule = f"eligibility:{endpoint}"
-        if endpoint == "register" and len(insiders) == 1 and insiders[0].eligibility == "no_profile":
+        single = rules.single_without_profile_endpoint
+        if endpoint == single and len(insiders) == 1 and insiders[0].eligibility == "no_profile":
             alt = self.alternatives_of("single-insider-without-profile", rules.single_without_profile)
             return Expected(tuple(alt), ("single-insider-without-profile",))
         skipped = dict.fromkeys(rules.skipped_keys, 0)
@@ -465,7 +422,7 @@ class _Oracle:
         facts: dict[str, Any] = {
             f"skipped.{k}": v if k != "user_not_found" else COUNT for k, v in skipped.items()
         }
-        if gdpr and endpoint == "register":
+        if gdpr and endpoint == self.contract.roles.creates_activity:
             facts["gdpr_denied_details.insider_id"] = gdpr
         if not eligible:
             if endpoint not in rules.no_eligible_endpoints:
@@ -578,43 +535,12 @@ class _Oracle:
 
     # -- the request schema, read from openapi.yaml ---------------------------------------------
 
-    def request_fields(self, endpoint: str) -> dict[str, Any]:
-        return request_properties(self.contract, endpoint)
-
     def kind_of(self, dotted: str) -> FieldKind:
-        schema: Mapping[str, Any] = {"properties": self.request_fields(self.request.endpoint)}
-        for part in dotted.split("."):
-            schema = resolve(self.contract, schema.get("properties", {}).get(part, {}))
+        schema = self.contract.request_field(self.request.endpoint, dotted)
         kind = schema.get("type")
+        if kind == "string" and schema.get("format") == "date-time":
+            return "timestamp"
         return kind if kind in ("string", "array", "object") else "other"
-
-
-def request_properties(contract: Contract, endpoint: str) -> dict[str, Any]:
-    """The top-level request properties of an endpoint, from openapi.yaml."""
-    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
-    schema = resolve(contract, operation["requestBody"]["content"]["application/json"]["schema"])
-    properties: dict[str, Any] = {}
-    for part in (schema, *(resolve(contract, s) for s in schema.get("allOf", ()))):
-        properties.update(part.get("properties", {}))
-    return properties
-
-
-def success_required(contract: Contract, endpoint: str) -> tuple[str, ...]:
-    """The fields the documented success body of an endpoint always carries, from openapi.yaml."""
-    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
-    success = operation["responses"].get(str(contract.behaviour.success_status), {})
-    schema = resolve(contract, success.get("content", {}).get("application/json", {}).get("schema", {}))
-    return tuple(schema.get("required", ()))
-
-
-def resolve(contract: Contract, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Follow a local `$ref` in openapi.yaml."""
-    while "$ref" in schema:
-        node: Any = contract.openapi
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
 
 
 def field_case(body: Mapping[str, Any], dotted: str, kind: FieldKind) -> str | None:
@@ -633,7 +559,7 @@ def field_case(body: Mapping[str, Any], dotted: str, kind: FieldKind) -> str | N
     value = node[parts[-1]]
     if value is None:
         return "null"
-    expected_type = {"string": str, "array": list, "object": dict}.get(kind)
+    expected_type = {"string": str, "timestamp": str, "array": list, "object": dict}.get(kind)
     if expected_type is not None and not isinstance(value, expected_type):
         return "wrong_type"
     if isinstance(value, str):
@@ -641,7 +567,7 @@ def field_case(body: Mapping[str, Any], dotted: str, kind: FieldKind) -> str | N
             return "empty"
         if not value.strip():
             return "whitespace"
-        if parts[-1] == "ends_at" and parse_rfc3339(value) is None:
+        if kind == "timestamp" and parse_rfc3339(value) is None:
             return "not_a_timestamp"
     return None
 

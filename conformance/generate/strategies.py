@@ -16,10 +16,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.clock import rfc3339
+from conformance.clock import ServerTime, rfc3339
 from conformance.contract import Contract
 from conformance.contract.model import EndsAtWindow, FieldRule
-from conformance.generate.oracle import ServerTime
 from conformance.targets.profile import TargetProfile
 
 BLANKS = ("", " ", "\t", "  \n ")

@@ -16,6 +16,7 @@ class Percentiles:
     p50: float
     p95: float
     p99: float
+    max: float
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ def percentiles(values: Sequence[float]) -> Percentiles | None:
     def rank(p: int) -> float:
         return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
-    return Percentiles(len(ordered), rank(50), rank(95), rank(99))
+    return Percentiles(len(ordered), rank(50), rank(95), rank(99), ordered[-1])
+
+
+def run_latency(results: RunResults) -> tuple[tuple[str, Percentiles], ...]:
+    """Each endpoint's percentiles in one run, endpoints in the order they ran."""
+    return tuple((e, p) for e, values in _by_endpoint(results).items() if (p := percentiles(values)))
 
 
 def compare_latency(baseline: RunResults, current: RunResults) -> tuple[EndpointLatency, ...]:

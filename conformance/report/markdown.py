@@ -1,25 +1,18 @@
 """The drift as Markdown short enough for a CI job summary or a pull-request comment.
 
-A summary table first, then one section per kind of change, each capped at `LIMIT` lines with
-"and N more" (the HTML and JSON renderings have everything).
+A summary table first, then one section per kind of change, each capped (see `markdown_parts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from conformance.report.drift import Drift
+from conformance.report.markdown_parts import capped, cell, sections, table
 from conformance.report.sections import drift_sections
-
-LIMIT = 10
 
 
 def render_markdown(drift: Drift) -> str:
     lines = [f"## Conformance drift: {drift.verdict()}", "", *_runs(drift), "", *_summary(drift)]
-    for title, block in _sections(drift):
-        if block:
-            lines += ["", f"### {title}", "", *block]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *sections(_sections(drift))]) + "\n"
 
 
 def _runs(drift: Drift) -> list[str]:
@@ -31,9 +24,9 @@ def _runs(drift: Drift) -> list[str]:
     return [
         "| | baseline | current |",
         "|---|---|---|",
-        f"| file | {_cell(b.file)} | {_cell(c.file)} |",
-        f"| target | {_cell(b.target)} {_cell(b.base_url)} | {_cell(c.target)} {_cell(c.base_url)} |",
-        f"| started | {_cell(b.started_at)} | {_cell(c.started_at)} |",
+        f"| file | {cell(b.file)} | {cell(c.file)} |",
+        f"| target | {cell(b.target)} {cell(b.base_url)} | {cell(c.target)} {cell(c.base_url)} |",
+        f"| started | {cell(b.started_at)} | {cell(c.started_at)} |",
         f"| {' / '.join(c.counts)} | {counts(b.counts)} | {counts(c.counts)} |",
         f"| cases only in this run | {drift.cases_only_in_baseline} | {drift.cases_only_in_current} |",
     ]
@@ -45,30 +38,5 @@ def _summary(drift: Drift) -> list[str]:
 
 
 def _sections(drift: Drift) -> list[tuple[str, list[str]]]:
-    regressions = ("Documented regressions", _capped([f"- {r.message}" for r in drift.regressions]))
-    return [regressions, *((s.title, _table(*s.table(brief=True))) for s in drift_sections(drift))]
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    if not rows:
-        return []
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows[:LIMIT]),
-    ]
-    return lines + _more(len(rows))
-
-
-def _capped(lines: list[str]) -> list[str]:
-    return lines[:LIMIT] + _more(len(lines))
-
-
-def _more(total: int) -> list[str]:
-    return ["", f"_… and {total - LIMIT} more (see the HTML or JSON report)_"] if total > LIMIT else []
-
-
-def _cell(value: object) -> str:
-    """A table cell: one line, no pipe or HTML that would break the table."""
-    text = "" if value is None else " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    regressions = ("Documented regressions", capped([f"- {r.message}" for r in drift.regressions]))
+    return [regressions, *((s.title, table(*s.table(brief=True))) for s in drift_sections(drift))]

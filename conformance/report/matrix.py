@@ -1,4 +1,4 @@
-"""The matrix of error-table rows x endpoints, each cell judged in both runs and linked to its cases.
+"""The matrix of error-table rows x endpoints: one run's cases by cell, and each cell judged in two runs.
 
 A results case names the rows it exercised: an error-table row by its id (the code, or HTTP_<status>
 for a body-less row), or one of the oracle's success rules (lowercase, such as
@@ -19,8 +19,11 @@ from conformance.report.pairs import Pair
 from conformance.results import ERROR, CaseResult
 
 ROW_ID = re.compile(r"[A-Z][A-Z0-9_]*")
+Key = tuple[str, str]  # (row, endpoint)
 WORST_FIRST = (ERROR, "failed", "passed", "recorded", "skipped")
 LEVEL_ORDER = ("documented", "inferred", "undocumented", "")
+# One character per verdict, for grids in plain text (Markdown) where colour is not available.
+VERDICT_MARKS = {"passed": "✓", "failed": "✗", "recorded": "●", "skipped": "○", ERROR: "!"}
 Change = Literal[
     "regressed", "newly failing", "no longer verified", "fixed", "new", "gone", "outcome changed", "unchanged"
 ]
@@ -49,7 +52,33 @@ class Cell:
 
     @property
     def anchor(self) -> str:
-        return f"cell-{self.row}-{self.endpoint}"
+        return anchor(self.row, self.endpoint)
+
+
+def anchor(row: str, endpoint: str) -> str:
+    """The id of a cell's evidence on an HTML page; the matrix links to it."""
+    return f"cell-{row}-{endpoint}"
+
+
+def table_rows(case: CaseResult) -> list[str]:
+    """The error-table rows a case exercised (none for a case that names no endpoint)."""
+    return list(filter(ROW_ID.fullmatch, case.rows)) if case.endpoint else []
+
+
+def ordered(keys: Iterable[Key]) -> list[Key]:
+    """Rows sorted, endpoints in the order they first appear (the order the suite ran them)."""
+    found = list(keys)
+    endpoints = list(dict.fromkeys(endpoint for _, endpoint in found))
+    return sorted(found, key=lambda k: (k[0], endpoints.index(k[1])))
+
+
+def by_cell(cases: Iterable[CaseResult]) -> dict[Key, list[CaseResult]]:
+    """One run's cases grouped by the (row, endpoint) pairs they exercised, in matrix order."""
+    touched: dict[Key, list[CaseResult]] = {}
+    for case in cases:
+        for row in table_rows(case):
+            touched.setdefault((row, case.endpoint), []).append(case)
+    return {key: touched[key] for key in ordered(touched)}
 
 
 def verdict_of(verdicts: Iterable[str]) -> str | None:
@@ -59,19 +88,16 @@ def verdict_of(verdicts: Iterable[str]) -> str | None:
 
 def build_cells(pairs: tuple[Pair, ...], current_cases: list[CaseResult]) -> tuple[Cell, ...]:
     """Every (row, endpoint) either run exercised, rows sorted, endpoints in the order they ran."""
-    touched: dict[tuple[str, str], list[Pair]] = {}
+    touched: dict[Key, list[Pair]] = {}
     for pair in pairs:
-        for case in (pair.baseline, pair.current):
-            if case is None or not case.endpoint:
-                continue
-            for row in filter(ROW_ID.fullmatch, case.rows):
+        for case in filter(None, (pair.baseline, pair.current)):
+            for row in table_rows(case):
                 members = touched.setdefault((row, case.endpoint), [])
                 if not members or members[-1] is not pair:  # both runs' cases of a pair come in a row
                     members.append(pair)
-    endpoints = list(dict.fromkeys(endpoint for _, endpoint in touched))
-    keys = sorted(touched, key=lambda k: (k[0], endpoints.index(k[1])))
     return tuple(
-        _cell(row, endpoint, tuple(touched[(row, endpoint)]), current_cases) for row, endpoint in keys
+        _cell(row, endpoint, tuple(touched[(row, endpoint)]), current_cases)
+        for row, endpoint in ordered(touched)
     )
 
 

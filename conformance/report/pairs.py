@@ -59,19 +59,20 @@ class Pair:
 
 def pair_cases(baseline: RunResults, current: RunResults) -> tuple[Pair, ...]:
     """Every case of either run, paired; in the current run's order, then the baseline's leftovers."""
-    before, after = _keyed(baseline.cases), _keyed(current.cases)
+    before, after = keyed(baseline.cases), keyed(current.cases)
     keys = list(after) + [k for k in before if k not in after]
     return tuple(Pair(k[0], k[1], k[2], before.get(k), after.get(k)) for k in keys)
 
 
-def _keyed(cases: Iterable[CaseResult]) -> dict[Key, CaseResult]:
+def keyed(cases: Iterable[CaseResult]) -> dict[Key, CaseResult]:
+    """Each case by (test, input class, occurrence): the key that pairs it with another run's."""
     seen: Counter[tuple[str, str]] = Counter()
-    keyed = {}
+    found = {}
     for case in cases:
         occurrence = seen[(case.test, case.case)]
         seen[(case.test, case.case)] += 1
-        keyed[(case.test, case.case, occurrence)] = case
-    return keyed
+        found[(case.test, case.case, occurrence)] = case
+    return found
 
 
 def outcome(observed: Observed | None) -> str:

@@ -1,4 +1,4 @@
-"""The drift as JSON: everything the comparison found, uncapped, for tools."""
+"""The drift as JSON, between two runs or over a directory of them: everything found, uncapped, for tools."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from conformance.report.drift import Drift
+from conformance.report.history import Broken, History, Tracked
 from conformance.report.matrix import Cell
 
 FORMAT = 1
@@ -60,5 +61,47 @@ def _cell(cell: Cell) -> dict[str, Any]:
         "cases": [
             {"test": p.test, "case": p.case, "occurrence": p.occurrence, "verdicts": list(p.verdicts())}
             for p in cell.pairs
+        ],
+    }
+
+
+def render_history_json(history: History) -> str:
+    """The history over a directory of runs: every cell and its states per run, for tools."""
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "regressed": history.regressed,
+        "runs": [asdict(r) for r in history.runs],
+        "summary": history.summary(),
+        "regressions": [_broken(b) for b in history.regressions],
+        "newly_erroring": [_broken(b) for b in history.newly_erroring],
+        "cells": [_tracked(t) for t in history.cells],
+        "outside_the_table": [_tracked(t) for t in history.outside],
+    }
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def _broken(broken: Broken) -> dict[str, Any]:
+    return {**asdict(broken), "message": broken.message()}
+
+
+def _tracked(tracked: Tracked) -> dict[str, Any]:
+    series = tracked.states
+    return {
+        "name": tracked.name,
+        "endpoint": tracked.endpoint,
+        "level": tracked.level,
+        "status": series.status,
+        "verdicts": list(tracked.verdicts),
+        "states": [None if state is None else str(state) for state in series.states],
+        "since_run": series.since() + 1,
+        "first_seen_run": series.first_seen() + 1,
+        "changes": [
+            {
+                "run": c.run + 1,
+                "before": str(c.before),
+                "after": str(c.after),
+                "until_run": None if c.until is None else c.until + 1,
+            }
+            for c in series.changes()
         ],
     }

@@ -27,7 +27,6 @@ from conformance.sandbox.rules import Codes
 from conformance.sandbox.state import (
     ACTIVITY_ID,
     DEAD,
-    END,
     STARTED,
     Activity,
     ActivityStore,
@@ -41,10 +40,6 @@ ENDS_AT = "ends_at"
 TARGET_DEVICES = "target_devices"
 SESSIONS = "sessions_triggered"
 GDPR_DETAILS = "gdpr_denied_details"
-REGISTER = "register"
-ADD_USERS = "add-users"
-REMOVE_USERS = "remove-users"
-START = "start"
 # The probe naming the endpoints on which a mismatched activity_type is refused when the reading says so.
 MISMATCH_PROBE = "mismatched-activity-type"
 
@@ -63,7 +58,8 @@ class Actions:
         codes: Codes,
         readings: Readings,
     ) -> None:
-        behaviour = contract.behaviour
+        behaviour, roles = contract.behaviour, contract.roles
+        self._creates = roles.creates_activity
         self._codes = codes
         self._store = store
         self._lifecycle = lifecycle
@@ -78,7 +74,9 @@ class Actions:
         gdpr_on_add = rules.gdpr_details_on_add_users.sandbox_choice.get("present", False) and not (
             readings.takes(GDPR_DETAILS_ON_ADD_USERS, "absent")
         )
-        self._gdpr_endpoints = frozenset({REGISTER, *((ADD_USERS,) if gdpr_on_add else ())})
+        self._gdpr_endpoints = frozenset(
+            {roles.creates_activity, *((roles.adds_to_segment,) if gdpr_on_add else ())}
+        )
         self._same_type_refreshes = readings.takes(REFRESHED_SCOPE, "same-type")
         self._type_checked = frozenset(
             next((p.endpoints for p in behaviour.probes if p.id == MISMATCH_PROBE), ())
@@ -95,14 +93,14 @@ class Actions:
         self._not_synced_field = behaviour.sync_gate.count_field
         # What an activity endpoint does when its lifecycle outcome is plain `ok`; the rest push.
         self._on_ok: Mapping[str, Action] = {
-            ADD_USERS: self._add_users,
-            REMOVE_USERS: self._remove_users,
-            START: self._start,
-            END: self._end_unstarted,
+            roles.adds_to_segment: self._add_users,
+            roles.removes_from_segment: self._remove_users,
+            roles.starts: self._start,
+            roles.ends: self._end_unstarted,
         }
 
     def run(self, incoming: Incoming) -> Reply:
-        if incoming.endpoint == REGISTER:
+        if incoming.endpoint == self._creates:
             return self._register(incoming)
         activity = self._store.find(incoming.key, incoming.data.get(ACTIVITY_ID))
         state = self._store.state_of(activity)

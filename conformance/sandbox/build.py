@@ -83,7 +83,7 @@ def build_sandbox(
     store = ActivityStore(
         clock, settings.sync_delay_seconds, staggered=readings.takes(TOKEN_SYNC, "staggered")
     )
-    lifecycle = LifecycleRules(contract.behaviour.lifecycle, store, codes, readings)
+    lifecycle = LifecycleRules(contract.behaviour.lifecycle, contract.roles, store, codes, readings)
     groups = {**Checks(contract, clock, codes, readings).groups(), "lifecycle": lifecycle.check}
     limiter = _limiter(clock, settings)
     eligibility = EligibilityRules(contract.behaviour.eligibility, seed, readings)

@@ -16,14 +16,13 @@ from datetime import datetime, timedelta
 
 from conformance.clock import Clock
 from conformance.contract import Outcome
-from conformance.contract.model import Lifecycle, State
+from conformance.contract.model import Lifecycle, Roles, State
 from conformance.sandbox.eligibility import DeviceKey
 from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.readings import END_ON_REGISTERED, Readings
 from conformance.sandbox.rules import Codes, decide
 
 ACTIVITY_ID = "activity_id"
-END = "end"
 # The states of the model's `State` type; the lifecycle rules say what each allows.
 REGISTERED: State = "REGISTERED"
 STARTED: State = "STARTED"
@@ -163,13 +162,18 @@ class LifecycleRules:
     """
 
     def __init__(
-        self, lifecycle: Lifecycle, store: ActivityStore, codes: Codes, readings: Readings | None = None
+        self,
+        lifecycle: Lifecycle,
+        roles: Roles,
+        store: ActivityStore,
+        codes: Codes,
+        readings: Readings | None = None,
     ) -> None:
         self._store = store
         self._codes = codes
         self._outcomes = {key: decide(t.expectation) for key, t in lifecycle.transitions.items()}
         self._to = {key: t.to for key, t in lifecycle.transitions.items()}
-        self._end_on_registered(readings)
+        self._end_on_registered(roles.ends, readings)
         self._endpoints = {endpoint for endpoint, _ in lifecycle.transitions}
         for endpoint in self._endpoints:
             if codes.of(self.outcome(endpoint, DEAD)) is None:
@@ -177,15 +181,15 @@ class LifecycleRules:
                     f"lifecycle: {endpoint} on a DEAD activity must be an error, there is nothing to act on"
                 )
 
-    def _end_on_registered(self, readings: Readings | None) -> None:
+    def _end_on_registered(self, end: str, readings: Readings | None) -> None:
         if readings is None:
             return
-        cell = (END, REGISTERED)
+        cell = (end, REGISTERED)
         if readings.takes(END_ON_REGISTERED, "not-found"):
-            self._outcomes[cell] = self._outcomes[(END, DEAD)]
+            self._outcomes[cell] = self._outcomes[(end, DEAD)]
         elif readings.takes(END_ON_REGISTERED, "ok"):
             self._outcomes[cell] = Outcome(kind="ok")
-            self._to[cell] = self._to[(END, STARTED)]
+            self._to[cell] = self._to[(end, STARTED)]
 
     def outcome(self, endpoint: str, state: State) -> Outcome:
         return self._outcomes[(endpoint, state)]

@@ -109,7 +109,7 @@ class Checks:
             endpoint: _field_checks(contract, endpoint, codes, required) for endpoint in contract.endpoints
         }
         self._declared = (
-            {endpoint: frozenset(request_properties(contract, endpoint)) for endpoint in contract.endpoints}
+            {endpoint: frozenset(contract.request_properties(endpoint)) for endpoint in contract.endpoints}
             if readings.takes(UNKNOWN_REQUEST_FIELDS, "rejected")
             else None
         )
@@ -234,12 +234,10 @@ def _field_checks(
     contract: Contract, endpoint: str, codes: Codes, title_and_message_required: bool
 ) -> tuple[_FieldCheck, ...]:
     """The field rules of one endpoint, in file order, with each field's type from openapi.yaml."""
-    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
-    root = operation["requestBody"]["content"]["application/json"]["schema"]
     checks = []
     for rule in contract.behaviour.field_rules_for(endpoint):
         path = tuple(rule.field.split("."))
-        schema = _property(contract.openapi, root, path)
+        schema = contract.request_field(endpoint, rule.field)
         decided = {case: codes.decided(e) for case, e in rule.cases.items()}
         if title_and_message_required and rule.field in TITLE_AND_MESSAGE:
             # title-message-on-update-end=required: the param tables win where the docs leave it open.
@@ -256,35 +254,6 @@ def _field_checks(
     return tuple(checks)
 
 
-def request_properties(contract: Contract, endpoint: str) -> dict[str, Any]:
-    """The top-level request properties openapi.yaml declares for an endpoint (`allOf` parts included)."""
-    operation = contract.openapi["paths"][contract.paths[endpoint]]["post"]
-    schema = _deref(contract.openapi, operation["requestBody"]["content"]["application/json"]["schema"])
-    properties: dict[str, Any] = {}
-    for part in (schema, *(_deref(contract.openapi, s) for s in schema.get("allOf", ()))):
-        properties.update(part.get("properties", {}))
-    return properties
-
-
 def _whole_second(moment: datetime) -> int:
     """The UNIX time of `moment`, floored to the second; exact for any UTC offset and fraction."""
     return int((moment.astimezone(UTC).replace(microsecond=0) - EPOCH).total_seconds())
-
-
-def _property(
-    openapi: Mapping[str, Any], schema: Mapping[str, Any], path: tuple[str, ...]
-) -> Mapping[str, Any]:
-    node = _deref(openapi, schema)
-    for part in path:
-        node = _deref(openapi, node.get("properties", {}).get(part, {}))
-    return node
-
-
-def _deref(openapi: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Follow local `$ref`s (`#/components/schemas/X`), the only kind openapi.yaml uses."""
-    while "$ref" in node:
-        target: Any = openapi
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from conformance.cassettes import default_cassette_dir
-from conformance.cassettes import vcr_config as configuration
+from conformance.cassettes.messages import default_cassette_dir
+from conformance.cassettes.vcr import vcr_config as configuration
 from conformance.contract import load_contract
 from conformance.errors import ConformanceError
 from conformance.generate.strategies import ends_at_edges, field_breaks, insider_id_counts, malformed_bodies

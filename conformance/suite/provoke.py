@@ -16,11 +16,11 @@ from typing import Literal
 from conformance.contract import Contract
 from conformance.contract.model import EndsAtWindow, Expectation
 from conformance.exchange import Request
-from conformance.generate.oracle import ActivityModel
+from conformance.generate.bodies import push_body, segment_body
 from conformance.generate.strategies import FieldBreak, field_breaks, insider_ids, place_ends_at
-from conformance.targets.target import Verifier
+from conformance.suite.valid import Need, activity_for, creating_body, need_of_state, valid_body
+from conformance.targets.arrange import Arranger
 
-Need = Literal["nothing", "registered", "started", "synced", "dead"]
 BODY_CASES = {
     "empty": b"",
     "unparseable": b'{"activity_type": ',
@@ -28,14 +28,15 @@ BODY_CASES = {
     "empty_object": b"{}",
 }
 PAST_OFFSET_SECONDS = -3600
-NEED_OF_STATE: dict[str, Need] = {"REGISTERED": "registered", "STARTED": "started", "DEAD": "dead"}
+
+Build = Callable[[Arranger], Request]
 
 
 @dataclass(frozen=True)
 class Provocation:
     label: str
     codes: tuple[str, ...]  # every code the contract allows for this request
-    build: Callable[[Verifier], Request]
+    build: Build
     kind: Literal["request", "rate_limit", "fault"] = "request"
     account: str = "good"
 
@@ -107,8 +108,8 @@ def _ranges(contract: Contract, endpoint: str) -> Iterator[Provocation]:
     devices = b.target_devices
     if endpoint in devices.endpoints:
 
-        def blank_udid(body: dict[str, object], v: Verifier) -> dict[str, object]:
-            insider = v.profile.syncing_insiders()[0]
+        def blank_udid(body: dict[str, object], arrange: Arranger) -> dict[str, object]:
+            insider = arrange.profile.syncing_insiders()[0]
             return {**body, devices.field: [{"insider_id": insider.insider_id, "udid": ""}]}
 
         yield Provocation("blank udid in target_devices", (devices.row,), _mutated(endpoint, blank_udid))
@@ -116,11 +117,11 @@ def _ranges(contract: Contract, endpoint: str) -> Iterator[Provocation]:
 
 def _states(contract: Contract, endpoint: str) -> Iterator[Provocation]:
     b = contract.behaviour
-    if endpoint != "register":
+    if endpoint != contract.roles.creates_activity:
         for state in b.lifecycle.states:
             expectation = b.lifecycle.transition(endpoint, state).expectation
             if expectation.asserted and expectation.outcome.kind == "error":
-                need = NEED_OF_STATE[state]
+                need = need_of_state(contract, state)
                 yield Provocation(
                     f"{endpoint} on a {state} activity", _codes(expectation), _valid(endpoint, "good", need)
                 )
@@ -129,11 +130,10 @@ def _states(contract: Contract, endpoint: str) -> Iterator[Provocation]:
     eligibility = b.eligibility
     if endpoint in eligibility.no_eligible_endpoints:
         yield Provocation("no eligible device", (eligibility.no_eligible_code,), _ineligible(endpoint))
-    if endpoint == "register":
+    if endpoint == eligibility.single_without_profile_endpoint:
 
-        def ghost(v: Verifier) -> Request:
-            body = _body(v, endpoint, None)
-            return Request(endpoint, {**body, "insider_ids": ["conformance-no-such-insider"]})
+        def ghost(arrange: Arranger) -> Request:
+            return Request(endpoint, creating_body(arrange.verifier, ["conformance-no-such-insider"]))
 
         yield Provocation("one insider without a profile", (eligibility.single_without_profile_code,), ghost)
 
@@ -141,47 +141,19 @@ def _states(contract: Contract, endpoint: str) -> Iterator[Provocation]:
 # -- request builders ----------------------------------------------------------------------------
 
 
-def _activity(v: Verifier, endpoint: str, need: Need) -> ActivityModel | None:
-    if endpoint == "register":
-        return None
-    if need == "nothing":
-        need = "synced" if endpoint in ("update", "end") else "registered"
-    activity = v.register()
-    if need == "dead":
-        return v.ended(activity)
-    if need in ("started", "synced"):
-        v.start(activity)
-    if need == "synced":
-        v.wait_for_sync()
-    return activity
-
-
-def _body(v: Verifier, endpoint: str, activity: ActivityModel | None) -> dict[str, object]:
-    if endpoint == "register":
-        window = v.contract.behaviour.ends_at
-        return {
-            "activity_type": v.profile.activity_type,
-            "insider_ids": [i.insider_id for i in v.profile.syncing_insiders()],
-            "ends_at": place_ends_at(window.minimum.value + 120, v.when(), window)[0],
-        }
-    assert activity is not None
-    if endpoint in ("add-users", "remove-users"):
-        return v.segment_body(activity, [i.insider_id for i in v.profile.syncing_insiders()[:1]])
-    return v.push_body(activity)
-
-
-def _valid(endpoint: str, account: str, need: Need = "nothing") -> Callable[[Verifier], Request]:
-    def build(v: Verifier) -> Request:
-        return Request(endpoint, _body(v, endpoint, _activity(v, endpoint, need)), account=account)
+def _valid(endpoint: str, account: str, need: Need = "nothing") -> Build:
+    def build(arrange: Arranger) -> Request:
+        activity = activity_for(arrange, endpoint, need)
+        return Request(endpoint, valid_body(arrange.verifier, endpoint, activity), account=account)
 
     return build
 
 
-Mutation = Callable[[dict[str, object], Verifier], dict[str, object]]
-Value = Callable[[Verifier], object]
+Mutation = Callable[[dict[str, object], Arranger], dict[str, object]]
+Value = Callable[[Arranger], object]
 
 
-def _raw(endpoint: str, raw: bytes) -> Callable[[Verifier], Request]:
+def _raw(endpoint: str, raw: bytes) -> Build:
     return lambda _: Request(endpoint, raw=raw)
 
 
@@ -190,50 +162,50 @@ def _broken(broken: FieldBreak) -> Mutation:
 
 
 def _with(name: str, value: Value) -> Mutation:
-    return lambda body, v: {**body, name: value(v)}
+    return lambda body, arrange: {**body, name: value(arrange)}
 
 
 def _ids(count: int) -> Value:
-    return lambda v: insider_ids(count, v.profile)
+    return lambda arrange: insider_ids(count, arrange.profile)
 
 
 def _ends_at(offset: int, window: EndsAtWindow) -> Value:
-    return lambda v: place_ends_at(offset, v.when(), window)[0]
+    return lambda arrange: place_ends_at(offset, arrange.when(), window)[0]
 
 
-def _mutated(endpoint: str, mutate: Mutation) -> Callable[[Verifier], Request]:
-    def build(v: Verifier) -> Request:
-        return Request(endpoint, mutate(_body(v, endpoint, _activity(v, endpoint, "nothing")), v))
+def _mutated(endpoint: str, mutate: Mutation) -> Build:
+    def build(arrange: Arranger) -> Request:
+        body = valid_body(arrange.verifier, endpoint, activity_for(arrange, endpoint))
+        return Request(endpoint, mutate(body, arrange))
 
     return build
 
 
-def _unsynced(endpoint: str) -> Callable[[Verifier], Request]:
-    def build(v: Verifier) -> Request:
-        offline = v.profile.never_syncing_insiders()
+def _unsynced(endpoint: str) -> Build:
+    def build(arrange: Arranger) -> Request:
+        offline = arrange.profile.never_syncing_insiders()
         if not offline:
-            v.skip("the target profile lists no eligible device that never syncs", endpoint=endpoint)
-        activity = v.register(offline)
-        v.start(activity)
-        return Request(endpoint, v.push_body(activity))
+            arrange.skip("the target profile lists no eligible device that never syncs", endpoint=endpoint)
+        activity = arrange.register(offline)
+        arrange.start(activity)
+        return Request(endpoint, push_body(activity))
 
     return build
 
 
-def _ineligible(endpoint: str) -> Callable[[Verifier], Request]:
-    def build(v: Verifier) -> Request:
-        classes = v.contract.behaviour.eligibility.classes
+def _ineligible(endpoint: str) -> Build:
+    def build(arrange: Arranger) -> Request:
+        classes = arrange.contract.behaviour.eligibility.classes
         ineligible = [
             i
-            for i in v.profile.insiders
+            for i in arrange.profile.insiders
             if classes[i.eligibility].counter is None and i.eligibility != "no_profile"
         ]
         if not ineligible:
-            v.skip("the target profile lists no ineligible insider", endpoint=endpoint)
+            arrange.skip("the target profile lists no ineligible insider", endpoint=endpoint)
         ids = [i.insider_id for i in ineligible]
-        if endpoint == "register":
-            return Request(endpoint, {**_body(v, endpoint, None), "insider_ids": ids})
-        activity = v.register()
-        return Request(endpoint, v.segment_body(activity, ids))
+        if endpoint == arrange.contract.roles.creates_activity:
+            return Request(endpoint, creating_body(arrange.verifier, ids))
+        return Request(endpoint, segment_body(arrange.register(), ids))
 
     return build

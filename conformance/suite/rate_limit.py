@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from conformance.cassettes import tagging_case
+from conformance.cassettes.tags import tagging_case
 from conformance.exchange import Exchange, Request
+from conformance.generate.bodies import segment_body
 from conformance.suite.provoke import Provocation
-from conformance.targets.target import Verifier
+from conformance.targets.arrange import Arranger
+from conformance.targets.verifier import Verifier
 
 LOWERED_LIMIT = 2
 NOT_IN_SEGMENT = "conformance-not-in-segment"
@@ -42,70 +44,71 @@ class Burst:
     seconds: float
 
 
-def provoke_rate_limit(conformance: Verifier, chosen: Provocation, endpoint: str) -> Exchange:
+def provoke_rate_limit(arrange: Arranger, chosen: Provocation, endpoint: str) -> Exchange:
     """Exhaust the (key, path, method) bucket of `endpoint`, then verify that the next request gets 429.
 
     Requests are built before a burst: arranging one (a sync wait) takes time, and a fixed window
     could turn over in the middle of the burst.
     """
-    rate = conformance.contract.behaviour.rate_limit
-    control = conformance.target.control
-    if control is None and not conformance.target.allow_rate_limit_probe:
-        conformance.skip(
+    verifier = arrange.verifier
+    rate = verifier.contract.behaviour.rate_limit
+    control = verifier.target.control
+    if control is None and not verifier.target.allow_rate_limit_probe:
+        verifier.skip(
             "provoking 429 on a live target spends its real rate budget: pass --allow-rate-limit-probe",
             endpoint=endpoint,
             rows=(rate.row,),
         )
     size = burst_size(LOWERED_LIMIT if control is not None else rate.requests)
-    request = chosen.build(conformance)
+    request = chosen.build(arrange)
     if control is not None:
         control.limit_rate(LOWERED_LIMIT)
     case = "over the rate limit"
     try:
-        rejected = fill(conformance, [Request(endpoint, raw=b"")] * size)
+        rejected = fill(verifier, [Request(endpoint, raw=b"")] * size)
         if rejected.first_limited is None:
-            _too_slow(conformance, endpoint, rejected)
+            _too_slow(verifier, endpoint, rejected)
             case += " (rejected requests did not count: reading rate-limit-counts=successes-only)"
             # Successes must count, then. Each is built (and arranged, under the normal limit) before
             # any is sent; then the lowered limit starts afresh.
             if control is not None:
                 control.limit_rate(None)
-                successes = [chosen.build(conformance) for _ in range(size)]
+                successes = [chosen.build(arrange) for _ in range(size)]
                 control.limit_rate(LOWERED_LIMIT)
             else:
-                successes = harmless_successes(conformance, endpoint, size)
+                successes = harmless_successes(arrange, endpoint, size)
             if not successes:
-                _no_harmless_success(conformance, endpoint, size)
-            _too_slow(conformance, endpoint, fill(conformance, successes))
-        return _expect_limited(conformance, request, endpoint, rate.row, case)
+                _no_harmless_success(verifier, endpoint, size)
+            _too_slow(verifier, endpoint, fill(verifier, successes))
+        return _expect_limited(verifier, request, endpoint, rate.row, case)
     finally:
         if control is not None:
             control.limit_rate(None)
 
 
-def fill(conformance: Verifier, fillers: list[Request]) -> Burst:
+def fill(verifier: Verifier, fillers: list[Request]) -> Burst:
     """Send fillers in a row until the target answers 429, timed on the target's clock.
 
     Fillers are arrangement: sent, not judged, and not spending the client's own budget.
     """
-    limited = conformance.contract.status_of(conformance.contract.behaviour.rate_limit.row)
-    started = conformance.target.clock.reads_at_most()
+    limited = verifier.contract.status_of(verifier.contract.behaviour.rate_limit.row)
+    started = verifier.target.clock.reads_at_most()
     first = next(
         (
             n
-            for n, exchange in enumerate(send_fillers(conformance, fillers), start=1)
+            for n, exchange in enumerate(send_fillers(verifier, fillers), start=1)
             if exchange.response is not None and exchange.response.status == limited
         ),
         None,
     )
-    return Burst(first, (conformance.target.clock.reads_at_most() - started).total_seconds())
+    return Burst(first, (verifier.target.clock.reads_at_most() - started).total_seconds())
 
 
-def _too_slow(conformance: Verifier, endpoint: str, burst: Burst) -> None:
+def _too_slow(verifier: Verifier, endpoint: str, burst: Burst) -> None:
     """A burst without a 429 that outlasted a window proves nothing of the limit: not verified."""
-    rate = conformance.contract.behaviour.rate_limit
+    rate = verifier.contract.behaviour.rate_limit
     if burst.first_limited is None and burst.seconds > rate.per_seconds:
-        conformance.skip(
+        verifier.skip(
             f"a burst to /{endpoint} took {burst.seconds:.0f} s, longer than the {rate.per_seconds} s "
             "rate window, so the limit cannot be reached at this latency: not verified",
             endpoint=endpoint,
@@ -113,39 +116,41 @@ def _too_slow(conformance: Verifier, endpoint: str, burst: Burst) -> None:
         )
 
 
-def send_fillers(conformance: Verifier, fillers: list[Request]) -> Iterator[Exchange]:
+def send_fillers(verifier: Verifier, fillers: list[Request]) -> Iterator[Exchange]:
     """Send each filler as it is asked for (so a caller can stop early), tagged for the cassette."""
-    row = conformance.contract.behaviour.rate_limit.row
+    row = verifier.contract.behaviour.rate_limit.row
     for filler in fillers:
         with tagging_case("rate limit filler", (row,)):
-            exchange = conformance.target.client.send(filler, spend_budget=False)
+            exchange = verifier.target.client.send(filler, spend_budget=False)
         yield exchange
 
 
-def harmless_successes(conformance: Verifier, endpoint: str, count: int) -> list[Request]:
-    """Requests on `endpoint` that succeed and change nothing; none on an endpoint whose every
-    success creates an activity or pushes to devices."""
-    if endpoint not in ("remove-users", "add-users"):
+def harmless_successes(arrange: Arranger, endpoint: str, count: int) -> list[Request]:
+    """Requests on `endpoint` that succeed and change nothing: removing an insider not in the
+    segment, adding one already in it. None on an endpoint whose every success creates an activity or
+    pushes to devices."""
+    roles = arrange.contract.roles
+    if endpoint not in (roles.removes_from_segment, roles.adds_to_segment):
         return []
-    activity = conformance.register()
-    present = conformance.profile.syncing_insiders()[0].insider_id
-    ids = [NOT_IN_SEGMENT] if endpoint == "remove-users" else [present]
-    return [Request(endpoint, conformance.segment_body(activity, ids))] * count
+    activity = arrange.register()
+    present = arrange.profile.syncing_insiders()[0].insider_id
+    ids = [NOT_IN_SEGMENT] if endpoint == roles.removes_from_segment else [present]
+    return [Request(endpoint, segment_body(activity, ids))] * count
 
 
-def _no_harmless_success(conformance: Verifier, endpoint: str, size: int) -> None:
-    conformance.skip(
+def _no_harmless_success(verifier: Verifier, endpoint: str, size: int) -> None:
+    verifier.skip(
         f"{size} rejected requests to /{endpoint} got no 429: the target counts only successes "
         "against the limit (reading rate-limit-counts=successes-only), and every success on "
         f"/{endpoint} creates an activity or pushes to devices: not verified",
         endpoint=endpoint,
-        rows=(conformance.contract.behaviour.rate_limit.row,),
+        rows=(verifier.contract.behaviour.rate_limit.row,),
     )
 
 
-def _expect_limited(conformance: Verifier, request: Request, endpoint: str, row: str, case: str) -> Exchange:
-    conformance.world.pending_rows[endpoint] = row
+def _expect_limited(verifier: Verifier, request: Request, endpoint: str, row: str, case: str) -> Exchange:
+    verifier.world.pending_rows[endpoint] = row
     try:
-        return conformance.verify(request, case=case)
+        return verifier.verify(request, case=case)
     finally:
-        conformance.world.pending_rows.pop(endpoint, None)
+        verifier.world.pending_rows.pop(endpoint, None)

@@ -12,28 +12,38 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from conformance.exchange import Request
-from conformance.generate.oracle import ActivityModel
-from conformance.targets.target import Verifier
+from conformance.generate.bodies import push_body, segment_body
+from conformance.generate.determinism import seed_from_name
+from conformance.generate.world import ActivityModel
+from conformance.suite.valid import update_endpoint
+from conformance.targets.arrange import Arranger
+from conformance.targets.verifier import Verifier
 
 STEPS_PER_SEQUENCE = 12
 
 
-def test_lifecycle_sequences(conformance: Verifier) -> None:
+def test_lifecycle_sequences(arrange: Arranger) -> None:
     """Any sequence of lifecycle calls gets the outcome the state model gives at each step."""
-    if not conformance.profile.syncing_insiders():
-        conformance.skip("the target profile lists no eligible insider whose devices sync")
+    if not arrange.profile.syncing_insiders():
+        arrange.skip("the target profile lists no eligible insider whose devices sync")
 
     class Lifecycle(LifecycleMachine):
-        verifier = conformance
+        arranger = arrange
 
+    if settings().derandomize:  # its examples follow its name, not its source
+        seed_from_name(Lifecycle)
     run_state_machine_as_test(
         Lifecycle, settings=settings(settings.default, stateful_step_count=STEPS_PER_SEQUENCE)
     )
 
 
 class LifecycleMachine(RuleBasedStateMachine):
-    verifier: Verifier
+    arranger: Arranger
     activities = Bundle("activities")
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.arranger.verifier
 
     def insider_ids(self) -> list[str]:
         profile = self.verifier.profile
@@ -45,33 +55,33 @@ class LifecycleMachine(RuleBasedStateMachine):
         insiders = profile.syncing_insiders()[:2]
         if with_offline_device:
             insiders = (*insiders, *profile.never_syncing_insiders()[:1])
-        return self.verifier.register(insiders)
+        return self.arranger.register(insiders)
 
     @rule(activity=activities, index=st.integers(0, 3))
     def add_users(self, activity: ActivityModel, index: int) -> None:
-        ids = self.insider_ids()
-        body = self.verifier.segment_body(activity, [ids[index % len(ids)]])
-        self.verifier.verify(Request("add-users", body), case=f"add-users on {activity.state}")
+        self.edit_segment(self.verifier.contract.roles.adds_to_segment, activity, index)
 
     @rule(activity=activities, index=st.integers(0, 3))
     def remove_users(self, activity: ActivityModel, index: int) -> None:
+        self.edit_segment(self.verifier.contract.roles.removes_from_segment, activity, index)
+
+    def edit_segment(self, endpoint: str, activity: ActivityModel, index: int) -> None:
         ids = self.insider_ids()
-        body = self.verifier.segment_body(activity, [ids[index % len(ids)]])
-        self.verifier.verify(Request("remove-users", body), case=f"remove-users on {activity.state}")
+        body = segment_body(activity, [ids[index % len(ids)]])
+        self.verifier.verify(Request(endpoint, body), case=f"{endpoint} on {activity.state}")
 
     @rule(activity=activities)
     def start(self, activity: ActivityModel) -> None:
-        self.verifier.verify(
-            Request("start", self.verifier.push_body(activity)), case=f"start on {activity.state}"
-        )
+        endpoint = self.verifier.contract.roles.starts
+        self.verifier.verify(Request(endpoint, push_body(activity)), case=f"{endpoint} on {activity.state}")
 
     @rule(activity=activities, targeted=st.booleans())
     def update(self, activity: ActivityModel, targeted: bool) -> None:
-        self.push("update", activity, targeted)
+        self.push(update_endpoint(self.verifier.contract), activity, targeted)
 
     @rule(activity=activities, targeted=st.booleans())
     def end(self, activity: ActivityModel, targeted: bool) -> None:
-        self.push("end", activity, targeted)
+        self.push(self.verifier.contract.roles.ends, activity, targeted)
 
     def push(self, endpoint: str, activity: ActivityModel, targeted: bool) -> None:
         extra = {}
@@ -80,13 +90,13 @@ class LifecycleMachine(RuleBasedStateMachine):
             extra["target_devices"] = [
                 {"insider_id": insider.insider_id, "udid": d.udid} for d in insider.devices
             ]
-        body = self.verifier.push_body(activity, **extra)
+        body = push_body(activity, **extra)
         label = f"{endpoint} on {activity.state}" + (" (targeted)" if targeted else "")
         self.verifier.verify(Request(endpoint, body), case=label)
 
     @rule()
     def wait_for_sync(self) -> None:
-        self.verifier.wait_for_sync()
+        self.arranger.wait_for_sync()
 
     @precondition(lambda self: self.verifier.target.clock_is_virtual)
     @rule()
@@ -99,17 +109,17 @@ class LifecycleMachine(RuleBasedStateMachine):
 PARALLEL_STARTS = 4
 
 
-def test_parallel_start_starts_once(conformance: Verifier) -> None:
+def test_parallel_start_starts_once(verifier: Verifier, arrange: Arranger) -> None:
     """Several /start of one activity at once, each on its own connection: one 200, every other 409.
 
     Which request wins is not known beforehand, so the successes are judged first (against the
     REGISTERED activity) and the rest after (against the STARTED one): a second 200 fails as a
     documented ALREADY_STARTED, and no 200 at all fails the first /start.
     """
-    activity = conformance.register()
-    when = conformance.when()
-    request = Request("start", conformance.push_body(activity))
-    exchanges = conformance.send_together(request, PARALLEL_STARTS, case="parallel start")
-    success = conformance.contract.behaviour.success_status
+    activity = arrange.register()
+    when = verifier.when()
+    request = Request(verifier.contract.roles.starts, push_body(activity))
+    exchanges = verifier.send_together(request, PARALLEL_STARTS, case="parallel start")
+    success = verifier.contract.behaviour.success_status
     for exchange in sorted(exchanges, key=lambda e: e.response is None or e.response.status != success):
-        conformance.conclude(exchange, case=f"one of {PARALLEL_STARTS} parallel starts", when=when)
+        verifier.conclude(exchange, case=f"one of {PARALLEL_STARTS} parallel starts", when=when)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cassettes import tagging_case
+from conformance.cassettes.tags import tagging_case
 from conformance.contract import Contract, load_contract
 from conformance.contract.model import RetryWarning
 from conformance.exchange import Exchange, Request
+from conformance.generate.bodies import push_body, segment_body
 from conformance.suite.provoke import provocations
 from conformance.suite.rate_limit import burst_size, fill, harmless_successes, provoke_rate_limit
-from conformance.targets.target import Verifier
+from conformance.suite.valid import update_endpoint
+from conformance.targets.arrange import Arranger
+from conformance.targets.verifier import Verifier
 
 BACKOFF_FACTOR = 2.0
 # How long the client waits for an answer the target was told to drop: a timeout, as in the warning.
@@ -57,17 +60,19 @@ def _same_answer(first: Exchange, second: Exchange) -> bool:
     return a is not None and b is not None and (a.status, a.code) == (b.status, b.code)
 
 
-def test_not_retryable_row_repeats_identically(conformance: Verifier, not_retryable: tuple[str, str]) -> None:
+def test_not_retryable_row_repeats_identically(
+    verifier: Verifier, arrange: Arranger, not_retryable: tuple[str, str]
+) -> None:
     """A request answered with a not-retryable row gets the same status and code again, and no change."""
     row_id, endpoint = not_retryable
     chosen = next(
-        p for p in provocations(conformance.contract, row_id, endpoint) if p.kind == "request" and p.exclusive
+        p for p in provocations(verifier.contract, row_id, endpoint) if p.kind == "request" and p.exclusive
     )
-    conformance.require_account(chosen.account, endpoint=endpoint, rows=(row_id,))
-    request = chosen.build(conformance)
-    first = conformance.verify(request, case=f"{chosen.label} (first)")
-    second = conformance.verify(request, case=f"{chosen.label} (repeated)")
-    row = conformance.contract.table.row(row_id)
+    verifier.require_account(chosen.account, endpoint=endpoint, rows=(row_id,))
+    request = chosen.build(arrange)
+    first = verifier.verify(request, case=f"{chosen.label} (first)")
+    second = verifier.verify(request, case=f"{chosen.label} (repeated)")
+    row = verifier.contract.table.row(row_id)
     strategy = row.retry.strategy if row.retry else ""
     before = first.response.status if first.response else first.error
     after = second.response.status if second.response else second.error
@@ -77,13 +82,13 @@ def test_not_retryable_row_repeats_identically(conformance: Verifier, not_retrya
     )
 
 
-def _first_call(conformance: Verifier, warning: RetryWarning) -> Request:
-    """The call a warning is about, on an activity where it succeeds (/end: started and synced)."""
-    activity = conformance.register()
-    if warning.endpoint == "end":
-        conformance.start(activity)
-        conformance.wait_for_sync()
-    return Request(warning.endpoint, conformance.push_body(activity))
+def _first_call(arrange: Arranger, warning: RetryWarning) -> Request:
+    """The call a warning is about, on an activity where it succeeds (sync-gated: started and synced)."""
+    activity = arrange.register()
+    if warning.endpoint in arrange.contract.behaviour.sync_gate.endpoints:
+        arrange.start(activity)
+        arrange.wait_for_sync()
+    return Request(warning.endpoint, push_body(activity))
 
 
 def _answers_as_warned(repeat: Exchange, warning: RetryWarning) -> None:
@@ -93,65 +98,66 @@ def _answers_as_warned(repeat: Exchange, warning: RetryWarning) -> None:
         assert repeat.response.code == warning.repeat_code, warning.text
 
 
-def test_repeat_after_success_follows_the_retry_warning(conformance: Verifier) -> None:
+def test_repeat_after_success_follows_the_retry_warning(verifier: Verifier, arrange: Arranger) -> None:
     """A second /start answers 409 ALREADY_STARTED and a second /end 404, as the warnings say."""
-    for warning in conformance.contract.table.retry_warnings:
-        request = _first_call(conformance, warning)
-        conformance.verify(request, case=f"{warning.endpoint} (first)")
-        _answers_as_warned(conformance.verify(request, case=f"{warning.endpoint} (repeated)"), warning)
+    for warning in verifier.contract.table.retry_warnings:
+        request = _first_call(arrange, warning)
+        verifier.verify(request, case=f"{warning.endpoint} (first)")
+        _answers_as_warned(verifier.verify(request, case=f"{warning.endpoint} (repeated)"), warning)
 
 
-def test_lost_response_then_retry_follows_the_warning(conformance: Verifier) -> None:
+def test_lost_response_then_retry_follows_the_warning(verifier: Verifier, arrange: Arranger) -> None:
     """/start or /end committed but its answer lost: the blind retry gets the warned 409 or 404."""
-    for warning in conformance.contract.table.retry_warnings:
-        request = _first_call(conformance, warning)
-        with conformance.fault(warning.endpoint, "drop_after_commit"):
-            lost = conformance.target.client.send(request, timeout=LOST_RESPONSE_TIMEOUT_SECONDS)
+    for warning in verifier.contract.table.retry_warnings:
+        request = _first_call(arrange, warning)
+        with arrange.fault(warning.endpoint, "drop_after_commit"):
+            lost = verifier.target.client.send(request, timeout=LOST_RESPONSE_TIMEOUT_SECONDS)
         assert lost.response is None, "the injected drop must look like a timeout to the client"
-        conformance.assume_committed(request)
-        retry = conformance.verify(request, case=f"{warning.endpoint} retried after a lost response")
+        verifier.assume_committed(request)
+        retry = verifier.verify(request, case=f"{warning.endpoint} retried after a lost response")
         _answers_as_warned(retry, warning)
 
 
-def test_push_token_not_synced_resolves_within_sync_bound(conformance: Verifier) -> None:
+def test_push_token_not_synced_resolves_within_sync_bound(verifier: Verifier, arrange: Arranger) -> None:
     """/update right after /start resolves, retried with backoff, within the target's sync bound."""
-    activity = conformance.register()
-    conformance.start(activity)
-    bound = conformance.profile.sync_delay_seconds
+    activity = arrange.register()
+    arrange.start(activity)
+    bound = verifier.profile.sync_delay_seconds
     waited, delay = 0.0, max(bound / 8, 0.01)
-    request = Request("update", conformance.push_body(activity))
-    ok = conformance.contract.behaviour.success_status
+    endpoint, started = update_endpoint(verifier.contract), verifier.contract.roles.starts
+    request = Request(endpoint, push_body(activity))
+    ok = verifier.contract.behaviour.success_status
     while True:
-        exchange = conformance.verify(request, case=f"update {waited:.2f} s after start")
+        exchange = verifier.verify(request, case=f"{endpoint} {waited:.2f} s after {started}")
         if exchange.response is not None and exchange.response.status == ok:
             break
         assert waited <= bound, f"PUSH_TOKEN_NOT_SYNCED still after the declared sync bound of {bound} s"
-        conformance.target.wait(delay)
+        verifier.target.wait(delay)
         waited, delay = waited + delay, delay * BACKOFF_FACTOR
 
 
 @pytest.mark.spends_rate_budget
-def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
+def test_rate_limit_clears_with_backoff(verifier: Verifier, arrange: Arranger) -> None:
     """After a 429, exponential backoff (the table's 1 s, 2 s, 4 s, ...) clears it within one window."""
-    rate = conformance.contract.behaviour.rate_limit
-    row = conformance.contract.table.row(rate.row)
+    rate = verifier.contract.behaviour.rate_limit
+    row = verifier.contract.table.row(rate.row)
     assert row.retry is not None
     assert row.retry.backoff_example_seconds
-    if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
-        conformance.skip(
+    if not verifier.target.clock_is_virtual and not verifier.target.allow_rate_limit_probe:
+        verifier.skip(
             f"backing off through a real {rate.per_seconds} s rate window takes up to a minute and "
             "spends rate budget: pass --allow-rate-limit-probe",
             rows=(rate.row,),
         )
-    endpoint = "register"
-    chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
-    provoke_rate_limit(conformance, chosen, endpoint)
+    endpoint = verifier.contract.roles.creates_activity
+    chosen = next(p for p in provocations(verifier.contract, rate.row, endpoint) if p.kind == "rate_limit")
+    provoke_rate_limit(arrange, chosen, endpoint)
     waited = 0.0
-    for delay in conformance.target.backoff_delays():
-        conformance.target.wait(delay)
+    for delay in verifier.target.backoff_delays():
+        verifier.target.wait(delay)
         waited += delay
         with tagging_case(f"retry after {waited:g} s of backoff", (rate.row,)):
-            retry = conformance.target.client.send(Request(endpoint, raw=b""))
+            retry = verifier.target.client.send(Request(endpoint, raw=b""))
         if retry.response is not None and retry.response.status != row.status:
             return
     pytest.fail(
@@ -160,7 +166,7 @@ def test_rate_limit_clears_with_backoff(conformance: Verifier) -> None:
 
 
 @pytest.mark.spends_rate_budget
-def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
+def test_rate_limit_is_the_documented_one(verifier: Verifier, arrange: Arranger) -> None:
     """The documented number of requests per window passes; a burst of them reaches 429 soon after.
 
     The fillers are successes that change nothing, so they count whether or not the target counts
@@ -169,50 +175,50 @@ def test_rate_limit_is_the_documented_one(conformance: Verifier) -> None:
     end mid-burst, so the burst goes on (to twice the limit) until the first 429, which must come after
     the limit; then the next request is judged.
     """
-    rate = conformance.contract.behaviour.rate_limit
-    if not conformance.target.clock_is_virtual and not conformance.target.allow_rate_limit_probe:
-        conformance.skip(
+    rate = verifier.contract.behaviour.rate_limit
+    if not verifier.target.clock_is_virtual and not verifier.target.allow_rate_limit_probe:
+        verifier.skip(
             f"checking the {rate.requests}/min limit itself spends a whole window of a live "
             "target's budget: pass --allow-rate-limit-probe",
             rows=(rate.row,),
         )
-    endpoint = "remove-users"
-    exact = conformance.target.clock_is_virtual
-    fillers = harmless_successes(conformance, endpoint, rate.requests if exact else burst_size(rate.requests))
-    chosen = next(p for p in provocations(conformance.contract, rate.row, endpoint) if p.kind == "rate_limit")
-    request = chosen.build(conformance)
-    conformance.target.wait(rate.per_seconds)  # a fresh window for every bucket
+    endpoint = verifier.contract.roles.removes_from_segment
+    exact = verifier.target.clock_is_virtual
+    fillers = harmless_successes(arrange, endpoint, rate.requests if exact else burst_size(rate.requests))
+    chosen = next(p for p in provocations(verifier.contract, rate.row, endpoint) if p.kind == "rate_limit")
+    request = chosen.build(arrange)
+    verifier.target.wait(rate.per_seconds)  # a fresh window for every bucket
     try:
-        burst = fill(conformance, fillers)
+        burst = fill(verifier, fillers)
         first = burst.first_limited
         assert first is None or first > rate.requests, (
             f"429 after {first - 1} requests in one window; the table documents {rate.requests}/min"
         )
         if first is None and burst.seconds > rate.per_seconds:
-            conformance.skip(
+            verifier.skip(
                 f"the burst took {burst.seconds:.0f} s, longer than the {rate.per_seconds} s window",
                 endpoint=endpoint,
                 rows=(rate.row,),
             )
-        conformance.world.pending_rows[endpoint] = rate.row
-        conformance.verify(request, case=f"after a burst of {rate.requests}/min and more")
+        verifier.world.pending_rows[endpoint] = rate.row
+        verifier.verify(request, case=f"after a burst of {rate.requests}/min and more")
     finally:
-        conformance.world.pending_rows.pop(endpoint, None)
-        conformance.target.wait(rate.per_seconds)  # leave a fresh window: the suite never causes a 429 itself
+        verifier.world.pending_rows.pop(endpoint, None)
+        verifier.target.wait(rate.per_seconds)  # leave a fresh window: the suite never causes a 429 itself
 
 
-def test_transient_row_clears_on_retry(conformance: Verifier, transient_row: str) -> None:
-    """An injected transient row (502, 503) on a documented idempotent endpoint clears on retry."""
-    row = conformance.contract.table.row(transient_row)
-    behaviour = conformance.contract.behaviour
+def test_transient_row_clears_on_retry(verifier: Verifier, arrange: Arranger, transient_row: str) -> None:
+    """An injected transient row (502, 503) on a documented idempotent segment edit clears on retry."""
+    row = verifier.contract.table.row(transient_row)
+    behaviour, roles = verifier.contract.behaviour, verifier.contract.roles
     endpoint = next(
         e
-        for e in ("remove-users", "add-users")
+        for e in (roles.removes_from_segment, roles.adds_to_segment)
         if behaviour.idempotent.get(e) and behaviour.idempotency[e].level == "documented"
     )
-    activity = conformance.register()
-    insider = conformance.profile.syncing_insiders()[0].insider_id
-    request = Request(endpoint, conformance.segment_body(activity, [insider]))
-    with conformance.fault(endpoint, "status", status=row.status, row=transient_row):
-        conformance.verify(request, case=f"injected {row.describe()}")
-    conformance.verify(request, case="retried after the transient error")
+    activity = arrange.register()
+    insider = verifier.profile.syncing_insiders()[0].insider_id
+    request = Request(endpoint, segment_body(activity, [insider]))
+    with arrange.fault(endpoint, "status", status=row.status, row=transient_row):
+        verifier.verify(request, case=f"injected {row.describe()}")
+    verifier.verify(request, case="retried after the transient error")

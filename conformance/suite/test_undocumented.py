@@ -2,7 +2,9 @@
 
 Each probe of behaviour.yaml (and each undocumented lifecycle cell and field case) is sent once; the
 results file records what the target answered, and only a change between runs is news (the drift
-report's job). A probe with no builder here fails loudly, so a new probe in the contract is noticed.
+report's job). A lifecycle cell or field case needs no code here: its request is the endpoint's valid
+one, on an activity in the cell's state or with the field broken. A named probe with no builder here
+fails loudly, so a new probe in the contract is noticed.
 """
 
 from __future__ import annotations
@@ -12,54 +14,45 @@ from collections.abc import Callable
 import pytest
 
 from conformance.contract import load_contract
+from conformance.contract.model import Behaviour, State
 from conformance.exchange import Request
-from conformance.targets.target import Verifier
+from conformance.generate.bodies import push_body, segment_body
+from conformance.generate.strategies import FieldBreak
+from conformance.suite.valid import activity_for, need_of_state, valid_body
+from conformance.targets.arrange import Arranger
 
-Builder = Callable[[Verifier], Request]
-
-
-def _mismatched_type(v: Verifier) -> Request:
-    activity = v.register()
-    body = v.segment_body(activity, [v.profile.syncing_insiders()[0].insider_id])
-    return Request("add-users", {**body, "activity_type": activity.activity_type + "Other"})
-
-
-def _unknown_field(v: Verifier) -> Request:
-    activity = v.register()
-    return Request("start", v.push_body(activity, conformance_probe_field=True))
+Builder = Callable[[Arranger], Request]
+LIFECYCLE = "lifecycle"  # a probe id `lifecycle:<endpoint>:<state>`: a cell the lifecycle leaves open
+DUPLICATES = "insider-ids-duplicates"
 
 
-def _no_matching_target(v: Verifier) -> Request:
-    activity = v.register()
+def _mismatched_type(arrange: Arranger) -> Request:
+    activity = arrange.register()
+    body = segment_body(activity, [arrange.profile.syncing_insiders()[0].insider_id])
+    body = {**body, "activity_type": activity.activity_type + "Other"}
+    return Request(arrange.contract.roles.adds_to_segment, body)
+
+
+def _unknown_field(arrange: Arranger) -> Request:
+    activity = arrange.register()
+    return Request(arrange.contract.roles.starts, push_body(activity, conformance_probe_field=True))
+
+
+def _no_matching_target(arrange: Arranger) -> Request:
+    activity = arrange.register()
     pair = {"insider_id": "conformance-not-in-segment", "udid": "conformance-no-such-device"}
-    return Request("start", v.push_body(activity, target_devices=[pair]))
+    return Request(arrange.contract.roles.starts, push_body(activity, target_devices=[pair]))
 
 
-def _missing_key(v: Verifier) -> Request:
-    activity = v.register()
-    return Request("start", v.push_body(activity), account="missing_key")
+def _missing_key(arrange: Arranger) -> Request:
+    activity = arrange.register()
+    return Request(arrange.contract.roles.starts, push_body(activity), account="missing_key")
 
 
-def _end_on_registered(v: Verifier) -> Request:
-    return Request("end", v.push_body(v.register()))
-
-
-def _update_without(name: str) -> Builder:
-    def build(v: Verifier) -> Request:
-        activity = v.register()
-        v.start(activity)
-        v.wait_for_sync()
-        body = v.push_body(activity)
-        body["content"] = {k: val for k, val in body["content"].items() if k != name}
-        return Request("update", body)
-
-    return build
-
-
-def _duplicate_ids(v: Verifier) -> Request:
-    insider = v.profile.syncing_insiders()[0].insider_id
-    activity = v.register()
-    return Request("add-users", v.segment_body(activity, [insider, insider]))
+def _duplicate_ids(arrange: Arranger) -> Request:
+    insider = arrange.profile.syncing_insiders()[0].insider_id
+    activity = arrange.register()
+    return Request(arrange.contract.roles.adds_to_segment, segment_body(activity, [insider, insider]))
 
 
 PROBES: dict[str, Builder] = {
@@ -67,30 +60,60 @@ PROBES: dict[str, Builder] = {
     "unknown-request-fields": _unknown_field,
     "start-with-no-matching-target": _no_matching_target,
     "bodies-of-401-and-503": _missing_key,
-    "lifecycle:end:REGISTERED": _end_on_registered,
-    "content-title-on-update-end:missing": _update_without("title"),
-    "content-message-on-update-end:missing": _update_without("message"),
-    "insider-ids-duplicates": _duplicate_ids,
 }
+
+
+def _in_state(endpoint: str, state: State) -> Builder:
+    """A valid request of `endpoint` on an activity in `state`."""
+
+    def build(arrange: Arranger) -> Request:
+        activity = activity_for(arrange, endpoint, need_of_state(arrange.contract, state))
+        return Request(endpoint, valid_body(arrange.verifier, endpoint, activity))
+
+    return build
+
+
+def _broken(broken: FieldBreak, endpoint: str) -> Builder:
+    """A valid request of `endpoint` with one field broken as an undocumented field case says."""
+
+    def build(arrange: Arranger) -> Request:
+        activity = activity_for(arrange, endpoint)
+        return Request(endpoint, broken.apply(valid_body(arrange.verifier, endpoint, activity)))
+
+    return build
+
+
+def _unknown(probe: str) -> Builder:
+    def build(_: Arranger) -> Request:
+        raise AssertionError(f"behaviour.yaml has probe {probe!r} but the suite has no request for it")
+
+    return build
+
+
+def _builders(behaviour: Behaviour) -> dict[str, Builder]:
+    """Every probe the contract asks for, with the request that asks it."""
+    builders = {p.id: PROBES.get(p.id) or _unknown(p.id) for p in behaviour.probes}
+    for t in behaviour.lifecycle.transitions.values():
+        if not t.expectation.asserted:
+            builders[f"{LIFECYCLE}:{t.endpoint}:{t.state}"] = _in_state(t.endpoint, t.state)
+    for rule in behaviour.field_rules:
+        for case, expectation in rule.cases.items():
+            if not expectation.asserted:
+                broken = FieldBreak(rule.id, rule.field, case)
+                builders[f"{rule.id}:{case}"] = _broken(broken, rule.endpoints[0])
+    if not behaviour.insider_ids.duplicates.asserted:
+        builders[DUPLICATES] = _duplicate_ids
+    return builders
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "probe" not in metafunc.fixturenames:
         return
     behaviour = load_contract(metafunc.config.getoption("contracts")).behaviour
-    ids = [p.id for p in behaviour.probes]
-    ids += [
-        f"lifecycle:{t.endpoint}:{t.state}"
-        for t in behaviour.lifecycle.transitions.values()
-        if not t.expectation.asserted
-    ]
-    ids += [f"{r.id}:{case}" for r in behaviour.field_rules for case, e in r.cases.items() if not e.asserted]
-    ids += ["insider-ids-duplicates"] if not behaviour.insider_ids.duplicates.asserted else []
-    metafunc.parametrize("probe", ids)
+    metafunc.parametrize("probe", list(_builders(behaviour)))
 
 
-def test_undocumented_behaviour_is_recorded(conformance: Verifier, probe: str) -> None:
+def test_undocumented_behaviour_is_recorded(arrange: Arranger, probe: str) -> None:
     """What the target does where the docs are silent is sent and recorded, not judged."""
-    builder = PROBES.get(probe)
-    assert builder is not None, f"behaviour.yaml has probe {probe!r} but the suite has no request for it"
-    conformance.verify(builder(conformance), case=f"probe {probe}", probe=True)
+    build = _builders(arrange.contract.behaviour)[probe]
+    arrange.verifier.verify(build(arrange), case=f"probe {probe}", probe=True)

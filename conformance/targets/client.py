@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from conformance.clock import VirtualClock
 from conformance.contract import Contract
 from conformance.exchange import Exchange, Request, Response
 from conformance.targets.profile import TargetProfile
@@ -149,3 +150,23 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+# Spend at most this share of the documented rate limit, so clock differences never tip us over.
+RATE_BUDGET_SHARE = 0.9
+
+
+def rate_budget(
+    contract: Contract, profile: TargetProfile, clock: VirtualClock | None = None, *, workers: int = 1
+) -> RateBudget:
+    """A share of the documented limit (or the profile's lower one) per key + path + method, split
+    between the parallel workers of a run (`-n N`), each of which keeps its own budget.
+
+    On a virtual clock the budget counts the target's own time, and waiting moves that clock.
+    """
+    rate = contract.behaviour.rate_limit
+    limit = min(rate.requests, profile.rate_limit_per_minute or rate.requests)
+    allowance = max(1, int(limit * RATE_BUDGET_SHARE / workers))
+    if clock is None:
+        return RateBudget(allowance, rate.per_seconds)
+    return RateBudget(allowance, rate.per_seconds, now=lambda: clock.now().timestamp(), sleep=clock.advance)

@@ -147,12 +147,29 @@ def load_profile(path: Path, contract: Contract) -> TargetProfile:
     )
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
-        where = key_path(list(error.absolute_path))
-        fix = error.schema.get("description") if isinstance(error.schema, dict) else None
-        raise ProfileError(
-            path, Place(path=where), error.message, fix or "see contracts/schema/target-profile.schema.json"
-        )
+        raise _schema_error(path, error)
     return _build(path, data, contract)
+
+
+def _schema_error(path: Path, error: jsonschema.ValidationError) -> ProfileError:
+    """One message for a schema violation; a missing key is named as the place, with what it holds."""
+    parts: list[str | int] = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        missing = next((k for k in schema.get("required", ()) if k not in instance), None)
+        if missing is not None:
+            parts.append(missing)
+            schema = schema.get("properties", {}).get(missing, {})
+            what = schema.get("description")
+            fix = (
+                f"add `{missing}`"
+                + (f": {what}" if what else "")
+                + " (contracts/targets/sandbox.toml has one)"
+            )
+            return ProfileError(path, Place(path=key_path(parts)), f"`{missing}` is missing", fix)
+    fix = schema.get("description") or "see contracts/schema/target-profile.schema.json"
+    return ProfileError(path, Place(path=key_path(parts)), error.message, fix)
 
 
 def _build(path: Path, data: Mapping[str, Any], contract: Contract) -> TargetProfile:

@@ -22,22 +22,20 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, RecordedTest
-from conformance.clock import VirtualClock
+from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
+from conformance.cassettes.recorded import RecordedTest
+from conformance.clock import ClockReading, ReadingKind, ServerTime, VirtualClock
 from conformance.errors import CassetteError, Place
 from conformance.exchange import Exchange, Request
-from conformance.generate.oracle import ServerTime
+from conformance.targets.control import FaultKind
 from conformance.targets.profile import Account
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
-from conformance.targets.target import FaultKind, Offers, Target
+from conformance.targets.target import Target
 
 # A replay sends no key anywhere; each offered account state gets this stand-in.
 REPLAYED_KEY = "replayed-key"
 # Where a cassette keeps its test's tags (a tags-only cassette keeps them at the top).
 TAGS = Place(path="interactions[0].request.headers")
-
-# ["when", earliest, latest] | ["reads_at_most", moment] | ["tolerance", seconds]; moments in ISO 8601.
-Reading = list[str | float]
 
 
 class ClockReplayError(AssertionError):
@@ -49,19 +47,19 @@ class RecordingServerClock:
 
     def __init__(self, clock: BracketedServerClock) -> None:
         self._clock = clock
-        self._kept: list[Reading] | None = None
+        self._kept: list[ClockReading] | None = None
 
     @contextmanager
-    def keeping(self) -> Iterator[list[Reading]]:
+    def keeping(self) -> Iterator[list[ClockReading]]:
         """Keep the readings taken inside the block (one test's), in order."""
-        kept: list[Reading] = []
+        kept: list[ClockReading] = []
         self._kept = kept
         try:
             yield kept
         finally:
             self._kept = None
 
-    def _keep(self, reading: Reading) -> None:
+    def _keep(self, reading: ClockReading) -> None:
         if self._kept is not None:
             self._kept.append(reading)
 
@@ -72,7 +70,7 @@ class RecordingServerClock:
     @property
     def tolerance_seconds(self) -> float:
         seconds = self._clock.tolerance_seconds
-        self._keep(["tolerance", seconds])
+        self._keep(ClockReading("tolerance", seconds=seconds))
         return seconds
 
     def observe(self, date_header: str | None, sent: float, received: float) -> None:
@@ -80,7 +78,7 @@ class RecordingServerClock:
 
     def reads_at_most(self) -> datetime:
         moment = self._clock.reads_at_most()
-        self._keep(["reads_at_most", moment.isoformat()])
+        self._keep(ClockReading("reads_at_most", moment=moment))
         return moment
 
     def when(self) -> ServerTime:
@@ -96,7 +94,7 @@ class RecordingServerClock:
         self._clock.sharpen(send)
 
     def _kept_when(self, moment: ServerTime) -> ServerTime:
-        self._keep(["when", moment.earliest.isoformat(), moment.latest.isoformat()])
+        self._keep(ClockReading("when", when=moment))
         return moment
 
 
@@ -108,21 +106,21 @@ class ReplayedServerClock:
     def __init__(self, clock: VirtualClock) -> None:
         self._clock = clock
         self._exact = ExactServerClock(clock.now)
-        self._readings: Iterator[Reading] | None = None
+        self._readings: Iterator[ClockReading] | None = None
         self._rerecord = ""
 
-    def replay(self, start: datetime | None, readings: list[Reading] | None, *, rerecord: str) -> None:
+    def replay(self, start: datetime | None, readings: list[ClockReading] | None, *, rerecord: str) -> None:
         """Stand where the recorded test started; give back its kept readings, if it kept any."""
         if start is not None:
             self._clock.pin(start)
         self._readings = iter(readings) if readings is not None else None
         self._rerecord = rerecord
 
-    def _next(self, kind: str) -> Reading:
+    def _next(self, kind: ReadingKind) -> ClockReading:
         assert self._readings is not None
         reading = next(self._readings, None)
-        if reading is None or reading[0] != kind:
-            found = "no more readings" if reading is None else f"a {reading[0]!r} reading"
+        if reading is None or reading.kind != kind:
+            found = "no more readings" if reading is None else f"a {reading.kind!r} reading"
             raise ClockReplayError(
                 f"the replay asked the target clock for a {kind!r} reading where the recording kept "
                 f"{found}: the suite changed since this cassette was recorded; record it again: "
@@ -132,7 +130,11 @@ class ReplayedServerClock:
 
     @property
     def tolerance_seconds(self) -> float:
-        return self._exact.tolerance_seconds if self._readings is None else float(self._next("tolerance")[1])
+        return (
+            self._exact.tolerance_seconds
+            if self._readings is None
+            else float(self._next("tolerance").seconds or 0.0)
+        )
 
     def observe(self, date_header: str | None, sent: float, received: float) -> None:
         """Nothing to learn: the readings were kept while recording."""
@@ -140,13 +142,16 @@ class ReplayedServerClock:
     def reads_at_most(self) -> datetime:
         if self._readings is None:
             return self._exact.reads_at_most()
-        return datetime.fromisoformat(str(self._next("reads_at_most")[1]))
+        moment = self._next("reads_at_most").moment
+        assert moment is not None  # ClockReading.from_json gives every reads_at_most reading a moment
+        return moment
 
     def when(self) -> ServerTime:
         if self._readings is None:
             return self._exact.when()
-        _, earliest, latest = self._next("when")
-        return ServerTime(datetime.fromisoformat(str(earliest)), datetime.fromisoformat(str(latest)))
+        when = self._next("when").when
+        assert when is not None  # ClockReading.from_json gives every when reading its bounds
+        return when
 
     def aim(self) -> ServerTime:
         return self.when()
@@ -203,12 +208,7 @@ class Replay:
     def begin(self, target: Target, recorded: RecordedTest, *, path: Path, rerecord: str) -> None:
         """Set up one test; a CassetteError when its recording cannot be replayed here."""
         _check_pseudonyms(recorded, target.pseudonym_key, path)
-        try:
-            offers = Offers.from_json(recorded.offers)
-        except (ValueError, KeyError, TypeError) as error:
-            raise CassetteError(
-                path, TAGS, f"damaged offers tag: {error!r}", f"record it again: {rerecord}"
-            ) from None
+        offers = recorded.offers
         self.clock.replay(recorded.start, recorded.readings, rerecord=rerecord)
         self.control.clock_is_virtual = offers.virtual_clock
         target.control = self.control if offers.control else None

@@ -1,41 +1,71 @@
-"""The import rules of ARCHITECTURE.md, checked on the source: a layer imports only the layers above it."""
+"""The import rules of ARCHITECTURE.md, checked on the source: every module belongs to a layer, a
+layer imports only the layers it may, and no module imports itself back through others."""
 
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "conformance"
+FOUNDATIONS = ("conformance.errors", "conformance.clock", "conformance.exchange", "conformance.files")
 
-# module prefix -> the package prefixes it may import (besides itself)
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "conformance.errors": (),
-    "conformance.clock": (),
-    "conformance.exchange": (),
-    "conformance.files": (),
-    "conformance.contract": ("conformance.errors", "conformance.files"),
-    "conformance.targets.profile": ("conformance.errors", "conformance.contract"),
-    "conformance.generate": (
-        "conformance.errors",
-        "conformance.clock",
-        "conformance.exchange",
-        "conformance.contract",
-        "conformance.targets.profile",
+# layer -> (its module prefixes, the layers it may import besides itself and the foundations).
+# A module belongs to the layer of its longest matching prefix.
+LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "foundations": (FOUNDATIONS, ()),
+    "contract": (("conformance.contract",), ()),
+    "target values": (
+        ("conformance.targets.profile", "conformance.targets.offers", "conformance.targets.traits"),
+        ("contract",),
     ),
-    "conformance.report": (
-        "conformance.errors",
-        "conformance.files",
-        "conformance.contract",
-        "conformance.results",
+    "prediction": (
+        ("conformance.generate", "conformance.checks", "conformance.failures", "conformance.results"),
+        ("contract", "target values"),
     ),
-    "conformance.sandbox": (
-        "conformance.errors",
-        "conformance.clock",
-        "conformance.contract",
-        "conformance.targets.profile",
+    "sandbox": (("conformance.sandbox",), ("contract", "target values")),
+    "reports": (("conformance.report",), ("contract", "prediction")),
+    "recording": (("conformance.cassettes",), ("target values",)),
+    "targets": (
+        ("conformance.targets",),
+        ("contract", "target values", "prediction", "sandbox", "recording"),
     ),
+    "preflight": (("conformance.preflight",), ("contract", "target values", "targets")),
+    "suite": (
+        (
+            "conformance.pytest_plugin",
+            "conformance.hookspecs",
+            "conformance.suite",
+            "conformance.suite_options",
+            "conformance.progress",
+            "conformance.interrupts",
+        ),
+        (
+            "contract",
+            "target values",
+            "prediction",
+            "sandbox",
+            "reports",
+            "recording",
+            "targets",
+            "preflight",
+        ),
+    ),
+    "client": (
+        (
+            "conformance.client",
+            "conformance.certify.flow",
+            "conformance.certify.policy",
+        ),
+        ("contract",),
+    ),
+    "certification": (
+        ("conformance.certify",),
+        ("contract", "target values", "sandbox", "reports", "prediction", "client"),
+    ),
+    "command line": (("conformance", "conformance.cli", "conformance.__main__"), ()),
 }
 
 
@@ -44,32 +74,70 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> set[str]:
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+MODULES = {_module(p): p for p in SOURCES}
+
+
+def _layer(module: str) -> str | None:
+    matches = [
+        (len(prefix), name)
+        for name, (prefixes, _) in LAYERS.items()
+        for prefix in prefixes
+        if module == prefix or module.startswith(prefix + ".")
+    ]
+    return max(matches)[1] if matches else None
+
+
+@cache
+def _imports(path: Path) -> frozenset[str]:
+    """The package's modules `path` imports, anywhere in it (type-only imports too: a cycle of
+    types is a cycle of meaning)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module == "conformance" and node.level == 0:
-            found.update(
-                f"conformance.{alias.name}" for alias in node.names
-            )  # `from conformance import files`
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from package import module` imports that module; `from module import name`, the module.
+            named = {f"{node.module}.{alias.name}" for alias in node.names}
+            found.update(named & MODULES.keys())
+            if named - MODULES.keys():
+                found.add(node.module)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return {name for name in found if name == "conformance" or name.startswith("conformance.")}
-
-
-SOURCES = sorted(PACKAGE.rglob("*.py"))
+    return frozenset(name for name in found if name in MODULES)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(PACKAGE)) for p in SOURCES])
-def test_module_imports_only_layers_above_it(path: Path) -> None:
-    """No module imports from a layer below its own."""
+def test_module_belongs_to_a_layer_and_imports_only_the_layers_it_may(path: Path) -> None:
     module = _module(path)
-    layer = next((prefix for prefix in ALLOWED if module == prefix or module.startswith(prefix + ".")), None)
-    if layer is None:
-        return  # the top layers (targets, suite, plugin, CLI) may import everything
-    allowed = (layer, *ALLOWED[layer])
+    layer = _layer(module)
+    assert layer is not None, f"{module} belongs to no layer: add it to LAYERS and to ARCHITECTURE.md"
+    if layer == "command line":
+        return  # the command line may import everything
+    allowed = {layer, "foundations", *LAYERS[layer][1]}
     forbidden = sorted(
-        name for name in _imports(path) if not any(name == a or name.startswith(a + ".") for a in allowed)
+        name for name in _imports(path) if name != "conformance" and _layer(name) not in allowed
     )
     assert not forbidden, f"{module} ({layer} layer) imports {forbidden}; see ARCHITECTURE.md"
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import cycle between the package's modules (a package's `__init__` counts as a module)."""
+    graph = {m: _imports(p) - {m} for m, p in MODULES.items()}
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for imported in sorted(graph[module]):
+            if state.get(imported) == 1:
+                cycles.append(" -> ".join([*path[path.index(imported) :], imported]))
+            elif imported not in state:
+                visit(imported)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)

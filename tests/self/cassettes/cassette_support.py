@@ -18,7 +18,7 @@ import yaml
 from pytest_recording.plugin import get_default_cassette_name
 from suite_runner import SuiteRun, run_suite
 
-from conformance.cassettes import (
+from conformance.cassettes.tags import (
     CASE_HEADER,
     FORMAT_HEADER,
     OFFERS_HEADER,
@@ -109,7 +109,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    verifier = item.funcargs.get("conformance")
+    verifier = item.funcargs.get("verifier")
     cassette = item.funcargs.get("vcr")
     entry = {"start": verifier.target.when().earliest.isoformat() if verifier is not None else None}
     _tests[verifier.test if verifier is not None else item.nodeid] = entry
@@ -233,9 +233,15 @@ def sections(output: str) -> dict[str, str]:
     marks = list(_SECTION.finditer(output))
     found = {}
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
-        end = following.start() if following is not None else output.find("short test summary info")
-        found[mark["name"]] = output[mark.end() : end if end >= 0 else len(output)]
+        end = following.start() if following is not None else _end_of_failures(output)
+        found[mark["name"]] = output[mark.end() : end]
     return found
+
+
+def _end_of_failures(output: str) -> int:
+    """Where the last failure section ends: the run's summaries follow it (the suite's, then pytest's)."""
+    ends = [i for i in (output.find("conformance summary"), output.find("short test summary info")) if i >= 0]
+    return min(ends, default=len(output))
 
 
 # -- damaged copies: what a replay must say about each ---------------------------------------------

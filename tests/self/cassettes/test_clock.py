@@ -18,7 +18,7 @@ from cassette_support import (
     tag,
 )
 
-from conformance.cassettes import START_HEADER
+from conformance.cassettes.tags import START_HEADER
 
 
 def _recorded_starts(recording: Recorded) -> dict[str, datetime]:

@@ -24,7 +24,8 @@ from cassette_support import (
     sections,
 )
 
-from conformance.cassettes import OFFERS_HEADER, rerecord_command
+from conformance.cassettes.messages import rerecord_command
+from conformance.cassettes.tags import OFFERS_HEADER
 
 UNRECORDED = (LOST_RESPONSE_TEST, HYPOTHESIS_TEST, LIFECYCLE_TEST)
 UNREADABLE = (BACKOFF_TEST, PAST_EDGE, MAX_EDGE, MIN_EDGE)

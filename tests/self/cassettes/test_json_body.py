@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from vcr.request import Request
 
-from conformance.cassettes import json_body
+from conformance.cassettes.vcr import json_body
 
 
 def _request(body: bytes | str | None) -> Request:

@@ -27,7 +27,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from suite_runner import TOKEN_VARIABLE, served_profile, served_sandbox
 
-from conformance.cassettes import PSEUDONYM_KEY_VARIABLE, READINGS_HEADER, TARGET_HEADER, Pseudonyms
+from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE, Pseudonyms
+from conformance.cassettes.tags import READINGS_HEADER, TARGET_HEADER
 from conformance.cli import main
 
 TOKEN = "cassette-self-test-control-token"

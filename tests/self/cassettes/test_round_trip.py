@@ -21,7 +21,7 @@ from cassette_support import (
     tag,
 )
 
-from conformance.cassettes import CASE_HEADER
+from conformance.cassettes.tags import CASE_HEADER
 
 
 def test_recording_writes_one_cassette_per_test(recording: Recorded) -> None:

@@ -28,19 +28,19 @@ from cassette_support import (
     tags,
 )
 
-from conformance.cassettes import (
+from conformance.cassettes.messages import default_cassette_dir
+from conformance.cassettes.tags import (
     CASE_HEADER,
     FORMAT,
     FORMAT_HEADER,
     OFFERS_HEADER,
     ROWS_HEADER,
-    SECRET_HEADERS,
     START_HEADER,
     TARGET_HEADER,
-    default_cassette_dir,
 )
+from conformance.cassettes.vcr import SECRET_HEADERS
 from conformance.cli import main
-from conformance.targets.target import Offers
+from conformance.targets.offers import Offers
 
 BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.dG9rZW4"
 

@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from contract_cases import CONTRACTS
+
+from tests.self.contract.contract_cases import CONTRACTS
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from contract_cases import replace_once
 
 from conformance.cli import main
+from tests.self.contract.contract_cases import replace_once
 
 MEANING = "| Generic validation error |"
 NEW_MEANING = "| Generic validation failure |"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 import yaml
-from contract_cases import CONTRACTS, DATA, case_params
 
 from conformance.cli import main
 from conformance.contract import load_contract
 from conformance.contract.lint import KINDS, NOT_LISTED, UNCOVERED, LintReport, lint, lint_main
+from tests.self.contract.contract_cases import CONTRACTS, DATA, case_params
 
 SIX = ("register", "add-users", "remove-users", "start", "update", "end")
 SNAPSHOT = DATA / "lint_output.txt"

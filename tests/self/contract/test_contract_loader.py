@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_cases import CONTRACTS, case_params, replace_once
 
 from conformance.cli import main
 from conformance.contract import load_contract
 from conformance.errors import ContractError
+from tests.self.contract.contract_cases import CONTRACTS, case_params, replace_once
 
 CASES = case_params("malformed")
 

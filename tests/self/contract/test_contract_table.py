@@ -6,11 +6,11 @@ import functools
 from typing import Any
 
 import pytest
-from contract_cases import CONTRACTS, case_params, replace_once
 
 from conformance.contract.loader import endpoint_paths, read_yaml
 from conformance.contract.table import build_errors_document
 from conformance.errors import ContractError
+from tests.self.contract.contract_cases import CONTRACTS, case_params, replace_once
 
 SIX = ("register", "add-users", "remove-users", "start", "update", "end")
 TABLE_TEXT = (CONTRACTS / "error-table.md").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """Helpers for the oracle, strategy and check self-tests: the contract, the sandbox profile, bodies.
 
-Limits, codes, keys and insiders come from the contract and the profile, never from literals here. (A plain
-module rather than conftest.py, so that tests import it by a name no other test directory uses.)
+Limits, codes, keys and insiders come from the contract and the profile, never from literals here. (A
+module rather than conftest.py, so that tests import it as `tests.self.generate.generate_support`.)
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from conformance.clock import rfc3339
-from conformance.contract import Contract, load_contract
+from conformance.clock import ServerTime, rfc3339
 from conformance.contract.model import State
 from conformance.exchange import Exchange, Request, Response
-from conformance.generate.oracle import ActivityModel, Expected, ServerTime, World, expected_outcome
-from conformance.targets.profile import Insider, TargetProfile, load_profile, sandbox_profile_path
+from conformance.generate.oracle import Expected, expected_outcome
+from conformance.generate.world import ActivityModel, World
+from conformance.targets.profile import Insider
+from tests.self.reference import bundled_contract, sandbox_profile
 
-CONTRACT: Contract = load_contract()
-PROFILE: TargetProfile = load_profile(sandbox_profile_path(CONTRACT), CONTRACT)
-BEHAVIOUR = CONTRACT.behaviour
 # A whole second, so that an offset added to it is exactly what the oracle sees.
 T0 = datetime(2026, 5, 20, 10, 0, 0, tzinfo=UTC)
 EXACT = ServerTime(earliest=T0, latest=T0)
@@ -36,25 +34,25 @@ def exact(seconds: float = 0.0) -> ServerTime:
 
 
 def syncing_ids() -> list[str]:
-    return [i.insider_id for i in PROFILE.syncing_insiders()]
+    return [i.insider_id for i in sandbox_profile().syncing_insiders()]
 
 
 def never_syncing_ids() -> list[str]:
-    return [i.insider_id for i in PROFILE.never_syncing_insiders()]
+    return [i.insider_id for i in sandbox_profile().never_syncing_insiders()]
 
 
 def one(eligibility: str) -> Insider:
-    return PROFILE.insiders_of(eligibility)[0]
+    return sandbox_profile().insiders_of(eligibility)[0]
 
 
 def devices(*insider_ids: str) -> int:
     """How many devices the profile gives these insiders."""
-    return sum(len(i.devices) for i in PROFILE.insiders if i.insider_id in insider_ids)
+    return sum(len(i.devices) for i in sandbox_profile().insiders if i.insider_id in insider_ids)
 
 
 def register_body(ids: list[str] | None = None, *, ends_in: float = ONE_HOUR) -> dict[str, Any]:
     return {
-        "activity_type": PROFILE.activity_type,
+        "activity_type": sandbox_profile().activity_type,
         "insider_ids": syncing_ids() if ids is None else ids,
         "ends_at": rfc3339(T0 + timedelta(seconds=ends_in)),
     }
@@ -63,7 +61,7 @@ def register_body(ids: list[str] | None = None, *, ends_in: float = ONE_HOUR) ->
 def segment_body(ids: list[str] | None = None, activity_id: str = ACTIVITY_ID) -> dict[str, Any]:
     return {
         "activity_id": activity_id,
-        "activity_type": PROFILE.activity_type,
+        "activity_type": sandbox_profile().activity_type,
         "insider_ids": syncing_ids()[:1] if ids is None else ids,
     }
 
@@ -71,7 +69,7 @@ def segment_body(ids: list[str] | None = None, activity_id: str = ACTIVITY_ID) -
 def push_body(activity_id: str = ACTIVITY_ID, **extra: Any) -> dict[str, Any]:
     return {
         "activity_id": activity_id,
-        "activity_type": PROFILE.activity_type,
+        "activity_type": sandbox_profile().activity_type,
         "content": {
             "title": "Conformance",
             "message": "self-test",
@@ -98,11 +96,11 @@ def world(
     ends_in: float = ONE_HOUR,
 ) -> World:
     """A world with one activity (ACTIVITY_ID) in `state`, or none when `state` is None."""
-    model = World(CONTRACT, PROFILE)
+    model = World(bundled_contract(), sandbox_profile())
     if state is not None:
         model.activities[ACTIVITY_ID] = ActivityModel(
             activity_id=ACTIVITY_ID,
-            activity_type=PROFILE.activity_type,
+            activity_type=sandbox_profile().activity_type,
             state=cast(State, state),
             segment=set(syncing_ids() if segment is None else segment),
             ends_at=T0 + timedelta(seconds=ends_in),
@@ -115,14 +113,16 @@ def documented_state(endpoint: str) -> str:
     """The last state whose answer to `endpoint` is documented and no error: REGISTERED for segment
     edits and /start, STARTED for /update and /end; the state /register leaves, for an endpoint the
     lifecycle does not cover."""
-    lifecycle = CONTRACT.behaviour.lifecycle
+    lifecycle = bundled_contract().behaviour.lifecycle
     return (lifecycle.after_register, *lifecycle.answering_states(endpoint))[-1]
 
 
 def settled_world(endpoint: str) -> World:
     """A world whose activity is in `documented_state(endpoint)`, started (where it is) long enough
     ago that its devices have synced: a valid request for the endpoint there is answered as no error."""
-    return world(documented_state(endpoint), started_at=T0 - timedelta(seconds=PROFILE.sync_delay_seconds))
+    return world(
+        documented_state(endpoint), started_at=T0 - timedelta(seconds=sandbox_profile().sync_delay_seconds)
+    )
 
 
 def expect(request: Request, *, state: World | None = None, when: ServerTime = EXACT) -> Expected:

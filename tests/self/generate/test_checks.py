@@ -8,10 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from generate_support import (
-    BEHAVIOUR,
-    CONTRACT,
-    PROFILE,
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.checks import judge, lookup, registered_checks
+from conformance.exchange import Exchange, Request
+from conformance.failures import ContractViolation, violation
+from conformance.generate.oracle import ABSENT, Alternative, Expected, Present
+from conformance.targets.client import ApiClient
+from tests.self.generate.generate_support import (
     T0,
     devices,
     error_body,
@@ -24,14 +29,7 @@ from generate_support import (
     syncing_ids,
     world,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from conformance.checks import judge, lookup, registered_checks
-from conformance.exchange import Exchange, Request
-from conformance.failures import ContractViolation, violation
-from conformance.generate.oracle import ABSENT, Alternative, Expected, Present
-from conformance.targets.client import ApiClient
+from tests.self.reference import bundled_contract, sandbox_profile
 
 DATA = Path(__file__).parent / "data"
 UPDATE_SNAPSHOTS = "CONFORMANCE_UPDATE_SNAPSHOTS"
@@ -42,7 +40,7 @@ def _error(status: int, *codes: str, rule: str = "rule", body: dict[str, Any] | 
 
 
 def _ok(rule: str = "rule", **facts: Any) -> Alternative:
-    return Alternative("ok", BEHAVIOUR.success_status, rule, "documented", (), facts)
+    return Alternative("ok", bundled_contract().behaviour.success_status, rule, "documented", (), facts)
 
 
 def _expected(*alternatives: Alternative, recorded_only: bool = False) -> Expected:
@@ -53,7 +51,7 @@ REQUEST = Request("register", register_body())
 
 
 def _judge(expected: Expected, status: int, body: Any = None, *, raw: bytes | None = None) -> Any:
-    return judge(CONTRACT, expected, exchange(REQUEST, status, body, raw=raw))
+    return judge(bundled_contract(), expected, exchange(REQUEST, status, body, raw=raw))
 
 
 def _failed_checks(judgement: Any) -> set[str]:
@@ -66,7 +64,9 @@ def _failed_checks(judgement: Any) -> set[str]:
 def test_response_matching_one_of_several_alternatives_passes_and_names_it() -> None:
     """Of several acceptable errors, the one the response carries passes and is named as the winner."""
     expected = expect(Request("register", {**register_body(), "activity_type": "", "insider_ids": []}))
-    judgement = judge(CONTRACT, expected, exchange(REQUEST, 400, error_body("INSIDER_IDS_OUT_OF_RANGE")))
+    judgement = judge(
+        bundled_contract(), expected, exchange(REQUEST, 400, error_body("INSIDER_IDS_OUT_OF_RANGE"))
+    )
     assert judgement.verdict == "passed"
     assert judgement.matched is not None
     assert judgement.matched.rule == "insider-ids-below-minimum"
@@ -80,7 +80,7 @@ def test_recorded_only_expectation_records_any_response() -> None:
 
 def test_no_response_fails_with_the_transport_error() -> None:
     """A timeout on an asserted case fails, and every alternative names the error."""
-    judgement = judge(CONTRACT, _expected(_ok()), Exchange(REQUEST, None, "timeout: ReadTimeout"))
+    judgement = judge(bundled_contract(), _expected(_ok()), Exchange(REQUEST, None, "timeout: ReadTimeout"))
     assert judgement.verdict == "failed"
     assert judgement.misses[0][1] == ("timeout: ReadTimeout",)
 
@@ -104,7 +104,7 @@ def test_429_without_a_body_passes() -> None:
 @pytest.mark.parametrize("raw", [b"", b'{"message": "Unauthorized"}', b"<html>denied</html>"])
 def test_401_and_503_pass_with_or_without_a_body(row: str, raw: bytes) -> None:
     """Only *some* 401/503 have no body (the table): a body there is not a failure."""
-    status = CONTRACT.status_of(row)
+    status = bundled_contract().status_of(row)
     assert _judge(_expected(_error(status, row)), status, raw=raw).verdict == "passed"
 
 
@@ -168,9 +168,11 @@ def test_success_without_status_success_fails() -> None:
 
 
 def _gate_expected() -> Expected:
-    segment = syncing_ids() + [i.insider_id for i in PROFILE.never_syncing_insiders()]
+    segment = syncing_ids() + [i.insider_id for i in sandbox_profile().never_syncing_insiders()]
     state = world("STARTED", segment=segment, started_at=T0)
-    return expect(Request("update", push_body()), state=state, when=exact(PROFILE.sync_delay_seconds))
+    return expect(
+        Request("update", push_body()), state=state, when=exact(sandbox_profile().sync_delay_seconds)
+    )
 
 
 def test_success_body_facts_are_checked() -> None:
@@ -258,7 +260,9 @@ def _cases() -> list[tuple[Expected, int, dict[str, Any]]]:
     not_found = _expected(_error(404, "NOT_FOUND"))
     denied = ["self-test-gdpr-b", "self-test-gdpr-a", "self-test-gdpr-c"]
     facts = {"gdpr_denied_details.insider_id": sorted(denied), "skipped.user_not_found": 0}
-    listed = _expected(Alternative("ok", BEHAVIOUR.success_status, "rule", "documented", (), facts))
+    listed = _expected(
+        Alternative("ok", bundled_contract().behaviour.success_status, "rule", "documented", (), facts)
+    )
     listed_body = {
         "status": "success",
         "skipped": {"user_not_found": 0, "push_permission_disabled": 0},
@@ -331,25 +335,25 @@ def test_checks_are_registered_under_statement_names() -> None:
 def _violation(request: Request, status: int, body: Any) -> ContractViolation:
     expected = expect(request)
     observed = exchange(request, status, body)
-    judgement = judge(CONTRACT, expected, observed)
+    judgement = judge(bundled_contract(), expected, observed)
     assert judgement.verdict == "failed"
-    with httpx.Client(base_url=PROFILE.base_url) as http:
-        curl = ApiClient(CONTRACT, PROFILE, http, None).curl(request)
-    return violation(CONTRACT, observed, expected, judgement, curl)
+    with httpx.Client(base_url=sandbox_profile().base_url) as http:
+        curl = ApiClient(bundled_contract(), sandbox_profile(), http, None).curl(request)
+    return violation(bundled_contract(), observed, expected, judgement, curl)
 
 
 def test_violation_names_row_request_and_expected_vs_received() -> None:
     """A violation message names the row (status, code, meaning, fix), the curl, expected and received."""
     request = Request("update", push_body(activity_id="never-registered"))
     message = str(_violation(request, 409, error_body("ALREADY_STARTED")))
-    row = CONTRACT.table.row("NOT_FOUND")
+    row = bundled_contract().table.row("NOT_FOUND")
     assert f"{row.status} {row.code} ({row.meaning})" in message
     assert f"suggested fix: {row.fix}" in message
     assert "curl -sS -X POST http://127.0.0.1:8080/api/v1/live-activity/update" in message
     assert "expected 404 NOT_FOUND [lifecycle:update:DEAD, documented]" in message
     assert "received 409 " in message
     assert "ALREADY_STARTED" in message
-    for secret in PROFILE.secrets():
+    for secret in sandbox_profile().secrets():
         assert secret not in message
 
 

@@ -10,12 +10,22 @@ from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
-from generate_support import (
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from conformance.clock import ServerTime, parse_rfc3339, rfc3339
+from conformance.exchange import Request
+from conformance.generate.oracle import (
+    ABSENT,
+    COUNT,
+    PRESENT,
+    Alternative,
+    AtLeast,
+    field_case,
+)
+from tests.self.generate.generate_support import (
     ACTIVITY_ID,
-    BEHAVIOUR,
-    CONTRACT,
     EXACT,
-    PROFILE,
     PUSH_ENDPOINTS,
     SEGMENT_ENDPOINTS,
     T0,
@@ -33,25 +43,16 @@ from generate_support import (
     valid_body,
     world,
 )
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from tests.self.reference import bundled_contract, sandbox_profile
 
-from conformance.clock import parse_rfc3339, rfc3339
-from conformance.exchange import Request
-from conformance.generate.oracle import (
-    ABSENT,
-    COUNT,
-    PRESENT,
-    Alternative,
-    AtLeast,
-    ServerTime,
-    field_case,
-)
-
-WINDOW = BEHAVIOUR.ends_at
+WINDOW = bundled_contract().behaviour.ends_at
 MIN_S, MAX_S = WINDOW.minimum.value, WINDOW.maximum.value
-IDS = BEHAVIOUR.insider_ids
-FIELD_RULES = {(rule.field, endpoint): rule for rule in BEHAVIOUR.field_rules for endpoint in rule.endpoints}
+IDS = bundled_contract().behaviour.insider_ids
+FIELD_RULES = {
+    (rule.field, endpoint): rule
+    for rule in bundled_contract().behaviour.field_rules
+    for endpoint in rule.endpoints
+}
 
 
 def _facts(alternative: Alternative) -> dict[str, Any]:
@@ -101,19 +102,19 @@ BODY_CASES = [
 ]
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 @pytest.mark.parametrize(("raw", "case", "documented"), BODY_CASES)
 def test_body_rule_gives_behaviour_codes(endpoint: str, raw: bytes, case: str, documented: set[str]) -> None:
     """A malformed body gets exactly the codes behaviour.yaml lists for its body rule, on every endpoint."""
     expected = expect(Request(endpoint, raw=raw))
     status, accepted = _one_error(expected)
-    rule = BEHAVIOUR.body_rule(case)
+    rule = bundled_contract().behaviour.body_rule(case)
     assert (status, accepted) == (400, documented)
     assert accepted == set(rule.expectation.outcome.codes)
     assert expected.alternatives[0].level == rule.expectation.level
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 def test_whitespace_only_body_is_empty_or_unparseable(endpoint: str) -> None:
     """Whitespace is no JSON and holds no field: the empty and the unparseable rule both apply, so
     REQUEST_INVALID and BAD_REQUEST (the two sides of FACTS §11.1) are both accepted."""
@@ -126,7 +127,7 @@ def test_whitespace_only_body_is_empty_or_unparseable(endpoint: str) -> None:
     }
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_content_type_not_json_asserts_status_only(endpoint: str, content_type: str | None) -> None:
     """A valid body sent as anything but application/json gets a 400 with no code asserted (on an
@@ -260,7 +261,7 @@ def test_field_cases_cover_every_asserted_case_of_the_contract() -> None:
     """The table above names every asserted (field, endpoint, case) behaviour.yaml states."""
     stated = {
         (rule.field, endpoint, case)
-        for rule in BEHAVIOUR.field_rules
+        for rule in bundled_contract().behaviour.field_rules
         for endpoint in rule.endpoints
         for case, expectation in rule.cases.items()
         if expectation.asserted and case != "not_a_timestamp"
@@ -374,7 +375,7 @@ def test_insider_id_count_at_the_edges(endpoint: str, count: int, accepted: bool
 
 def test_insider_id_limits_come_from_the_table_row() -> None:
     """The range is the INSIDER_IDS_OUT_OF_RANGE row's limit, as its wording '1-10,000' says."""
-    row = CONTRACT.table.row(IDS.row)
+    row = bundled_contract().table.row(IDS.row)
     assert (IDS.min_items, IDS.max_items) == (row.limit["min_items"], row.limit["max_items"])
     assert f"{IDS.min_items}-{IDS.max_items:,}" in row.meaning
 
@@ -424,8 +425,8 @@ def test_ends_at_edges_with_exact_server_time(offset: int, documented: set[str] 
 
 def test_ends_at_edges_come_from_the_table_rows() -> None:
     """The window's edges are the TOO_SOON and TOO_FAR rows' limits, both accepted at the edge itself."""
-    assert CONTRACT.table.row(WINDOW.minimum.code).limit["min_seconds"] == MIN_S
-    assert CONTRACT.table.row(WINDOW.maximum.code).limit["max_seconds"] == MAX_S
+    assert bundled_contract().table.row(WINDOW.minimum.code).limit["min_seconds"] == MIN_S
+    assert bundled_contract().table.row(WINDOW.maximum.code).limit["max_seconds"] == MAX_S
     assert WINDOW.minimum.accepted_at_edge
     assert WINDOW.maximum.accepted_at_edge
 
@@ -480,7 +481,7 @@ def test_several_broken_rules_accept_every_rules_code() -> None:
 @given(data=st.data())
 def test_any_set_of_broken_fields_accepts_each_ones_codes(data: st.DataObject) -> None:
     """Property: breaking any two or more required fields, in any stated way, accepts each one's codes."""
-    endpoint = data.draw(st.sampled_from(CONTRACT.endpoints), label="endpoint")
+    endpoint = data.draw(st.sampled_from(bundled_contract().endpoints), label="endpoint")
     stated = [(d, c) for d, endpoints, c, _ in FIELD_CASES if endpoint in endpoints and "." not in d]
     chosen = data.draw(
         st.lists(st.sampled_from(stated), min_size=2, unique_by=lambda fc: fc[0]), label="breaks"
@@ -489,7 +490,8 @@ def test_any_set_of_broken_fields_accepts_each_ones_codes(data: st.DataObject) -
     for dotted, case in chosen:
         body = _broken(body, dotted, case)
     assume(body)  # an emptied body is `{}`, a body rule of its own
-    expected = expect(Request(endpoint, body))
+    # On an activity where the endpoint's answer is documented (not /end on a REGISTERED one).
+    expected = expect(Request(endpoint, body), state=settled_world(endpoint))
     for dotted, case in chosen:
         rule = FIELD_RULES[(dotted, endpoint)]
         assert f"{rule.id}:{case}" in expected.rules
@@ -497,7 +499,7 @@ def test_any_set_of_broken_fields_accepts_each_ones_codes(data: st.DataObject) -
     assert not expected.recorded_only
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 def test_unknown_request_field_is_recorded_only(endpoint: str) -> None:
     """A body carrying a field no page documents is recorded, never judged (a probe)."""
     expected = expect(Request(endpoint, {**valid_body(endpoint), "zz_unknown": 1}))
@@ -529,10 +531,10 @@ ACCOUNT_ROWS = {
 
 def test_account_table_covers_every_account_state() -> None:
     """Every account state of behaviour.yaml but `good` has a row in this test."""
-    assert set(ACCOUNT_ROWS) == set(BEHAVIOUR.accounts) - {"good"}
+    assert set(ACCOUNT_ROWS) == set(bundled_contract().behaviour.accounts) - {"good"}
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 @pytest.mark.parametrize("account", sorted(ACCOUNT_ROWS))
 def test_account_state_gives_its_row(endpoint: str, account: str) -> None:
     """A valid request with a key in a bad account state gets that state's row on every endpoint."""
@@ -546,7 +548,7 @@ def test_account_state_gives_its_row(endpoint: str, account: str) -> None:
     assert not expected.recorded_only
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 def test_good_account_breaks_no_account_rule(endpoint: str) -> None:
     """A valid request with the good key is judged on its body and the state alone."""
     expected = expect(Request(endpoint, valid_body(endpoint)))
@@ -576,7 +578,7 @@ LIFECYCLE = {
 
 def test_lifecycle_table_covers_every_transition_of_the_contract() -> None:
     """The table above has one entry per (endpoint, state) pair behaviour.yaml lists."""
-    assert set(LIFECYCLE) == set(BEHAVIOUR.lifecycle.transitions)
+    assert set(LIFECYCLE) == set(bundled_contract().behaviour.lifecycle.transitions)
 
 
 @pytest.mark.parametrize(("endpoint", "state"), sorted(LIFECYCLE), ids=str)
@@ -593,7 +595,7 @@ def test_lifecycle_pair_gives_its_outcome(endpoint: str, state: str) -> None:
     else:
         status, accepted = _one_error(expected)
         assert accepted == {outcome}
-        assert status == CONTRACT.status_of(outcome)
+        assert status == bundled_contract().status_of(outcome)
 
 
 @pytest.mark.parametrize("endpoint", [*SEGMENT_ENDPOINTS, *PUSH_ENDPOINTS])
@@ -681,19 +683,22 @@ def _gate(endpoint: str, segment: list[str], after_start: float) -> Any:
     return expect(Request(endpoint, push_body()), state=state, when=exact(after_start))
 
 
-BOUND = PROFILE.sync_delay_seconds
+BOUND = sandbox_profile().sync_delay_seconds
 
 
-@pytest.mark.parametrize("endpoint", BEHAVIOUR.sync_gate.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().behaviour.sync_gate.endpoints)
 def test_sync_gate_all_synced_after_the_bound(endpoint: str) -> None:
     """After the profile's sync bound, a segment of syncing devices: 200, no skipped_not_synced."""
     expected = _gate(endpoint, syncing_ids(), BOUND)
     assert len(expected.alternatives) == 1
     facts = _facts(expected.alternatives[0])
-    assert facts == {"sessions_triggered": devices(*syncing_ids()), BEHAVIOUR.sync_gate.count_field: ABSENT}
+    assert facts == {
+        "sessions_triggered": devices(*syncing_ids()),
+        bundled_contract().behaviour.sync_gate.count_field: ABSENT,
+    }
 
 
-@pytest.mark.parametrize("endpoint", BEHAVIOUR.sync_gate.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().behaviour.sync_gate.endpoints)
 def test_sync_gate_some_synced_counts_the_never_syncing(endpoint: str) -> None:
     """After the bound, with never-syncing devices in the segment: skipped_not_synced is their count."""
     expected = _gate(endpoint, syncing_ids() + never_syncing_ids(), BOUND)
@@ -701,20 +706,20 @@ def test_sync_gate_some_synced_counts_the_never_syncing(endpoint: str) -> None:
     facts = _facts(expected.alternatives[0])
     assert facts == {
         "sessions_triggered": devices(*syncing_ids()),
-        BEHAVIOUR.sync_gate.count_field: devices(*never_syncing_ids()),
+        bundled_contract().behaviour.sync_gate.count_field: devices(*never_syncing_ids()),
     }
     assert devices(*never_syncing_ids()) > 0
 
 
 @pytest.mark.parametrize("after_start", [0.0, BOUND, BOUND * 10])
-@pytest.mark.parametrize("endpoint", BEHAVIOUR.sync_gate.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().behaviour.sync_gate.endpoints)
 def test_sync_gate_none_synced_is_412(endpoint: str, after_start: float) -> None:
     """A segment of never-syncing devices gets PUSH_TOKEN_NOT_SYNCED, before and after the bound."""
     expected = _gate(endpoint, never_syncing_ids(), after_start)
     assert _one_error(expected) == (412, {"PUSH_TOKEN_NOT_SYNCED"})
 
 
-@pytest.mark.parametrize("endpoint", BEHAVIOUR.sync_gate.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().behaviour.sync_gate.endpoints)
 def test_sync_gate_before_the_bound_accepts_every_count(endpoint: str) -> None:
     """Before the bound, none, some or all may have synced: 412 and 200 are both accepted."""
     expected = _gate(endpoint, syncing_ids(), BOUND / 2)
@@ -735,18 +740,25 @@ def test_sync_gate_before_the_bound_accepts_every_count(endpoint: str) -> None:
 )
 def test_sync_gate_counts_only_the_addressed_devices(targets: str, facts: dict[str, int] | None) -> None:
     """target_devices narrows the gate to the devices it names."""
-    insider = PROFILE.syncing_insiders()[0] if targets == "syncing" else PROFILE.never_syncing_insiders()[0]
+    insider = (
+        sandbox_profile().syncing_insiders()[0]
+        if targets == "syncing"
+        else sandbox_profile().never_syncing_insiders()[0]
+    )
     pair = [{"insider_id": insider.insider_id, "udid": insider.devices[0].udid}]
     state = world("STARTED", segment=syncing_ids() + never_syncing_ids(), started_at=T0)
     expected = expect(Request("update", push_body(target_devices=pair)), state=state, when=exact(BOUND))
     if facts is None:
         assert _one_error(expected) == (412, {"PUSH_TOKEN_NOT_SYNCED"})
     else:
-        assert _facts(expected.alternatives[0]) == {**facts, BEHAVIOUR.sync_gate.count_field: ABSENT}
+        assert _facts(expected.alternatives[0]) == {
+            **facts,
+            bundled_contract().behaviour.sync_gate.count_field: ABSENT,
+        }
 
 
 @pytest.mark.parametrize(("case", "value"), [("empty", ""), ("whitespace", "  "), ("missing", ABSENT)])
-@pytest.mark.parametrize("name", BEHAVIOUR.target_devices.element_fields)
+@pytest.mark.parametrize("name", bundled_contract().behaviour.target_devices.element_fields)
 def test_blank_target_device_field_is_target_devices_invalid(name: str, case: str, value: Any) -> None:
     """An empty, blank or absent insider_id or udid in target_devices gets TARGET_DEVICES_INVALID."""
     element = {"insider_id": syncing_ids()[0], "udid": "u-1"}
@@ -776,7 +788,7 @@ def test_single_insider_without_profile_on_add_users_is_no_eligible_device() -> 
 INELIGIBLE = ["push_disabled", "android", "old_ios", "no_push_to_start_token", "gdpr_denied", "no_profile"]
 
 
-@pytest.mark.parametrize("endpoint", BEHAVIOUR.eligibility.no_eligible_endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().behaviour.eligibility.no_eligible_endpoints)
 def test_all_ineligible_is_no_eligible_device_with_skipped_counts(endpoint: str) -> None:
     """A segment with no eligible device gets NO_ELIGIBLE_DEVICE carrying each class's skipped count."""
     ids = [one(name).insider_id for name in INELIGIBLE]
@@ -835,7 +847,8 @@ def test_register_counters_hold_under_every_reading() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "status"), [("UPSTREAM_UNAVAILABLE", 502), ("HTTP_503", 503), (BEHAVIOUR.rate_limit.row, 429)]
+    ("row", "status"),
+    [("UPSTREAM_UNAVAILABLE", 502), ("HTTP_503", 503), (bundled_contract().behaviour.rate_limit.row, 429)],
 )
 def test_pending_injected_row_replaces_the_prediction(row: str, status: int) -> None:
     """A row the target was told to produce for an endpoint is the only outcome of its next request."""
@@ -864,7 +877,7 @@ _SCALARS = (
     | st.integers()
     | st.floats(allow_nan=False)
     | st.text(max_size=6)
-    | st.sampled_from(["", "  ", ACTIVITY_ID, PROFILE.activity_type, rfc3339(T0), *syncing_ids()])
+    | st.sampled_from(["", "  ", ACTIVITY_ID, sandbox_profile().activity_type, rfc3339(T0), *syncing_ids()])
 )
 JSON = st.recursive(
     _SCALARS,
@@ -893,7 +906,7 @@ BODIES = st.dictionaries(FIELDS, JSON, max_size=7) | JSON
 
 @settings(max_examples=400)
 @given(
-    endpoint=st.sampled_from(CONTRACT.endpoints),
+    endpoint=st.sampled_from(bundled_contract().endpoints),
     body=BODIES,
     state=st.sampled_from([None, "REGISTERED", "STARTED", "DEAD"]),
     skew=st.floats(-10, 10),
@@ -910,7 +923,7 @@ def test_oracle_answers_any_json_body(
 
 
 @settings(max_examples=200)
-@given(endpoint=st.sampled_from(CONTRACT.endpoints), raw=st.binary(max_size=40))
+@given(endpoint=st.sampled_from(bundled_contract().endpoints), raw=st.binary(max_size=40))
 def test_oracle_answers_any_raw_body(endpoint: str, raw: bytes) -> None:
     """Property: for any raw bytes, the oracle gives an alternative or records the case; never raises."""
     expected = expect(Request(endpoint, raw=raw))

@@ -7,23 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from generate_support import (
-    BEHAVIOUR,
-    CONTRACT,
-    PROFILE,
-    T0,
-    exact,
-    expect,
-    push_body,
-    register_body,
-    settled_world,
-    valid_body,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.clock import ServerTime
 from conformance.exchange import Request
-from conformance.generate.oracle import Expected, ServerTime, field_case
+from conformance.generate.oracle import Expected, field_case
 from conformance.generate.strategies import (
     BREAKS,
     FieldBreak,
@@ -36,8 +25,18 @@ from conformance.generate.strategies import (
     malformed_bodies,
     place_ends_at,
 )
+from tests.self.generate.generate_support import (
+    T0,
+    exact,
+    expect,
+    push_body,
+    register_body,
+    settled_world,
+    valid_body,
+)
+from tests.self.reference import bundled_contract, sandbox_profile
 
-WINDOW = BEHAVIOUR.ends_at
+WINDOW = bundled_contract().behaviour.ends_at
 MIN_S, MAX_S = WINDOW.minimum.value, WINDOW.maximum.value
 MAX_WIDTH_SECONDS = 3.0
 
@@ -47,13 +46,13 @@ MAX_WIDTH_SECONDS = 3.0
 
 def test_ends_at_edges_are_derived_from_the_contract() -> None:
     """The named ends_at edges are -1, min-1, min, min+1, max-1, max, max+1 of the contract's window."""
-    values = [edge.value for edge in ends_at_edges(CONTRACT)]
+    values = [edge.value for edge in ends_at_edges(bundled_contract())]
     assert values == [-1, MIN_S - 1, MIN_S, MIN_S + 1, MAX_S - 1, MAX_S, MAX_S + 1]
 
 
 def test_ends_at_edge_labels_are_unique_and_readable() -> None:
     """Each edge has its own label, naming the minute:second or days it stands for."""
-    labels = [edge.label for edge in ends_at_edges(CONTRACT)]
+    labels = [edge.label for edge in ends_at_edges(bundled_contract())]
     assert len(set(labels)) == len(labels)
     assert any(f"{MIN_S // 60}:00" in label for label in labels)
     assert any(f"{MAX_S / 86_400:g} d" in label for label in labels)
@@ -61,9 +60,9 @@ def test_ends_at_edge_labels_are_unique_and_readable() -> None:
 
 def test_insider_id_counts_are_derived_from_the_contract() -> None:
     """The named insider_ids counts are min-1, min, min+1, max-1, max and max+1 of the table's row."""
-    rule = BEHAVIOUR.insider_ids
+    rule = bundled_contract().behaviour.insider_ids
     low, high = rule.min_items, rule.max_items
-    assert [edge.value for edge in insider_id_counts(CONTRACT)] == [
+    assert [edge.value for edge in insider_id_counts(bundled_contract())] == [
         low - 1,
         low,
         low + 1,
@@ -73,17 +72,17 @@ def test_insider_id_counts_are_derived_from_the_contract() -> None:
     ]
 
 
-@pytest.mark.parametrize("count", [edge.value for edge in insider_id_counts(CONTRACT)])
+@pytest.mark.parametrize("count", [edge.value for edge in insider_id_counts(bundled_contract())])
 def test_insider_ids_gives_distinct_ids_known_ones_first(count: int) -> None:
     """insider_ids(n) gives n distinct ids, the profile's syncing insiders first."""
-    ids = insider_ids(count, PROFILE)
-    known = [i.insider_id for i in PROFILE.syncing_insiders()]
+    ids = insider_ids(count, sandbox_profile())
+    known = [i.insider_id for i in sandbox_profile().syncing_insiders()]
     assert len(ids) == count
     assert len(set(ids)) == count
     assert ids[: len(known)] == known[:count]
 
 
-@given(offset=ends_at_offsets(CONTRACT))
+@given(offset=ends_at_offsets(bundled_contract()))
 def test_ends_at_offsets_stay_within_four_windows(offset: int) -> None:
     """Property: generated offsets lie between -max and 4 x max seconds."""
     assert -MAX_S <= offset <= 4 * MAX_S
@@ -98,7 +97,7 @@ def test_blank_strings_are_blank(text: str) -> None:
 @pytest.mark.parametrize(("label", "raw"), malformed_bodies())
 def test_malformed_bodies_are_not_json_objects(label: str, raw: bytes) -> None:
     """Every malformed body breaks a body rule on every endpoint (the oracle names one)."""
-    for endpoint in CONTRACT.endpoints:
+    for endpoint in bundled_contract().endpoints:
         expected = expect(Request(endpoint, raw=raw))
         assert expected.rules[0].startswith("body-"), label
 
@@ -119,7 +118,8 @@ def _verdict_at(ends_at: str, when: ServerTime) -> Expected:
 @settings(max_examples=400)
 @given(
     offset=st.one_of(
-        st.sampled_from([e.value for e in ends_at_edges(CONTRACT)] + [0]), ends_at_offsets(CONTRACT)
+        st.sampled_from([e.value for e in ends_at_edges(bundled_contract())] + [0]),
+        ends_at_offsets(bundled_contract()),
     ),
     start_us=st.integers(0, 999_999),
     width=st.floats(0, MAX_WIDTH_SECONDS),
@@ -138,7 +138,7 @@ def test_placed_ends_at_lands_on_the_intended_side_of_every_edge(
     assert "ends-at-straddles-edge" not in seen.rules, "a placed ends_at straddled an edge"
 
 
-@pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(CONTRACT)])
+@pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(bundled_contract())])
 def test_placed_ends_at_on_a_whole_second_exact_clock_is_the_offset(offset: int) -> None:
     """On an exact clock standing on a whole second, ends_at is placed exactly `offset` away, and the
     label says the clock is exact."""
@@ -152,7 +152,7 @@ def _seen_offsets(placed: str, when: ServerTime) -> tuple[float, float]:
     return (moment - when.latest).total_seconds(), (moment - when.earliest).total_seconds()
 
 
-@pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(CONTRACT)])
+@pytest.mark.parametrize("offset", [e.value for e in ends_at_edges(bundled_contract())])
 @pytest.mark.parametrize(
     ("fraction", "width"),
     [
@@ -179,16 +179,24 @@ def test_server_sees_the_offset_within_the_stated_tolerance(
 # -- field breaks --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 def test_field_breaks_are_the_cases_behaviour_states(endpoint: str) -> None:
     """field_breaks lists exactly the (field, case) pairs behaviour.yaml states for the endpoint."""
-    stated = {(r.id, r.field, case) for r in BEHAVIOUR.field_rules_for(endpoint) for case in r.cases}
-    assert {(b.rule, b.field, b.case) for b in field_breaks(CONTRACT, endpoint)} == stated
+    stated = {
+        (r.id, r.field, case)
+        for r in bundled_contract().behaviour.field_rules_for(endpoint)
+        for case in r.cases
+    }
+    assert {(b.rule, b.field, b.case) for b in field_breaks(bundled_contract(), endpoint)} == stated
 
 
 @pytest.mark.parametrize(
     ("endpoint", "broken"),
-    [pytest.param(e, b, id=f"{e}-{b.label}") for e in CONTRACT.endpoints for b in field_breaks(CONTRACT, e)],
+    [
+        pytest.param(e, b, id=f"{e}-{b.label}")
+        for e in bundled_contract().endpoints
+        for b in field_breaks(bundled_contract(), e)
+    ],
 )
 def test_applied_field_break_is_the_break_the_oracle_sees(endpoint: str, broken: FieldBreak) -> None:
     """Applying a break to a valid body makes the oracle name exactly that rule and case (on an

@@ -6,8 +6,8 @@ mutant wraps the reference sandbox's ASGI app in `Corrupting`, which rewrites so
 before the app reads them (a server that misreads what it was sent). A response mutant wraps it in
 `Corrupting` too, which rewrites some answers; a `Gap` makes it a racy server whose requests overlap.
 A "conforming variation" is a response mutant that changes only what the docs leave open: the suite
-must pass on it. (A plain module rather than conftest.py, so a suite run can import it by a name no
-other test directory uses.)
+must pass on it. (A module rather than conftest.py, so that a suite run's plugin can import it as
+`tests.self.mutants.mutant_kinds`.)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from conformance.sandbox import Sandbox, SandboxConfig, SandboxControl, build_sa
 from conformance.targets.profile import TargetProfile
 
 if TYPE_CHECKING:
-    from sandbox_support import Api
+    from tests.self.sandbox.sandbox_support import Api
 
 # What a probe returns: the status and the JSON body (None when empty), activity_id left out.
 Answer = tuple[int, Any]
@@ -454,7 +454,7 @@ PLUGIN = """
 from pathlib import Path
 
 import pytest
-from sandbox_mutants import BY_NAME
+from tests.self.mutants.sandbox_mutants import BY_NAME
 
 
 @pytest.hookimpl
@@ -469,5 +469,5 @@ def plugin_source(name: str) -> str:
 
 
 def plugin_path() -> str:
-    """The directory a suite run needs on PYTHONPATH to import the plugin's modules."""
-    return str(Path(__file__).parent)
+    """The directory a suite run needs on PYTHONPATH to import the plugin's modules (`tests.self...`)."""
+    return str(Path(__file__).parents[3])

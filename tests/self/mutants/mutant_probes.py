@@ -13,9 +13,9 @@ from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from mutant_kinds import Answer, Bench, Probe
 
 from conformance.targets.profile import Insider, TargetProfile
+from tests.self.mutants.mutant_kinds import Answer, Bench, Probe
 
 if TYPE_CHECKING:
     from sandbox_support import Api

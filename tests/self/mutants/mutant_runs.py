@@ -16,15 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mutant_kinds import plugin_path, plugin_source
-from sandbox_mutants import BY_NAME
-from suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile
-
 from conformance.clock import SystemClock
 from conformance.contract import load_contract
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
 from conformance.targets.profile import load_profile, sandbox_profile_path
+from tests.self.mutants.mutant_kinds import plugin_path, plugin_source
+from tests.self.mutants.sandbox_mutants import BY_NAME
+from tests.self.suite.suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile
 
 # Every auto-loaded plugin stays on (the suite uses schemathesis and pytest-recording); only
 # pytest-randomly, where installed, is blocked: it would shuffle the order `-x` stops in.

@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from mutant_kinds import (
+from conformance.contract import load_contract
+from conformance.generate.strategies import ends_at_edges
+from tests.self.mutants.mutant_kinds import (
     ContractEdit,
     Gap,
     Mutant,
@@ -33,7 +35,7 @@ from mutant_kinds import (
     where,
     without,
 )
-from mutant_probes import (
+from tests.self.mutants.mutant_probes import (
     after,
     first_of,
     one_syncing_one_offline,
@@ -45,9 +47,6 @@ from mutant_probes import (
     register_without,
     together,
 )
-
-from conformance.contract import load_contract
-from conformance.generate.strategies import ends_at_edges
 
 ERRORS, BEHAVIOUR = "errors.yaml", "behaviour.yaml"
 _CONTRACT = load_contract()

@@ -16,8 +16,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from mutant_kinds import FAMILIES, Answer, Bench, Gap, Mutant
-from mutant_runs import (
+
+from conformance.clock import VirtualClock
+from conformance.sandbox import Sandbox, build_sandbox
+from tests.self.mutants.mutant_kinds import FAMILIES, Answer, Bench, Gap, Mutant
+from tests.self.mutants.mutant_runs import (
     REFERENCE,
     STOP_AT_FIRST,
     failed_cases,
@@ -26,12 +29,10 @@ from mutant_runs import (
     names_a_documented_row,
     run_mutant,
 )
-from sandbox_mutants import BY_NAME, CATEGORIES, CONFORMING, MUTANTS, NAMED_EDGE_MOVED
-from sandbox_support import CONTRACT, PROFILE, Api
-from suite_runner import SuiteRun
-
-from conformance.clock import VirtualClock
-from conformance.sandbox import Sandbox, build_sandbox
+from tests.self.mutants.sandbox_mutants import BY_NAME, CATEGORIES, CONFORMING, MUTANTS, NAMED_EDGE_MOVED
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import Api
+from tests.self.suite.suite_runner import SuiteRun
 
 RUN_PARAMETERS = ("mutant", "passing")
 
@@ -106,9 +107,15 @@ def test_a_mutant_is_one_kind_of_fault() -> None:
 def test_a_corrupted_answer_keeps_the_apps_headers(tmp_path: Path) -> None:
     """A live client reads the target's clock from `Date`: a corrupted answer still carries the app's."""
     clock = VirtualClock()
-    with BY_NAME["added-plus-1"].sandbox(CONTRACT, PROFILE, clock, tmp_path).client() as client:
+    with (
+        BY_NAME["added-plus-1"]
+        .sandbox(bundled_contract(), sandbox_profile(), clock, tmp_path)
+        .client() as client
+    ):
         api = Api(client, clock)
-        response = api.post("register", api.register_body([PROFILE.syncing_insiders()[0].insider_id]))
+        response = api.post(
+            "register", api.register_body([sandbox_profile().syncing_insiders()[0].insider_id])
+        )
     assert response.status_code == 200, response.text
     assert parsedate_to_datetime(response.headers["date"]) == clock.now()
     assert int(response.headers["content-length"]) == len(response.content)
@@ -119,8 +126,12 @@ def test_a_corrupted_answer_keeps_the_apps_headers(tmp_path: Path) -> None:
 def test_mutant_changes_an_answer(entry: Mutant, tmp_path: Path) -> None:
     """The mutated sandbox answers the entry's probe otherwise than the reference sandbox does."""
     clocks = VirtualClock(), VirtualClock()
-    reference = _probe(entry, build_sandbox(CONTRACT, PROFILE, clock=clocks[0]), clocks[0])
-    mutated = _probe(entry, entry.sandbox(CONTRACT, PROFILE, clocks[1], tmp_path), clocks[1])
+    reference = _probe(
+        entry, build_sandbox(bundled_contract(), sandbox_profile(), clock=clocks[0]), clocks[0]
+    )
+    mutated = _probe(
+        entry, entry.sandbox(bundled_contract(), sandbox_profile(), clocks[1], tmp_path), clocks[1]
+    )
     assert mutated != reference
 
 

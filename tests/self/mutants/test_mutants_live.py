@@ -16,7 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from mutant_runs import (
+
+from conformance.sandbox import SandboxConfig
+from tests.self.mutants.mutant_runs import (
     REFERENCE,
     STOP_AT_FIRST,
     failed_cases,
@@ -25,10 +27,8 @@ from mutant_runs import (
     named_edge_of,
     run_served,
 )
-from sandbox_mutants import BY_NAME, NAMED_EDGE_MOVED
-from suite_runner import SuiteRun
-
-from conformance.sandbox import SandboxConfig
+from tests.self.mutants.sandbox_mutants import BY_NAME, NAMED_EDGE_MOVED
+from tests.self.suite.suite_runner import SuiteRun
 
 TOKEN = "mutants-live-control-token"
 SERVED = SandboxConfig(

@@ -1,4 +1,5 @@
-"""Helpers for the report self-tests: edit results files, build small ones, run `conformance drift`.
+"""Helpers for the report self-tests: edit results files, build small ones, run `conformance drift`
+and `conformance report`.
 
 Limits and codes come from the contract, never from literals here. (A plain module rather than
 conftest.py, so that tests import it by a name no other test directory uses.)
@@ -20,6 +21,7 @@ from conformance.contract import Contract, load_contract
 from conformance.results import ERROR, CaseResult, MeasuredEdge, Observed, RunResults, unverified
 
 CONTRACT: Contract = load_contract()
+READINGS = CONTRACT.behaviour.readings
 # What a suite test that cannot reach a verdict leaves in the results (see the plugin).
 CRASH = "Failed: a valid /register did not return an activity_id"
 WINDOW = CONTRACT.behaviour.ends_at
@@ -29,22 +31,32 @@ Case = dict[str, Any]
 
 @dataclass(frozen=True)
 class Drifted:
-    """What `conformance drift` did: exit status, standard output, standard error."""
+    """What a `conformance` command did: exit status, standard output, standard error."""
 
     status: int
     out: str
     err: str
 
 
-def drift(*args: str | Path) -> Drifted:
-    """Run `conformance drift ARGS` in this process (argparse's exit included)."""
+def conformance(*args: str | Path) -> Drifted:
+    """Run `conformance ARGS` in this process (argparse's exit included)."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         try:
-            status = main(["drift", *map(str, args)])
+            status = main([*map(str, args)])
         except SystemExit as exit_:
             status = exit_.code if isinstance(exit_.code, int) else 2
     return Drifted(status, out.getvalue(), err.getvalue())
+
+
+def drift(*args: str | Path) -> Drifted:
+    """Run `conformance drift ARGS` in this process."""
+    return conformance("drift", *args)
+
+
+def report(*args: str | Path) -> Drifted:
+    """Run `conformance report ARGS` in this process."""
+    return conformance("report", *args)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -61,7 +73,7 @@ def edited(source: Path, target: Path, edit: Callable[[dict[str, Any]], None]) -
 
 
 def first(data: dict[str, Any], test: Callable[[Case], bool]) -> Case:
-    found = next((c for c in data["cases"] if test(c)), None)
+    found: Case | None = next((c for c in data["cases"] if test(c)), None)
     assert found is not None, "the reference run has no such case"
     return found
 
@@ -74,6 +86,15 @@ def answered(case: Case, status: int, code: str | None, fields: list[str] | None
         "has_body": True,
         "error": None,
     }
+
+
+def break_every_documented_case(data: dict[str, Any]) -> None:
+    """Every documented case that passed now fails: the API answers each with NO_ELIGIBLE_DEVICE."""
+    code = CONTRACT.behaviour.eligibility.no_eligible_code
+    for case in data["cases"]:
+        if case["level"] == "documented" and case["verdict"] == "passed" and case["observed"]:
+            answered(case, CONTRACT.status_of(code), code)
+            case["verdict"] = "failed"
 
 
 # -- a small pair of runs, built case by case: the Markdown snapshot's input ------------------
@@ -241,3 +262,27 @@ def synthetic_runs() -> tuple[RunResults, RunResults]:
         run.record_edge(ids.row, MeasuredEdge(ids.max_items, ids.max_items, "ids", 2))
         runs.append(run)
     return runs[0], runs[1]
+
+
+# -- nightly runs: the sandbox's readings switched between nights ------------------------------
+
+# The part of the suite the nightly runs take: the malformed bodies (whose code one reading chooses),
+# the probes of undocumented behaviour (one of which a reading answers), and the wrong content type.
+NIGHTLY_TESTS = "undocumented or malformed_body or wrong_content_type"
+# /end on a REGISTERED activity: another answer from night 2 on, held.
+END_ON_REGISTERED = f"end-on-registered={list(READINGS['end-on-registered'].options)[1]}"
+# An unparseable body: the other documented code on nights 3 and 5 only, flapping.
+UNPARSEABLE = f"unparseable-body-code={list(READINGS['unparseable-body-code'].options)[1]}"
+NIGHTS: tuple[tuple[str, ...], ...] = (
+    (),
+    (END_ON_REGISTERED,),
+    (END_ON_REGISTERED, UNPARSEABLE),
+    (END_ON_REGISTERED,),
+    (END_ON_REGISTERED, UNPARSEABLE),
+)
+# Night n's file: the names sort in another order than the nights.
+NIGHT_FILES = ("nightly-e.json", "nightly-c.json", "nightly-a.json", "nightly-d.json", "nightly-b.json")
+
+
+def night_started_at(number: int) -> str:
+    return f"2026-11-{number:02d}T03:00:00+00:00"

@@ -215,7 +215,7 @@ def test_latency_percentiles_per_endpoint_for_both_runs(reference_results: Path,
 
 def test_percentiles_are_nearest_rank() -> None:
     assert percentiles([]) is None
-    assert percentiles([5.0]) == Percentiles(1, 5.0, 5.0, 5.0)
+    assert percentiles([5.0]) == Percentiles(1, 5.0, 5.0, 5.0, 5.0)
     found = percentiles([float(n) for n in range(100, 0, -1)])
     assert found is not None
-    assert (found.p50, found.p95, found.p99) == (50.0, 95.0, 99.0)
+    assert (found.p50, found.p95, found.p99, found.max) == (50.0, 95.0, 99.0, 100.0)

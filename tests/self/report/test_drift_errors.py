@@ -120,7 +120,10 @@ def test_bad_output_path(good: Path, output: str, problem: str) -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(("--format", "pdf"), "argument --format: invalid choice"), ((), "required: CURRENT")],
+    [
+        (("--format", "pdf"), "argument --format: invalid choice"),
+        ((), "is one results file, and no CURRENT file was given to compare it with"),
+    ],
     ids=["unknown format", "one file"],
 )
 def test_bad_command_line(good: Path, args: tuple[str, ...], message: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from report_support import IDS, WINDOW, drift, load
 from suite_runner import run_suite
 
-from conformance.suite.test_edge_probes import EdgeSearch, Seen, find_switch, first_beyond
+from conformance.suite.edge_search import EdgeSearch, Seen, find_switch, first_beyond
 
 SOONER, LATER, FEWER = 60, 3599, 37  # how far the mutated sandbox moves each edge
 MOVED_EDGES = f"""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sandbox_support import Api, build
 
 from conformance.clock import VirtualClock
 from conformance.sandbox import Sandbox
+from tests.self.sandbox.sandbox_support import Api, build
 
 
 @pytest.fixture

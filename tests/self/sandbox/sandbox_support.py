@@ -1,7 +1,7 @@
 """Helpers for the sandbox self-tests: the contract, the sandbox profile, and a caller with valid bodies.
 
-Keys, insiders and limits come from the profile and the contract, never from literals here. (A plain
-module rather than conftest.py, so that tests import it by a name no other test directory uses.)
+Keys, insiders and limits come from the profile and the contract, never from literals here. (A module
+rather than conftest.py, so that tests import it as `tests.self.sandbox.sandbox_support`.)
 """
 
 from __future__ import annotations
@@ -14,24 +14,24 @@ from typing import Any
 import httpx
 
 from conformance.clock import VirtualClock
-from conformance.contract import Contract, load_contract
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
-from conformance.targets.profile import Insider, TargetProfile, load_profile, sandbox_profile_path
+from conformance.targets.profile import Insider, TargetProfile
+from tests.self.reference import bundled_contract, sandbox_profile
 
-CONTRACT: Contract = load_contract()
-PROFILE: TargetProfile = load_profile(sandbox_profile_path(CONTRACT), CONTRACT)
 # High enough that no unit test meets it; the rate-limit tests configure their own.
 UNLIMITED = 10**9
 ONE_HOUR = 3600
 
 
-def key(state: str, profile: TargetProfile = PROFILE) -> str:
+def key(state: str, profile: TargetProfile | None = None) -> str:
+    profile = profile or sandbox_profile()
     value = profile.accounts[state].key()
     assert value is not None, f"the profile gives no key for {state}"
     return value
 
 
-def insider(eligibility: str, profile: TargetProfile = PROFILE) -> Insider:
+def insider(eligibility: str, profile: TargetProfile | None = None) -> Insider:
+    profile = profile or sandbox_profile()
     return profile.insiders_of(eligibility)[0]
 
 
@@ -42,10 +42,12 @@ def device_count(*insiders: Insider) -> int:
 class Api:
     """A thin caller of the six endpoints with valid bodies, so each test breaks only what it means to."""
 
-    def __init__(self, client: httpx.Client, clock: VirtualClock, profile: TargetProfile = PROFILE) -> None:
+    def __init__(
+        self, client: httpx.Client, clock: VirtualClock, profile: TargetProfile | None = None
+    ) -> None:
         self.client = client
         self.clock = clock
-        self.profile = profile
+        self.profile = profile or sandbox_profile()
 
     def post(
         self,
@@ -61,8 +63,8 @@ class Api:
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
         if content is None:
-            return self.client.post(CONTRACT.paths[endpoint], json=body, headers=sent)
-        return self.client.post(CONTRACT.paths[endpoint], content=content, headers=sent)
+            return self.client.post(bundled_contract().paths[endpoint], json=body, headers=sent)
+        return self.client.post(bundled_contract().paths[endpoint], content=content, headers=sent)
 
     def ends_at(self, seconds: float) -> str:
         return (self.clock.now() + timedelta(seconds=seconds)).isoformat()
@@ -116,7 +118,7 @@ class Api:
 
 def build(clock: VirtualClock, **config: Any) -> Sandbox:
     config.setdefault("rate_limit_per_minute", UNLIMITED)
-    return build_sandbox(CONTRACT, PROFILE, clock=clock, config=SandboxConfig(**config))
+    return build_sandbox(bundled_contract(), sandbox_profile(), clock=clock, config=SandboxConfig(**config))
 
 
 def code_of(response: httpx.Response) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sandbox_support import CONTRACT, PROFILE, Api, code_of
 
 from conformance.clock import VirtualClock
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox, default_messages
 from conformance.targets.profile import TargetProfile, load_profile
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import Api, code_of
 
 OTHER_PROFILE = """
 format = 1
@@ -46,14 +47,17 @@ OTHER_ORDER = ("lifecycle", "target_devices", "fields", "insider_ids", "ends_at_
 def other_profile(tmp_path: Path) -> TargetProfile:
     path = tmp_path / "other.toml"
     path.write_text(OTHER_PROFILE, encoding="utf-8")
-    return load_profile(path, CONTRACT)
+    return load_profile(path, bundled_contract())
 
 
 @pytest.fixture
 def other(other_profile: TargetProfile, clock: VirtualClock) -> Sandbox:
-    messages = {code: f"other wording for {code.lower()}" for code in default_messages(CONTRACT)}
+    messages = {code: f"other wording for {code.lower()}" for code in default_messages(bundled_contract())}
     return build_sandbox(
-        CONTRACT, other_profile, clock=clock, config=SandboxConfig(messages=messages, precedence=OTHER_ORDER)
+        bundled_contract(),
+        other_profile,
+        clock=clock,
+        config=SandboxConfig(messages=messages, precedence=OTHER_ORDER),
     )
 
 
@@ -68,7 +72,7 @@ def test_other_seed_other_keys(other: Sandbox, other_profile: TargetProfile, clo
                 "register",
                 api.register_body([runner.insider_id]),
                 account=None,
-                headers={"X-Api-Key": PROFILE.accounts["good"].key() or ""},
+                headers={"X-Api-Key": sandbox_profile().accounts["good"].key() or ""},
             ).status_code
             == 401
         )
@@ -87,7 +91,10 @@ def test_other_messages_and_limits(other: Sandbox, other_profile: TargetProfile,
         }
         clock.advance(other_profile.sync_delay_seconds)
         some = api.post("update", api.push_body(activity_id)).json()
-        assert (some["sessions_triggered"], some[CONTRACT.behaviour.sync_gate.count_field]) == (1, 1)
+        assert (some["sessions_triggered"], some[bundled_contract().behaviour.sync_gate.count_field]) == (
+            1,
+            1,
+        )
         assert other.settings.rate_limit_requests == other_profile.rate_limit_per_minute
 
 
@@ -102,4 +109,4 @@ def test_other_precedence_changes_only_which_broken_rule_wins(
         only_account = api.post("register", api.register_body(["alt-runner"]), account="disabled")
         assert code_of(only_account) == "LIVE_ACTIVITY_DISABLED"
         ghost = api.post("register", api.register_body(["alt-ghost"]))
-        assert code_of(ghost) == CONTRACT.behaviour.eligibility.single_without_profile_code
+        assert code_of(ghost) == bundled_contract().behaviour.eligibility.single_without_profile_code

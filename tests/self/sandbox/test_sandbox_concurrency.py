@@ -7,14 +7,14 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sandbox_support import PROFILE, Api, code_of
-
 from conformance.clock import VirtualClock
 from conformance.sandbox import Sandbox
+from tests.self.reference import sandbox_profile
+from tests.self.sandbox.sandbox_support import Api, code_of
 
 THREADS = 8
 ACTIVITIES = 12
-SYNCING = PROFILE.syncing_insiders()
+SYNCING = sandbox_profile().syncing_insiders()
 
 
 def _in_threads(
@@ -54,7 +54,7 @@ def test_concurrent_start_gives_exactly_one_200(api: Api, sandbox: Sandbox, cloc
 def test_parallel_cycles_keep_state_consistent(api: Api, sandbox: Sandbox, clock: VirtualClock) -> None:
     """Threads racing add/remove/start/update/end on shared activities leave state matching the answers."""
     ids = [api.register(SYNCING[0]) for _ in range(ACTIVITIES)]
-    clock.advance(PROFILE.sync_delay_seconds)
+    clock.advance(sandbox_profile().sync_delay_seconds)
     steps = ("add-users", "remove-users", "start", "update", "update", "end", "end")
 
     def work(worker: Api, n: int) -> list[tuple[str, int, str | None]]:

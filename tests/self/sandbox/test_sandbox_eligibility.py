@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from sandbox_support import CONTRACT, PROFILE, Api, code_of, device_count, insider
-
 from conformance.sandbox import Sandbox
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import Api, code_of, device_count, insider
 
-E = CONTRACT.behaviour.eligibility
-SYNCING = PROFILE.syncing_insiders()[0]
-OTHER = PROFILE.syncing_insiders()[1]
+E = bundled_contract().behaviour.eligibility
+SYNCING = sandbox_profile().syncing_insiders()[0]
+OTHER = sandbox_profile().syncing_insiders()[1]
 GDPR = insider("gdpr_denied")
 NO_PROFILE = insider("no_profile")
 INELIGIBLE = [
     i
     for name, c in E.classes.items()
     if c.skipped and name != "no_profile"
-    for i in PROFILE.insiders_of(name)
+    for i in sandbox_profile().insiders_of(name)
 ]
 
 
@@ -59,7 +59,7 @@ def test_register_with_no_eligible_device_is_422_and_creates_nothing(api: Api, s
     ids = [i.insider_id for i in INELIGIBLE] + [GDPR.insider_id]
     response = api.post("register", api.register_body(ids))
     assert (response.status_code, code_of(response)) == (
-        CONTRACT.status_of(E.no_eligible_code),
+        bundled_contract().status_of(E.no_eligible_code),
         E.no_eligible_code,
     )
     body = response.json()

@@ -10,14 +10,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sandbox_support import CONTRACT, PROFILE, Api, build, code_of, key
 
 from conformance.clock import SystemClock, VirtualClock
 from conformance.sandbox import ClockNotVirtualError, Fault, Sandbox, SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import Api, build, code_of, key
 
-B = CONTRACT.behaviour
-SYNCING = PROFILE.syncing_insiders()[0]
+B = bundled_contract().behaviour
+SYNCING = sandbox_profile().syncing_insiders()[0]
 TEST_VALUE = "t"
 FAULT_ROWS = ("UPSTREAM_UNAVAILABLE", "HTTP_503", "HTTP_429")
 
@@ -28,7 +29,7 @@ FAULT_ROWS = ("UPSTREAM_UNAVAILABLE", "HTTP_503", "HTTP_429")
 @pytest.mark.parametrize("row_id", FAULT_ROWS)
 def test_status_fault_answers_the_row_and_touches_nothing(api: Api, sandbox: Sandbox, row_id: str) -> None:
     """A status fault answers its row's status and body presence, and creates no activity."""
-    row = CONTRACT.table.row(row_id)
+    row = bundled_contract().table.row(row_id)
     sandbox.control.inject("register", Fault.respond(row.status))
     response = api.post("register", api.register_body([SYNCING.insider_id]))
     assert response.status_code == row.status
@@ -122,7 +123,9 @@ class Served:
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
     clock = VirtualClock()
-    sandbox = build_sandbox(CONTRACT, PROFILE, clock=clock, config=SandboxConfig(drop_hang_seconds=0.3))
+    sandbox = build_sandbox(
+        bundled_contract(), sandbox_profile(), clock=clock, config=SandboxConfig(drop_hang_seconds=0.3)
+    )
     with running(sandbox) as url:
         yield Served(sandbox, clock, url)
 
@@ -144,7 +147,7 @@ def test_served_drop_times_out_an_impatient_client(served: Served) -> None:
     """Served: a client whose timeout is shorter than the hang sees a ReadTimeout."""
     served.sandbox.control.inject("register", Fault.drop())
     with httpx.Client(base_url=served.url, timeout=0.1) as client, pytest.raises(httpx.ReadTimeout):
-        client.post(CONTRACT.paths["register"], json={}, headers={"X-Api-Key": key("good")})
+        client.post(bundled_contract().paths["register"], json={}, headers={"X-Api-Key": key("good")})
 
 
 # -- control API -----------------------------------------------------------------------------------
@@ -169,7 +172,9 @@ def test_control_api_hides_behind_its_token(served: Served) -> None:
             == 200
         )
         assert (
-            client.post(CONTRACT.paths["update"], json={}, headers={"X-Api-Key": key("good")}).status_code
+            client.post(
+                bundled_contract().paths["update"], json={}, headers={"X-Api-Key": key("good")}
+            ).status_code
             == 502
         )
         bad = client.post("/_sandbox/faults", json={"kind": "explode"}, headers=control)
@@ -187,25 +192,30 @@ def test_control_api_hides_behind_its_token(served: Served) -> None:
 
 def test_control_token_comes_from_config_then_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     """The control token is the configured one, else the profile's environment variable, else random."""
-    assert PROFILE.control_token_env is not None
+    assert sandbox_profile().control_token_env is not None
     from_env, chosen = "from-env", "mine"
-    monkeypatch.setenv(PROFILE.control_token_env, from_env)
-    assert build_sandbox(CONTRACT, PROFILE).settings.control_token == from_env
+    monkeypatch.setenv(sandbox_profile().control_token_env, from_env)
+    assert build_sandbox(bundled_contract(), sandbox_profile()).settings.control_token == from_env
     assert (
-        build_sandbox(CONTRACT, PROFILE, config=SandboxConfig(control_token=chosen)).settings.control_token
+        build_sandbox(
+            bundled_contract(), sandbox_profile(), config=SandboxConfig(control_token=chosen)
+        ).settings.control_token
         == chosen
     )
-    monkeypatch.delenv(PROFILE.control_token_env)
+    monkeypatch.delenv(sandbox_profile().control_token_env)
     assert (
-        build_sandbox(CONTRACT, PROFILE).settings.control_token
-        != build_sandbox(CONTRACT, PROFILE).settings.control_token
+        build_sandbox(bundled_contract(), sandbox_profile()).settings.control_token
+        != build_sandbox(bundled_contract(), sandbox_profile()).settings.control_token
     )
 
 
 def test_advance_clock_needs_a_virtual_clock() -> None:
     """advance_clock on a real-clock sandbox raises, and the HTTP control API answers 409."""
     sandbox = build_sandbox(
-        CONTRACT, PROFILE, clock=SystemClock(), config=SandboxConfig(control_token=TEST_VALUE)
+        bundled_contract(),
+        sandbox_profile(),
+        clock=SystemClock(),
+        config=SandboxConfig(control_token=TEST_VALUE),
     )
     with pytest.raises(ClockNotVirtualError):
         sandbox.control.advance_clock(1)
@@ -221,14 +231,14 @@ def test_advance_clock_needs_a_virtual_clock() -> None:
 
 def test_journal_records_requests_never_keys(api: Api, sandbox: Sandbox) -> None:
     """One entry per request, in sequence, with the account state and never any API key."""
-    for state in PROFILE.accounts:
+    for state in sandbox_profile().accounts:
         api.post("register", {}, account=state)
     api.post("register", {}, account=None)
     entries = sandbox.control.journal()
-    assert [e.sequence for e in entries] == list(range(1, len(PROFILE.accounts) + 2))
-    assert [e.account for e in entries] == [*PROFILE.accounts, "missing_key"]
+    assert [e.sequence for e in entries] == list(range(1, len(sandbox_profile().accounts) + 2))
+    assert [e.account for e in entries] == [*sandbox_profile().accounts, "missing_key"]
     text = repr(entries) + json.dumps([e.to_json() for e in entries])
-    for state in PROFILE.accounts:
+    for state in sandbox_profile().accounts:
         assert key(state) not in text
     assert entries[0].time == api.clock.now()
 
@@ -266,8 +276,8 @@ def test_rate_limit_per_key_path_method(clock: VirtualClock) -> None:
 def test_default_rate_limit_is_the_profiles_then_the_contracts(clock: VirtualClock) -> None:
     """With no configured limit the profile's applies, and without one in the profile the contract's."""
     for profile_limit in (7, None):
-        profile = replace(PROFILE, rate_limit_per_minute=profile_limit)
-        settings = build_sandbox(CONTRACT, profile, clock=clock).settings
+        profile = replace(sandbox_profile(), rate_limit_per_minute=profile_limit)
+        settings = build_sandbox(bundled_contract(), profile, clock=clock).settings
         assert settings.rate_limit_requests == (profile_limit or B.rate_limit.requests)
 
 
@@ -296,9 +306,10 @@ def test_http_control_reads_the_clock_and_limits_the_rate(served: Served) -> Non
         )
         customer = {"X-Api-Key": key("disabled")}
         statuses = [
-            client.post(CONTRACT.paths["end"], json={}, headers=customer).status_code for _ in range(2)
+            client.post(bundled_contract().paths["end"], json={}, headers=customer).status_code
+            for _ in range(2)
         ]
-        assert statuses == [CONTRACT.table.row("LIVE_ACTIVITY_DISABLED").status, 429]
+        assert statuses == [bundled_contract().table.row("LIVE_ACTIVITY_DISABLED").status, 429]
         bad = client.post("/_sandbox/rate-limit", json={"requests_per_minute": "x"}, headers=control)
         assert bad.status_code == 400
         assert (

@@ -6,17 +6,18 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sandbox_support import CONTRACT, ONE_HOUR, PROFILE, Api, code_of
 
 from conformance.clock import VirtualClock
 from conformance.contract.model import State
 from conformance.sandbox import Sandbox
 from conformance.sandbox.rules import Codes, decide
 from conformance.sandbox.state import ActivityStore
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import ONE_HOUR, Api, code_of
 
-B = CONTRACT.behaviour
-SYNCING = PROFILE.syncing_insiders()[0]
-OFFLINE = PROFILE.never_syncing_insiders()[0]
+B = bundled_contract().behaviour
+SYNCING = sandbox_profile().syncing_insiders()[0]
+OFFLINE = sandbox_profile().never_syncing_insiders()[0]
 CODES = Codes(B)
 NOT_SYNCED = CODES.decided(B.sync_gate.none_synced)
 COUNT_FIELD = B.sync_gate.count_field
@@ -41,7 +42,7 @@ def test_lifecycle_cell(api: Api, sandbox: Sandbox, endpoint: str, state: State)
     activity_id = _in_state(api, state)
     response = api.post(endpoint, api.body_for(endpoint, activity_id, [SYNCING.insider_id]))
     if outcome.kind == "error":
-        assert code_of(response) == CONTRACT.body_code(outcome.codes[0])
+        assert code_of(response) == bundled_contract().body_code(outcome.codes[0])
     elif outcome.kind == "sync_gate" and state == "REGISTERED":
         assert code_of(response) == NOT_SYNCED  # nothing can have synced before /start
     else:
@@ -51,7 +52,7 @@ def test_lifecycle_cell(api: Api, sandbox: Sandbox, endpoint: str, state: State)
         assert states.get(activity_id, "DEAD") == transition.to
 
 
-@pytest.mark.parametrize("endpoint", [e for e in CONTRACT.endpoints if e != "register"])
+@pytest.mark.parametrize("endpoint", [e for e in bundled_contract().endpoints if e != "register"])
 def test_unknown_activity_is_dead(api: Api, endpoint: str) -> None:
     """An activity id never registered answers as DEAD."""
     response = api.post(endpoint, api.body_for(endpoint, UNKNOWN_ACTIVITY, [SYNCING.insider_id]))
@@ -97,9 +98,9 @@ def test_start_with_no_matching_target(api: Api) -> None:
 def test_none_synced_before_the_delay(api: Api, clock: VirtualClock, endpoint: str) -> None:
     """Right up to the sync delay nothing has synced: 412; at the delay everything that syncs has."""
     activity_id = api.started(SYNCING)
-    clock.advance(PROFILE.sync_delay_seconds * 0.99)
+    clock.advance(sandbox_profile().sync_delay_seconds * 0.99)
     assert code_of(api.post(endpoint, api.push_body(activity_id))) == NOT_SYNCED
-    clock.advance(PROFILE.sync_delay_seconds * 0.01)
+    clock.advance(sandbox_profile().sync_delay_seconds * 0.01)
     response = api.post(endpoint, api.push_body(activity_id))
     assert response.status_code == 200
     assert COUNT_FIELD not in response.json()

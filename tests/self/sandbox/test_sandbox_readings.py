@@ -24,10 +24,16 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sandbox_support import (
-    CONTRACT,
+
+from conformance.cli import main
+from conformance.clock import VirtualClock
+from conformance.contract import Expectation
+from conformance.sandbox import Fault, Sandbox
+from conformance.sandbox.readings import IMPLEMENTED, all_switched, resolve_readings
+from conformance.sandbox.rules import Codes
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import (
     ONE_HOUR,
-    PROFILE,
     Api,
     build,
     code_of,
@@ -36,21 +42,14 @@ from sandbox_support import (
     serve_command,
 )
 
-from conformance.cli import main
-from conformance.clock import VirtualClock
-from conformance.contract import Expectation
-from conformance.sandbox import Fault, Sandbox
-from conformance.sandbox.readings import IMPLEMENTED, all_switched, resolve_readings
-from conformance.sandbox.rules import Codes
-
-B = CONTRACT.behaviour
+B = bundled_contract().behaviour
 CODES = Codes(B)
 FALLBACK = B.sandbox_fallback_code
 NO_ELIGIBLE = B.eligibility.no_eligible_code
 COUNT_FIELD = B.sync_gate.count_field
 WINDOW = B.rate_limit.per_seconds
-SYNCING = PROFILE.syncing_insiders()[0]  # more than one device
-OTHER = PROFILE.syncing_insiders()[1]
+SYNCING = sandbox_profile().syncing_insiders()[0]  # more than one device
+OTHER = sandbox_profile().syncing_insiders()[1]
 GDPR = insider("gdpr_denied")
 ROOT = Path(__file__).resolve().parents[3]
 # A whole minute: a window-aligned start for the rate-limit tests.
@@ -173,7 +172,9 @@ def test_unparseable_and_blank_bodies_get_the_code_the_option_names(make: Make, 
     api = make({"unparseable-body-code": option}).api
     answers = [_raw(api, "register", body) for body in (b'{"activity_type": ', b" \n\t", b"")]
     assert [code_of(a) for a in answers] == [*expected[option], empty]
-    assert {a.status_code for a in answers} == {CONTRACT.status_of(c) for c in (*expected[option], empty)}
+    assert {a.status_code for a in answers} == {
+        bundled_contract().status_of(c) for c in (*expected[option], empty)
+    }
 
 
 @covers("unknown-request-fields", "ignored")
@@ -185,7 +186,7 @@ def test_unknown_fields_are_ignored_by_default(make: Make) -> None:
 
 
 @covers("unknown-request-fields", "rejected")
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 def test_rejected_unknown_fields_get_the_fallback_code(make: Make, endpoint: str) -> None:
     """rejected: a top-level field the endpoint's request schema does not declare gets 400 and the
     fallback code, and nothing changes; declared optional fields still pass."""
@@ -195,7 +196,7 @@ def test_rejected_unknown_fields_get_the_fallback_code(make: Make, endpoint: str
     body = {**api.body_for(endpoint, activity_id, [OTHER.insider_id]), "conformance_probe_field": True}
     before = bench.sandbox.control.activities()
     response = api.post(endpoint, body)
-    assert (response.status_code, code_of(response)) == (CONTRACT.status_of(FALLBACK), FALLBACK)
+    assert (response.status_code, code_of(response)) == (bundled_contract().status_of(FALLBACK), FALLBACK)
     assert bench.sandbox.control.activities() == before
     if endpoint == "start":  # target_devices is declared: not unknown
         targets = [(SYNCING.insider_id, SYNCING.devices[0].udid)]
@@ -319,14 +320,14 @@ def test_same_type_counts_only_live_activities_of_the_type(make: Make, clock: Vi
     """same-type on /add-users: devices of another live activity of the type refresh; those of an
     activity of another type, of an ended one or of an expired one are added."""
     api = make({"refreshed-scope": "same-type"}).api
-    first, second, third = PROFILE.syncing_insiders()[:3]
+    first, second, third = sandbox_profile().syncing_insiders()[:3]
     other_type = {**api.register_body([first.insider_id]), "activity_type": "AnotherAttributes"}
     assert api.post("register", other_type).status_code == 200
     ended = api.synced(second)
     assert api.post("end", api.push_body(ended)).status_code == 200
     api.register(third, ends_in=B.ends_at.minimum.value)
     clock.advance(B.ends_at.minimum.value)  # that one has expired
-    offline = PROFILE.never_syncing_insiders()[0]
+    offline = sandbox_profile().never_syncing_insiders()[0]
     ids = [first.insider_id, second.insider_id, third.insider_id]
     body = api.post("add-users", api.segment_body(api.register(offline), ids)).json()
     assert (body["added"], body["refreshed"]) == (device_count(first, second, third), 0)
@@ -367,10 +368,10 @@ def test_401_and_503_have_no_body_or_a_json_error(make: Make, option: str) -> No
     """empty: 401 and 503 have no body; json: a JSON body with an `error` string and no `code`."""
     bench = make({"bodies-of-401-and-503": option})
     unauthorized = bench.api.post("register", bench.api.register_body([SYNCING.insider_id]), account=None)
-    bench.sandbox.control.inject("register", Fault.respond(CONTRACT.status_of("HTTP_503")))
+    bench.sandbox.control.inject("register", Fault.respond(bundled_contract().status_of("HTTP_503")))
     unavailable = bench.api.post("register", bench.api.register_body([SYNCING.insider_id]))
     for response, row in ((unauthorized, "HTTP_401"), (unavailable, "HTTP_503")):
-        assert response.status_code == CONTRACT.status_of(row)
+        assert response.status_code == bundled_contract().status_of(row)
         if option == "empty":
             assert (response.content, response.headers.get("content-type")) == (b"", None)
         else:
@@ -394,8 +395,8 @@ def test_429_carries_retry_after_until_the_bucket_admits_or_nothing(
     assert api.post("start", {}).status_code == 400
     clock.advance(10.5)
     refused = api.post("start", {})
-    assert refused.status_code == CONTRACT.status_of(B.rate_limit.row)
-    bench.sandbox.control.inject("update", Fault.respond(CONTRACT.status_of(B.rate_limit.row)))
+    assert refused.status_code == bundled_contract().status_of(B.rate_limit.row)
+    bench.sandbox.control.inject("update", Fault.respond(bundled_contract().status_of(B.rate_limit.row)))
     injected = api.post("update", {})
     if option == "absent":
         assert "retry-after" not in refused.headers
@@ -426,7 +427,7 @@ def test_end_on_a_registered_activity_answers_412_or_404_or_ends_it(make: Make, 
         return
     expected = {"push-token-not-synced": _decided(B.sync_gate.none_synced), "not-found": dead}
     assert code_of(response) == expected[option]
-    assert response.status_code == CONTRACT.status_of(expected[option])
+    assert response.status_code == bundled_contract().status_of(expected[option])
     assert _state(bench, activity_id) == "REGISTERED"
 
 
@@ -442,7 +443,10 @@ def test_start_whose_targets_match_no_device_starts_or_is_refused(make: Make, op
         assert (response.status_code, response.json()["sessions_triggered"]) == (200, 0)
         assert _state(bench, activity_id) == "STARTED"
         return
-    assert (response.status_code, code_of(response)) == (CONTRACT.status_of(NO_ELIGIBLE), NO_ELIGIBLE)
+    assert (response.status_code, code_of(response)) == (
+        bundled_contract().status_of(NO_ELIGIBLE),
+        NO_ELIGIBLE,
+    )
     assert response.json()["skipped"] == dict.fromkeys(B.eligibility.skipped_keys, 0)
     assert _state(bench, activity_id) == "REGISTERED"
     matching = [(SYNCING.insider_id, SYNCING.devices[0].udid)]
@@ -466,14 +470,14 @@ def test_a_mismatched_activity_type_goes_through_or_is_refused(
     activity_id = bench.api.register(SYNCING)
     if endpoint in ("update", "end"):
         bench.api.post("start", bench.api.push_body(activity_id))
-        bench.api.clock.advance(PROFILE.sync_delay_seconds)
+        bench.api.clock.advance(sandbox_profile().sync_delay_seconds)
     body = {**bench.api.body_for(endpoint, activity_id, [OTHER.insider_id]), "activity_type": "OtherType"}
     before = bench.sandbox.control.activities()
     response = bench.api.post(endpoint, body)
     if option == "accepted":
         assert response.status_code == 200, response.text
         return
-    assert (response.status_code, code_of(response)) == (CONTRACT.status_of(FALLBACK), FALLBACK)
+    assert (response.status_code, code_of(response)) == (bundled_contract().status_of(FALLBACK), FALLBACK)
     assert bench.sandbox.control.activities() == before
 
 
@@ -487,7 +491,7 @@ def test_what_counts_against_the_rate_limit(make: Make, option: str) -> None:
     refused once the bucket holds `limit` successes in the window."""
     limit = 2
     api = make({"rate-limit-counts": option}, rate_limit_per_minute=limit).api
-    rate_limited = CONTRACT.status_of(B.rate_limit.row)
+    rate_limited = bundled_contract().status_of(B.rate_limit.row)
     failures = [api.post("register", {}).status_code for _ in range(limit + 1)]
     if option == "every-request":
         assert failures == [400] * limit + [rate_limited]
@@ -507,7 +511,7 @@ def test_fixed_and_sliding_rate_windows(make: Make, option: str) -> None:
     request that filled the bucket."""
     clock = VirtualClock(ALIGNED + timedelta(seconds=WINDOW - 1))
     api = make({"rate-limit-window": option}, on=clock, rate_limit_per_minute=1).api
-    rate_limited = CONTRACT.status_of(B.rate_limit.row)
+    rate_limited = bundled_contract().status_of(B.rate_limit.row)
     assert [api.post("start", {}).status_code for _ in range(2)] == [400, rate_limited]
     clock.advance(1)
     assert api.post("start", {}).status_code == (400 if option == "fixed" else rate_limited)
@@ -523,7 +527,7 @@ def test_limit_rate_starts_a_fresh_count_under_every_window(make: Make, window: 
     good = bench.api.register_body([SYNCING.insider_id])
     assert [bench.api.post("register", good).status_code for _ in range(2)] == [
         200,
-        CONTRACT.status_of(B.rate_limit.row),
+        bundled_contract().status_of(B.rate_limit.row),
     ]
     bench.sandbox.control.limit_rate(1)
     assert bench.api.post("register", good).status_code == 200
@@ -564,7 +568,7 @@ def test_tokens_sync_at_the_bound_or_one_by_one(make: Make, option: str) -> None
     delay = 3.0
     bench = make({"token-sync": option}, sync_delay_seconds=delay)
     api = bench.api
-    insiders = PROFILE.syncing_insiders()[:2]
+    insiders = sandbox_profile().syncing_insiders()[:2]
     devices = sorted((i.insider_id, d.udid) for i in insiders for d in i.devices)
     activity_id = api.started(*insiders)
     not_synced = CODES.decided(B.sync_gate.none_synced)

@@ -11,15 +11,16 @@ import pytest
 import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sandbox_support import CONTRACT, PROFILE, Api, build, key
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from conformance.clock import VirtualClock
 from conformance.sandbox import Sandbox
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import Api, build, key
 
 SANDBOX = build(VirtualClock())
-SCHEMA = schemathesis.openapi.from_path(CONTRACT.directory / "openapi.yaml")
+SCHEMA = schemathesis.openapi.from_path(bundled_contract().directory / "openapi.yaml")
 SCHEMA.app = SANDBOX.app
 SCHEMA.config.update(headers={"X-Api-Key": key("good")})
 SCHEMA.config.generation.update(max_examples=25, database="none", deterministic=True)
@@ -33,8 +34,11 @@ def test_schemathesis_finds_no_server_error_and_no_off_schema_response(case: sch
 
 def test_success_and_rich_error_bodies_match_the_schema(api: Api) -> None:
     """The bodies random requests rarely reach (200s, 422 with details, 412, 409) match openapi.yaml too."""
-    syncing, offline = PROFILE.syncing_insiders()[0], PROFILE.never_syncing_insiders()[0]
-    gdpr, android = PROFILE.insiders_of("gdpr_denied")[0], PROFILE.insiders_of("android")[0]
+    syncing, offline = sandbox_profile().syncing_insiders()[0], sandbox_profile().never_syncing_insiders()[0]
+    gdpr, android = (
+        sandbox_profile().insiders_of("gdpr_denied")[0],
+        sandbox_profile().insiders_of("android")[0],
+    )
     activity_id = api.register(syncing, offline)
     responses = [
         ("register", api.post("register", api.register_body([syncing.insider_id, gdpr.insider_id]))),
@@ -48,14 +52,14 @@ def test_success_and_rich_error_bodies_match_the_schema(api: Api) -> None:
         ("start", api.post("start", api.push_body(activity_id))),
         ("start", api.post("start", api.push_body(activity_id))),
     ]
-    api.clock.advance(PROFILE.sync_delay_seconds)
+    api.clock.advance(sandbox_profile().sync_delay_seconds)
     responses += [
         ("update", api.post("update", api.push_body(activity_id))),
         ("end", api.post("end", api.push_body(activity_id))),
     ]
     assert [r.status_code for _, r in responses] == [200, 422, 200, 200, 412, 200, 409, 200, 200]
     for endpoint, response in responses:
-        SCHEMA[CONTRACT.paths[endpoint]]["POST"].validate_response(response)
+        SCHEMA[bundled_contract().paths[endpoint]]["POST"].validate_response(response)
 
 
 # -- Hypothesis: anything at all -------------------------------------------------------------------
@@ -96,12 +100,12 @@ def target() -> Iterator[tuple[Sandbox, httpx.Client, str]]:
     clock = VirtualClock()
     sandbox = build(clock)
     with sandbox.client() as client:
-        yield sandbox, client, Api(client, clock).synced(PROFILE.syncing_insiders()[0])
+        yield sandbox, client, Api(client, clock).synced(sandbox_profile().syncing_insiders()[0])
 
 
 @settings(max_examples=300, database=None, deadline=None, derandomize=True)
 @given(
-    endpoint=st.sampled_from(CONTRACT.endpoints),
+    endpoint=st.sampled_from(bundled_contract().endpoints),
     body=BODIES,
     content_type=st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain"])
     | HEADER_TEXT,
@@ -123,8 +127,8 @@ def test_anything_posted_gets_a_4xx_and_leaves_state_whole(
     sandbox, client, activity_id = target
     headers = {"Content-Type": content_type, "X-Api-Key": api_key, **extra}
     headers.pop("Content-Length", None)  # httpx sets the true one; a false one is the server's business
-    response = client.post(CONTRACT.paths[endpoint], content=body, headers=headers)
+    response = client.post(bundled_contract().paths[endpoint], content=body, headers=headers)
     assert 400 <= response.status_code < 500, response.text
     (activity,) = sandbox.control.activities()
     assert (activity.activity_id, activity.state) == (activity_id, "STARTED")
-    assert len(activity.devices) == len(PROFILE.syncing_insiders()[0].devices)
+    assert len(activity.devices) == len(sandbox_profile().syncing_insiders()[0].devices)

@@ -11,32 +11,33 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_support import CONTRACT, PROFILE, build, key, serve_command
 
 from conformance.cli import main
 from conformance.clock import VirtualClock
 from conformance.sandbox.serve import listening_socket, running
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import build, key, serve_command
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
     """It prints URL, control token and keys, serves requests, and exits 0 without a traceback on SIGINT."""
-    assert PROFILE.control_token_env is not None
-    env = {**os.environ, PROFILE.control_token_env: "token-from-env", "PYTHONPATH": str(ROOT)}
+    assert sandbox_profile().control_token_env is not None
+    env = {**os.environ, sandbox_profile().control_token_env: "token-from-env", "PYTHONPATH": str(ROOT)}
     command = serve_command()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(4 + len(PROFILE.accounts))]
+        banner = [process.stdout.readline() for _ in range(4 + len(sandbox_profile().accounts))]
         url = banner[0].split(" on ", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:")
         assert "token-from-env" in banner[2]
-        assert all(any(key(state) in line for line in banner) for state in PROFILE.accounts)
+        assert all(any(key(state) in line for line in banner) for state in sandbox_profile().accounts)
         response = httpx.post(
-            url + CONTRACT.paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
+            url + bundled_contract().paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
         )
         assert response.status_code == 400
         process.send_signal(signal.SIGINT)
@@ -72,6 +73,6 @@ def test_served_date_header_is_the_sandbox_clock_when_it_handled_the_request() -
     clock.advance(86_400)
     with running(sandbox) as url:
         response = httpx.post(
-            url + CONTRACT.paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
+            url + bundled_contract().paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
         )
     assert response.headers.get_list("date") == ["Mon, 05 May 2031 03:02:01 GMT"]

@@ -7,21 +7,22 @@ from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
-from sandbox_support import CONTRACT, PROFILE, Api, build, code_of, key
 
 from conformance.clock import VirtualClock
 from conformance.sandbox.rules import Codes
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.sandbox.sandbox_support import Api, build, code_of, key
 
-B = CONTRACT.behaviour
+B = bundled_contract().behaviour
 WINDOW = B.ends_at
 IDS = B.insider_ids
 CODES = Codes(B)
-ELIGIBLE = PROFILE.syncing_insiders()[0]
+ELIGIBLE = sandbox_profile().syncing_insiders()[0]
 UNKNOWN_ACTIVITY = "00000000-0000-4000-8000-000000000000"
 
 
 def _expected(code: str | None) -> str | None:
-    return None if code is None else CONTRACT.body_code(code)
+    return None if code is None else bundled_contract().body_code(code)
 
 
 # -- ends_at ---------------------------------------------------------------------------------------
@@ -44,7 +45,7 @@ def test_ends_at_edges_are_exact(api: Api, offset: int, expected: str | None) ->
     if expected is None:
         assert response.status_code == 200, response.text
     else:
-        assert (response.status_code, code_of(response)) == (CONTRACT.status_of(expected), expected)
+        assert (response.status_code, code_of(response)) == (bundled_contract().status_of(expected), expected)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_duplicate_insider_ids_are_accepted(api: Api) -> None:
         ("wrong_content_type", b'{"activity_type": "x"}', "application/jsonp"),
     ],
 )
-@pytest.mark.parametrize("endpoint", CONTRACT.endpoints)
+@pytest.mark.parametrize("endpoint", bundled_contract().endpoints)
 def test_body_rules(api: Api, endpoint: str, case: str, content: bytes, content_type: str) -> None:
     """Each broken body gets the first code of its body rule (a generic 400 where only the status is set)."""
     rule = B.body_rule(case).expectation
@@ -199,7 +200,7 @@ def test_field_rules(api: Api, rule: Any, endpoint: str, case: str) -> None:
         assert response.status_code == 200, response.text
     else:
         assert (response.status_code, code_of(response)) == (
-            CONTRACT.status_of(expected),
+            bundled_contract().status_of(expected),
             _expected(expected),
         )
 
@@ -255,7 +256,7 @@ def test_default_precedence_is_the_sandbox_choice(api: Api) -> None:
     response = api.post(
         "register", content=b"", account="disabled", headers={"Content-Type": "application/json"}
     )
-    assert code_of(response) == CONTRACT.body_code(CODES.decided(B.accounts["disabled"]) or "")
+    assert code_of(response) == bundled_contract().body_code(CODES.decided(B.accounts["disabled"]) or "")
 
 
 def test_precedence_can_be_reordered(clock: VirtualClock) -> None:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
 
 from conformance.contract import load_contract
 from conformance.targets.profile import load_profile
+from tests.self.suite.suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
 
 TOKEN = "self-test-control-token"
 STARTUP_SECONDS = 30

@@ -13,12 +13,12 @@ import json
 from typing import Any
 
 import pytest
-from suite_runner import SuiteRun, run_suite
 
 from conformance.contract import load_contract
 from conformance.results import ERROR
 from conformance.targets.client import REDACTED
 from conformance.targets.profile import load_profile, sandbox_profile_path
+from tests.self.suite.suite_runner import SuiteRun, run_suite
 
 SELECTED = ("-p", "no:randomly", "-k", "test_wrong_content_type")
 TEST = "test_boundaries.py::test_wrong_content_type[{}]"
@@ -59,7 +59,7 @@ def sabotage(request):
     if endpoint == "start":
         pytest.skip("a plain skip that nothing recorded")
     if endpoint == "remove-users":
-        request.getfixturevalue("conformance").skip("the verifier skipped it")
+        request.getfixturevalue("verifier").skip("the verifier skipped it")
     yield
     if endpoint == "end":
         raise RuntimeError("tearing down broke")

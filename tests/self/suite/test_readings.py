@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
 
 from conformance.contract import load_contract
+from tests.self.suite.suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
 
 TOKEN = "self-test-readings-token"
 READINGS = load_contract().behaviour.readings

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from suite_runner import SuiteRun, run_suite
+
+from tests.self.suite.suite_runner import SuiteRun, run_suite
 
 OTHER_PROFILE = Path(__file__).parent / "data" / "other-sandbox.toml"
 OTHER_SANDBOX = """

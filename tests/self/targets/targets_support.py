@@ -1,23 +1,18 @@
 """Helpers for the target self-tests: the real contract and sandbox profile, fake clocks, a mock transport.
 
-(A plain module rather than conftest.py, so that tests import it by a name no other test directory uses.)
+(A module rather than conftest.py, so that tests import it as `tests.self.targets.targets_support`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
-from conformance.contract import Contract, load_contract
 from conformance.targets.client import ApiClient, RateBudget
-from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path
+from tests.self.reference import bundled_contract, sandbox_profile
 
-CONTRACT: Contract = load_contract()
-SANDBOX_TOML: Path = sandbox_profile_path(CONTRACT)
-PROFILE: TargetProfile = load_profile(SANDBOX_TOML, CONTRACT)
 MAX_SLEEPS = 1_000
 
 
@@ -64,7 +59,7 @@ def client(
     now: Callable[[], float] | None = None,
 ) -> ApiClient:
     """An ApiClient for the sandbox profile whose HTTP goes to `handler` (no socket is opened)."""
-    http = httpx.Client(base_url=PROFILE.base_url, transport=httpx.MockTransport(handler))
+    http = httpx.Client(base_url=sandbox_profile().base_url, transport=httpx.MockTransport(handler))
     if now is None:
-        return ApiClient(CONTRACT, PROFILE, http, budget)
-    return ApiClient(CONTRACT, PROFILE, http, budget, now=now)
+        return ApiClient(bundled_contract(), sandbox_profile(), http, budget)
+    return ApiClient(bundled_contract(), sandbox_profile(), http, budget, now=now)

@@ -11,13 +11,14 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from targets_support import CONTRACT, PROFILE, FakeClock, Recorder, client
 
 from conformance.exchange import Exchange, Request
 from conformance.targets.client import API_KEY_HEADER, REDACTED, ApiClient, RateBudget, redact
+from tests.self.reference import bundled_contract, sandbox_profile
+from tests.self.targets.targets_support import FakeClock, Recorder, client
 
-ACCOUNTS = sorted(PROFILE.accounts)
-SECRETS = PROFILE.secrets()
+ACCOUNTS = sorted(sandbox_profile().accounts)
+SECRETS = sandbox_profile().secrets()
 MakeClient = Callable[..., ApiClient]
 
 
@@ -88,8 +89,8 @@ def test_sends_the_accounts_key_and_content_type(make_client: MakeClient, accoun
     api.send(request)
     (sent,) = recorder.seen
     assert sent.method == "POST"
-    assert sent.url.path == CONTRACT.paths["update"]
-    assert sent.headers[API_KEY_HEADER] == PROFILE.accounts[account].key()
+    assert sent.url.path == bundled_contract().paths["update"]
+    assert sent.headers[API_KEY_HEADER] == sandbox_profile().accounts[account].key()
     assert sent.headers["Content-Type"] == "application/json"
     assert sent.content == request.content()
 
@@ -176,7 +177,7 @@ def test_redact_hides_every_profile_key(secret: str) -> None:
 
 def test_redact_hides_keys_that_share_a_prefix_whole() -> None:
     """A key that extends another key is redacted whole, leaving no tail of it behind."""
-    longer = PROFILE.accounts["unknown_app"].key()
+    longer = sandbox_profile().accounts["unknown_app"].key()
     assert longer is not None
     assert any(s != longer and longer.startswith(s) for s in SECRETS), "the profile no longer has such keys"
     assert redact(f"key={longer};", SECRETS) == f"key={REDACTED};"
@@ -212,11 +213,17 @@ def test_curl_is_a_shell_command_that_sends_the_same_request(
     account: str, body: dict[str, Any], content_type: str | None
 ) -> None:
     """Property: the curl command parses back into the method, URL, headers and exact body of the request."""
-    with httpx.Client(base_url=PROFILE.base_url, transport=httpx.MockTransport(Recorder())) as http:
-        api = ApiClient(CONTRACT, PROFILE, http, None)
+    with httpx.Client(base_url=sandbox_profile().base_url, transport=httpx.MockTransport(Recorder())) as http:
+        api = ApiClient(bundled_contract(), sandbox_profile(), http, None)
         request = Request("end", body, content_type=content_type, account=account)
         argv = shlex.split(api.curl(request))
-    assert argv[:5] == ["curl", "-sS", "-X", "POST", PROFILE.base_url + CONTRACT.paths["end"]]
+    assert argv[:5] == [
+        "curl",
+        "-sS",
+        "-X",
+        "POST",
+        sandbox_profile().base_url + bundled_contract().paths["end"],
+    ]
     assert argv[-2:] == ["--data-binary", request.content().decode()]
     headers = [argv[i + 1] for i, a in enumerate(argv) if a == "-H"]
     expected = [f"{API_KEY_HEADER}: {REDACTED}"] if account != "missing_key" else []

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from targets_support import CONTRACT, PROFILE, SANDBOX_TOML
 
 from conformance.errors import ProfileError
-from conformance.targets.profile import load_profile
+from conformance.targets.profile import load_profile, sandbox_profile_path
+from tests.self.reference import bundled_contract, sandbox_profile
 
 LIVE_URL = "https://live-activity.api.useinsider.com"
 
@@ -19,39 +19,41 @@ LIVE_URL = "https://live-activity.api.useinsider.com"
 
 def test_sandbox_profile_loads() -> None:
     """contracts/targets/sandbox.toml loads: a loopback base URL, literal keys, a short sync bound."""
-    assert PROFILE.name == "sandbox"
-    assert PROFILE.base_url == "http://127.0.0.1:8080"
-    assert PROFILE.activity_type
-    assert 0 < PROFILE.sync_delay_seconds < CONTRACT.behaviour.sync_gate.delay_min_seconds
-    assert PROFILE.faults == frozenset({"status", "latency", "drop_after_commit"})
-    assert PROFILE.control_token_env == "LA_SANDBOX_CONTROL_TOKEN"
-    assert PROFILE.base_url in PROFILE.destructive_allowed
+    assert sandbox_profile().name == "sandbox"
+    assert sandbox_profile().base_url == "http://127.0.0.1:8080"
+    assert sandbox_profile().activity_type
+    assert 0 < sandbox_profile().sync_delay_seconds < bundled_contract().behaviour.sync_gate.delay_min_seconds
+    assert sandbox_profile().faults == frozenset({"status", "latency", "drop_after_commit"})
+    assert sandbox_profile().control_token_env == "LA_SANDBOX_CONTROL_TOKEN"
+    assert sandbox_profile().base_url in sandbox_profile().destructive_allowed
 
 
 def test_sandbox_profile_offers_every_account_state() -> None:
     """Every account state behaviour.yaml names (but `missing_key`, which sends none) has a literal key."""
-    assert set(PROFILE.accounts) == set(CONTRACT.behaviour.accounts) - {"missing_key"}
-    for state, account in PROFILE.accounts.items():
+    assert set(sandbox_profile().accounts) == set(bundled_contract().behaviour.accounts) - {"missing_key"}
+    for state, account in sandbox_profile().accounts.items():
         assert account.state == state
         assert account.literal is not None
         assert not account.secret
-    assert len(set(PROFILE.secrets())) == len(PROFILE.accounts)
+    assert len(set(sandbox_profile().secrets())) == len(sandbox_profile().accounts)
 
 
 def test_sandbox_profile_has_insiders_of_every_eligibility_class() -> None:
     """Each eligibility class of behaviour.yaml has an insider, and insider ids are unique."""
-    assert {i.eligibility for i in PROFILE.insiders} == set(CONTRACT.behaviour.eligibility.classes)
-    ids = [i.insider_id for i in PROFILE.insiders]
+    assert {i.eligibility for i in sandbox_profile().insiders} == set(
+        bundled_contract().behaviour.eligibility.classes
+    )
+    ids = [i.insider_id for i in sandbox_profile().insiders]
     assert len(ids) == len(set(ids))
 
 
 def test_sandbox_profile_has_syncing_and_never_syncing_insiders() -> None:
     """The sync gate's some/none cases need eligible insiders that sync and one that never does."""
-    assert PROFILE.syncing_insiders()
-    assert PROFILE.never_syncing_insiders()
-    never = PROFILE.never_syncing_insiders()[0]
+    assert sandbox_profile().syncing_insiders()
+    assert sandbox_profile().never_syncing_insiders()
+    never = sandbox_profile().never_syncing_insiders()[0]
     assert all(not d.syncs for d in never.devices)
-    assert never not in PROFILE.syncing_insiders()
+    assert never not in sandbox_profile().syncing_insiders()
 
 
 def test_env_keys_are_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +67,7 @@ def test_env_keys_are_read_from_the_environment(tmp_path: Path, monkeypatch: pyt
     path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("LA_KEY_GOOD", "live-secret-good")
     monkeypatch.delenv("LA_KEY_DISABLED", raising=False)
-    profile = load_profile(path, CONTRACT)
+    profile = load_profile(path, bundled_contract())
     assert profile.accounts["good"].secret
     assert profile.accounts["good"].key() == "live-secret-good"
     assert profile.accounts["disabled"].key() is None
@@ -75,16 +77,16 @@ def test_env_keys_are_read_from_the_environment(tmp_path: Path, monkeypatch: pyt
 def test_control_token_is_read_from_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     """The control API token comes from the variable the profile names; unset, there is none."""
     monkeypatch.delenv("LA_SANDBOX_CONTROL_TOKEN", raising=False)
-    assert PROFILE.control_token() is None
+    assert sandbox_profile().control_token() is None
     monkeypatch.setenv("LA_SANDBOX_CONTROL_TOKEN", "tok")
-    assert PROFILE.control_token() == "tok"
+    assert sandbox_profile().control_token() == "tok"
 
 
 # -- malformed profiles --------------------------------------------------------------------------
 
 
 def _sandbox_text() -> str:
-    return SANDBOX_TOML.read_text(encoding="utf-8")
+    return sandbox_profile_path(bundled_contract()).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,9 @@ CASES = {
     "device-without-udid": Broken(
         'devices = [{ udid = "sbx-udid-a1" }]',
         'devices = [{ id = "sbx-udid-a1" }]',
-        "insiders.android[0].devices[0]",
-        "'udid' is a required property",
-        "target-profile.schema.json",
+        "insiders.android[0].devices[0].udid",
+        "`udid` is missing",
+        "add `udid`",
     ),
 }
 
@@ -176,7 +178,7 @@ def test_malformed_profile_is_one_clear_error(tmp_path: Path, name: str) -> None
     case = CASES[name]
     path, line = _write(tmp_path, case)
     with pytest.raises(ProfileError) as caught:
-        load_profile(path, CONTRACT)
+        load_profile(path, bundled_contract())
     error = caught.value
     place = f"line {line}" if case.place == "line" else case.place
     assert error.file == str(path)
@@ -190,7 +192,7 @@ def test_bad_toml_names_the_line_somewhere(tmp_path: Path) -> None:
     """Until the place carries it, the problem text of a TOML syntax error at least names the line."""
     path, line = _write(tmp_path, CASES["bad-toml"])
     with pytest.raises(ProfileError) as caught:
-        load_profile(path, CONTRACT)
+        load_profile(path, bundled_contract())
     assert f"line {line}" in str(caught.value)
 
 
@@ -198,7 +200,7 @@ def test_missing_profile_file_is_one_clear_error(tmp_path: Path) -> None:
     """A profile path that does not exist names the path and how to pass one."""
     path = tmp_path / "nowhere.toml"
     with pytest.raises(ProfileError) as caught:
-        load_profile(path, CONTRACT)
+        load_profile(path, bundled_contract())
     assert str(caught.value).startswith(
         f"target profile error in {path} at (whole file): the file does not exist"
     )
@@ -213,4 +215,4 @@ def test_literal_keys_are_allowed_on_loopback_hosts(tmp_path: Path, host: str) -
         _sandbox_text().replace('http://127.0.0.1:8080"\nactivity', f'http://{host}"\nactivity'),
         encoding="utf-8",
     )
-    assert load_profile(path, CONTRACT).base_url == f"http://{host}"
+    assert load_profile(path, bundled_contract()).base_url == f"http://{host}"

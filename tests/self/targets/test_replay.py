@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conformance.clock import VirtualClock
+from conformance.clock import ClockReading, ServerTime, VirtualClock
+from conformance.targets.offers import Offers
 from conformance.targets.replay import ClockReplayError, RecordingServerClock, ReplayedServerClock
 from conformance.targets.servertime import BracketedServerClock
-from conformance.targets.target import Offers
 
 RERECORD = "conformance run --record-mode=rewrite -k test_x"
 LOCAL = 1_790_000_000.0
@@ -40,9 +40,10 @@ def test_a_replay_reads_exactly_what_the_recording_read() -> None:
     recording = RecordingServerClock(_bracketed(local))
     with recording.keeping() as kept:
         recorded = _take_readings(recording, local)
-    assert [r[0] for r in kept] == ["when", "tolerance", "reads_at_most"] * 3
+    assert [r.kind for r in kept] == ["when", "tolerance", "reads_at_most"] * 3
+    header = json.loads(json.dumps([r.to_json() for r in kept]))
     replayed = ReplayedServerClock(VirtualClock())
-    replayed.replay(START, json.loads(json.dumps(kept)), rerecord=RERECORD)
+    replayed.replay(START, [ClockReading.from_json(r) for r in header], rerecord=RERECORD)
     assert _take_readings(replayed, [0.0]) == recorded  # local time no longer matters
 
 
@@ -64,7 +65,7 @@ def test_readings_outside_a_test_are_not_kept() -> None:
 def test_a_replay_that_reads_otherwise_fails_with_the_rerecord_command(asked: str, found: str) -> None:
     """A replay that asks for another reading than the recording took says so and how to re-record."""
     replayed = ReplayedServerClock(VirtualClock())
-    readings = [["when", START.isoformat(), START.isoformat()]]
+    readings = [ClockReading("when", when=ServerTime(START, START))]
     replayed.replay(START, readings if asked != "when" else [], rerecord=RERECORD)
     with pytest.raises(ClockReplayError) as raised:
         getattr(replayed, asked)()

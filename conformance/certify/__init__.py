@@ -1,0 +1,56 @@
+"""Certify an integration: does a vendor's client obey the retry table? Evidence anyone can check.
+
+The rules and scenarios are data (contracts/certification.yaml, joined to the error table by
+`policy.load_policy`). Each scenario runs the integration's normal flow once against a fresh
+sandbox whose answers are scripted (`conformance.sandbox.scripted`); the sandbox's journal of
+attempts, and the client's own log, are then judged by one code path (`judge.py`), whichever way
+the flow was run:
+
+- over HTTP, any language: `certify_command("python my_client.py", scenarios=None)` serves each
+  scenario's sandbox on loopback (port 0, in parallel) and runs the command with `LA_BASE_URL`,
+  `LA_API_KEY`, `LA_INSIDER_IDS`, `LA_ACTIVITY_TYPE`, `LA_LOG_FILE` in its environment (and the
+  placeholders `{base_url}` `{api_key}` `{insider_ids}` `{activity_type}` `{log_file}` replaced,
+  shell-quoted). The CLI is `conformance certify --command CMD [--scenario NAME ...] [--output DIR]`.
+- in-process, Python on httpx: `certify_in_process(integration, scenarios=None)`, where
+  `integration(settings: FlowSettings) -> None` runs the flow (`flow.py`). respx routes every httpx
+  request for `settings.base_url` to the scripted sandbox; `settings.sleep` and `settings.now` are a
+  virtual clock, so a 1-2-4-8 s backoff costs no wall time. The integration must wait and read
+  elapsed time only through them; any other host is refused by respx.
+
+Both return a `Certification`: `.verdicts[rule_id].verdict` is "pass", "fail" or "not exercised"
+(with `.reason`, and per scenario `.outcomes`), `.failed_rules()` the ids that failed, `.exit_status`
+0 (every exercised rule passes) or 1. Bad input (a command that is not found, a flow that never
+reached the sandbox, an unknown scenario) raises a ConformanceError (the CLI prints it, exit 2).
+
+The client log (LA_LOG_FILE / settings.log_file): one JSON object per line, one line per attempt,
+with the keys `endpoint`, `status`, `code`, `error`, `activity_id`, `timestamp`, `retry`
+(certification.yaml `log`), null where the attempt had no such value.
+
+`write_bundle(certification, directory, signing_key=None, zip_it=False)` writes the certificate
+bundle (verdicts, contract hashes, scenarios, redacted evidence, JUnit XML, HTML, a manifest signed
+with Ed25519); `verify_bundle(path)` checks one offline (`conformance certify verify BUNDLE`).
+"""
+
+from conformance.certify.bundle import write_bundle
+from conformance.certify.flow import FlowSettings, Integration
+from conformance.certify.harness import certify_command, certify_in_process
+from conformance.certify.policy import Policy, Rule, Scenario, load_policy
+from conformance.certify.results import Certification, RuleVerdict, ScenarioOutcome
+from conformance.certify.verify import BundleCheck, verify_bundle
+
+__all__ = [
+    "BundleCheck",
+    "Certification",
+    "FlowSettings",
+    "Integration",
+    "Policy",
+    "Rule",
+    "RuleVerdict",
+    "Scenario",
+    "ScenarioOutcome",
+    "certify_command",
+    "certify_in_process",
+    "load_policy",
+    "verify_bundle",
+    "write_bundle",
+]

@@ -1,0 +1,333 @@
+"""Playing scenarios: in-process (respx + a virtual clock) or over HTTP (a command, one sandbox each).
+
+Both produce `Run`s from the scripted sandbox's journal and the client's log, and both hand them
+to the same judge.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import respx
+
+from conformance.certify.flow import FlowSettings, Integration
+from conformance.certify.judge import judge_runs
+from conformance.certify.policy import Policy, Scenario, load_policy
+from conformance.certify.results import Certification, Run, parse_log
+from conformance.certify.stage import Stage, build_stage, sandbox_profile
+from conformance.clock import SystemClock, VirtualClock
+from conformance.errors import UsageError
+from conformance.sandbox.serve import running
+from conformance.sandbox.transport import InProcessTransport
+from conformance.targets.profile import TargetProfile
+
+IN_PROCESS_BASE_URL = "http://certify.invalid"
+# How often a command run looks at its sandbox's journal and its process.
+POLL_SECONDS = 0.05
+# A stopped command gets this long to end after SIGTERM before SIGKILL.
+TERMINATE_GRACE_SECONDS = 2.0
+PLACEHOLDERS = ("base_url", "api_key", "insider_ids", "activity_type", "log_file")
+
+
+class _Stop(BaseException):
+    """Ends a runaway in-process flow; a BaseException, so a client's `except Exception` cannot hide it."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def _certify(
+    policy: Policy,
+    *,
+    mode: str,
+    subject: str,
+    runs: Sequence[Run],
+    started: datetime,
+    wall: float,
+    profile: TargetProfile,
+) -> Certification:
+    return Certification(
+        policy=policy,
+        mode="http" if mode == "http" else "in-process",
+        subject=subject,
+        started=started,
+        wall_seconds=wall,
+        runs=tuple(runs),
+        verdicts=judge_runs(policy, runs),
+        secrets=profile.secrets(),
+        aliases=profile.aliases(),
+    )
+
+
+# -- in-process ----------------------------------------------------------------------------------
+
+
+def certify_in_process(
+    integration: Integration, scenarios: Sequence[str] | None = None, *, policy: Policy | None = None
+) -> Certification:
+    """Play the scenarios against a Python integration on httpx; a virtual clock stands in for time."""
+    policy = policy or load_policy()
+    chosen = policy.select(scenarios)
+    profile = sandbox_profile(policy)
+    started, begin = datetime.now(UTC), time.perf_counter()
+    runs = [run_in_process(policy, scenario, integration, profile) for scenario in chosen]
+    name = getattr(integration, "__qualname__", None) or repr(integration)
+    module = getattr(integration, "__module__", "")
+    return _certify(
+        policy,
+        mode="in-process",
+        subject=f"{module}.{name}" if module else name,
+        runs=runs,
+        started=started,
+        wall=time.perf_counter() - begin,
+        profile=profile,
+    )
+
+
+def run_in_process(
+    policy: Policy, scenario: Scenario, integration: Integration, profile: TargetProfile
+) -> Run:
+    clock = VirtualClock()
+    start = clock.now()
+    stage = build_stage(policy, scenario, profile, clock)
+    transport = InProcessTransport(stage.app)
+    begin = time.perf_counter()
+
+    def elapsed() -> float:
+        return (clock.now() - start).total_seconds()
+
+    def sleep(seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        clock.advance(seconds)
+        if elapsed() > policy.deadline_seconds:
+            raise _Stop("deadline")
+
+    def forward(request: httpx.Request) -> httpx.Response:
+        if _over_budget(policy, stage):
+            raise _Stop("attempts")
+        return transport.handle_request(request)
+
+    ended, stopped = "returned", None
+    with tempfile.TemporaryDirectory(prefix="certify-") as tmp:
+        log_file = Path(tmp) / "client.log"
+        settings = FlowSettings(
+            base_url=IN_PROCESS_BASE_URL,
+            api_key=stage.api_key,
+            insider_ids=stage.insider_ids,
+            activity_type=stage.activity_type,
+            log_file=log_file,
+            sleep=sleep,
+            now=elapsed,
+        )
+        try:
+            with respx.mock(base_url=IN_PROCESS_BASE_URL, assert_all_called=False) as router:
+                router.route().mock(side_effect=forward)
+                integration(settings)
+        except _Stop as stop:
+            ended, stopped = f"stopped by the harness ({stop.why})", stop.why
+        except Exception as exc:
+            ended = f"raised {type(exc).__name__}: {exc}"
+        finally:
+            transport.close()
+        log = parse_log(log_file.read_text(encoding="utf-8", errors="replace")) if log_file.exists() else ()
+    return Run(
+        scenario=scenario,
+        started=start,
+        attempts=tuple(stage.journal.entries()),
+        log=log,
+        ended=ended,
+        stopped=stopped,
+        wall_seconds=time.perf_counter() - begin,
+    )
+
+
+def _over_budget(policy: Policy, stage: Stage) -> bool:
+    """More attempts on one endpoint than the budget allows: a runaway the harness may stop at once."""
+    counts: dict[str, int] = {}
+    for attempt in stage.journal.entries():
+        counts[attempt.endpoint] = counts.get(attempt.endpoint, 0) + 1
+    return any(n > policy.budget.max_attempts for n in counts.values())
+
+
+# -- over HTTP -----------------------------------------------------------------------------------
+
+
+def certify_command(
+    command: str,
+    scenarios: Sequence[str] | None = None,
+    *,
+    policy: Policy | None = None,
+    parallel: int | None = None,
+    quiet_seconds: float | None = None,
+    cwd: Path | None = None,
+) -> Certification:
+    """Run `command` once per scenario against its own sandbox served on loopback, in parallel.
+
+    UsageError when the command is empty or not found, or when no scenario's flow reached its sandbox.
+    KeyboardInterrupt stops every running command before it propagates.
+    """
+    if not command.strip():
+        raise UsageError(
+            "command line", "--command", "the command is empty", 'pass --command "python my_client.py"'
+        )
+    policy = policy or load_policy()
+    chosen = policy.select(scenarios)
+    profile = sandbox_profile(policy)
+    cancel = threading.Event()
+    quiet = policy.harness.quiet_seconds if quiet_seconds is None else quiet_seconds
+    started, begin = datetime.now(UTC), time.perf_counter()
+    pool = ThreadPoolExecutor(max_workers=parallel or len(chosen), thread_name_prefix="certify")
+    try:
+        futures = [
+            pool.submit(run_command, policy, s, command, profile=profile, cancel=cancel, quiet=quiet, cwd=cwd)
+            for s in chosen
+        ]
+        runs = [f.result() for f in futures]
+    except BaseException:
+        cancel.set()  # every running command is stopped before the interrupt propagates
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    _check_reached(command, runs)
+    wall = time.perf_counter() - begin
+    return _certify(
+        policy, mode="http", subject=command, runs=runs, started=started, wall=wall, profile=profile
+    )
+
+
+def _check_reached(command: str, runs: Sequence[Run]) -> None:
+    if any(run.attempts for run in runs):
+        return
+    first = runs[0]
+    not_found = any(run.ended == "exited 127" for run in runs)
+    problem = (
+        "the command was not found"
+        if not_found
+        else f"the flow never reached the sandbox ({first.ended}, no request)"
+    )
+    tail = first.output_tail.strip().splitlines()[-3:]
+    raise UsageError(
+        "command line",
+        "--command",
+        f"{problem}: {command!r}" + (f"; its output ended with: {' | '.join(tail)}" if tail else ""),
+        "give a command that runs your flow against $LA_BASE_URL (or {base_url}) with $LA_API_KEY; "
+        "check it by hand against `conformance sandbox serve`",
+    )
+
+
+def substitute(command: str, values: dict[str, str]) -> str:
+    """`command` with each `{placeholder}` replaced by its value, shell-quoted."""
+    for name in PLACEHOLDERS:
+        command = command.replace("{" + name + "}", shlex.quote(values[name]))
+    return command
+
+
+def run_command(
+    policy: Policy,
+    scenario: Scenario,
+    command: str,
+    *,
+    profile: TargetProfile,
+    cancel: threading.Event,
+    quiet: float,
+    cwd: Path | None = None,
+) -> Run:
+    stage = build_stage(policy, scenario, profile, SystemClock())
+    served = replace(stage.sandbox, app=stage.app)
+    with tempfile.TemporaryDirectory(prefix="certify-") as tmp, running(served) as base_url:
+        log_file = Path(tmp) / "client.log"
+        values = {
+            "base_url": base_url,
+            "api_key": stage.api_key,
+            "insider_ids": ",".join(stage.insider_ids),
+            "activity_type": stage.activity_type,
+            "log_file": str(log_file),
+        }
+        env = {**os.environ, **{f"LA_{name.upper()}": value for name, value in values.items()}}
+        output = Path(tmp) / "output.txt"
+        started = stage.sandbox.control.now()
+        begin = time.perf_counter()
+        with output.open("wb") as sink:
+            process = subprocess.Popen(  # noqa: S602 - the vendor's command line is a shell command by design
+                substitute(command, values),
+                shell=True,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: Ctrl-C reaches us, and we stop all of it
+            )
+            ended, stopped = _watch(policy, stage, process, cancel, begin)
+        _keep_listening(stage, quiet, cancel)
+        text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+        tail = "\n".join(output.read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
+    return Run(
+        scenario=scenario,
+        started=started,
+        attempts=tuple(stage.journal.entries()),
+        log=parse_log(text),
+        ended=ended,
+        stopped=stopped,
+        wall_seconds=time.perf_counter() - begin,
+        output_tail=tail,
+    )
+
+
+def _watch(
+    policy: Policy, stage: Stage, process: subprocess.Popen[bytes], cancel: threading.Event, begin: float
+) -> tuple[str, str | None]:
+    """Wait for the command to end; stop it at the deadline, over the budget, or on cancel."""
+    while True:
+        code = process.poll()
+        if code is not None:
+            return f"exited {code}", None
+        why = None
+        if cancel.is_set():
+            why = "interrupted"
+        elif time.perf_counter() - begin > policy.deadline_seconds:
+            why = "deadline"
+        elif _over_budget(policy, stage):
+            why = "attempts"
+        if why is not None:
+            _stop(process)
+            return f"stopped by the harness ({why})", why
+        time.sleep(POLL_SECONDS)
+
+
+def _keep_listening(stage: Stage, quiet_seconds: float, cancel: threading.Event) -> None:
+    """Serve on until `quiet_seconds` after the last answer, so that a late extra attempt is caught."""
+    entries = stage.journal.entries()
+    if not entries or not quiet_seconds:
+        return
+    last = entries[-1].answered or entries[-1].received
+    remaining = quiet_seconds - (stage.sandbox.control.now() - last).total_seconds()
+    if remaining > 0:
+        cancel.wait(remaining)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, TERMINATE_GRACE_SECONDS), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue

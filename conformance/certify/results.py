@@ -1,0 +1,133 @@
+"""What a certification found: per scenario run the journal and the client's log, per rule a verdict."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from conformance.certify.policy import Policy, Rule, Scenario
+from conformance.clock import rfc3339
+from conformance.sandbox.scripted import Attempt
+
+Verdict = Literal["pass", "fail", "not exercised"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "not exercised")
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of the client's log; `data` is None when the line is no JSON object."""
+
+    number: int
+    text: str
+    data: Mapping[str, Any] | None
+
+
+def parse_log(text: str) -> tuple[LogLine, ...]:
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        lines.append(LogLine(number, raw, data if isinstance(data, dict) else None))
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scenario played once: what the sandbox saw and what the client logged.
+
+    `stopped` says why the harness ended the flow itself ("deadline", "attempts"), None when the
+    flow ended on its own (`ended` says how: an exit status, a return, an exception).
+    """
+
+    scenario: Scenario
+    started: datetime
+    attempts: tuple[Attempt, ...]
+    log: tuple[LogLine, ...]
+    ended: str
+    stopped: str | None
+    wall_seconds: float
+    output_tail: str = ""
+
+    def seconds(self, moment: datetime) -> float:
+        """`moment` as seconds since the run started."""
+        return (moment - self.started).total_seconds()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "started": rfc3339(self.started, exact=True),
+            "ended": self.ended,
+            "stopped": self.stopped,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "attempts": [a.to_json() for a in self.attempts],
+            "log": [line.data if line.data is not None else {"unparsed": line.text} for line in self.log],
+            "output_tail": self.output_tail,
+        }
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    """One rule judged on one scenario run; `evidence` lists the attempts (or log lines) it rests on."""
+
+    scenario: str
+    verdict: Verdict
+    reason: str
+    evidence: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    rule: Rule
+    verdict: Verdict
+    reason: str
+    outcomes: tuple[ScenarioOutcome, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.rule.to_json(),
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "outcomes": [o.to_json() for o in self.outcomes],
+        }
+
+
+@dataclass(frozen=True)
+class Certification:
+    policy: Policy
+    mode: Literal["http", "in-process"]
+    subject: str  # the command (redacted) or the integration's name
+    started: datetime
+    wall_seconds: float
+    runs: tuple[Run, ...]
+    verdicts: Mapping[str, RuleVerdict]
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # what every written file must hide
+    aliases: Mapping[str, str] = field(default_factory=dict, repr=False)  # personal id -> pseudonym
+
+    def failed_rules(self) -> tuple[str, ...]:
+        return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == "fail")
+
+    def passed_rules(self) -> tuple[str, ...]:
+        return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == "pass")
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every exercised rule passes, 1 when one fails."""
+        return 1 if self.failed_rules() else 0
+
+    def counts(self) -> dict[str, int]:
+        return {v: sum(1 for r in self.verdicts.values() if r.verdict == v) for v in VERDICTS}

@@ -1,0 +1,337 @@
+"""Preflight: what a run will verify and skip, checked before any test runs.
+
+A malformed profile, an undeclared base URL, a template's placeholders or an unreachable target end
+the run with one `ConformanceError` (what, where, the fix) instead of one test error per test. What
+the target does not offer (a key variable that is unset, a control API, the rate probe) is not an
+error: the tests needing it skip with the reason, and the preflight says which ones in advance.
+
+The target's clock offset is read from the `Date` header of one harmless request (an empty body to
+the endpoint that creates activities: it creates nothing). A header stamped D (whole seconds) on a
+response to a request sent at local time s and received at r means the target's clock read between
+D and D + 1 somewhere in [s, r]: its offset from ours lies in [D - r, D + 1 - s].
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import httpx
+
+from conformance.contract import Contract
+from conformance.errors import ConformanceError, Place, ProfileError
+from conformance.exchange import Response
+from conformance.targets.kinds import kind_named
+from conformance.targets.profile import TargetProfile, load_profile
+
+# A value of contracts/targets/insider.example.toml that a person must replace before a run.
+PLACEHOLDER = "REPLACE-ME"
+TIMEOUT_SECONDS = 10.0
+NO_KEY_STATE = "missing_key"  # the account state whose requests carry no key (behaviour.yaml accounts)
+
+
+class TargetError(ConformanceError):
+    """The target cannot be reached, or answers in a way no run could work with."""
+
+    kind = "target"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Something the run will not verify, and why (the same reason the skipping test gives)."""
+
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """The target's clock minus ours (midpoint and half-width of the bracket), and the round trip."""
+
+    offset_seconds: float
+    uncertainty_seconds: float
+    round_trip_seconds: float
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The answer to the harmless request: where it went, what came back, and the clock it showed."""
+
+    method: str
+    url: str
+    status: int
+    code: str | None
+    clock: ClockReading
+
+
+@dataclass(frozen=True)
+class KeyVariable:
+    state: str
+    env: str | None  # None: a literal key in the profile (loopback sandboxes only)
+    present: bool
+
+    def text(self) -> str:
+        """Where the key comes from and whether it is there; never the key itself."""
+        if self.env is None:
+            return f"{self.state}: a literal key in the profile"
+        return f"{self.state}: ${self.env} {'set' if self.present else 'unset'}"
+
+
+@dataclass(frozen=True)
+class Preflight:
+    target_kind: str
+    profile: TargetProfile
+    base_url: str
+    keys: tuple[KeyVariable, ...]
+    reach: Reach | None  # None where the run needs no network (sandbox, cassettes)
+    control: str  # the target's control API (faults, clock), as a sentence
+    verifies: tuple[str, ...]
+    skips: tuple[Skip, ...]
+
+    def render(self) -> str:
+        """The terminal text of `conformance check`: plain lines, no control characters."""
+        p = self.profile
+        lines = [
+            f"ready for a {self.target_kind} run",
+            f"  profile   {p.path} (name {p.name!r}, activity_type {p.activity_type})",
+        ]
+        if self.reach is None:
+            lines.append(f"  target    the {self.target_kind} target needs no network: nothing was sent")
+        else:
+            r, c = self.reach, self.reach.clock
+            answer = f"{r.status} {r.code}" if r.code else f"{r.status}"
+            lines += [
+                f"  target    {self.base_url}",
+                f"  reached   {r.method} {r.url} (empty body) -> {answer}",
+                f"  clock     offset {c.offset_seconds:+.1f} s \u00b1 {c.uncertainty_seconds:.1f} s "
+                "(the target's clock minus ours, from its whole-second Date header)",
+                f"  latency   round trip {c.round_trip_seconds * 1000:.0f} ms "
+                "(one request, connecting included)",
+            ]
+        lines += [f"  {'keys' if n == 0 else '':<9} {k.text()}" for n, k in enumerate(self.keys)]
+        lines.append(f"  control   {self.control}")
+        lines.append("verifies")
+        lines += [f"  - {v}" for v in self.verifies]
+        lines.append(f"skips ({len(self.skips)}, not verified):" if self.skips else "skips: none")
+        lines += [f"  - {s.what}\n      {s.why}" for s in self.skips]
+        return "\n".join(lines)
+
+
+def preflight(
+    contract: Contract,
+    profile: Path | TargetProfile,
+    *,
+    target_kind: str = "live",
+    base_url: str | None = None,
+    allow_rate_limit_probe: bool = False,
+) -> Preflight:
+    """Check everything a run needs before its first test; raise one `ConformanceError` if it cannot run."""
+    remote = kind_named(target_kind).traits.remote
+    loaded = profile if isinstance(profile, TargetProfile) else load_profile(profile, contract)
+    refuse_placeholders(loaded)
+    url = base_url or loaded.base_url
+    reach = None
+    if remote:
+        check_base_url(loaded, url)
+        reach = reach_target(contract, loaded, url)
+    keys = tuple(
+        KeyVariable(state, account.env, account.key() is not None)
+        for state, account in loaded.accounts.items()
+    )
+    control = not remote or loaded.control_token() is not None
+    token = f"${loaded.control_token_env}" if loaded.control_token_env else "no control.token_env"
+    if not remote:
+        offered = f"the {target_kind} target's own: faults are injected"
+    elif control:
+        offered = f"{token} set: faults ({', '.join(sorted(loaded.faults))}) are injected"
+    else:
+        offered = f"none ({token} {'unset' if loaded.control_token_env else 'in the profile'})"
+    return Preflight(
+        target_kind=target_kind,
+        profile=loaded,
+        base_url=url,
+        keys=keys,
+        reach=reach,
+        control=offered,
+        verifies=_verifies(contract),
+        skips=tuple(_skips(contract, loaded, control=control, live=remote, probe=allow_rate_limit_probe)),
+    )
+
+
+def check_base_url(profile: TargetProfile, base_url: str) -> None:
+    """The suite creates and ends activities: it runs only against a base URL the profile declares."""
+    declared = {u.rstrip("/") for u in (profile.base_url, *profile.destructive_allowed)}
+    if base_url.rstrip("/") not in declared:
+        raise ProfileError(
+            profile.path,
+            Place(path="destructive_allowed"),
+            f"--base-url {base_url} is neither the profile's base_url ({profile.base_url}) nor in its "
+            "destructive_allowed; the suite creates and ends activities, so it runs only against "
+            "declared targets",
+            f'add "{base_url}" to destructive_allowed in {profile.path.name}, or drop --base-url',
+        )
+
+
+def placeholders(profile: TargetProfile) -> tuple[str, ...]:
+    """The key paths of the profile that still hold a template's placeholder."""
+    found = [key for key, value in _values(profile) if PLACEHOLDER in value]
+    return tuple(found)
+
+
+def _values(profile: TargetProfile) -> Iterator[tuple[str, str]]:
+    yield "name", profile.name
+    yield "activity_type", profile.activity_type
+    counts: dict[str, int] = {}
+    for insider in profile.insiders:
+        n = counts.get(insider.eligibility, 0)
+        counts[insider.eligibility] = n + 1
+        where = f"insiders.{insider.eligibility}[{n}]"
+        yield f"{where}.insider_id", insider.insider_id
+        for m, device in enumerate(insider.devices):
+            yield f"{where}.devices[{m}].udid", device.udid
+
+
+def refuse_placeholders(profile: TargetProfile) -> None:
+    """A template is not a target: refuse it until every placeholder is filled in."""
+    left = placeholders(profile)
+    if not left:
+        return
+    unset = [a.env for a in profile.accounts.values() if a.env and a.key() is None]
+    listed = ", ".join(left[:4]) + (f" and {len(left) - 4} more" if len(left) > 4 else "")
+    also = f"; key variables still unset: {', '.join(unset)}" if unset else ""
+    raise ProfileError(
+        profile.path,
+        Place(path=left[0]),
+        f"this is a template: {len(left)} value(s) still read {PLACEHOLDER} ({listed}){also}",
+        f"copy the file, replace every {PLACEHOLDER} with the ids of your test account (its comments "
+        "say how), export the key variables, then run `conformance check --target-profile` on the copy",
+    )
+
+
+def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> Reach:
+    """Send one harmless request (an empty body creates nothing) and read the target's clock from it."""
+    path = contract.paths[contract.roles.creates_activity]
+    url = base_url.rstrip("/") + path
+    headers = {"Content-Type": "application/json"}
+    good = profile.accounts.get("good")
+    key = good.key() if good is not None else None
+    if key is not None:
+        headers[_key_header(contract)] = key
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
+            sent = time.time()  # after the client's set-up: the bracket holds only the request
+            answer = http.post(url, content=b"", headers=headers)
+            received = time.time()
+    except httpx.HTTPError as exc:
+        raise TargetError(
+            base_url,
+            f"POST {path}",
+            f"the target cannot be reached: {type(exc).__name__}: {exc}",
+            f"check that the target is up and the URL is right (the profile's base_url, or --base-url); "
+            f"the profile is {profile.path}",
+        ) from None
+    date = answer.headers.get("date")
+    if date is None:
+        raise TargetError(
+            base_url,
+            f"POST {path}",
+            f"the answer ({answer.status_code}) has no Date header, and the suite reads the "
+            "target's clock from it",
+            "point the profile at the API itself, not at a proxy that strips the Date header",
+        )
+    stamped = parsedate_to_datetime(date).timestamp()
+    low, high = stamped - received, stamped + 1 - sent
+    response = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent)
+    return Reach(
+        "POST",
+        url,
+        answer.status_code,
+        response.code,
+        ClockReading((low + high) / 2, (high - low) / 2, received - sent),
+    )
+
+
+def _key_header(contract: Contract) -> str:
+    """The API key's header, as openapi.yaml's security scheme names it."""
+    schemes = contract.openapi["components"]["securitySchemes"]
+    return str(next(s["name"] for s in schemes.values() if s.get("in") == "header"))
+
+
+def _verifies(contract: Contract) -> tuple[str, ...]:
+    pairs = sum(len(row.endpoints) for row in contract.table.rows)
+    return (
+        f"the {len(contract.table.rows)} rows of the error table on the endpoints each names "
+        f"({pairs} row x endpoint pairs), except those skipped below",
+        "boundaries, the lifecycle, the retry rules and schemathesis over openapi.yaml, from the contract",
+        "undocumented behaviour is recorded, never judged",
+    )
+
+
+def _skips(
+    contract: Contract, profile: TargetProfile, *, control: bool, live: bool, probe: bool
+) -> Iterator[Skip]:
+    behaviour = contract.behaviour
+    for state, expectation in behaviour.accounts.items():
+        if state == NO_KEY_STATE:
+            continue
+        account = profile.accounts.get(state)
+        rows = ", ".join(contract.table.row(c).describe() for c in expectation.outcome.codes)
+        what = f"account state {state!r}" + (
+            f" ({rows})" if rows else " (every request needing an accepted key)"
+        )
+        if account is None:
+            yield Skip(what, f"the profile has no accounts.{state}: add it to verify these")
+        elif account.key() is None:
+            yield Skip(what, f"${account.env} is unset: export the key of such an account to verify these")
+    for name in behaviour.eligibility.classes:
+        if not profile.insiders_of(name):
+            yield Skip(f"eligibility class {name!r}", f"the profile lists no insider of it (insiders.{name})")
+    if not profile.syncing_insiders():
+        yield Skip(
+            "the lifecycle and sync-gate tests", "the profile lists no eligible insider whose devices sync"
+        )
+    if not profile.never_syncing_insiders():
+        yield Skip(
+            "'some synced' and 'none synced' on the sync gate",
+            "the profile lists no eligible insider whose devices never sync (`syncs = false`)",
+        )
+    if live and not control:
+        for fault in behaviour.fault_only:
+            yield Skip(contract.table.row(fault.row).describe(), f"{fault.reason} (no control API)")
+        lost = ", ".join(f"/{w.endpoint}" for w in contract.table.retry_warnings)
+        yield Skip(
+            f"retries after an injected transient error and after a lost answer to {lost}",
+            "the target cannot inject faults (no control API in its profile)",
+        )
+    if live and not control and not probe:
+        rate = contract.table.row(behaviour.rate_limit.row)
+        yield Skip(
+            f"{rate.describe()} and its backoff",
+            "provoking 429 spends the target's real rate budget: pass --allow-rate-limit-probe",
+        )
+
+
+def check_main(
+    contract: Contract,
+    profile: Path,
+    *,
+    target_kind: str,
+    base_url: str | None,
+    allow_rate_limit_probe: bool,
+) -> int:
+    """`conformance check`: print the preflight; a failure is raised (the CLI prints it, exit 2)."""
+    result = preflight(
+        contract,
+        profile,
+        target_kind=target_kind,
+        base_url=base_url,
+        allow_rate_limit_probe=allow_rate_limit_probe,
+    )
+    print(result.render())  # noqa: T201 - the command's output
+    return 0
+
+
+__all__ = ["ClockReading", "Preflight", "Reach", "Skip", "TargetError", "check_base_url", "preflight"]

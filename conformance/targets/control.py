@@ -1,0 +1,87 @@
+"""A target's control API: faults, its clock, its rate limit. The suite sees every kind through `Control`.
+
+The in-process sandbox offers its `SandboxControl` object (`kinds/sandbox.py`); a served sandbox (or
+any target that implements the same HTTP API) offers it under /_sandbox/, guarded by a control token.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import httpx
+import pytest
+
+FaultKind = Literal["status", "latency", "drop_after_commit"]
+CONTROL_HEADER = "X-Sandbox-Control"
+CONTROL_TIMEOUT_SECONDS = 10.0
+
+
+class Control(Protocol):
+    """What a target's control API offers: faults and, for a virtual clock, moving time."""
+
+    clock_is_virtual: bool
+
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        times: int = 1,
+    ) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def advance_clock(self, seconds: float) -> None: ...
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        """Enforce this limit from a fresh window on (None: the target's own limit again)."""
+
+
+class HttpControl:
+    """The sandbox's HTTP control API under /_sandbox/, authenticated by its control token."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self._http = httpx.Client(
+            base_url=f"{base_url.rstrip('/')}/_sandbox",
+            timeout=CONTROL_TIMEOUT_SECONDS,
+            headers={CONTROL_HEADER: token},
+        )
+        self.clock_is_virtual = bool(self._call("GET", "/clock").get("virtual"))
+
+    def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+        response = self._http.request(method, path, json=body)
+        if response.status_code >= 400:
+            raise pytest.UsageError(
+                f"the control API answered {response.status_code} to {method} {path}: check the control token"
+            )
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        times: int = 1,
+    ) -> None:
+        self._call(
+            "POST",
+            "/faults",
+            {"endpoint": endpoint, "kind": kind, "status": status, "latency_ms": latency_ms, "times": times},
+        )
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def advance_clock(self, seconds: float) -> None:
+        self._call("POST", "/clock", {"advance_seconds": seconds})
+
+    def limit_rate(self, requests_per_minute: int | None) -> None:
+        self._call("POST", "/rate-limit", {"requests_per_minute": requests_per_minute})
+
+    def close(self) -> None:
+        self._http.close()

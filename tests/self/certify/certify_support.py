@@ -1,0 +1,98 @@
+"""Synthetic journals and runs for judging tests: attempts written by hand, times in seconds from a start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from conformance.certify.policy import Policy
+from conformance.certify.results import LogLine, Run
+from conformance.clock import rfc3339
+from conformance.sandbox.scripted import Attempt
+
+START = datetime(2026, 5, 20, 10, 0, 0, tzinfo=UTC)
+ACTIVITY = "act-1"
+
+
+def attempt(
+    sequence: int,
+    endpoint: str,
+    at: float,
+    status: int | None,
+    *,
+    row: str | None = None,
+    code: str | None = None,
+    error: str | None = None,
+    activity_id: str | None = ACTIVITY,
+    lost: bool = False,
+) -> Attempt:
+    """An attempt received `at` seconds after START and answered 1 ms later (never, when `lost`)."""
+    received = START + timedelta(seconds=at)
+    return Attempt(
+        sequence=sequence,
+        endpoint=endpoint,
+        activity_id=None if endpoint == "register" else activity_id,
+        body_sha256="0" * 64,
+        received=received,
+        answered=None if lost else received + timedelta(milliseconds=1),
+        status=None if lost else status,
+        code=code,
+        error=error,
+        row=row,
+        returned_activity_id=ACTIVITY if endpoint == "register" and status == 200 else None,
+        scripted="lost" if lost else None,
+    )
+
+
+def log_for(attempts: Sequence[Attempt], drop: str | None = None, **overrides: Any) -> tuple[LogLine, ...]:
+    """The log a correct client writes for `attempts`; `drop` leaves a key out, `overrides` change values."""
+    lines = []
+    seen: dict[tuple[str, str | None], int] = {}
+    for number, a in enumerate(attempts, start=1):
+        key = (a.endpoint, a.activity_id)
+        record: dict[str, Any] = {
+            "endpoint": a.endpoint,
+            "status": a.status,
+            "code": a.code,
+            "error": a.error if a.status is not None else "no response: ReadTimeout",
+            "activity_id": a.activity_id or a.returned_activity_id,
+            "timestamp": rfc3339(a.received, exact=True),
+            "retry": seen.get(key, 0),
+        }
+        seen[key] = seen.get(key, 0) + 1
+        record.update(overrides)
+        if drop:
+            record.pop(drop)
+        lines.append(LogLine(number, json.dumps(record), record))
+    return tuple(lines)
+
+
+def run_of(
+    policy: Policy,
+    scenario: str,
+    attempts: Sequence[Attempt],
+    log: tuple[LogLine, ...] | None = None,
+    *,
+    stopped: str | None = None,
+) -> Run:
+    return Run(
+        scenario=policy.scenarios[scenario],
+        started=START,
+        attempts=tuple(attempts),
+        log=log_for(attempts) if log is None else log,
+        ended="exited 0" if stopped is None else f"stopped by the harness ({stopped})",
+        stopped=stopped,
+        wall_seconds=0.0,
+    )
+
+
+def flow(*errors: Mapping[str, Any]) -> list[Attempt]:
+    """register, start, then the given attempts (dicts of `attempt` arguments) in order."""
+    base = [attempt(1, "register", 0.0, 200), attempt(2, "start", 0.1, 200)]
+    return base + [attempt(3 + i, **e) for i, e in enumerate(errors)]
+
+
+def stamp(moment: datetime) -> str:
+    return rfc3339(moment, exact=True)
