@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-SELF_TESTS = Path(__file__).resolve().parents[1] / "tests" / "self"
-sys.path[:0] = [str(SELF_TESTS / "mutants"), str(SELF_TESTS / "suite")]
+# The checkout's root, so that the self-tests' helpers import as the package `tests.self`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mutant_kinds import Mutant  # noqa: E402 - found through the path set above
-from mutant_runs import (  # noqa: E402
+from tests.self.mutants.mutant_kinds import Mutant
+from tests.self.mutants.mutant_runs import (
     IN_FILE_ORDER,
     REFERENCE,
     failed_tests,
@@ -37,7 +37,7 @@ from mutant_runs import (  # noqa: E402
     named_edge_of,
     run_mutant,
 )
-from sandbox_mutants import CONFORMING, MUTANTS, NAMED_EDGE_MOVED  # noqa: E402
+from tests.self.mutants.sandbox_mutants import CONFORMING, MUTANTS, NAMED_EDGE_MOVED
 
 AS_MUTANT = {"failed": "killed", "passed": "survived"}
 ERROR_TAIL = 1500

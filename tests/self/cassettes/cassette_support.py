@@ -1,7 +1,4 @@
-"""Helpers for the cassette self-tests: a probe plugin for suite runs, reading cassettes, damaging copies.
-
-(A plain module rather than conftest.py, so that tests import it by a name no other test directory uses.)
-"""
+"""Helpers for the cassette self-tests: a probe plugin for suite runs, reading cassettes, damaging copies."""
 
 from __future__ import annotations
 
@@ -16,7 +13,6 @@ from urllib.parse import urlsplit
 
 import yaml
 from pytest_recording.plugin import get_default_cassette_name
-from suite_runner import SuiteRun, run_suite
 
 from conformance.cassettes.tags import (
     CASE_HEADER,
@@ -26,13 +22,7 @@ from conformance.cassettes.tags import (
     START_HEADER,
     TARGET_HEADER,
 )
-from conformance.contract import load_contract
-from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path
-
-CONTRACT = load_contract()
-SANDBOX_TOML = sandbox_profile_path(CONTRACT)
-PROFILE: TargetProfile = load_profile(SANDBOX_TOML, CONTRACT)
-PERSONAL = PROFILE.personal_ids()
+from tests.self.suite.suite_runner import SuiteRun, run_suite
 
 # A Hypothesis test, the lifecycle state machine, a replayed dropped answer, a parametrized test, a
 # test that sends outside `verify` (the backoff retries), and schemathesis' generated requests.

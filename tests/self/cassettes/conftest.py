@@ -1,24 +1,19 @@
 """Fixtures for the cassette self-tests: one recording of a subset of the suite, and its replays.
 
-The suite harness (tests/self/suite/suite_runner.py) is put on sys.path, not copied. Every replay
+The suite harness (tests/self/suite/suite_runner.py) is imported, not copied. Every replay
 of the recording is a separate suite run in its own directory; they run side by side (subprocesses)
 so that the whole directory stays under a minute.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-_HARNESS = str(Path(__file__).parents[1] / "suite")
-if _HARNESS not in sys.path:
-    sys.path.append(_HARNESS)
-
-from cassette_support import (  # noqa: E402
+from tests.self.cassettes.cassette_support import (
     HYPOTHESIS_TEST,
     LOST_RESPONSE_TEST,
     SELECT,

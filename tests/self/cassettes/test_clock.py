@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cassette_support import (
+from conformance.cassettes.tags import START_HEADER
+from tests.self.cassettes.cassette_support import (
     LOST_RESPONSE_TEST,
     Recorded,
     cassette_of,
@@ -17,8 +18,6 @@ from cassette_support import (
     sections,
     tag,
 )
-
-from conformance.cassettes.tags import START_HEADER
 
 
 def _recorded_starts(recording: Recorded) -> dict[str, datetime]:

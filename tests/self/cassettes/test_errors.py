@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cassette_support import (
+
+from conformance.cassettes.messages import rerecord_command
+from conformance.cassettes.tags import OFFERS_HEADER
+from tests.self.cassettes.cassette_support import (
     BACKOFF_TEST,
     HYPOTHESIS_TEST,
     LIFECYCLE_TEST,
@@ -23,9 +26,6 @@ from cassette_support import (
     cassette_of,
     sections,
 )
-
-from conformance.cassettes.messages import rerecord_command
-from conformance.cassettes.tags import OFFERS_HEADER
 
 UNRECORDED = (LOST_RESPONSE_TEST, HYPOTHESIS_TEST, LIFECYCLE_TEST)
 UNREADABLE = (BACKOFF_TEST, PAST_EDGE, MAX_EDGE, MIN_EDGE)

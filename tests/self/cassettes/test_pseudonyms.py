@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cassette_support import (
-    PERSONAL,
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE, Pseudonyms
+from conformance.cassettes.tags import READINGS_HEADER, TARGET_HEADER
+from conformance.cli import main
+from tests.self.cassettes.cassette_support import (
     Recorded,
     cassette_files,
     interactions,
@@ -23,13 +28,8 @@ from cassette_support import (
     sections,
     tag,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from suite_runner import TOKEN_VARIABLE, served_profile, served_sandbox
-
-from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE, Pseudonyms
-from conformance.cassettes.tags import READINGS_HEADER, TARGET_HEADER
-from conformance.cli import main
+from tests.self.reference import sandbox_profile
+from tests.self.suite.suite_runner import TOKEN_VARIABLE, served_profile, served_sandbox
 
 TOKEN = "cassette-self-test-control-token"
 KEY = "cassette-self-test-pseudonym-key"
@@ -47,20 +47,22 @@ ids = st.from_regex(r"[A-Za-z0-9_.:@-]{8,40}", fullmatch=True).filter(lambda s: 
 
 def test_a_pseudonym_is_stable_for_one_key() -> None:
     """The same id with the same key gives the same pseudonym, in one mapping and across mappings."""
-    first = Pseudonyms(KEY, PERSONAL)
-    second = Pseudonyms(KEY, tuple(reversed(PERSONAL)))
-    text = " ".join(PERSONAL)
+    personal = sandbox_profile().personal_ids()
+    first = Pseudonyms(KEY, personal)
+    second = Pseudonyms(KEY, tuple(reversed(personal)))
+    text = " ".join(personal)
     assert first.apply(text) == first.apply(text) == second.apply(text)
-    assert all(Pseudonyms.pseudonym(KEY, i) == Pseudonyms.pseudonym(KEY, i) for i in PERSONAL)
-    assert first.apply(text) == " ".join(Pseudonyms.pseudonym(KEY, i) for i in PERSONAL)
-    assert first.identifiers() == PERSONAL
+    assert all(Pseudonyms.pseudonym(KEY, i) == Pseudonyms.pseudonym(KEY, i) for i in personal)
+    assert first.apply(text) == " ".join(Pseudonyms.pseudonym(KEY, i) for i in personal)
+    assert first.identifiers() == personal
 
 
 def test_pseudonyms_differ_across_keys_and_ids() -> None:
     """Another key gives other pseudonyms; two ids never share one."""
-    one = {Pseudonyms.pseudonym(KEY, i) for i in PERSONAL}
-    other = {Pseudonyms.pseudonym(KEY + "-other", i) for i in PERSONAL}
-    assert len(one) == len(other) == len(PERSONAL)
+    personal = sandbox_profile().personal_ids()
+    one = {Pseudonyms.pseudonym(KEY, i) for i in personal}
+    other = {Pseudonyms.pseudonym(KEY + "-other", i) for i in personal}
+    assert len(one) == len(other) == len(personal)
     assert not one & other
 
 
@@ -140,8 +142,9 @@ def test_a_live_recording_holds_no_insider_id_or_udid(live_runs: dict[str, Recor
     paths = cassette_files(recorded.cassettes)
     assert len(paths) == 4  # one per selected test, the skipped one too (its tags only)
     text = "\n".join(p.read_text(encoding="utf-8") for p in paths)
-    assert [p for p in PERSONAL if p in text] == []
-    used = [i for i in PERSONAL if Pseudonyms.pseudonym(KEY, i) in text]
+    personal = sandbox_profile().personal_ids()
+    assert [p for p in personal if p in text] == []
+    used = [i for i in personal if Pseudonyms.pseudonym(KEY, i) in text]
     assert any(i.startswith("sbx-udid") for i in used)
     assert any(not i.startswith("sbx-udid") for i in used)
     targets = {tag(i, TARGET_HEADER) for p in paths for i in interactions(p)}

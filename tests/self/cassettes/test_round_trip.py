@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cassette_support import (
+from conformance.cassettes.tags import CASE_HEADER
+from tests.self.cassettes.cassette_support import (
     HYPOTHESIS_TEST,
     LIFECYCLE_TEST,
     LOST_RESPONSE_TEST,
@@ -20,8 +21,6 @@ from cassette_support import (
     outcomes,
     tag,
 )
-
-from conformance.cassettes.tags import CASE_HEADER
 
 
 def test_recording_writes_one_cassette_per_test(recording: Recorded) -> None:

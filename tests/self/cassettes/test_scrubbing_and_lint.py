@@ -12,21 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from cassette_support import (
-    BACKOFF_TEST,
-    LOST_RESPONSE_TEST,
-    PERSONAL,
-    PROFILE,
-    Recorded,
-    cassette_files,
-    cassette_of,
-    copy_cassettes,
-    interactions,
-    load,
-    save,
-    tag,
-    tags,
-)
 
 from conformance.cassettes.messages import default_cassette_dir
 from conformance.cassettes.tags import (
@@ -41,6 +26,20 @@ from conformance.cassettes.tags import (
 from conformance.cassettes.vcr import SECRET_HEADERS
 from conformance.cli import main
 from conformance.targets.offers import Offers
+from tests.self.cassettes.cassette_support import (
+    BACKOFF_TEST,
+    LOST_RESPONSE_TEST,
+    Recorded,
+    cassette_files,
+    cassette_of,
+    copy_cassettes,
+    interactions,
+    load,
+    save,
+    tag,
+    tags,
+)
+from tests.self.reference import sandbox_profile
 
 BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.dG9rZW4"
 
@@ -59,13 +58,13 @@ def _lint(directory: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, lis
 
 def test_no_key_is_recorded(recording: Recorded) -> None:
     """No recorded request keeps an x-api-key (or other credential) header, and no profile key appears."""
-    assert PROFILE.secrets()
+    assert sandbox_profile().secrets()
     for path, interaction in _all_interactions(recording.cassettes):
         headers = {h.lower() for h in interaction["request"]["headers"]}
         assert not headers & set(SECRET_HEADERS), path
     for path in cassette_files(recording.cassettes):
         text = path.read_text(encoding="utf-8")
-        assert not [s for s in PROFILE.secrets() if s in text], path
+        assert not [s for s in sandbox_profile().secrets() if s in text], path
 
 
 def test_response_headers_are_reduced_to_content_type(recording: Recorded) -> None:
@@ -77,7 +76,9 @@ def test_response_headers_are_reduced_to_content_type(recording: Recorded) -> No
 def test_every_interaction_is_tagged_with_target_start_offers_and_format(recording: Recorded) -> None:
     """Each recorded request carries the cassette format, the sandbox target, an ISO 8601 test start
     and what the in-process sandbox offers (control API, virtual clock, every account state)."""
-    offers = Offers(control=True, virtual_clock=True, rate_limit_probe=False, accounts=(*PROFILE.accounts,))
+    offers = Offers(
+        control=True, virtual_clock=True, rate_limit_probe=False, accounts=(*sandbox_profile().accounts,)
+    )
     for path, interaction in _all_interactions(recording.cassettes):
         found = tags(interaction)
         assert found[FORMAT_HEADER] == FORMAT, path
@@ -138,7 +139,7 @@ def _planted(recording: Recorded, tmp_path: Path, plant: str) -> tuple[Path, int
     data = load(path)
     first = data["interactions"][0]
     if plant == "key":
-        first["response"]["body"]["string"] = json.dumps({"echo": PROFILE.accounts["good"].key()})
+        first["response"]["body"]["string"] = json.dumps({"echo": sandbox_profile().accounts["good"].key()})
         expected = 1
     elif plant == "bearer":
         first["request"]["headers"]["Authorization"] = [BEARER]
@@ -146,7 +147,7 @@ def _planted(recording: Recorded, tmp_path: Path, plant: str) -> tuple[Path, int
     else:  # a live cassette whose insider ids were not pseudonymised
         data["interactions"] = [first]
         first["request"]["headers"][TARGET_HEADER] = ["live"]
-        expected = len([p for p in PERSONAL if p in json.dumps(first)])
+        expected = len([p for p in sandbox_profile().personal_ids() if p in json.dumps(first)])
         assert expected >= 1
     save(path, data)
     return copy, expected
@@ -173,7 +174,8 @@ def test_lint_fails_with_one_line_per_finding(
     bad = cassette_of(copy, LOST_RESPONSE_TEST)
     assert all(line.startswith(f"{bad}: ") for line in findings), findings
     assert any(line.endswith(problem) for line in findings), findings
-    assert all(s not in "\n".join(lines) for s in PROFILE.secrets())  # lint never prints the key it found
+    # lint never prints the key it found
+    assert all(s not in "\n".join(lines) for s in sandbox_profile().secrets())
 
 
 def test_lint_finds_a_bearer_token_in_a_body(

@@ -21,13 +21,13 @@ from typing import Any
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-from suite_runner import TOKEN_VARIABLE
 
 from conformance.clock import SystemClock
-from conformance.contract import load_contract
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
 from conformance.targets.profile import load_profile
+from tests.self.reference import bundled_contract
+from tests.self.suite.suite_runner import TOKEN_VARIABLE
 
 TOKEN = "interrupt-test-control-token"
 STARTED = "STARTED"
@@ -88,7 +88,7 @@ class Served:
 @contextmanager
 def served_sandbox(directory: Path) -> Iterator[Served]:
     """The sandbox (real clock, control token known) on an ephemeral loopback port, and its profile."""
-    contract = load_contract()
+    contract = bundled_contract()
     reference = (contract.directory / "targets" / "sandbox.toml").read_text(encoding="utf-8")
     reduced, removed = NEVER_SYNCS.subn("", reference)
     assert removed == 1, "the sandbox profile's never-syncing insider moved: update NEVER_SYNCS"

@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from interrupt_support import STOP_SECONDS, Served, served_sandbox, started_run, wait_until
 
 from conformance.cli import suite_command
+from tests.self.interrupts.interrupt_support import (
+    STOP_SECONDS,
+    Served,
+    served_sandbox,
+    started_run,
+    wait_until,
+)
 
 INTERRUPTED_BY_PYTEST = 2  # pytest's ExitCode.INTERRUPTED, passed on by `conformance run`
 

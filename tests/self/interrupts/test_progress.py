@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from suite_runner import run_suite
-
-from conformance.contract import load_contract
 from conformance.progress import LEFT_SHOWN, RowTally, failed_rows, summary_lines, top_reasons
 from conformance.results import ERROR, CaseResult, Observed, RunResults, read_results, unverified
+from tests.self.reference import bundled_contract
+from tests.self.suite.suite_runner import run_suite
 
 # A profile without the key of one account state: the tests that need it skip, with the reason.
 MISSING = "p12_cert"
@@ -74,7 +73,7 @@ def test_the_summary_names_failed_rows_an_interruption_and_what_was_left_started
 def test_a_run_in_a_ci_log_shows_progress_and_a_summary_that_match_its_results(tmp_path: Path) -> None:
     """stdout piped (no terminal): a progress line per module, the summary with the file's counts,
     the top reason for what was not verified, and no carriage return or colour anywhere."""
-    reference = load_contract().directory / "targets" / "sandbox.toml"
+    reference = bundled_contract().directory / "targets" / "sandbox.toml"
     text, removed = re.subn(rf"(?m)^{MISSING} = .*\n", "", reference.read_text(encoding="utf-8"))
     assert removed == 1
     profile = tmp_path / "without-one-key.toml"

@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from interrupt_support import wait_until
 
 from conformance.interrupts import run_child, sigterm_as_ctrl_c
+from tests.self.interrupts.interrupt_support import wait_until
 
 CHILD = """
 import signal, sys, time

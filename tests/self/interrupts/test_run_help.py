@@ -11,8 +11,8 @@ from hypothesis import settings
 
 from conformance import interrupts
 from conformance.cli import main
-from conformance.contract import load_contract
 from conformance.suite_options import HYPOTHESIS_PROFILES, OPTIONS, PLUGIN_OPTIONS, TARGETS
+from tests.self.reference import bundled_contract
 
 
 def run_help(capsys: pytest.CaptureFixture[str]) -> str:
@@ -51,7 +51,7 @@ def test_the_examples_are_commands_the_suite_takes() -> None:
         settings.get_profile(name)  # raises if the plugin does not register it
     reading = next(o for o in OPTIONS if o.flags == ("--sandbox-reading",))
     reading_id, _, option = shlex.split(reading.example)[-1].partition("=")
-    assert option in load_contract().behaviour.readings[reading_id].options
+    assert option in bundled_contract().behaviour.readings[reading_id].options
 
 
 def test_run_passes_every_other_argument_to_pytest(monkeypatch: pytest.MonkeyPatch) -> None:

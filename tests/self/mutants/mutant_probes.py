@@ -18,7 +18,7 @@ from conformance.targets.profile import Insider, TargetProfile
 from tests.self.mutants.mutant_kinds import Answer, Bench, Probe
 
 if TYPE_CHECKING:
-    from sandbox_support import Api
+    from tests.self.sandbox.sandbox_support import Api
 
 ONE_HOUR = 3600
 Insiders = Callable[[TargetProfile], list[Insider]]

@@ -1,9 +1,7 @@
 """Running the suite against one mutant, and reading what the run says about it.
 
 In process (the suite swaps its sandbox for the mutant through a plugin) or served (the mutant built
-here and served over loopback HTTP, the suite run with `--target live` against it). Needs
-tests/self/suite on sys.path (for `suite_runner`): the mutant tests' conftest and the mutation-score
-benchmark put it there.
+here and served over loopback HTTP, the suite run with `--target live` against it).
 """
 
 from __future__ import annotations

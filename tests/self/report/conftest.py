@@ -1,21 +1,15 @@
-"""Put the suite harness (tests/self/suite) on sys.path; run the suite once for the report tests, and
-five times for the nightly history."""
+"""Run the suite once for the report tests, and five times for the nightly history."""
 
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-SUITE_HELPERS = str(Path(__file__).parents[1] / "suite")
-if SUITE_HELPERS not in sys.path:
-    sys.path.append(SUITE_HELPERS)
-
-from report_support import NIGHT_FILES, NIGHTLY_TESTS, NIGHTS, night_started_at  # noqa: E402
-from suite_runner import SuiteRun, run_suite  # noqa: E402 - importable only once the path above is set
+from tests.self.report.report_support import NIGHT_FILES, NIGHTLY_TESTS, night_started_at, nights
+from tests.self.suite.suite_runner import SuiteRun, run_suite
 
 
 @pytest.fixture(scope="session")
@@ -32,22 +26,23 @@ def reference_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def nightly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory of five nightly results files: real runs of part of the suite (NIGHTLY_TESTS) on the
-    in-process sandbox, its readings switched on and off between nights (NIGHTS).
+    in-process sandbox, its readings switched on and off between nights (`nights()`).
 
     The runs go two at a time, so their own start times say nothing of the nights' order; each file's
     `started_at` is set to its night (a day apart, at 03:00 UTC), and the files are named so that their
     names sort in another order than the nights (NIGHT_FILES).
     """
     root = tmp_path_factory.mktemp("nightly")
+    switched = nights()
 
     def night(number: int) -> SuiteRun:
-        readings = [f"--sandbox-reading={reading}" for reading in NIGHTS[number - 1]]
+        readings = [f"--sandbox-reading={reading}" for reading in switched[number - 1]]
         return run_suite(root / f"run-{number}", "-k", NIGHTLY_TESTS, *readings)
 
-    for directory in (root / f"run-{n}" for n in range(1, len(NIGHTS) + 1)):
+    for directory in (root / f"run-{n}" for n in range(1, len(switched) + 1)):
         directory.mkdir()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(night, range(1, len(NIGHTS) + 1)))
+        runs = list(pool.map(night, range(1, len(switched) + 1)))
     results = root / "results"
     results.mkdir()
     for number, run in enumerate(runs, start=1):

@@ -1,8 +1,8 @@
 """Helpers for the report self-tests: edit results files, build small ones, run `conformance drift`
 and `conformance report`.
 
-Limits and codes come from the contract, never from literals here. (A plain module rather than
-conftest.py, so that tests import it by a name no other test directory uses.)
+Limits and codes come from the contract, never from literals here; the contract is read on first use
+(tests/self/reference.py), not when this module is imported.
 """
 
 from __future__ import annotations
@@ -17,15 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli import main
-from conformance.contract import Contract, load_contract
 from conformance.results import ERROR, CaseResult, MeasuredEdge, Observed, RunResults, unverified
+from tests.self.reference import bundled_contract
 
-CONTRACT: Contract = load_contract()
-READINGS = CONTRACT.behaviour.readings
 # What a suite test that cannot reach a verdict leaves in the results (see the plugin).
 CRASH = "Failed: a valid /register did not return an activity_id"
-WINDOW = CONTRACT.behaviour.ends_at
-IDS = CONTRACT.behaviour.insider_ids
 Case = dict[str, Any]
 
 
@@ -90,10 +86,11 @@ def answered(case: Case, status: int, code: str | None, fields: list[str] | None
 
 def break_every_documented_case(data: dict[str, Any]) -> None:
     """Every documented case that passed now fails: the API answers each with NO_ELIGIBLE_DEVICE."""
-    code = CONTRACT.behaviour.eligibility.no_eligible_code
+    contract = bundled_contract()
+    code = contract.behaviour.eligibility.no_eligible_code
     for case in data["cases"]:
         if case["level"] == "documented" and case["verdict"] == "passed" and case["observed"]:
-            answered(case, CONTRACT.status_of(code), code)
+            answered(case, contract.status_of(code), code)
             case["verdict"] = "failed"
 
 
@@ -129,7 +126,8 @@ def _case(
 
 def synthetic_runs() -> tuple[RunResults, RunResults]:
     """Two runs of seven tests that between them show every kind of change the drift reports."""
-    soon, far, ids = WINDOW.minimum, WINDOW.maximum, IDS
+    behaviour = bundled_contract().behaviour
+    soon, far, ids = behaviour.ends_at.minimum, behaviour.ends_at.maximum, behaviour.insider_ids
     error = ("code", "error")
     pushed = ("sessions_triggered", "status")
     broken = " does not behave as documented"
@@ -269,19 +267,24 @@ def synthetic_runs() -> tuple[RunResults, RunResults]:
 # The part of the suite the nightly runs take: the malformed bodies (whose code one reading chooses),
 # the probes of undocumented behaviour (one of which a reading answers), and the wrong content type.
 NIGHTLY_TESTS = "undocumented or malformed_body or wrong_content_type"
-# /end on a REGISTERED activity: another answer from night 2 on, held.
-END_ON_REGISTERED = f"end-on-registered={list(READINGS['end-on-registered'].options)[1]}"
-# An unparseable body: the other documented code on nights 3 and 5 only, flapping.
-UNPARSEABLE = f"unparseable-body-code={list(READINGS['unparseable-body-code'].options)[1]}"
-NIGHTS: tuple[tuple[str, ...], ...] = (
-    (),
-    (END_ON_REGISTERED,),
-    (END_ON_REGISTERED, UNPARSEABLE),
-    (END_ON_REGISTERED,),
-    (END_ON_REGISTERED, UNPARSEABLE),
-)
 # Night n's file: the names sort in another order than the nights.
 NIGHT_FILES = ("nightly-e.json", "nightly-c.json", "nightly-a.json", "nightly-d.json", "nightly-b.json")
+
+
+def nights() -> tuple[tuple[str, ...], ...]:
+    """Each night's `--sandbox-reading` values (ID=OPTION), one tuple per night, in NIGHT_FILES' order."""
+    readings = bundled_contract().behaviour.readings
+    # /end on a REGISTERED activity: another answer from night 2 on, held.
+    end_on_registered = f"end-on-registered={list(readings['end-on-registered'].options)[1]}"
+    # An unparseable body: the other documented code on nights 3 and 5 only, flapping.
+    unparseable = f"unparseable-body-code={list(readings['unparseable-body-code'].options)[1]}"
+    return (
+        (),
+        (end_on_registered,),
+        (end_on_registered, unparseable),
+        (end_on_registered,),
+        (end_on_registered, unparseable),
+    )
 
 
 def night_started_at(number: int) -> str:

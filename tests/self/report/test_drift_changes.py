@@ -10,13 +10,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from report_support import CONTRACT, WINDOW, Case, answered, drift, edited, first, load
-
 from conformance.report.drift import Drift, compare
 from conformance.report.latency import Percentiles, percentiles
 from conformance.results import read_results
+from tests.self.reference import bundled_contract
+from tests.self.report.report_support import Case, answered, drift, edited, first, load
 
-NO_DEVICE = CONTRACT.behaviour.eligibility.no_eligible_code
+WINDOW = bundled_contract().behaviour.ends_at
+NO_DEVICE = bundled_contract().behaviour.eligibility.no_eligible_code
 
 
 def _drift(baseline: Path, current: Path) -> Drift:
@@ -44,7 +45,7 @@ def test_a_documented_case_that_fails_now_is_a_regression(reference_results: Pat
     def break_one(data: dict[str, Any]) -> None:
         case = first(data, _documented_error)
         chosen.update(case, before=f"{case['observed']['status']} {case['observed']['code']}")
-        answered(case, CONTRACT.status_of(NO_DEVICE), NO_DEVICE)
+        answered(case, bundled_contract().status_of(NO_DEVICE), NO_DEVICE)
         case["verdict"] = "failed"
 
     current = edited(reference_results, tmp_path / "current.json", break_one)
@@ -52,7 +53,7 @@ def test_a_documented_case_that_fails_now_is_a_regression(reference_results: Pat
     change = next(c for c in found.outcome_changes if c.case == chosen["case"])
     assert (change.before, change.after, change.undocumented) == (
         chosen["before"],
-        f"{CONTRACT.status_of(NO_DEVICE)} {NO_DEVICE}",
+        f"{bundled_contract().status_of(NO_DEVICE)} {NO_DEVICE}",
         False,
     )
     assert [(r.kind, chosen["case"] in r.message) for r in found.regressions] == [("case", True)]
@@ -89,7 +90,7 @@ def test_an_undocumented_change_is_reported_and_not_failed(reference_results: Pa
     def change_recorded(data: dict[str, Any]) -> None:
         case = first(data, lambda c: c["verdict"] == "recorded" and c["observed"] is not None)
         chosen.update(case)
-        answered(case, CONTRACT.behaviour.success_status, None)
+        answered(case, bundled_contract().behaviour.success_status, None)
 
     current = edited(reference_results, tmp_path / "current.json", change_recorded)
     found = _drift(reference_results, current)
@@ -103,7 +104,7 @@ def test_an_undocumented_change_is_reported_and_not_failed(reference_results: Pa
 
 def test_body_fields_added_and_removed_are_reported(reference_results: Path, tmp_path: Path) -> None:
     chosen: dict[str, Any] = {}
-    success = CONTRACT.behaviour.success_status
+    success = bundled_contract().behaviour.success_status
 
     def reshape(data: dict[str, Any]) -> None:
         case = first(

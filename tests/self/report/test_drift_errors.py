@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import IDS, WINDOW, drift, edited, synthetic_runs
 
 from conformance.results import MeasuredEdge, read_results
+from tests.self.reference import bundled_contract
+from tests.self.report.report_support import drift, edited, synthetic_runs
 
+WINDOW = bundled_contract().behaviour.ends_at
+IDS = bundled_contract().behaviour.insider_ids
 Edit = Callable[[dict[str, Any]], None]
 
 

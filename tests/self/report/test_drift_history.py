@@ -2,7 +2,7 @@
 and flapping shown as flapping.
 
 The directory holds five real runs of part of the suite against the sandbox, its readings switched
-between nights (see `NIGHTS`): /end on a REGISTERED activity answers otherwise from night 2 on (a
+between nights (see `nights()`): /end on a REGISTERED activity answers otherwise from night 2 on (a
 change that held), and an unparseable body gets the other documented code on nights 3 and 5 only
 (flapping). Neither is a regression: both are answers the documentation allows. A documented failure
 is made by editing copies: the API answering an empty body with 500 on chosen nights.
@@ -17,10 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import CRASH, NIGHT_FILES, NIGHTS, answered, drift, edited, load, night_started_at
 
 from conformance.report.history import Series, State
 from conformance.results import ERROR, unverified
+from tests.self.report.report_support import (
+    CRASH,
+    NIGHT_FILES,
+    answered,
+    drift,
+    edited,
+    load,
+    night_started_at,
+    nights,
+)
 
 # The documented case the edits break: an empty body to /register (400 REQUEST_INVALID documented).
 BROKEN_TEST = "test_boundaries.py::test_malformed_body[register-empty body]"
@@ -68,7 +77,7 @@ def test_the_nights_are_read_in_the_order_they_started(nightly: Path) -> None:
     assert status == 0
     assert [r["file"] for r in history["runs"]] == list(NIGHT_FILES)
     assert [r["started_at"] for r in history["runs"]] == [
-        night_started_at(n) for n in range(1, len(NIGHTS) + 1)
+        night_started_at(n) for n in range(1, len(nights()) + 1)
     ]
     assert sorted(NIGHT_FILES) != list(NIGHT_FILES)  # so file names alone would have ordered them otherwise
 
@@ -98,11 +107,11 @@ def test_a_reading_switched_on_and_off_is_flapping_not_new_each_night(nightly: P
     for row in whitespace["rows"]:
         cell = _cell(history, row, whitespace["endpoint"])
         assert cell["status"] == "flapping", row
-        assert cell["verdicts"] == ["passed"] * len(NIGHTS)
+        assert cell["verdicts"] == ["passed"] * len(nights())
         assert [c["run"] for c in cell["changes"]] == [3, 4, 5]
         assert (cell["first_seen_run"], cell["since_run"]) == (3, 5)
     markdown = drift(nightly).out
-    assert markdown.startswith(f"## Conformance drift over {len(NIGHTS)} runs: no documented regression\n")
+    assert markdown.startswith(f"## Conformance drift over {len(nights())} runs: no documented regression\n")
     row = next(
         line
         for line in markdown.splitlines()

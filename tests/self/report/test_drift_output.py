@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from report_support import CONTRACT, break_every_documented_case, drift, edited, synthetic_runs
-
 from conformance.report.drift import compare
 from conformance.report.markdown import render_markdown
 from conformance.report.markdown_parts import LIMIT
+from tests.self.reference import bundled_contract
+from tests.self.report.report_support import break_every_documented_case, drift, edited, synthetic_runs
 
 SNAPSHOT = Path(__file__).parent / "data" / "drift.md"
 # A GitHub pull-request comment holds at most this many characters.
@@ -62,11 +62,11 @@ def test_json_has_the_documented_shape(tmp_path: Path) -> None:
     )
     edge = next(e for e in data["edges"] if e["moved"])
     assert edge == {
-        "row": CONTRACT.behaviour.ends_at.minimum.code,
+        "row": bundled_contract().behaviour.ends_at.minimum.code,
         "unit": "s",
-        "documented": CONTRACT.behaviour.ends_at.minimum.value,
-        "baseline": CONTRACT.behaviour.ends_at.minimum.value,
-        "current": CONTRACT.behaviour.ends_at.minimum.value - 60,
+        "documented": bundled_contract().behaviour.ends_at.minimum.value,
+        "baseline": bundled_contract().behaviour.ends_at.minimum.value,
+        "current": bundled_contract().behaviour.ends_at.minimum.value - 60,
         "moved": True,
         "off_documented": True,
         "requests": {"baseline": 2, "current": 14},

@@ -11,11 +11,14 @@ import math
 from pathlib import Path
 
 import pytest
-from report_support import IDS, WINDOW, drift, load
-from suite_runner import run_suite
 
 from conformance.suite.edge_search import EdgeSearch, Seen, find_switch, first_beyond
+from tests.self.reference import bundled_contract
+from tests.self.report.report_support import drift, load
+from tests.self.suite.suite_runner import run_suite
 
+WINDOW = bundled_contract().behaviour.ends_at
+IDS = bundled_contract().behaviour.insider_ids
 SOONER, LATER, FEWER = 60, 3599, 37  # how far the mutated sandbox moves each edge
 MOVED_EDGES = f"""
 import dataclasses

@@ -8,10 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import NO_BROWSER, NOT_BLANK_BYTES, PNG, rendered, screenshot
-from report_support import WINDOW, drift, synthetic_runs
+
+from tests.self.reference import bundled_contract
+from tests.self.report.browser_support import NO_BROWSER, NOT_BLANK_BYTES, PNG, rendered, screenshot
+from tests.self.report.report_support import drift, synthetic_runs
 
 pytestmark = NO_BROWSER
+WINDOW = bundled_contract().behaviour.ends_at
 
 
 @pytest.fixture(scope="module")

@@ -9,23 +9,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import NO_BROWSER, NOT_BLANK_BYTES, PNG, rendered, screenshot
-from report_support import CONTRACT, NIGHT_FILES, NIGHTS, WINDOW, answered, drift, edited, load, report
+
+from tests.self.reference import bundled_contract
+from tests.self.report.browser_support import NO_BROWSER, NOT_BLANK_BYTES, PNG, rendered, screenshot
+from tests.self.report.report_support import NIGHT_FILES, answered, drift, edited, load, nights, report
 
 pytestmark = NO_BROWSER
+WINDOW = bundled_contract().behaviour.ends_at
 
 
 @pytest.fixture(scope="module")
 def run_page(reference_results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of a real run in which one documented ENDS_AT_TOO_SOON case failed."""
     directory = tmp_path_factory.mktemp("run-page")
-    code = CONTRACT.behaviour.eligibility.no_eligible_code
+    code = bundled_contract().behaviour.eligibility.no_eligible_code
 
     def fail_one(data: dict[str, Any]) -> None:
         case = next(
             c for c in data["cases"] if c["rows"] == [WINDOW.minimum.code] and c["level"] == "documented"
         )
-        answered(case, CONTRACT.status_of(code), code)
+        answered(case, bundled_contract().status_of(code), code)
         case["verdict"] = "failed"
 
     results = edited(reference_results, directory / "results.json", fail_one)
@@ -53,7 +56,7 @@ def test_the_run_page_shows_the_verdict_the_matrix_and_the_failure(run_page: Pat
     assert set(dom.cells.values()) == {"v-failed", "v-passed"}  # a recorded case ranks below a pass
     failures = text.split("\nFailures\n")[1].split("\nBehaviour recorded")[0]
     assert WINDOW.minimum.code in failures
-    assert CONTRACT.behaviour.eligibility.no_eligible_code in failures
+    assert bundled_contract().behaviour.eligibility.no_eligible_code in failures
 
 
 def test_the_run_page_renders_to_a_screenshot(run_page: Path, tmp_path: Path) -> None:
@@ -70,7 +73,7 @@ def test_the_history_page_shows_a_timeline_per_cell_and_marks_the_flapping(
     flapping = f"timeline-{whitespace['rows'][0]}-{whitespace['endpoint']}"
     assert dom.rows[flapping] == "flapping"
     runs = dom.runs[flapping]
-    assert len(runs) == len(NIGHTS)
+    assert len(runs) == len(nights())
     assert all("v-passed" in classes for classes in runs)
     assert ["turn" in classes for classes in runs] == [False, False, True, True, True]
     probe = next(
@@ -81,7 +84,7 @@ def test_the_history_page_shows_a_timeline_per_cell_and_marks_the_flapping(
     assert ["turn" in classes for classes in dom.runs[held]] == [False, True, False, False, False]
     assert "unchanged" in dom.rows.values()
     text = dom.visible()
-    assert text.startswith(f"Conformance drift over {len(NIGHTS)} runs:\nno documented regression")
+    assert text.startswith(f"Conformance drift over {len(nights())} runs:\nno documented regression")
     assert "B since run 5, first seen in run 3; flapping (3 changes)" in text
     assert f"history-{whitespace['rows'][0]}-{whitespace['endpoint']}" in dom.ids
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from report_support import CRASH, synthetic_runs
 
 from conformance.errors import ResultsError
 from conformance.results import ERROR, VERDICTS, read_results, unverified
+from tests.self.report.report_support import CRASH, synthetic_runs
 
 
 def test_an_error_case_round_trips_through_the_file(tmp_path: Path) -> None:

@@ -12,17 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import (
-    CONTRACT,
-    CRASH,
-    WINDOW,
-    answered,
-    break_every_documented_case,
-    edited,
-    load,
-    report,
-    synthetic_runs,
-)
 
 from conformance.report.junit import render_junit
 from conformance.report.markdown_parts import LIMIT
@@ -31,7 +20,18 @@ from conformance.report.run_html import render_run_html
 from conformance.report.run_markdown import INTERRUPTED, render_run_markdown
 from conformance.report.run_report import build_report
 from conformance.results import ERROR, read_results
+from tests.self.reference import bundled_contract
+from tests.self.report.report_support import (
+    CRASH,
+    answered,
+    break_every_documented_case,
+    edited,
+    load,
+    report,
+    synthetic_runs,
+)
 
+WINDOW = bundled_contract().behaviour.ends_at
 # A GitHub job summary holds at most 1 MiB; a person reads a few KB.
 SUMMARY_BUDGET = 8_192
 
@@ -75,7 +75,7 @@ def test_a_failure_names_the_row_the_expectation_and_the_answer(
     reference_results: Path, tmp_path: Path
 ) -> None:
     soon = WINDOW.minimum
-    code = CONTRACT.behaviour.eligibility.no_eligible_code
+    code = bundled_contract().behaviour.eligibility.no_eligible_code
     broken: dict[str, Any] = {}
 
     def fail_one(data: dict[str, Any]) -> None:
@@ -84,7 +84,7 @@ def test_a_failure_names_the_row_the_expectation_and_the_answer(
             for c in data["cases"]
             if c["rows"] == [soon.code] and c["level"] == "documented" and c["verdict"] == "passed"
         )
-        answered(case, CONTRACT.status_of(code), code)
+        answered(case, bundled_contract().status_of(code), code)
         case["verdict"], case["reason"] = (
             "failed",
             f"/{case['endpoint']} does not behave as documented (documented):",
@@ -100,7 +100,7 @@ def test_a_failure_names_the_row_the_expectation_and_the_answer(
     assert f"/{broken['endpoint']}" in line
     assert broken["case"] in line
     assert broken["expected"][0] in line.replace("\\|", "|")
-    assert f"{CONTRACT.status_of(code)} {code}" in line
+    assert f"{bundled_contract().status_of(code)} {code}" in line
     grid = _section(result.out, "Error-table rows x endpoints")
     assert next(row for row in grid.splitlines() if row.startswith(f"| {soon.code} |")).count("✗") == 1
 
