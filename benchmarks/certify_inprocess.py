@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from conformance.certify import certify_in_process, load_policy  # noqa: E402 - the checkout, not an installed copy
-from conformance.client import run_flow  # noqa: E402
+from conformance.client import run_flow  # noqa: E402 - after the path is set, as the line above
 
 HEADLINE = ("register-503-always", "register-429-three-times", "update-token-not-synced")
 

@@ -15,6 +15,8 @@ from conformance.suite_options import help_epilog
 
 
 def _parser() -> argparse.ArgumentParser:
+    from conformance.report.command import HISTORY_RENDERERS, RENDERERS, RUN_RENDERERS
+
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--contracts", type=Path, default=None, help="the contracts directory (default: the bundled one)"
@@ -64,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         help="the later results JSON file (not with a DIRECTORY)",
     )
-    drift.add_argument("--format", choices=["markdown", "html", "json"], default="markdown")
+    drift.add_argument(
+        "--format", choices=sorted(RENDERERS.keys() & HISTORY_RENDERERS.keys()), default="markdown"
+    )
     drift.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
 
     report = commands.add_parser(
@@ -75,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         "malformed file.",
     )
     report.add_argument("results", type=Path, metavar="RESULTS", help="a results JSON file")
-    report.add_argument("--format", choices=["markdown", "html", "junit"], default="markdown")
+    report.add_argument("--format", choices=sorted(RUN_RENDERERS), default="markdown")
     report.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
 
     _add_check(commands)
@@ -167,6 +171,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from conformance.targets.kinds import NAMES
+
     check = commands.add_parser(
         "check",
         help="preflight: is the target ready, and what will a run verify and skip (and why)",
@@ -176,7 +182,7 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     check.add_argument("--target-profile", type=Path, required=True, help="the target profile (TOML)")
     check.add_argument("--base-url", default=None, help="default: the profile's base_url")
-    check.add_argument("--target", choices=["live", "sandbox", "cassettes"], default="live")
+    check.add_argument("--target", choices=NAMES, default="live")
     check.add_argument(
         "--allow-rate-limit-probe", action="store_true", help="as `conformance run` would be given it"
     )

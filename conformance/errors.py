@@ -75,6 +75,12 @@ class CassetteError(ConformanceError):
     kind = "cassette"
 
 
+class TargetError(ConformanceError):
+    """The target cannot be reached, or answers in a way no run could work with."""
+
+    kind = "target"
+
+
 class UsageError(ConformanceError):
     """The command line is wrong."""
 

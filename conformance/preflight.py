@@ -22,8 +22,9 @@ from pathlib import Path
 import httpx
 
 from conformance.contract import Contract
-from conformance.errors import ConformanceError, Place, ProfileError
+from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Response
+from conformance.targets.control import HttpControl
 from conformance.targets.kinds import kind_named
 from conformance.targets.profile import TargetProfile, load_profile
 
@@ -31,12 +32,6 @@ from conformance.targets.profile import TargetProfile, load_profile
 PLACEHOLDER = "REPLACE-ME"
 TIMEOUT_SECONDS = 10.0
 NO_KEY_STATE = "missing_key"  # the account state whose requests carry no key (behaviour.yaml accounts)
-
-
-class TargetError(ConformanceError):
-    """The target cannot be reached, or answers in a way no run could work with."""
-
-    kind = "target"
 
 
 @dataclass(frozen=True)
@@ -137,6 +132,7 @@ def preflight(
     if remote:
         check_base_url(loaded, url)
         reach = reach_target(contract, loaded, url)
+        check_control(loaded, url)
     keys = tuple(
         KeyVariable(state, account.env, account.key() is not None)
         for state, account in loaded.accounts.items()
@@ -159,6 +155,13 @@ def preflight(
         verifies=_verifies(contract),
         skips=tuple(_skips(contract, loaded, control=control, live=remote, probe=allow_rate_limit_probe)),
     )
+
+
+def check_control(profile: TargetProfile, base_url: str) -> None:
+    """A control token that is set must open the target's control API (faults, clock)."""
+    token = profile.control_token()
+    if token is not None:
+        HttpControl(base_url, token).close()  # raises a TargetError when the API refuses it
 
 
 def check_base_url(profile: TargetProfile, base_url: str) -> None:
@@ -219,7 +222,7 @@ def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> R
     good = profile.accounts.get("good")
     key = good.key() if good is not None else None
     if key is not None:
-        headers[_key_header(contract)] = key
+        headers[contract.api_key_header] = key
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
             sent = time.time()  # after the client's set-up: the bracket holds only the request
@@ -252,12 +255,6 @@ def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> R
         response.code,
         ClockReading((low + high) / 2, (high - low) / 2, received - sent),
     )
-
-
-def _key_header(contract: Contract) -> str:
-    """The API key's header, as openapi.yaml's security scheme names it."""
-    schemes = contract.openapi["components"]["securitySchemes"]
-    return str(next(s["name"] for s in schemes.values() if s.get("in") == "header"))
 
 
 def _verifies(contract: Contract) -> tuple[str, ...]:

@@ -148,9 +148,7 @@ class Progress:
         if self._reporter is None or not self._per_module or results is None:
             return
         tally = RowTally.of(results.cases)
-        self._reporter.ensure_newline()  # after pytest's line of this module's results
-        if self._reporter._tw.width_of_current_line:  # -q: pytest's dots have no module name to end
-            self._reporter.write("\n")
+        end_line(self._reporter)
         name = module.rpartition("/")[2]
         done = f"{self._done}/{self._collected} tests"
         self._reporter.write_line(f"{PREFIX}: {done}, after {name}: {tally.line()}")
@@ -162,3 +160,11 @@ class Progress:
         terminalreporter.write_sep("-", f"{PREFIX} summary")
         for line in summary_lines(results):
             terminalreporter.write_line(line)
+
+
+def end_line(reporter: pytest.TerminalReporter) -> None:
+    """Start a new line if pytest left one open: its line of a module's results, or under -q its dots
+    (which have no module name to end them, so `ensure_newline` alone leaves them open)."""
+    reporter.ensure_newline()
+    if reporter._tw.width_of_current_line:
+        reporter.write("\n")

@@ -326,7 +326,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         summary = ", ".join(f"{n} {v}" for v, n in counts.items())
-        reporter.ensure_newline()  # after pytest's progress dots
+        from conformance.progress import end_line
+
+        end_line(reporter)  # after pytest's progress dots
         reporter.write_line(f"conformance results: {summary} -> {path}")
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from conformance.certify.bundle import redactor, write_bundle
 from conformance.certify.harness import certify_command
-from conformance.certify.policy import load_policy
 from conformance.certify.render import render_text
 from conformance.certify.verify import verify_bundle
 from conformance.contract import load_contract
+from conformance.contract.certification import load_policy
 from conformance.errors import UsageError
 
 INTERRUPTED = 130

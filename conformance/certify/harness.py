@@ -22,12 +22,12 @@ from pathlib import Path
 import httpx
 import respx
 
-from conformance.certify.flow import FlowSettings, Integration
 from conformance.certify.judge import judge_runs
-from conformance.certify.policy import Policy, Scenario, load_policy
 from conformance.certify.results import Certification, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
+from conformance.client.settings import FlowSettings, Integration
 from conformance.clock import SystemClock, VirtualClock
+from conformance.contract.certification import Policy, Scenario, load_policy
 from conformance.errors import UsageError
 from conformance.sandbox.serve import running
 from conformance.sandbox.transport import InProcessTransport

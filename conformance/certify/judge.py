@@ -18,9 +18,9 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from conformance.certify.policy import Policy, Rule, Trigger
 from conformance.certify.results import LogLine, RuleVerdict, Run, ScenarioOutcome, Verdict
 from conformance.clock import parse_rfc3339
+from conformance.contract.certification import Policy, Rule, Trigger
 from conformance.sandbox.scripted import Attempt
 
 Judge = Callable[[Policy, Rule, Run], ScenarioOutcome]

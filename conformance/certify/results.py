@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from conformance.certify.policy import Policy, Rule, Scenario
 from conformance.clock import rfc3339
+from conformance.contract.certification import Policy, Rule, Scenario
 from conformance.sandbox.scripted import Attempt
 
 Verdict = Literal["pass", "fail", "not exercised"]

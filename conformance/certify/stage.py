@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.certify.policy import Policy, Scenario
 from conformance.clock import Clock
+from conformance.contract.certification import Policy, Scenario
 from conformance.errors import ProfileError
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
 from conformance.sandbox.scripted import AttemptJournal, Script, ScriptedSandbox, ScriptStep

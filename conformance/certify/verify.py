@@ -30,6 +30,7 @@ class BundleCheck:
     removed: tuple[str, ...]
     fingerprint: str  # of the key that signed it, "" when unknown
     problems: tuple[str, ...]  # why, in words
+    pinned: bool = False  # the key was given by the recipient, not read from the bundle
 
     @property
     def exit_status(self) -> int:
@@ -37,7 +38,14 @@ class BundleCheck:
 
     def describe(self) -> str:
         if self.intact:
-            return f"intact: every file matches the manifest, signed by {self.fingerprint}\n"
+            if self.pinned:
+                return (
+                    f"intact: every file matches the manifest, signed by the given key {self.fingerprint}\n"
+                )
+            return (
+                f"intact: every file matches the manifest, signed by {self.fingerprint}: the key the bundle "
+                "carries: compare it with the one its sender gave you (or pass --public-key)\n"
+            )
         lines = ["EDITED: this bundle is not as it was signed"]
         lines += [f"  changed: {name}" for name in self.changed]
         lines += [f"  added:   {name}" for name in self.added]
@@ -113,7 +121,9 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
     if public_key is not None and key is None:
         problems.append(f"{public_key} is no Ed25519 public key in PEM")
     intact = not (changed or added or removed or problems)
-    return BundleCheck(intact, tuple(changed), added, removed, signed_by, tuple(problems))
+    return BundleCheck(
+        intact, tuple(changed), added, removed, signed_by, tuple(problems), pinned=public_key is not None
+    )
 
 
 def _listed(manifest: bytes | None) -> dict[str, str] | None:

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conformance.certify.flow import FlowSettings
 from conformance.client.flow import run_flow
+from conformance.client.settings import FlowSettings
 
 REQUIRED = ("LA_BASE_URL", "LA_API_KEY", "LA_INSIDER_IDS", "LA_ACTIVITY_TYPE", "LA_LOG_FILE")
 

@@ -22,8 +22,6 @@ from typing import Any, Protocol
 
 import httpx
 
-from conformance.certify.flow import FlowSettings
-from conformance.certify.policy import load_policy
 from conformance.client.backoff import RetrySchedule
 from conformance.client.budget import DEFAULT_SHARE, RateBudget
 from conformance.client.log import AttemptLog, AttemptRecord, LogFormat
@@ -37,8 +35,10 @@ from conformance.client.results import (
     Success,
     Uncertain,
 )
+from conformance.client.settings import FlowSettings
 from conformance.clock import rfc3339
 from conformance.contract import Contract, load_contract
+from conformance.contract.certification import load_policy
 
 # How long to wait for an answer. Not a contract fact: long enough for a slow upstream, short enough
 # that a lost response is noticed. A lost /start is then repeated once (see `policy`).
@@ -100,7 +100,7 @@ class LiveActivityClient:
         self.contract = contract or load_contract()
         self.settings = settings
         self.parts = parts or Parts.from_contract(self.contract, settings)
-        self._key_header = api_key_header(self.contract)
+        self._key_header = self.contract.api_key_header
         self._http = httpx.Client(base_url=settings.base_url, timeout=timeout_seconds, verify=_tls())
         # Log timestamps are wall-clock times that advance with `settings.now`, so that under a
         # virtual clock they match the (virtual) times the server saw.
@@ -175,15 +175,6 @@ def _tls() -> ssl.SSLContext:
     """One TLS context per process: building one reads the system's CA store (~50 ms), and a
     client is made per flow."""
     return ssl.create_default_context()
-
-
-def api_key_header(contract: Contract) -> str:
-    """The header the API key goes in, from openapi.yaml's apiKey security scheme (X-Api-Key)."""
-    schemes = contract.openapi.get("components", {}).get("securitySchemes", {})
-    for scheme in schemes.values():
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            return str(scheme["name"])
-    raise ValueError("openapi.yaml has no apiKey security scheme in a header")
 
 
 def operation_method(contract: Contract, endpoint: str) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from conformance.certify.flow import FlowSettings
 from conformance.client.client import LiveActivityClient
 from conformance.client.results import (
     CallResult,
@@ -27,6 +26,7 @@ from conformance.client.results import (
     Success,
     Uncertain,
 )
+from conformance.client.settings import FlowSettings
 from conformance.clock import rfc3339
 
 

@@ -377,6 +377,12 @@ class Contract:
         return self.behaviour.roles
 
     @property
+    def api_key_header(self) -> str:
+        """The header the API key goes in: openapi.yaml's apiKey security scheme."""
+        schemes = self.openapi["components"]["securitySchemes"].values()
+        return str(next(s["name"] for s in schemes if s.get("type") == "apiKey" and s.get("in") == "header"))
+
+    @property
     def started_state(self) -> State:
         """The state a success of the `starts` role leaves a new activity in (STARTED)."""
         lifecycle = self.behaviour.lifecycle

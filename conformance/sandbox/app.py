@@ -21,7 +21,6 @@ from conformance.sandbox.engine import Engine, RawRequest
 from conformance.sandbox.faults import DROP_EXTENSION, FaultQueue, Journal
 from conformance.sandbox.replies import Reply
 
-API_KEY_HEADER = b"x-api-key"
 CONTENT_TYPE_HEADER = b"content-type"
 
 
@@ -37,8 +36,10 @@ class CustomerEndpoint:
         journal: Journal,
         clock: Clock,
         max_body_bytes: int,
+        key_header: str,
     ) -> None:
         self._endpoint = endpoint
+        self._key_header = key_header.lower().encode("latin-1")  # ASGI names arrive lower-cased
         self._engine = engine
         self._faults = faults
         self._journal = journal
@@ -53,7 +54,7 @@ class CustomerEndpoint:
             endpoint=self._endpoint,
             path=scope["path"],
             method=scope["method"],
-            key=_latin1(headers.get(API_KEY_HEADER)),
+            key=_latin1(headers.get(self._key_header)),
             content_type=_latin1(headers.get(CONTENT_TYPE_HEADER)),
             body=body,
             too_large=too_large,

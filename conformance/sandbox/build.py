@@ -117,6 +117,7 @@ def build_sandbox(
             journal=journal,
             clock=clock,
             max_body_bytes=settings.max_body_bytes,
+            key_header=contract.api_key_header,
         )
         for name in contract.endpoints
     }

@@ -20,7 +20,6 @@ from conformance.contract import Contract
 from conformance.exchange import Exchange, Request, Response
 from conformance.targets.profile import TargetProfile
 
-API_KEY_HEADER = "X-Api-Key"
 REDACTED = "<redacted>"
 
 
@@ -83,7 +82,7 @@ class ApiClient:
         headers = {}
         key = self.key_for(request.account)
         if key is not None:
-            headers[API_KEY_HEADER] = key
+            headers[self.contract.api_key_header] = key
         if request.content_type is not None:
             headers["Content-Type"] = request.content_type
         intercepted = self.intercept(request) if self.intercept is not None else None
@@ -137,7 +136,7 @@ class ApiClient:
         """The request as a curl command, key redacted: what a failure message shows."""
         parts = ["curl", "-sS", "-X", "POST", self.profile.base_url + self.contract.paths[request.endpoint]]
         if request.account != "missing_key":
-            parts += ["-H", f"{API_KEY_HEADER}: {REDACTED}"]
+            parts += ["-H", f"{self.contract.api_key_header}: {REDACTED}"]
         if request.content_type is not None:
             parts += ["-H", f"Content-Type: {request.content_type}"]
         parts += ["--data-binary", request.content().decode("utf-8", errors="replace")]

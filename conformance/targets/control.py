@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Literal, Protocol
 
 import httpx
-import pytest
+
+from conformance.errors import TargetError
 
 FaultKind = Literal["status", "latency", "drop_after_commit"]
 CONTROL_HEADER = "X-Sandbox-Control"
@@ -53,8 +54,11 @@ class HttpControl:
     def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
         response = self._http.request(method, path, json=body)
         if response.status_code >= 400:
-            raise pytest.UsageError(
-                f"the control API answered {response.status_code} to {method} {path}: check the control token"
+            raise TargetError(
+                str(self._http.base_url),
+                f"{method} {path}",
+                f"the control API answered {response.status_code}",
+                "check the control token (the profile's control.token_env) and that the target has the API",
             )
         data = response.json()
         return data if isinstance(data, dict) else {}

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conformance.certify.policy import Policy
 from conformance.certify.results import LogLine, Run
 from conformance.clock import rfc3339
+from conformance.contract.certification import Policy
 from conformance.sandbox.scripted import Attempt
 
 START = datetime(2026, 5, 20, 10, 0, 0, tzinfo=UTC)

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conformance.certify import Certification, certify_in_process, verify_bundle, write_bundle
 from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE
-from conformance.certify.flow import FlowSettings
 from conformance.cli import main
 from conformance.client import run_flow
+from conformance.client.settings import FlowSettings
 from conformance.errors import UsageError
 
 SCENARIOS = ["update-400", "start-lost-dropped"]
@@ -140,7 +140,10 @@ def test_a_given_signing_key_signs_and_a_pinned_other_key_is_refused(
         )
     )
     bundle = write_bundle(certification, tmp_path / "signed", signing_key=pem)
-    assert verify_bundle(bundle, public).intact
+    pinned = verify_bundle(bundle, public)
+    assert pinned.intact
+    assert "signed by the given key" in pinned.describe()
+    assert "the key the bundle carries" in verify_bundle(bundle).describe()  # unpinned: says so
     other = tmp_path / "other.pem"
     other.write_bytes(
         Ed25519PrivateKey.generate()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conformance.certify import certify_in_process, write_bundle
-from conformance.certify.flow import FlowSettings
 from conformance.client import run_flow
+from conformance.client.settings import FlowSettings
 from tests.self.report.browser_support import NO_BROWSER, NOT_BLANK_BYTES, PNG, rendered, screenshot
 
 pytestmark = NO_BROWSER

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from conformance.certify.judge import judge_rule, judge_runs
-from conformance.certify.policy import Policy, load_policy
 from conformance.certify.results import LogLine, Run
+from conformance.contract.certification import Policy, load_policy
 from tests.self.certify.certify_support import ACTIVITY, attempt, flow, log_for, run_of
 
 
@@ -287,7 +287,9 @@ def test_a_lost_answer_is_logged_with_a_null_status_and_a_description(policy: Po
     assert judge_rule(policy, policy.rules["log-code-error"], run).verdict == "pass"
     silent = run_of(policy, "start-lost-dropped", attempts, log_for(attempts, error=None))
     assert judge_rule(policy, policy.rules["log-code-error"], silent).verdict == "fail"
-    assert ACTIVITY in run.attempts[1].activity_id  # type: ignore[operator]
+    activity = run.attempts[1].activity_id
+    assert activity is not None
+    assert ACTIVITY in activity
 
 
 # -- a run the harness stopped at its caps ---------------------------------------------------------

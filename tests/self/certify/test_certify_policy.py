@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.certify.policy import load_policy
 from conformance.contract import load_contract
+from conformance.contract.certification import load_policy
 from conformance.contract.loader import default_contracts_dir
 from conformance.errors import ContractError, UsageError
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conformance.certify import Certification, certify_command, certify_in_process, load_policy
-from conformance.certify.flow import FlowSettings
 from conformance.client import LiveActivityClient, Parts, RetrySchedule, normal_flow
+from conformance.client.settings import FlowSettings
 from conformance.contract import load_contract
 from tests.self.certify.clients.flawed import FLAWS, flawed_integration
 

@@ -13,7 +13,6 @@ import httpx
 import pytest
 import respx
 
-from conformance.certify.flow import FlowSettings
 from conformance.client import (
     Answer,
     Backoff,
@@ -31,6 +30,7 @@ from conformance.client import (
 )
 from conformance.client.__main__ import main
 from conformance.client.policy import Retry, Stop
+from conformance.client.settings import FlowSettings
 from conformance.clock import parse_rfc3339
 from conformance.contract import load_contract
 

@@ -1,6 +1,6 @@
 """Renaming an endpoint is a change to the contract only: no code names one.
 
-A copy of contracts/ has two endpoints of different roles renamed everywhere the contract names them
+A copy of contracts/ has all six endpoints renamed everywhere the contract names them
 (YAML keys and string values, and the path in openapi.yaml); it loads, lints clean, and the whole
 suite gives the embedded sandbox the same verdict counts as with the original contract.
 """
@@ -15,14 +15,22 @@ import pytest
 import yaml
 
 from conformance.contract import load_contract
+from conformance.contract.certification import load_policy
 from conformance.contract.lint import lint
 from conformance.contract.loader import API_PREFIX
 from tests.self.contract.contract_cases import CONTRACTS
 from tests.self.suite.suite_runner import SuiteRun, run_suite
 
-# A segment edit and the endpoint that starts an activity: two roles, both in the lifecycle.
-RENAMES = {"add-users": "enrol-users", "start": "begin"}
-YAML_FILES = ("errors.yaml", "behaviour.yaml", "openapi.yaml")
+# Every endpoint, whatever its role (and the one that has none, /update).
+RENAMES = {
+    "register": "create-activity",
+    "add-users": "enrol-users",
+    "remove-users": "drop-users",
+    "start": "begin",
+    "update": "refresh",
+    "end": "finish",
+}
+YAML_FILES = ("errors.yaml", "behaviour.yaml", "openapi.yaml", "certification.yaml")
 # Schemathesis parametrizes at import, from the bundled openapi.yaml, before `--contracts` is read:
 # both runs leave it out, so they compare the same tests.
 WITHOUT_SCHEMATHESIS = ("-p", "no:randomly", "-k", "not test_generated_request_gets_a_documented_answer")
@@ -62,10 +70,19 @@ def test_the_renamed_contract_loads_and_lints_clean(renamed: Path) -> None:
     contract = load_contract(renamed)
     assert set(RENAMES.values()) <= set(contract.endpoints)
     assert not set(RENAMES) & set(contract.endpoints)
-    assert contract.roles.adds_to_segment == RENAMES["add-users"]
-    assert contract.roles.starts == RENAMES["start"]
+    roles = contract.roles
+    assert (roles.creates_activity, roles.adds_to_segment, roles.starts, roles.ends) == (
+        RENAMES["register"],
+        RENAMES["add-users"],
+        RENAMES["start"],
+        RENAMES["end"],
+    )
     report = lint(contract)
     assert report.ok, "\n".join(str(f) for f in report.findings)
+    policy = load_policy(contract)  # the certification rules and scenarios name endpoints too
+    scripted = {endpoint for s in policy.scenarios.values() for endpoint in s.script}
+    assert scripted, "the certification scenarios script no endpoint"
+    assert scripted <= set(contract.endpoints)
 
 
 def _counts(run: SuiteRun) -> dict[str, int]:

@@ -6,6 +6,7 @@ ready target gets what the run will verify and skip, with its clock offset and r
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,8 +19,8 @@ import respx
 
 from conformance.cli import main
 from conformance.contract import load_contract
-from conformance.errors import ProfileError
-from conformance.preflight import PLACEHOLDER, TargetError, preflight
+from conformance.errors import ProfileError, TargetError
+from conformance.preflight import PLACEHOLDER, preflight
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
 from conformance.targets.profile import load_profile, sandbox_profile_path
@@ -28,6 +29,7 @@ CONTRACT = load_contract()
 SANDBOX_TOML = sandbox_profile_path(CONTRACT)
 EXAMPLE_TOML = CONTRACT.directory / "targets" / "insider.example.toml"
 MOST_LINES = 4
+CONTROL_TOKEN = "preflight-control-token"
 # A profile of a non-loopback target, so its keys come from environment variables.
 MINIMAL_REMOTE = """
 format = 1
@@ -68,7 +70,8 @@ def served(request: pytest.FixtureRequest) -> Iterator[str]:
     """The sandbox served over loopback on the real clock, shifted by the test's `param` seconds."""
     offset = float(getattr(request, "param", 0.0))
     profile = load_profile(SANDBOX_TOML, CONTRACT)
-    sandbox = build_sandbox(CONTRACT, profile, config=SandboxConfig(clock_offset_seconds=offset))
+    config = SandboxConfig(clock_offset_seconds=offset, control_token=CONTROL_TOKEN)
+    sandbox = build_sandbox(CONTRACT, profile, config=config)
     with running(sandbox) as url:
         yield url
 
@@ -178,10 +181,26 @@ def test_rate_probe_and_control_api_remove_their_skips(
 ) -> None:
     """With the control token set and the probe allowed, nothing is skipped for faults or 429."""
     path = profile_at(tmp_path, served)
-    monkeypatch.setenv("LA_SANDBOX_CONTROL_TOKEN", "any-token")
+    monkeypatch.setenv("LA_SANDBOX_CONTROL_TOKEN", CONTROL_TOKEN)
     result = preflight(CONTRACT, path, allow_rate_limit_probe=True)
     assert result.skips == ()
     assert "faults (drop_after_commit, latency, status) are injected" in result.control
+
+
+def test_a_wrong_control_token_is_one_message(tmp_path: Path, served: str) -> None:
+    """A control token the target refuses ends the preflight (not every fault test) with the fix."""
+    path = profile_at(tmp_path, served)
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "check", "--target-profile", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "LA_SANDBOX_CONTROL_TOKEN": "not-the-token"},
+    )
+    message = assert_one_message(done)
+    assert "the control API answered 4" in message
+    assert "check the control token" in message
 
 
 def test_offline_targets_send_nothing(tmp_path: Path) -> None:

@@ -83,7 +83,10 @@ RECORDED = {"verdict": "recorded", "level": "undocumented"}
     [
         pytest.param([PASSED, SKIPPED, RECORDED], "0", "0", False, id="all passed, some skipped or recorded"),
         pytest.param([PASSED, INFERRED_FAILURE], "1", "0", False, id="an inferred failure only"),
-        pytest.param([PASSED, DOCUMENTED_FAILURE], "1", "0", True, id="a documented failure"),
+        pytest.param([PASSED, DOCUMENTED_FAILURE], "1", "", True, id="a documented failure, no baseline yet"),
+        pytest.param(
+            [PASSED, DOCUMENTED_FAILURE], "1", "0", False, id="a documented failure the baseline had too"
+        ),
         pytest.param([PASSED], "0", "1", True, id="drift found a documented regression"),
         pytest.param([PASSED], "0", "", False, id="no baseline yet"),
         pytest.param([PASSED], "2", "0", True, id="the run was interrupted"),
@@ -93,5 +96,6 @@ RECORDED = {"verdict": "recorded", "level": "undocumented"}
 def test_verdict_is_red_only_for_a_broken_documented_rule(
     tmp_path: Path, cases: list[dict[str, str]] | None, run: str, drift: str, red: bool
 ) -> None:
-    """The job's colour: red for documented failures, a regression, or a run that did not complete."""
+    """The job's colour: red for a documented regression against the accepted baseline (without one:
+    for any documented failure), or a run that did not complete."""
     assert (_verdict(tmp_path, cases, run, drift) != 0) is red

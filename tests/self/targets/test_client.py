@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.exchange import Exchange, Request
-from conformance.targets.client import API_KEY_HEADER, REDACTED, ApiClient, RateBudget, redact
+from conformance.targets.client import REDACTED, ApiClient, RateBudget, redact
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.targets.targets_support import FakeClock, Recorder, client
+
+API_KEY_HEADER = "X-Api-Key"  # what openapi.yaml's security scheme names (see the last test)
 
 ACCOUNTS = sorted(sandbox_profile().accounts)
 SECRETS = sandbox_profile().secrets()
@@ -311,3 +313,8 @@ def test_client_spends_the_budget_per_account_path_and_method(make_client: MakeC
     assert clock.sleeps == []
     api.send(Request("register", {}))
     assert clock.sleeps == [60]
+
+
+def test_api_key_header_is_the_one_openapi_names() -> None:
+    """The key header is read from openapi.yaml's apiKey security scheme, not written in code."""
+    assert bundled_contract().api_key_header == API_KEY_HEADER

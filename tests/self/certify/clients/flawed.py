@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from conformance.certify.flow import FlowSettings, Integration
 from conformance.client import Answer, AttemptRecord, LiveActivityClient, LogFormat, Parts, normal_flow
 from conformance.client.__main__ import settings_from_env
 from conformance.client.client import Log, Policy, Schedule, log_format
 from conformance.client.policy import Decision, NoResponse, Outcome, Retry, Stop
+from conformance.client.settings import FlowSettings, Integration
 from conformance.contract import Contract, load_contract
 
 # -- the variations: a part that behaves like the reference part except where `when` holds ---------
