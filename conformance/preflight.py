@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -27,6 +26,7 @@ from conformance.exchange import Response
 from conformance.targets.control import HttpControl
 from conformance.targets.kinds import kind_named
 from conformance.targets.profile import TargetProfile, load_profile
+from conformance.targets.servertime import offset_bounds
 
 # A value of contracts/targets/insider.example.toml that a person must replace before a run.
 PLACEHOLDER = "REPLACE-ME"
@@ -43,7 +43,7 @@ class Skip:
 
 
 @dataclass(frozen=True)
-class ClockReading:
+class ClockOffset:
     """The target's clock minus ours (midpoint and half-width of the bracket), and the round trip."""
 
     offset_seconds: float
@@ -59,7 +59,7 @@ class Reach:
     url: str
     status: int
     code: str | None
-    clock: ClockReading
+    clock: ClockOffset
 
 
 @dataclass(frozen=True)
@@ -245,15 +245,22 @@ def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> R
             "target's clock from it",
             "point the profile at the API itself, not at a proxy that strips the Date header",
         )
-    stamped = parsedate_to_datetime(date).timestamp()
-    low, high = stamped - received, stamped + 1 - sent
+    bounds = offset_bounds(date, sent, received)
+    if bounds is None:
+        raise TargetError(
+            base_url,
+            f"POST {path}",
+            f"the answer's Date header ({date!r}) is no HTTP date, and the suite reads the clock from it",
+            "point the profile at the API itself, not at a proxy that rewrites the Date header",
+        )
+    low, high = bounds
     response = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent)
     return Reach(
         "POST",
         url,
         answer.status_code,
         response.code,
-        ClockReading((low + high) / 2, (high - low) / 2, received - sent),
+        ClockOffset((low + high) / 2, (high - low) / 2, received - sent),
     )
 
 
@@ -331,4 +338,4 @@ def check_main(
     return 0
 
 
-__all__ = ["ClockReading", "Preflight", "Reach", "Skip", "TargetError", "check_base_url", "preflight"]
+__all__ = ["ClockOffset", "Preflight", "Reach", "Skip", "TargetError", "check_base_url", "preflight"]

@@ -64,7 +64,7 @@ OPTIONS: tuple[SuiteOption, ...] = (
         "the target profile (TOML): the keys of each account state (from environment variables), the "
         "insiders and devices, the control API; required with --target live (default: "
         "contracts/targets/sandbox.toml)",
-        "conformance run --target live --target-profile contracts/targets/insider.example.toml",
+        "conformance run --target live --target-profile my-insider.toml  (a filled-in insider.example.toml)",
         {"type": Path, "default": None, "metavar": "PATH"},
     ),
     SuiteOption(

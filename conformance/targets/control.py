@@ -6,6 +6,7 @@ any target that implements the same HTTP API) offers it under /_sandbox/, guarde
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import httpx
@@ -49,7 +50,10 @@ class HttpControl:
             timeout=CONTROL_TIMEOUT_SECONDS,
             headers={CONTROL_HEADER: token},
         )
-        self.clock_is_virtual = bool(self._call("GET", "/clock").get("virtual"))
+        clock = self._call("GET", "/clock")
+        self.clock_is_virtual = bool(clock.get("virtual"))
+        # A virtual clock moves only when told to: read once, it is known exactly from then on.
+        self._virtual_now = datetime.fromisoformat(str(clock["now"])) if self.clock_is_virtual else None
 
     def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
         response = self._http.request(method, path, json=body)
@@ -83,6 +87,13 @@ class HttpControl:
 
     def advance_clock(self, seconds: float) -> None:
         self._call("POST", "/clock", {"advance_seconds": seconds})
+        if self._virtual_now is not None:
+            self._virtual_now += timedelta(seconds=seconds)
+
+    def virtual_now(self) -> datetime:
+        """The target's virtual clock (only when `clock_is_virtual`): what it read, plus our advances."""
+        assert self._virtual_now is not None, "the target's clock is real: bracket it from Date headers"
+        return self._virtual_now
 
     def limit_rate(self, requests_per_minute: int | None) -> None:
         self._call("POST", "/rate-limit", {"requests_per_minute": requests_per_minute})

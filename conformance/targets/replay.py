@@ -29,7 +29,7 @@ from conformance.errors import CassetteError, Place
 from conformance.exchange import Exchange, Request
 from conformance.targets.control import FaultKind
 from conformance.targets.profile import Account
-from conformance.targets.servertime import BracketedServerClock, ExactServerClock
+from conformance.targets.servertime import ExactServerClock, ServerClock
 from conformance.targets.target import Target
 
 # A replay sends no key anywhere; each offered account state gets this stand-in.
@@ -43,9 +43,9 @@ class ClockReplayError(AssertionError):
 
 
 class RecordingServerClock:
-    """A live target's bracketed clock, keeping every reading a test takes for its cassette."""
+    """A live target's clock, keeping every reading a test takes for its cassette."""
 
-    def __init__(self, clock: BracketedServerClock) -> None:
+    def __init__(self, clock: ServerClock) -> None:
         self._clock = clock
         self._kept: list[ClockReading] | None = None
 

@@ -129,12 +129,11 @@ class BracketedServerClock:
                 self._steady = (min(fastest, received - sent), max(slowest, received - sent))
             if not date_header:
                 return
-            try:
-                stamped = parsedate_to_datetime(date_header).timestamp()
-            except (TypeError, ValueError):
+            offset = offset_bounds(date_header, sent, received)
+            if offset is None:
                 return
-            offset = (stamped - received, stamped + 1 - sent)
             self._low, self._high = _narrowed((self._low, self._high), offset)
+            stamped = offset[0] + received
             self._phase = _narrowed(self._phase, (stamped - sent, stamped + 1 - sent))
 
     @property
@@ -212,6 +211,17 @@ class BracketedServerClock:
             now = self._local()
             self._sleep(max(0.0, math.ceil(now + middle + SEND_ALLOWANCE_SECONDS) - middle - now))
             send()
+
+
+def offset_bounds(date_header: str, sent: float, received: float) -> tuple[float, float] | None:
+    """The target's clock minus ours, bounded by one answer: its `Date` (whole seconds) was stamped
+    somewhere between our `sent` and `received`, so the offset lies in [D - received, D + 1 - sent].
+    None for a header that is no HTTP date."""
+    try:
+        stamped = parsedate_to_datetime(date_header).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return stamped - received, stamped + 1 - sent
 
 
 def _narrowed(bracket: tuple[float, float], sample: tuple[float, float]) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from conformance.targets.control import HttpControl
 from conformance.targets.kind import RunOptions
 from conformance.targets.profile import TargetProfile
 from conformance.targets.replay import RecordingServerClock
-from conformance.targets.servertime import BracketedServerClock
+from conformance.targets.servertime import BracketedServerClock, ExactServerClock
 from conformance.targets.target import Recorder, Target
 from conformance.targets.traits import Traits
 
@@ -53,7 +53,9 @@ class LiveKind:
             client = ApiClient(contract, profile, http, budget)
             token = profile.control_token()
             control = HttpControl(base_url, token) if token else None
-            clock = BracketedServerClock()
+            # A served sandbox on a virtual clock is read exactly; a real clock is bracketed.
+            virtual = control is not None and control.clock_is_virtual
+            clock = ExactServerClock(control.virtual_now) if control and virtual else BracketedServerClock()
             target = Target(
                 self.traits,
                 contract,

@@ -152,3 +152,26 @@ def test_rate_limit_probe_leaves_the_run_clean(counting: str, tmp_path: Path) ->
     else:
         assert {c["endpoint"] for c in limited if c["verdict"] == "passed"} == {"add-users", "remove-users"}
         assert {c["endpoint"] for c in unverified} == {"register", "start", "update", "end"}
+
+
+def test_a_served_sandbox_on_a_virtual_clock_is_read_exactly(tmp_path: Path) -> None:
+    """A served target whose control API says its clock is virtual is read from that clock, not
+    bracketed from `Date` headers (which would stand still while the suite waits): the run passes
+    as it does in-process, named edges and edge probes included."""
+    with served_sandbox(TOKEN, "--clock", "virtual") as (url, _):
+        run = run_suite(
+            tmp_path,
+            "--target",
+            "live",
+            "--base-url",
+            url,
+            "--target-profile",
+            str(served_profile(url, tmp_path)),
+            "-k",
+            "ends_at or edge or sync or lifecycle",
+            env={TOKEN_VARIABLE: TOKEN},
+        )
+    counts = run.results["counts"]
+    assert run.returncode == 0, run.output[-3000:]
+    assert counts["failed"] == counts["error"] == counts["skipped"] == 0
+    assert counts["passed"] > 50
