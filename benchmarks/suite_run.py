@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from conformance.cassettes import PSEUDONYM_KEY_VARIABLE
+from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
 from conformance.cli import suite_command
 
 RUN_TIMEOUT_SECONDS = 600

@@ -128,9 +128,12 @@ class ClockReading:
     seconds: float | None = None
 
     def to_json(self) -> list[str | float]:
-        """`["when", earliest, latest]`, `["reads_at_most", moment]` or `["tolerance", seconds]`."""
+        """`["when", earliest, latest]` (an aimed one adds its phase: low, high, round trip),
+        `["reads_at_most", moment]` or `["tolerance", seconds]`."""
         if self.when is not None:
-            return [self.kind, self.when.earliest.isoformat(), self.when.latest.isoformat()]
+            when, phase = self.when, self.when.phase
+            aimed = [phase.low, phase.high, phase.round_trip] if phase is not None else []
+            return [self.kind, when.earliest.isoformat(), when.latest.isoformat(), *aimed]
         if self.moment is not None:
             return [self.kind, self.moment.isoformat()]
         return [self.kind, float(self.seconds or 0.0)]
@@ -142,6 +145,19 @@ class ClockReading:
             case ["when", str(earliest), str(latest)]:
                 return cls(
                     "when", when=ServerTime(datetime.fromisoformat(earliest), datetime.fromisoformat(latest))
+                )
+            case [
+                "when",
+                str(earliest),
+                str(latest),
+                int() | float() as low,
+                int() | float() as high,
+                int() | float() as trip,
+            ]:
+                phase = Phase(float(low), float(high), float(trip))
+                return cls(
+                    "when",
+                    when=ServerTime(datetime.fromisoformat(earliest), datetime.fromisoformat(latest), phase),
                 )
             case ["reads_at_most", str(moment)]:
                 return cls("reads_at_most", moment=datetime.fromisoformat(moment))

@@ -31,7 +31,7 @@ CLEANUP_ATTEMPTS = 2  # an /end refused for want of a synced token is sent once 
 
 
 class Recorder(Protocol):
-    def __call__(self, result: CaseResult) -> None: ...
+    def __call__(self, result: CaseResult, /) -> None: ...
 
 
 @dataclass

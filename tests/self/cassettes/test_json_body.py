@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vcr.request import Request
+from vcr.request import Request  # type: ignore[import-untyped]  # VCR.py ships no type hints
 
 from conformance.cassettes.vcr import json_body
 

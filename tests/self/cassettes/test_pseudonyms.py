@@ -243,3 +243,25 @@ def test_a_live_recording_refuses_a_replay_without_its_key(
         assert problem in section
         assert f"fix: export {PSEUDONYM_KEY_VARIABLE} as it was when recording" in section
         assert "Traceback" not in section
+
+
+def test_aimed_edges_replay_with_their_recorded_labels(served: Served, tmp_path: Path) -> None:
+    """A live recording keeps each clock reading whole, an aimed one's phase included: its replay
+    labels the named edges as aimed mid-second, as the recording did (not with the wider tolerance)."""
+    live = ("--target", "live", "--base-url", served.url, "--target-profile", str(served.profile))
+    env = {TOKEN_VARIABLE: TOKEN, PSEUDONYM_KEY_VARIABLE: KEY}
+    (tmp_path / "recorded").mkdir()
+    (tmp_path / "replayed").mkdir()
+    recorded = record(tmp_path / "recorded", *live, "-k", "test_ends_at_named_edge", env=env)
+    replayed = replay(
+        tmp_path / "replayed",
+        recorded.cassettes,
+        "--target-profile",
+        str(served.profile),
+        "-k",
+        "test_ends_at_named_edge",
+        env={PSEUDONYM_KEY_VARIABLE: KEY},
+    )
+    assert replayed.run.returncode == 0, replayed.run.output[-2000:]
+    assert any("aimed mid-second" in o[1] for o in outcomes(recorded.run))
+    assert outcomes(replayed.run) == outcomes(recorded.run)

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ from tests.self.reference import sandbox_profile
 BEARER = "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.dG9rZW4"
 
 
-def _all_interactions(directory: Path) -> list[tuple[Path, dict]]:
+def _all_interactions(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
     return [(path, i) for path in cassette_files(directory) for i in interactions(path)]
 
 

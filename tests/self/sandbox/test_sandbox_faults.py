@@ -192,9 +192,10 @@ def test_control_api_hides_behind_its_token(served: Served) -> None:
 
 def test_control_token_comes_from_config_then_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     """The control token is the configured one, else the profile's environment variable, else random."""
-    assert sandbox_profile().control_token_env is not None
+    variable = sandbox_profile().control_token_env
+    assert variable is not None
     from_env, chosen = "from-env", "mine"
-    monkeypatch.setenv(sandbox_profile().control_token_env, from_env)
+    monkeypatch.setenv(variable, from_env)
     assert build_sandbox(bundled_contract(), sandbox_profile()).settings.control_token == from_env
     assert (
         build_sandbox(
@@ -202,7 +203,7 @@ def test_control_token_comes_from_config_then_profile(monkeypatch: pytest.Monkey
         ).settings.control_token
         == chosen
     )
-    monkeypatch.delenv(sandbox_profile().control_token_env)
+    monkeypatch.delenv(variable)
     assert (
         build_sandbox(bundled_contract(), sandbox_profile()).settings.control_token
         != build_sandbox(bundled_contract(), sandbox_profile()).settings.control_token

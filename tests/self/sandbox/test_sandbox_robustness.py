@@ -27,7 +27,7 @@ SCHEMA.config.generation.update(max_examples=25, database="none", deterministic=
 
 
 @SCHEMA.parametrize()
-def test_schemathesis_finds_no_server_error_and_no_off_schema_response(case: schemathesis.Case) -> None:
+def test_schemathesis_finds_no_server_error_and_no_off_schema_response(case: schemathesis.Case[Any]) -> None:
     """Generated requests (valid and invalid) never get a 5xx, and every response matches openapi.yaml."""
     case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
 

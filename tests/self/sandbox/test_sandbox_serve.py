@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
     """It prints URL, control token and keys, serves requests, and exits 0 without a traceback on SIGINT."""
-    assert sandbox_profile().control_token_env is not None
-    env = {**os.environ, sandbox_profile().control_token_env: "token-from-env", "PYTHONPATH": str(ROOT)}
+    variable = sandbox_profile().control_token_env
+    assert variable is not None
+    env = {**os.environ, variable: "token-from-env", "PYTHONPATH": str(ROOT)}
     command = serve_command()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

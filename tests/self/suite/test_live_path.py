@@ -18,10 +18,27 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.targets.profile import load_profile
-from tests.self.suite.suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
+from tests.self.suite.suite_runner import (
+    SUITE_TIMEOUT_SECONDS,
+    TOKEN_VARIABLE,
+    SuiteRun,
+    run_suite,
+    served_profile,
+    served_sandbox,
+)
 
 TOKEN = "self-test-control-token"
 STARTUP_SECONDS = 30
+
+
+def live_suite(
+    tmp: Path, url: str, *options: str, token: str | None = TOKEN, timeout: float = SUITE_TIMEOUT_SECONDS
+) -> SuiteRun:
+    """The suite with `--target live` against `url`, its profile written to `tmp`; with the control
+    token in the environment unless `token` is None (then the target offers no control API)."""
+    profile = served_profile(url, tmp)
+    live = ("--target", "live", "--base-url", url, "--target-profile", str(profile))
+    return run_suite(tmp, *live, *options, env={TOKEN_VARIABLE: token} if token else None, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +51,7 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
 @pytest.fixture(scope="module")
 def live_run(served: tuple[str, subprocess.Popen[str]], tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     url, _ = served
-    tmp = tmp_path_factory.mktemp("live")
-    profile = served_profile(url, tmp)
-    return run_suite(
-        tmp,
-        "--target",
-        "live",
-        "--base-url",
-        url,
-        "--target-profile",
-        str(profile),
-        env={TOKEN_VARIABLE: TOKEN},
-    )
+    return live_suite(tmp_path_factory.mktemp("live"), url)
 
 
 def test_suite_passes_over_http_against_the_served_sandbox(live_run: SuiteRun) -> None:
@@ -81,10 +87,7 @@ def test_parallel_workers_share_the_budget_and_merge_their_results(
 ) -> None:
     """`-n 2` without the control API: no failure, and one merged results file with every case."""
     url, _ = served
-    profile = served_profile(url, tmp_path)
-    run = run_suite(
-        tmp_path, "--target", "live", "--base-url", url, "--target-profile", str(profile), "-n", "2"
-    )
+    run = live_suite(tmp_path, url, "-n", "2", token=None)
     assert run.returncode == 0, run.output[-3000:]
     assert run.results["counts"]["failed"] == 0
     assert run.results["counts"]["passed"] > 500
@@ -96,19 +99,7 @@ def test_parallel_workers_are_refused_a_shared_control_api(
 ) -> None:
     """With the control API enabled, `-n 2` stops at once with one usage error naming why."""
     url, _ = served
-    profile = served_profile(url, tmp_path)
-    run = run_suite(
-        tmp_path,
-        "--target",
-        "live",
-        "--base-url",
-        url,
-        "--target-profile",
-        str(profile),
-        "-n",
-        "2",
-        env={TOKEN_VARIABLE: TOKEN},
-    )
+    run = live_suite(tmp_path, url, "-n", "2")
     assert run.returncode == 4, run.output[-2000:]
     assert "parallel workers (-n)" in run.output
 
@@ -134,13 +125,7 @@ def test_rate_limit_probe_leaves_the_run_clean(counting: str, tmp_path: Path) ->
     requests count against the limit: no false failure (no test meets a bucket a probe exhausted),
     the 429 rows verified where a harmless success exists, the others not verified with the reason."""
     with served_sandbox(TOKEN, "--reading", f"rate-limit-counts={counting}") as (url, _):
-        profile = served_profile(url, tmp_path)
-        run = run_suite(
-            tmp_path,
-            *("--target", "live", "--base-url", url, "--target-profile", str(profile)),
-            "--allow-rate-limit-probe",
-            timeout=PROBE_TIMEOUT_SECONDS,
-        )
+        run = live_suite(tmp_path, url, "--allow-rate-limit-probe", token=None, timeout=PROBE_TIMEOUT_SECONDS)
     assert run.returncode == 0, run.output[-3000:]
     assert run.results["counts"]["failed"] == 0
     limited = [c for c in run.results["cases"] if c["case"].startswith("over the rate limit")]
@@ -159,18 +144,7 @@ def test_a_served_sandbox_on_a_virtual_clock_is_read_exactly(tmp_path: Path) -> 
     bracketed from `Date` headers (which would stand still while the suite waits): the run passes
     as it does in-process, named edges and edge probes included."""
     with served_sandbox(TOKEN, "--clock", "virtual") as (url, _):
-        run = run_suite(
-            tmp_path,
-            "--target",
-            "live",
-            "--base-url",
-            url,
-            "--target-profile",
-            str(served_profile(url, tmp_path)),
-            "-k",
-            "ends_at or edge or sync or lifecycle",
-            env={TOKEN_VARIABLE: TOKEN},
-        )
+        run = live_suite(tmp_path, url, "-k", "ends_at or edge or sync or lifecycle")
     counts = run.results["counts"]
     assert run.returncode == 0, run.output[-3000:]
     assert counts["failed"] == counts["error"] == counts["skipped"] == 0

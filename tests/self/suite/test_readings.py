@@ -132,7 +132,8 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     (latency, token syncs) and get a thread each; the in-process ones share one per core."""
     wanted: set[Run] = set()
     for item in (i for i in request.session.items if i.path == request.path):
-        wanted.update(getattr(item.function, "runs", lambda _: [])(getattr(item, "callspec", None)))
+        function = getattr(item, "function", None)  # a test function's item (pytest.Function)
+        wanted.update(getattr(function, "runs", lambda _: [])(getattr(item, "callspec", None)))
     live = sorted(r for r in wanted if r[0] == LIVE)
     ordered = [*live, *sorted(wanted - set(live))]
     with ThreadPoolExecutor(max_workers=len(live) + (os.cpu_count() or 1)) as pool:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conformance.clock import ClockReading, ServerTime, VirtualClock
+from conformance.clock import ClockReading, Phase, ServerTime, VirtualClock
 from conformance.targets.offers import Offers
 from conformance.targets.replay import ClockReplayError, RecordingServerClock, ReplayedServerClock
 from conformance.targets.servertime import BracketedServerClock
@@ -97,3 +97,31 @@ def test_a_damaged_offers_tag_is_a_value_error(text: str) -> None:
     """What `_replay` turns into a cassette error naming the file and the re-record command."""
     with pytest.raises((ValueError, KeyError, TypeError)):
         Offers.from_json(text)
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        ClockReading(
+            "when",
+            when=ServerTime(
+                datetime(2026, 5, 20, 10, tzinfo=UTC), datetime(2026, 5, 20, 10, 0, 1, tzinfo=UTC)
+            ),
+        ),
+        ClockReading(
+            "when",
+            when=ServerTime(
+                datetime(2026, 5, 20, 10, tzinfo=UTC),
+                datetime(2026, 5, 20, 10, 0, 0, 400000, tzinfo=UTC),
+                Phase(-0.25, 0.05, 0.012),
+            ),
+        ),
+        ClockReading("reads_at_most", moment=datetime(2026, 5, 20, 10, 0, 2, tzinfo=UTC)),
+        ClockReading("tolerance", seconds=0.75),
+    ],
+    ids=["when", "when, aimed", "reads_at_most", "tolerance"],
+)
+def test_a_clock_reading_survives_its_cassette(reading: ClockReading) -> None:
+    """What a live recording keeps of its clock comes back whole, an aimed reading's phase included
+    (the case labels of aimed edges depend on it)."""
+    assert ClockReading.from_json(json.loads(json.dumps(reading.to_json()))) == reading
