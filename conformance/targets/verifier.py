@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from threading import Barrier
 from typing import Any, NoReturn
 
@@ -198,7 +199,7 @@ class Verifier:
         if started is not None:
             self.started.append(started)
 
-    def _started_at(self) -> Any:
+    def _started_at(self) -> datetime:
         """The latest the server may have read when it started an activity."""
         self.target.when()  # calibrates a bracketed clock on first use
         return self.target.clock.reads_at_most()
