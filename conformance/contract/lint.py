@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.contract.certification import load_policy
 from conformance.contract.loader import key_path, load_contract
 from conformance.contract.model import Contract, ErrorRow, ErrorTable
 from conformance.contract.rules import Rule, rules
@@ -84,7 +85,9 @@ def lint(contract: Contract) -> LintReport:
 
 def lint_main(directory: Path) -> int:
     """Print the findings and the coverage matrix; 0 when there are no findings, 1 otherwise."""
-    report = lint(load_contract(directory))
+    contract = load_contract(directory)
+    load_policy(contract)  # certification.yaml: a ContractError names the file, the key and the fix
+    report = lint(contract)
     print(render(report))  # noqa: T201 - the CLI's report
     return 0 if report.ok else 1
 

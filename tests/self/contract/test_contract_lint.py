@@ -133,3 +133,15 @@ def test_output_matches_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
     """
     assert lint_main(CONTRACTS) == 0
     assert capsys.readouterr().out == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_lint_reads_the_certification_rules_too(
+    contracts_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A malformed certification.yaml fails `contracts lint` with one message naming it (exit 2)."""
+    path = contracts_copy / "certification.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("\nrules:", "\nrulez:", 1), encoding="utf-8")
+    assert main(["--contracts", str(contracts_copy), "contracts", "lint"]) == 2
+    error = capsys.readouterr().err
+    assert "certification.yaml" in error
+    assert "'rules' is missing" in error
