@@ -31,6 +31,9 @@ from conformance.targets.servertime import offset_bounds
 # A value of contracts/targets/insider.example.toml that a person must replace before a run.
 PLACEHOLDER = "REPLACE-ME"
 TIMEOUT_SECONDS = 10.0
+# The second harmless request leaves this long after the first one's answer: a clock that does not
+# move in that time is not running (whole-second Date headers need more than a second to show it).
+CLOCK_CHECK_SECONDS = 1.1
 NO_KEY_STATE = "missing_key"  # the account state whose requests carry no key (behaviour.yaml accounts)
 
 
@@ -131,8 +134,8 @@ def preflight(
     reach = None
     if remote:
         check_base_url(loaded, url)
-        reach = reach_target(contract, loaded, url)
-        check_control(loaded, url)
+        virtual = check_control(loaded, url)
+        reach = reach_target(contract, loaded, url, virtual_clock=virtual)
     keys = tuple(
         KeyVariable(state, account.env, account.key() is not None)
         for state, account in loaded.accounts.items()
@@ -157,11 +160,15 @@ def preflight(
     )
 
 
-def check_control(profile: TargetProfile, base_url: str) -> None:
-    """A control token that is set must open the target's control API (faults, clock)."""
+def check_control(profile: TargetProfile, base_url: str) -> bool:
+    """A control token that is set must open the target's control API (faults, clock); True when
+    that API says the target's clock is virtual (the run moves it)."""
     token = profile.control_token()
-    if token is not None:
-        HttpControl(base_url, token).close()  # raises a TargetError when the API refuses it
+    if token is None:
+        return False
+    control = HttpControl(base_url, token)  # raises a TargetError when the API refuses it
+    control.close()
+    return control.clock_is_virtual
 
 
 def check_base_url(profile: TargetProfile, base_url: str) -> None:
@@ -214,8 +221,13 @@ def refuse_placeholders(profile: TargetProfile) -> None:
     )
 
 
-def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> Reach:
-    """Send one harmless request (an empty body creates nothing) and read the target's clock from it."""
+def reach_target(
+    contract: Contract, profile: TargetProfile, base_url: str, *, virtual_clock: bool = False
+) -> Reach:
+    """Send a harmless request (an empty body creates nothing) twice, a second apart, and read the
+    target's clock from their `Date` headers: the two brackets narrow the offset, and a clock that
+    did not move between them is no clock a run can aim at, unless the run moves it itself (a
+    `virtual_clock` its control API offers: then one request is enough)."""
     path = contract.paths[contract.roles.creates_activity]
     url = base_url.rstrip("/") + path
     headers = {"Content-Type": "application/json"}
@@ -223,24 +235,58 @@ def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> R
     key = good.key() if good is not None else None
     if key is not None:
         headers[contract.api_key_header] = key
+    where = (base_url, f"POST {path}")
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
-            sent = time.time()  # after the client's set-up: the bracket holds only the request
-            answer = http.post(url, content=b"", headers=headers)
-            received = time.time()
+            first = _stamped(http, url, headers, where)
+            if virtual_clock:
+                second = first
+            else:
+                time.sleep(max(0.0, first.received + CLOCK_CHECK_SECONDS - time.time()))
+                second = _stamped(http, url, headers, where)
     except httpx.HTTPError as exc:
         raise TargetError(
-            base_url,
-            f"POST {path}",
+            *where,
             f"the target cannot be reached: {type(exc).__name__}: {exc}",
             f"check that the target is up and the URL is right (the profile's base_url, or --base-url); "
             f"the profile is {profile.path}",
         ) from None
+    low, high = max(first.low, second.low), min(first.high, second.high)
+    if low > high:
+        raise TargetError(
+            *where,
+            f"the target's clock did not move with ours: its Date headers {first.date!r} and "
+            f"{second.date!r} came {second.sent - first.sent:.1f} s apart",
+            "a sandbox on a virtual clock needs its control token in the environment (the profile's "
+            "control.token_env), so that the suite moves and reads that clock",
+        )
+    trip = second.received - second.sent
+    return Reach(
+        "POST", url, second.status, second.code, ClockOffset((low + high) / 2, (high - low) / 2, trip)
+    )
+
+
+@dataclass(frozen=True)
+class _Stamped:
+    """One answer to the harmless request, and the offset bracket its `Date` header gives."""
+
+    status: int
+    code: str | None
+    date: str
+    sent: float
+    received: float
+    low: float
+    high: float
+
+
+def _stamped(http: httpx.Client, url: str, headers: dict[str, str], where: tuple[str, str]) -> _Stamped:
+    sent = time.time()
+    answer = http.post(url, content=b"", headers=headers)
+    received = time.time()
     date = answer.headers.get("date")
     if date is None:
         raise TargetError(
-            base_url,
-            f"POST {path}",
+            *where,
             f"the answer ({answer.status_code}) has no Date header, and the suite reads the "
             "target's clock from it",
             "point the profile at the API itself, not at a proxy that strips the Date header",
@@ -248,20 +294,12 @@ def reach_target(contract: Contract, profile: TargetProfile, base_url: str) -> R
     bounds = offset_bounds(date, sent, received)
     if bounds is None:
         raise TargetError(
-            base_url,
-            f"POST {path}",
+            *where,
             f"the answer's Date header ({date!r}) is no HTTP date, and the suite reads the clock from it",
             "point the profile at the API itself, not at a proxy that rewrites the Date header",
         )
-    low, high = bounds
-    response = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent)
-    return Reach(
-        "POST",
-        url,
-        answer.status_code,
-        response.code,
-        ClockOffset((low + high) / 2, (high - low) / 2, received - sent),
-    )
+    code = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent).code
+    return _Stamped(answer.status_code, code, date, sent, received, *bounds)
 
 
 def _verifies(contract: Contract) -> tuple[str, ...]:

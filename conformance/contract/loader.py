@@ -49,7 +49,13 @@ def _load_cached(directory: Path) -> m.Contract:
     behaviour = _BehaviourBuilder(behaviour_doc, table, directory / "behaviour.yaml").build()
     digest = hashlib.sha256("".join(texts[n] for n in CONTRACT_FILES).encode()).hexdigest()
     return m.Contract(
-        directory=directory, digest=digest, table=table, behaviour=behaviour, openapi=openapi, paths=paths
+        directory=directory,
+        digest=digest,
+        table=table,
+        behaviour=behaviour,
+        openapi=openapi,
+        paths=paths,
+        api_key_header=api_key_header(openapi, directory / "openapi.yaml"),
     )
 
 
@@ -155,6 +161,20 @@ def endpoint_paths(openapi: Mapping[str, Any], path: Path) -> dict[str, str]:
             path, Place(path="paths"), f"no path starts with {API_PREFIX}", "list the six operations under it"
         )
     return found
+
+
+def api_key_header(openapi: Mapping[str, Any], path: Path) -> str:
+    """The header the API key goes in: the apiKey security scheme in a header (X-Api-Key)."""
+    schemes = openapi.get("components", {}).get("securitySchemes", {})
+    for scheme in schemes.values() if isinstance(schemes, dict) else ():
+        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            return str(scheme["name"])
+    raise ContractError(
+        path,
+        Place(path="components.securitySchemes"),
+        "no apiKey security scheme in a header: the suite does not know which header carries the key",
+        "restore the scheme: {type: apiKey, in: header, name: X-Api-Key}",
+    )
 
 
 # -- errors.yaml -> ErrorTable -------------------------------------------------------------------

@@ -367,6 +367,7 @@ class Contract:
     behaviour: Behaviour
     openapi: Mapping[str, Any]
     paths: Mapping[str, str]  # endpoint name -> request path
+    api_key_header: str  # the header the API key goes in (openapi.yaml's apiKey security scheme)
 
     @property
     def endpoints(self) -> tuple[str, ...]:
@@ -375,12 +376,6 @@ class Contract:
     @property
     def roles(self) -> Roles:
         return self.behaviour.roles
-
-    @property
-    def api_key_header(self) -> str:
-        """The header the API key goes in: openapi.yaml's apiKey security scheme."""
-        schemes = self.openapi["components"]["securitySchemes"].values()
-        return str(next(s["name"] for s in schemes if s.get("type") == "apiKey" and s.get("in") == "header"))
 
     @property
     def started_state(self) -> State:

@@ -53,7 +53,7 @@ class HttpControl:
         clock = self._call("GET", "/clock")
         self.clock_is_virtual = bool(clock.get("virtual"))
         # A virtual clock moves only when told to: read once, it is known exactly from then on.
-        self._virtual_now = datetime.fromisoformat(str(clock["now"])) if self.clock_is_virtual else None
+        self._virtual_now = _moment(clock, str(self._http.base_url)) if self.clock_is_virtual else None
 
     def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
         response = self._http.request(method, path, json=body)
@@ -64,8 +64,18 @@ class HttpControl:
                 f"the control API answered {response.status_code}",
                 "check the control token (the profile's control.token_env) and that the target has the API",
             )
-        data = response.json()
-        return data if isinstance(data, dict) else {}
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise TargetError(
+                str(self._http.base_url),
+                f"{method} {path}",
+                f"the control API answered {response.status_code} with no JSON object",
+                "point the profile at the target itself (a served sandbox), not at a proxy or a page",
+            )
+        return data
 
     def inject(
         self,
@@ -91,7 +101,10 @@ class HttpControl:
             self._virtual_now += timedelta(seconds=seconds)
 
     def virtual_now(self) -> datetime:
-        """The target's virtual clock (only when `clock_is_virtual`): what it read, plus our advances."""
+        """The target's virtual clock (only when `clock_is_virtual`): what it read, plus our advances.
+
+        Exact while this run is the only one moving it: parallel workers are refused a control API,
+        and two runs against one served virtual sandbox would each miss the other's advances."""
         assert self._virtual_now is not None, "the target's clock is real: bracket it from Date headers"
         return self._virtual_now
 
@@ -100,3 +113,16 @@ class HttpControl:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _moment(clock: dict[str, object], where: str) -> datetime:
+    """The `now` of a control API's /clock answer."""
+    try:
+        return datetime.fromisoformat(str(clock["now"]))
+    except (KeyError, ValueError):
+        raise TargetError(
+            where,
+            "GET /clock",
+            "the control API's clock answer has no ISO 8601 `now`",
+            "serve the target with `conformance sandbox serve`, whose control API gives it",
+        ) from None

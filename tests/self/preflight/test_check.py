@@ -18,6 +18,7 @@ import pytest
 import respx
 
 from conformance.cli import main
+from conformance.clock import VirtualClock
 from conformance.contract import load_contract
 from conformance.errors import ProfileError, TargetError
 from conformance.preflight import PLACEHOLDER, preflight
@@ -223,3 +224,14 @@ def test_answer_without_date_header_is_refused(tmp_path: Path) -> None:
     path.write_text(MINIMAL_REMOTE.format(url=url), encoding="utf-8")
     with pytest.raises(TargetError, match="no Date header"):
         preflight(CONTRACT, path)
+
+
+def test_a_target_clock_that_stands_still_is_one_message(tmp_path: Path) -> None:
+    """A sandbox on a virtual clock whose control token the run lacks: its clock never moves, so no
+    edge could be aimed at it; the preflight says so instead of a run of false failures."""
+    profile = load_profile(SANDBOX_TOML, CONTRACT)
+    config = SandboxConfig(control_token=CONTROL_TOKEN)
+    with running(build_sandbox(CONTRACT, profile, clock=VirtualClock(), config=config)) as url:
+        message = assert_one_message(check("--target-profile", str(profile_at(tmp_path, url))))
+    assert "did not move with ours" in message
+    assert "control token" in message

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -47,13 +47,22 @@ def _verdict_script() -> str:
     return str(next(s["run"] for s in steps if s.get("name", "").startswith("Verdict")))
 
 
-def _verdict(tmp_path: Path, cases: list[dict[str, str]] | None, run: str, drift: str) -> int:
-    """The verdict step's exit status, for a results file holding `cases` (None: no file)."""
+def _verdict(
+    tmp_path: Path,
+    cases: list[dict[str, str]] | None,
+    run: str,
+    drift: str,
+    baseline: list[dict[str, str]] | None = None,
+) -> int:
+    """The verdict step's exit status, for a results file holding `cases` (None: no file), compared
+    with a baseline holding `baseline` (by default: the same cases, all passing)."""
     (tmp_path / "results").mkdir(exist_ok=True)
     results = tmp_path / "results" / "nightly.json"
     results.unlink(missing_ok=True)
     if cases is not None:
         results.write_text(json.dumps({"cases": cases}), encoding="utf-8")
+        accepted = baseline if baseline is not None else [{**c, "verdict": "passed"} for c in cases]
+        (tmp_path / "results" / "baseline.json").write_text(json.dumps({"cases": accepted}), encoding="utf-8")
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
@@ -71,31 +80,44 @@ def _verdict(tmp_path: Path, cases: list[dict[str, str]] | None, run: str, drift
     return done.returncode
 
 
-PASSED = {"verdict": "passed", "level": "documented"}
-DOCUMENTED_FAILURE = {"verdict": "failed", "level": "documented"}
-INFERRED_FAILURE = {"verdict": "failed", "level": "inferred"}
-SKIPPED = {"verdict": "skipped"}
-RECORDED = {"verdict": "recorded", "level": "undocumented"}
+PASSED = {"test": "t1", "case": "a", "verdict": "passed", "level": "documented"}
+DOCUMENTED_FAILURE = {"test": "t2", "case": "b", "verdict": "failed", "level": "documented"}
+INFERRED_FAILURE = {"test": "t3", "case": "c", "verdict": "failed", "level": "inferred"}
+SKIPPED = {"test": "t4", "case": "d", "verdict": "skipped"}
+RECORDED = {"test": "t5", "case": "e", "verdict": "recorded", "level": "undocumented"}
 
 
-@pytest.mark.parametrize(
-    ("cases", "run", "drift", "red"),
-    [
-        pytest.param([PASSED, SKIPPED, RECORDED], "0", "0", False, id="all passed, some skipped or recorded"),
-        pytest.param([PASSED, INFERRED_FAILURE], "1", "0", False, id="an inferred failure only"),
-        pytest.param([PASSED, DOCUMENTED_FAILURE], "1", "", True, id="a documented failure, no baseline yet"),
-        pytest.param(
-            [PASSED, DOCUMENTED_FAILURE], "1", "0", False, id="a documented failure the baseline had too"
-        ),
-        pytest.param([PASSED], "0", "1", True, id="drift found a documented regression"),
-        pytest.param([PASSED], "0", "", False, id="no baseline yet"),
-        pytest.param([PASSED], "2", "0", True, id="the run was interrupted"),
-        pytest.param(None, "", "", True, id="the preflight failed: no results"),
-    ],
-)
-def test_verdict_is_red_only_for_a_broken_documented_rule(
-    tmp_path: Path, cases: list[dict[str, str]] | None, run: str, drift: str, red: bool
-) -> None:
-    """The job's colour: red for a documented regression against the accepted baseline (without one:
-    for any documented failure), or a run that did not complete."""
-    assert (_verdict(tmp_path, cases, run, drift) != 0) is red
+class Night(NamedTuple):
+    cases: list[dict[str, str]] | None  # tonight's results file (None: none was written)
+    run: str  # the run step's exit status ("": it did not run)
+    drift: str  # drift's exit status ("": no baseline accepted yet)
+    red: bool  # what the verdict step must say
+    baseline: list[dict[str, str]] | None = None  # the baseline's cases (None: tonight's, all passing)
+
+
+SKIPPED_THERE = {**DOCUMENTED_FAILURE, "verdict": "skipped"}
+NIGHTS = {
+    "all passed, some skipped or recorded": Night([PASSED, SKIPPED, RECORDED], "0", "0", False),
+    "an inferred failure only": Night([PASSED, INFERRED_FAILURE], "1", "0", False),
+    "a documented failure, no baseline yet": Night([PASSED, DOCUMENTED_FAILURE], "1", "", True),
+    "a documented failure the baseline had too": Night(
+        [PASSED, DOCUMENTED_FAILURE], "1", "0", False, [PASSED, DOCUMENTED_FAILURE]
+    ),
+    "a documented failure the baseline had skipped": Night(
+        [PASSED, DOCUMENTED_FAILURE], "1", "0", True, [PASSED, SKIPPED_THERE]
+    ),
+    "a new test failing": Night([PASSED, DOCUMENTED_FAILURE], "1", "0", True, [PASSED]),
+    "drift found a documented regression": Night([PASSED], "0", "1", True),
+    "no baseline yet": Night([PASSED], "0", "", False),
+    "the run was interrupted": Night([PASSED], "2", "0", True),
+    "the preflight failed: no results": Night(None, "", "", True),
+}
+
+
+@pytest.mark.parametrize("night", list(NIGHTS.values()), ids=list(NIGHTS))
+def test_verdict_is_red_only_for_a_broken_documented_rule(tmp_path: Path, night: Night) -> None:
+    """The job's colour: red for what is new against the accepted baseline (drift's regressions, and
+    documented failures the baseline did not have failing; without a baseline: any documented
+    failure), or a run that did not complete."""
+    verdict = _verdict(tmp_path, night.cases, night.run, night.drift, night.baseline)
+    assert (verdict != 0) is night.red
