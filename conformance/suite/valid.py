@@ -68,11 +68,11 @@ def update_endpoint(contract: Contract) -> str:
 
 def need_of_state(contract: Contract, state: State) -> Need:
     """What an activity goes through to be in `state`: registered, then started, then ended."""
-    lifecycle, roles = contract.behaviour.lifecycle, contract.roles
-    started = lifecycle.transition(roles.starts, lifecycle.after_register).to
-    needs: dict[State | None, Need] = {lifecycle.after_register: "registered", started: "started"}
-    if started is not None:
-        needs[lifecycle.transition(roles.ends, started).to] = "dead"
+    needs: dict[State, Need] = {
+        contract.behaviour.lifecycle.after_register: "registered",
+        contract.started_state: "started",
+        contract.ended_state: "dead",
+    }
     return needs[state]
 
 
