@@ -3,9 +3,14 @@
 Registered through the `pytest11` entry point, so `pytest --pyargs conformance.suite` (what
 `conformance run` calls) finds it. Settings come from the command line; a test never overrides them.
 
+The entry point loads it in every pytest session of an environment where the suite is installed, so
+it stays inert until the session runs the suite (`_runs_suite`): it registers its options and hooks,
+and nothing else happens. Hypothesis's plugin keeps the same discipline, for the same reason: someone
+else's property tests must not run under our profile.
+
 Its options are listed once, in `conformance.suite_options` (`conformance run --help` shows them,
-each with an example). Hypothesis profiles `dev`, `ci` (deterministic; the default) and `nightly` are
-chosen with Hypothesis's own `--hypothesis-profile`.
+each with an example). Hypothesis profiles `conformance-dev`, `conformance-ci` (deterministic; the
+default) and `conformance-nightly` are chosen with Hypothesis's own `--hypothesis-profile`.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import os
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 from conformance.results import ERROR, RunResults, unverified
+from conformance.suite_options import DEFAULT_HYPOTHESIS_PROFILE, HYPOTHESIS_PROFILES
 
 if TYPE_CHECKING:
     from conformance.contract import Contract
@@ -31,21 +37,8 @@ if TYPE_CHECKING:
     from conformance.targets.target import Target
     from conformance.targets.verifier import Verifier
 
-_SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
-
-# Strategies are composed from the contract; examples are requests to a target, so no deadline.
-settings.register_profile("dev", max_examples=10, deadline=None, suppress_health_check=_SUPPRESSED)
-settings.register_profile(
-    "ci",
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=_SUPPRESSED,
-    print_blob=False,
-)
-settings.register_profile("nightly", max_examples=200, deadline=None, suppress_health_check=_SUPPRESSED)
-
+SUITE_PACKAGE = "conformance.suite"
+ACTIVE_KEY = pytest.StashKey[bool]()
 RESULTS_KEY = pytest.StashKey[RunResults]()
 TARGET_KEY = pytest.StashKey["Target"]()
 KIND_KEY = pytest.StashKey["TargetKind"]()
@@ -66,7 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(*option.flags, help=option.help, **option.settings)
 
 
+@pytest.hookimpl(tryfirst=True)  # our profiles exist before Hypothesis's plugin loads one it is given
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[ACTIVE_KEY] = _runs_suite(config)
+    if not _active(config):
+        return
     from conformance.interrupts import sigterm_as_ctrl_c
 
     config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
@@ -81,8 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
                 "recording from a live target stores pseudonyms of insider ids and udids: export "
                 f"{PSEUDONYM_KEY_VARIABLE} (any secret string; keep it to recognise the pseudonyms later)"
             )
+    register_hypothesis_profiles()
     if not config.getoption("hypothesis_profile", None):
-        settings.load_profile("ci")
+        from hypothesis import settings
+
+        settings.load_profile(DEFAULT_HYPOTHESIS_PROFILE)
     if _worker(config) is None:
         config.pluginmanager.register(_CrashedWorkers(config), "conformance-crashed-workers")
         from conformance.progress import Progress
@@ -91,6 +91,51 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.generate.determinism import ignore_local_constants
 
     ignore_local_constants()
+
+
+def _runs_suite(config: pytest.Config) -> bool:
+    """Does this session run the conformance suite? It names a `--target`, or collects from the suite's
+    package (`--pyargs conformance.suite`, or a path inside it). Decided before collection, since the
+    preflight and the Hypothesis profile must be in place before any test is."""
+    given = config.invocation_params.args
+    if any(arg == "--target" or arg.startswith("--target=") for arg in given):
+        return True
+    spec = find_spec(SUITE_PACKAGE)
+    folders = [Path(p).resolve() for p in (spec.submodule_search_locations or [])] if spec else []
+    for arg in config.args:
+        where = arg.split("::")[0]
+        if config.option.pyargs and (where == SUITE_PACKAGE or where.startswith(SUITE_PACKAGE + ".")):
+            return True
+        path = (config.invocation_params.dir / where).resolve()
+        if any(path.is_relative_to(folder) for folder in folders):
+            return True
+    return False
+
+
+def _active(config: pytest.Config) -> bool:
+    return config.stash.get(ACTIVE_KEY, False)
+
+
+def register_hypothesis_profiles() -> None:
+    """The suite's Hypothesis profiles (`conformance.suite_options.HYPOTHESIS_PROFILES`).
+
+    Strategies are composed from the contract; examples are requests to a target, so no deadline.
+    """
+    from hypothesis import HealthCheck, settings
+
+    suppressed = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+    dev, ci, nightly = HYPOTHESIS_PROFILES
+    settings.register_profile(dev, max_examples=10, deadline=None, suppress_health_check=suppressed)
+    settings.register_profile(
+        ci,
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=suppressed,
+        print_blob=False,
+    )
+    settings.register_profile(nightly, max_examples=200, deadline=None, suppress_health_check=suppressed)
 
 
 def _preflight(config: pytest.Config) -> None:
@@ -145,8 +190,10 @@ def _check_sandbox_readings(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--sandbox-reading: {error}") from None
 
 
-def pytest_recording_configure(vcr: Any) -> None:
-    """pytest-recording's hook: our matcher (JSON body) for every cassette."""
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """pytest-recording's hook: our matcher (JSON body) for every cassette of a suite run."""
+    if not _active(config):
+        return
     from conformance.cassettes.vcr import json_body
 
     vcr.register_matcher("json_body", json_body)
@@ -170,6 +217,10 @@ def _cassettes_in_use(config: pytest.Config) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Seed derandomized suite tests by name; record or replay a cassette for every suite test, and
     block the network when replaying."""
+    if not _active(config):
+        return
+    from hypothesis import settings
+
     suite = [item for item in items if "verifier" in getattr(item, "fixturenames", ())]
     if settings().derandomize:
         from conformance.generate.determinism import seed_from_name
@@ -195,6 +246,8 @@ def pytest_runtest_makereport(
     And every phase of a suite test that fails or skips reaches the results file (`_record_outcome`).
     """
     report: pytest.TestReport = yield
+    if not _active(item.config):
+        return report
     if call.excinfo is not None and report.failed and _cassettes_in_use(item.config):
         from conformance.cassettes.messages import unreadable_message, unrecorded_message
 
@@ -302,6 +355,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from conformance.results import merge, read_results
 
     config = session.config
+    if not _active(config):
+        return
     path: Path = config.getoption("results")
     worker = _worker(config)
     results = config.stash.get(RESULTS_KEY, None)
@@ -410,7 +465,7 @@ def _run_results(config: pytest.Config) -> RunResults:
             contract_digest="",
             suite_version=_suite_version(),
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            hypothesis_profile=config.getoption("hypothesis_profile", None) or "ci",
+            hypothesis_profile=config.getoption("hypothesis_profile", None) or DEFAULT_HYPOTHESIS_PROFILE,
         )
         config.stash[RESULTS_KEY] = results
     return results

@@ -18,8 +18,10 @@ from conformance.targets.kinds import NAMES
 
 TARGETS = NAMES  # the kinds of target, written once there
 DEFAULT_RESULTS = Path("results/conformance.json")
-# The Hypothesis profiles the plugin registers; the suite loads `ci` unless told otherwise.
-HYPOTHESIS_PROFILES = ("dev", "ci", "nightly")
+# The Hypothesis profiles the plugin registers in a suite run (prefixed: a user's own `ci` stays theirs,
+# and so does Hypothesis's built-in one); the suite loads the deterministic one unless told otherwise.
+HYPOTHESIS_PROFILES = ("conformance-dev", "conformance-ci", "conformance-nightly")
+DEFAULT_HYPOTHESIS_PROFILE = HYPOTHESIS_PROFILES[1]
 GROUP = ("live activity conformance", "Insider One Live Activities API conformance suite")
 
 
@@ -103,9 +105,9 @@ OPTIONS: tuple[SuiteOption, ...] = (
 PLUGIN_OPTIONS: tuple[SuiteOption, ...] = (
     SuiteOption(
         ("--hypothesis-profile",),
-        "(Hypothesis) how many examples each property test draws: dev (few), ci (deterministic; the "
-        "default) or nightly (many)",
-        "conformance run --hypothesis-profile nightly",
+        "(Hypothesis) how many examples each property test draws: conformance-dev (few), conformance-ci "
+        "(deterministic; the default) or conformance-nightly (many)",
+        "conformance run --hypothesis-profile conformance-nightly",
         {"choices": HYPOTHESIS_PROFILES},
     ),
     SuiteOption(

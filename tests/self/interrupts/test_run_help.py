@@ -46,7 +46,8 @@ def test_pytest_help_shows_the_same_options_from_the_same_table() -> None:
 
 
 def test_the_examples_are_commands_the_suite_takes() -> None:
-    """Every Hypothesis profile named is registered, and the reading example names a real reading."""
+    """Every Hypothesis profile named is registered (tests/conftest.py registers them as a suite run
+    does), and the reading example names a real reading."""
     for name in HYPOTHESIS_PROFILES:
         settings.get_profile(name)  # raises if the plugin does not register it
     reading = next(o for o in OPTIONS if o.flags == ("--sandbox-reading",))
