@@ -13,6 +13,9 @@ from pathlib import Path
 from conformance.errors import ConformanceError
 from conformance.suite_options import help_epilog
 
+BAD_INPUT = 2  # the exit status of every command given input it cannot work with
+PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR: how the suite's preflight stops a run
+
 
 def _parser() -> argparse.ArgumentParser:
     from conformance.report.command import HISTORY_RENDERERS, RENDERERS, RUN_RENDERERS
@@ -212,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except ConformanceError as error:
         print(error, file=sys.stderr)
-        return 2
+        return BAD_INPUT
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -243,7 +246,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         command = suite_command(*contracts, *args.pytest_args)
         from conformance.interrupts import run_child
 
-        return run_child(command)  # Ctrl-C and SIGTERM let the suite clean up and write its results
+        status = run_child(command)  # Ctrl-C and SIGTERM let the suite clean up and write its results
+        # A run that cannot start (its preflight failed) exits as every other command given bad input.
+        return BAD_INPUT if status == PYTEST_USAGE_ERROR else status
     if args.command == "certify":
         from conformance.certify.command import certify_main
 

@@ -1,9 +1,11 @@
 """Preflight: what a run will verify and skip, checked before any test runs.
 
-A malformed profile, an undeclared base URL, a template's placeholders or an unreachable target end
-the run with one `ConformanceError` (what, where, the fix) instead of one test error per test. What
-the target does not offer (a key variable that is unset, a control API, the rate probe) is not an
-error: the tests needing it skip with the reason, and the preflight says which ones in advance.
+A malformed profile, an undeclared base URL, a template's placeholders, an unreachable target, and a
+key the run will use that is missing or answers as no key of its account state would
+(`targets/keyproof.py`) end the run with one `ConformanceError` (what, where, the fix) instead of one
+test error or false failure per test. What the target does not offer (the key of an optional account
+state, unset or empty; a control API; the rate probe) is not an error: the tests needing it skip
+with the reason, and the preflight says which ones in advance.
 
 The target's clock offset is read from the `Date` header of one harmless request (an empty body to
 the endpoint that creates activities: it creates nothing). A header stamped D (whole seconds) on a
@@ -14,7 +16,7 @@ D and D + 1 somewhere in [s, r]: its offset from ours lies in [D - r, D + 1 - s]
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from conformance.contract import Contract
 from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Response
 from conformance.targets.control import HttpControl
+from conformance.targets.keyproof import KeyAnswer, judge_key, keys_to_prove
 from conformance.targets.kinds import kind_named
 from conformance.targets.profile import TargetProfile, load_profile
 from conformance.targets.servertime import offset_bounds
@@ -70,12 +73,14 @@ class KeyVariable:
     state: str
     env: str | None  # None: a literal key in the profile (loopback sandboxes only)
     present: bool
+    proof: KeyAnswer | None = None  # its answer to the harmless request (remote targets only)
 
     def text(self) -> str:
-        """Where the key comes from and whether it is there; never the key itself."""
-        if self.env is None:
-            return f"{self.state}: a literal key in the profile"
-        return f"{self.state}: ${self.env} {'set' if self.present else 'unset'}"
+        """Where the key comes from, whether it is there and what it got; never the key itself."""
+        where = "a literal key in the profile" if self.env is None else f"${self.env}"
+        if self.env is not None:
+            where += " set" if self.present else " unset or empty"
+        return f"{self.state}: {where}" + (f" {self.proof.text()}" if self.proof else "")
 
 
 @dataclass(frozen=True)
@@ -131,13 +136,16 @@ def preflight(
     loaded = profile if isinstance(profile, TargetProfile) else load_profile(profile, contract)
     refuse_placeholders(loaded)
     url = base_url or loaded.base_url
-    reach = None
+    # A replay sends no key: its answers were recorded with the keys of the recording's run.
+    used = {} if kind_named(target_kind).traits.replays else keys_to_prove(contract, loaded)
+    reach: Reach | None = None
+    proofs: dict[str, KeyAnswer] = {}
     if remote:
         check_base_url(loaded, url)
         virtual = check_control(loaded, url)
-        reach = reach_target(contract, loaded, url, virtual_clock=virtual)
+        reach, proofs = reach_target(contract, loaded, url, used, virtual_clock=virtual)
     keys = tuple(
-        KeyVariable(state, account.env, account.key() is not None)
+        KeyVariable(state, account.env, account.key() is not None, proofs.get(state))
         for state, account in loaded.accounts.items()
     )
     control = not remote or loaded.control_token() is not None
@@ -222,28 +230,35 @@ def refuse_placeholders(profile: TargetProfile) -> None:
 
 
 def reach_target(
-    contract: Contract, profile: TargetProfile, base_url: str, *, virtual_clock: bool = False
-) -> Reach:
-    """Send a harmless request (an empty body creates nothing) twice, a second apart, and read the
-    target's clock from their `Date` headers: the two brackets narrow the offset, and a clock that
-    did not move between them is no clock a run can aim at, unless the run moves it itself (a
-    `virtual_clock` its control API offers: then one request is enough)."""
+    contract: Contract,
+    profile: TargetProfile,
+    base_url: str,
+    keys: Mapping[str, str],
+    *,
+    virtual_clock: bool = False,
+) -> tuple[Reach, dict[str, KeyAnswer]]:
+    """Send each key the harmless request (an empty body creates nothing) and judge its answer
+    (`keyproof`); read the target's clock from the `Date` headers of the first key's answer and of a
+    second one a second later: the two brackets narrow the offset, and a clock that did not move
+    between them is no clock a run can aim at, unless the run moves it itself (a `virtual_clock` its
+    control API offers: then one request is enough)."""
     path = contract.paths[contract.roles.creates_activity]
     url = base_url.rstrip("/") + path
-    headers = {"Content-Type": "application/json"}
-    good = profile.accounts.get("good")
-    key = good.key() if good is not None else None
-    if key is not None:
-        headers[contract.api_key_header] = key
+    first_state = next(iter(keys))
     where = (base_url, f"POST {path}")
+    answers: dict[str, KeyAnswer] = {}
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
-            first = _stamped(http, url, headers, where)
+            first = _stamped(_post(http, url, _headers(contract, keys[first_state])), where)
+            answers[first_state] = judge_key(contract, profile, first_state, first.response)
+            for state, key in list(keys.items())[1:]:
+                answer = _post(http, url, _headers(contract, key))
+                answers[state] = judge_key(contract, profile, state, answer.response)
             if virtual_clock:
                 second = first
             else:
                 time.sleep(max(0.0, first.received + CLOCK_CHECK_SECONDS - time.time()))
-                second = _stamped(http, url, headers, where)
+                second = _stamped(_post(http, url, _headers(contract, keys[first_state])), where)
     except httpx.HTTPError as exc:
         raise TargetError(
             *where,
@@ -261,9 +276,29 @@ def reach_target(
             "control.token_env), so that the suite moves and reads that clock",
         )
     trip = second.received - second.sent
-    return Reach(
-        "POST", url, second.status, second.code, ClockOffset((low + high) / 2, (high - low) / 2, trip)
-    )
+    offset = ClockOffset((low + high) / 2, (high - low) / 2, trip)
+    return Reach("POST", url, second.status, second.code, offset), answers
+
+
+def _headers(contract: Contract, key: str) -> dict[str, str]:
+    return {"Content-Type": "application/json", contract.api_key_header: key}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One answer to the harmless request, and when it was sent and received (our clock)."""
+
+    response: Response
+    sent: float
+    received: float
+
+
+def _post(http: httpx.Client, url: str, headers: dict[str, str]) -> _Answer:
+    sent = time.time()
+    answer = http.post(url, content=b"", headers=headers)
+    received = time.time()
+    response = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent)
+    return _Answer(response, sent, received)
 
 
 @dataclass(frozen=True)
@@ -277,29 +312,27 @@ class _Stamped:
     received: float
     low: float
     high: float
+    response: Response
 
 
-def _stamped(http: httpx.Client, url: str, headers: dict[str, str], where: tuple[str, str]) -> _Stamped:
-    sent = time.time()
-    answer = http.post(url, content=b"", headers=headers)
-    received = time.time()
-    date = answer.headers.get("date")
+def _stamped(answer: _Answer, where: tuple[str, str]) -> _Stamped:
+    response = answer.response
+    date = response.headers.get("date")
     if date is None:
         raise TargetError(
             *where,
-            f"the answer ({answer.status_code}) has no Date header, and the suite reads the "
+            f"the answer ({response.status}) has no Date header, and the suite reads the "
             "target's clock from it",
             "point the profile at the API itself, not at a proxy that strips the Date header",
         )
-    bounds = offset_bounds(date, sent, received)
+    bounds = offset_bounds(date, answer.sent, answer.received)
     if bounds is None:
         raise TargetError(
             *where,
             f"the answer's Date header ({date!r}) is no HTTP date, and the suite reads the clock from it",
             "point the profile at the API itself, not at a proxy that rewrites the Date header",
         )
-    code = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent).code
-    return _Stamped(answer.status_code, code, date, sent, received, *bounds)
+    return _Stamped(response.status, response.code, date, answer.sent, answer.received, *bounds, response)
 
 
 def _verifies(contract: Contract) -> tuple[str, ...]:
@@ -327,7 +360,9 @@ def _skips(
         if account is None:
             yield Skip(what, f"the profile has no accounts.{state}: add it to verify these")
         elif account.key() is None:
-            yield Skip(what, f"${account.env} is unset: export the key of such an account to verify these")
+            yield Skip(
+                what, f"${account.env} is unset or empty: export the key of such an account to verify these"
+            )
     for name in behaviour.eligibility.classes:
         if not profile.insiders_of(name):
             yield Skip(f"eligibility class {name!r}", f"the profile lists no insider of it (insiders.{name})")

@@ -44,10 +44,22 @@ insiders = {{ eligible = [{{ insider_id = "remote-1", devices = [] }}] }}
 OFFSET = re.compile(r"offset ([+-]\d+\.\d) s \u00b1 (\d+\.\d) s")
 
 
-def check(*args: str) -> subprocess.CompletedProcess[str]:
-    """`conformance check ARGS` in a fresh interpreter, as a person runs it."""
+def check(*args: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """`conformance check ARGS` in a fresh interpreter, as a person runs it (`env`: variables to set,
+    or with None to unset)."""
     command = [sys.executable, "-m", "conformance.cli", "check", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    environment = {k: v for k, v in os.environ.items() if k not in (env or {})}
+    environment |= {k: v for k, v in (env or {}).items() if v is not None}
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=environment)
+
+
+def with_key_variables(tmp_path: Path, url: str, variables: dict[str, str]) -> Path:
+    """The sandbox's profile at `url`, with the key of each account state of `variables` read from the
+    environment variable it names instead of the file."""
+    text = SANDBOX_TOML.read_text(encoding="utf-8")
+    for state, variable in variables.items():
+        text = re.sub(rf'(?m)^{state} = {{ key = ".*" }}$', f'{state} = {{ env = "{variable}" }}', text)
+    return profile_at(tmp_path, url, text=text)
 
 
 def profile_at(tmp_path: Path, url: str, *, text: str | None = None) -> Path:
@@ -214,8 +226,9 @@ def test_offline_targets_send_nothing(tmp_path: Path) -> None:
 
 
 @respx.mock
-def test_answer_without_date_header_is_refused(tmp_path: Path) -> None:
+def test_answer_without_date_header_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A target (or proxy) that strips Date leaves the suite no clock: one message says so."""
+    monkeypatch.setenv("PF_KEY_GOOD", "remote-key")
     url = "http://api.invalid"
     respx.post(url + CONTRACT.paths[CONTRACT.roles.creates_activity]).mock(
         return_value=httpx.Response(400, json={})
@@ -235,3 +248,70 @@ def test_a_target_clock_that_stands_still_is_one_message(tmp_path: Path) -> None
         message = assert_one_message(check("--target-profile", str(profile_at(tmp_path, url))))
     assert "did not move with ours" in message
     assert "control token" in message
+
+
+GOOD_KEY = load_profile(SANDBOX_TOML, CONTRACT).accounts["good"].key()
+KEYS = {"good": "PF_KEY_GOOD", "disabled": "PF_KEY_DISABLED"}
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (None, "$PF_KEY_GOOD is unset"),
+        ("", "$PF_KEY_GOOD is empty (GitHub Actions passes an empty string for a secret that does not"),
+        ("not-a-key", "$PF_KEY_GOOD is not a key of state 'good'"),
+        (f"{GOOD_KEY}\n", "$PF_KEY_GOOD begins or ends with whitespace"),
+    ],
+    ids=["unset", "empty", "wrong", "newline"],
+)
+def test_a_good_key_that_is_missing_or_refused_ends_check(
+    tmp_path: Path, served: str, value: str | None, problem: str
+) -> None:
+    """The good key unset, empty, refused by the target, or padded: exit 2, one message naming the
+    variable and how to fix it, before any test."""
+    path = with_key_variables(tmp_path, served, KEYS)
+    message = assert_one_message(check("--target-profile", str(path), env={"PF_KEY_GOOD": value}))
+    assert f"at accounts.good: {problem}" in message
+    assert "fix: export PF_KEY_GOOD with the API key of an account in state 'good'" in message
+
+
+def test_a_refused_key_names_the_states_whose_answer_it_got(tmp_path: Path, served: str) -> None:
+    """A made-up good key gets the 401 that keys of the 401 states get; the message names those states,
+    read from the contract."""
+    path = with_key_variables(tmp_path, served, KEYS)
+    message = assert_one_message(check("--target-profile", str(path), env={"PF_KEY_GOOD": "made-up"}))
+    unauthorised = [s for s, e in CONTRACT.behaviour.accounts.items() if "HTTP_401" in e.outcome.codes]
+    assert len(unauthorised) >= 2
+    assert "got 401 (no code), as a key of state " in message
+    assert all(repr(state) in message for state in unauthorised)
+
+
+def test_a_key_of_another_state_answering_as_a_third_is_refused(tmp_path: Path, served: str) -> None:
+    """The disabled state's variable holding a key the target does not know: refused, naming it."""
+    path = with_key_variables(tmp_path, served, KEYS)
+    env = {"PF_KEY_GOOD": GOOD_KEY, "PF_KEY_DISABLED": "made-up"}
+    message = assert_one_message(check("--target-profile", str(path), env=env))
+    assert "at accounts.disabled: $PF_KEY_DISABLED is not a key of state 'disabled'" in message
+    assert "'unknown_key'" in message
+
+
+def test_one_key_for_two_states_is_refused(tmp_path: Path, served: str) -> None:
+    """The good key copied into the disabled state's variable: refused before anything is sent."""
+    path = with_key_variables(tmp_path, served, KEYS)
+    env = {"PF_KEY_GOOD": GOOD_KEY, "PF_KEY_DISABLED": GOOD_KEY}
+    message = assert_one_message(check("--target-profile", str(path), env=env))
+    assert "$PF_KEY_DISABLED holds the same key as $PF_KEY_GOOD" in message
+
+
+def test_an_empty_optional_key_is_a_skip_and_each_used_key_is_proven(tmp_path: Path, served: str) -> None:
+    """An empty optional variable (a secret that does not exist) skips its state's tests; every key
+    the run uses shows the answer that proved it."""
+    path = with_key_variables(tmp_path, served, KEYS)
+    done = check("--target-profile", str(path), env={"PF_KEY_GOOD": GOOD_KEY, "PF_KEY_DISABLED": ""})
+    assert done.returncode == 0, done.stderr
+    assert "good: $PF_KEY_GOOD set -> 400 " in done.stdout
+    assert "disabled: $PF_KEY_DISABLED unset or empty" in done.stdout
+    assert "$PF_KEY_DISABLED is unset or empty: export the key" in done.stdout
+    unbound = "unbound: a literal key in the profile -> 400 PARTNER_REQUIRED: the answer of its state"
+    assert unbound in done.stdout
+    assert str(GOOD_KEY) not in done.stdout + done.stderr
