@@ -40,8 +40,10 @@ def _parser() -> argparse.ArgumentParser:
         usage="%(prog)s [SUITE OPTIONS] [PYTEST OPTIONS]",
         description="Runs `pytest --pyargs conformance.suite` with the options below, e.g.\n"
         "  conformance run --target live --base-url URL --target-profile PROFILE.toml\n"
-        "Exit status: pytest's (0 every test passed or skipped, 1 a test failed, 2 interrupted, "
-        "4 a usage error).",
+        "Exit status: 0 every test passed or skipped and something documented was verified; 1 a test "
+        "failed, or the run verified nothing (no documented case judged, or more errors than verdicts: "
+        "the summary and the results file say which); 2 interrupted, or the run could not start (its "
+        "preflight failed: one message).",
         epilog=help_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
 
     _add_check(commands)
+    _add_verdict(commands)
 
     certify = commands.add_parser(
         "certify",
@@ -191,6 +194,22 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+def _add_verdict(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verdict = commands.add_parser(
+        "verdict",
+        help="the colour of a nightly job: is tonight's run red against the accepted baseline",
+        description="Exit status 1 (one line per reason) when the run verified nothing or errors "
+        "outnumber its verdicts, when any case ended in error, and, against BASELINE, when a documented "
+        "case fails that the baseline did not have failing or fewer documented cases were judged; "
+        "without a baseline, when any documented case failed. 0 otherwise; 2 on a malformed file.",
+    )
+    verdict.add_argument("results", type=Path, help="tonight's results JSON")
+    verdict.add_argument("--baseline", type=Path, default=None, help="the accepted baseline's results JSON")
+    verdict.add_argument(
+        "--github", action="store_true", help="print each reason as a GitHub Actions error annotation"
+    )
+
+
 def suite_command(*pytest_args: str) -> list[str]:
     """The command that runs the suite in a fresh interpreter, so pytest imports (and assert-rewrites) it."""
     return [
@@ -272,6 +291,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             allow_rate_limit_probe=args.allow_rate_limit_probe,
         )
+    if args.command == "verdict":
+        from conformance.earned import verdict_main
+
+        return verdict_main(args.results, args.baseline, github=args.github)
     if args.command == "cassettes" and args.action == "lint":
         return _lint_cassettes(directory, args.cassette_dir, args.target_profile)
     if args.command == "sandbox" and args.action == "serve":

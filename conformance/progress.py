@@ -103,6 +103,8 @@ def summary_lines(results: RunResults) -> list[str]:
         lines += [f"  {left}" for left in started[:LEFT_SHOWN]]
         if len(started) > LEFT_SHOWN:
             lines.append(f"  ... and {len(started) - LEFT_SHOWN} more in the results file (leftovers)")
+    if results.unearned:
+        lines.append(f"not a pass: {results.unearned}")
     return lines
 
 

@@ -24,6 +24,9 @@ FORMAT = 1
 # that died); pytest fails the run for it as for `failed`.
 ERROR = "error"
 VERDICTS = ("passed", "failed", "recorded", "skipped", ERROR)
+# The case name of a request that set a test up (judged only on what the test needs): its endpoint,
+# or its step, follows. Arrangement is not the subject, so such a case verifies no expectation.
+ARRANGEMENT = "arrange: "
 Unit = Literal["s", "ids"]
 UNITS: tuple[Unit, ...] = ("s", "ids")
 # An edge known to lie in [low, high]; None: beyond the searched range on that side.
@@ -105,6 +108,9 @@ class RunResults:
     edges: dict[str, MeasuredEdge] = field(default_factory=dict)  # row id -> where its edge lies
     # The run was stopped (Ctrl-C, SIGTERM) before every test ran: the cases are a part of the run.
     interrupted: bool = False
+    # Why this run is not green whatever its verdicts (it judged no documented case, or errors
+    # outnumber verdicts: `conformance.earned`); "" when it verified something.
+    unearned: str = ""
 
     def record_edge(self, row: str, edge: MeasuredEdge) -> None:
         """Record the measured edge of `row` (e.g. ENDS_AT_TOO_SOON); a later measurement replaces it."""
@@ -247,6 +253,7 @@ def _run(data: dict[str, Any]) -> RunResults:
         leftovers=list(_strings(data, "leftovers", "", [])),
         edges={row: _edge(_object(e, f"edges.{row}"), f"edges.{row}") for row, e in edges.items()},
         interrupted=_field(data, "interrupted", (bool,), "", False),
+        unearned=_field(data, "unearned", text, "", ""),
     )
 
 

@@ -18,6 +18,7 @@ from conformance.contract import Contract
 from conformance.exchange import Exchange, Request
 from conformance.generate.bodies import push_body, register_body
 from conformance.generate.world import ActivityModel
+from conformance.results import ARRANGEMENT
 from conformance.targets.control import Control, FaultKind
 from conformance.targets.profile import Insider, TargetProfile
 from conformance.targets.verifier import Verifier
@@ -110,7 +111,7 @@ class Arranger:
 
     def start(self, activity: ActivityModel) -> Exchange:
         request = Request(self.contract.roles.starts, push_body(activity))
-        return self.verifier.verify(request, case="arrange: start", arrangement=True)
+        return self.verifier.verify(request, case=f"{ARRANGEMENT}start", arrangement=True)
 
     def wait_for_sync(self) -> None:
         """Wait until what this test started is past the target's declared sync bound (virtual: move it)."""

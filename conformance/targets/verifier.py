@@ -25,7 +25,7 @@ from conformance.exchange import Exchange, Request
 from conformance.failures import describe, violation
 from conformance.generate.oracle import Alternative, Expected, expected_outcome
 from conformance.generate.world import ActivityModel, World
-from conformance.results import CaseResult, Observed, unverified
+from conformance.results import ARRANGEMENT, CaseResult, Observed, unverified
 from conformance.targets.profile import TargetProfile
 from conformance.targets.target import Target
 
@@ -152,7 +152,7 @@ class Verifier:
 
     def arrange(self, request: Request, *, when: ServerTime | None = None) -> Exchange:
         """Set a test up with `request`: judged only on what the test needs (see `verify`)."""
-        return self.verify(request, case=f"arrange: {request.endpoint}", when=when, arrangement=True)
+        return self.verify(request, case=f"{ARRANGEMENT}{request.endpoint}", when=when, arrangement=True)
 
     def send_together(self, request: Request, copies: int, *, case: str) -> list[Exchange]:
         """Send `copies` of a request at once, each from a thread of its own (over HTTP, on a

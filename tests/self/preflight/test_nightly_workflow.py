@@ -1,18 +1,20 @@
-"""examples/nightly-live.yml: it passes actionlint, and its verdict step is red only for a broken
-documented rule (or a run that did not complete, or drift's regression)."""
+"""examples/nightly-live.yml: it passes actionlint, and its verdict step (`conformance verdict`, called
+on results files the suite writes) is red for what a person must act on, and only for that."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 import yaml
+
+from conformance.results import CaseResult, RunResults, unverified
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / "examples" / "nightly-live.yml"
@@ -47,77 +49,104 @@ def _verdict_script() -> str:
     return str(next(s["run"] for s in steps if s.get("name", "").startswith("Verdict")))
 
 
-def _verdict(
-    tmp_path: Path,
-    cases: list[dict[str, str]] | None,
-    run: str,
-    drift: str,
-    baseline: list[dict[str, str]] | None = None,
-) -> int:
-    """The verdict step's exit status, for a results file holding `cases` (None: no file), compared
-    with a baseline holding `baseline` (by default: the same cases, all passing)."""
-    (tmp_path / "results").mkdir(exist_ok=True)
-    results = tmp_path / "results" / "nightly.json"
-    results.unlink(missing_ok=True)
-    if cases is not None:
-        results.write_text(json.dumps({"cases": cases}), encoding="utf-8")
-        accepted = baseline if baseline is not None else [{**c, "verdict": "passed"} for c in cases]
-        (tmp_path / "results" / "baseline.json").write_text(json.dumps({"cases": accepted}), encoding="utf-8")
+def _case(test: str, verdict: str, level: str = "documented") -> CaseResult:
+    """A case of `test` with `verdict` (skipped and error cases carry no level, as the suite writes)."""
+    if verdict in ("skipped", "error"):
+        return unverified(test, verdict, f"why {test} reached no verdict", case=test)
+    return CaseResult(test, test, "register", ("ROW",), level, ("400 ROW",), None, verdict)
+
+
+def _write(path: Path, cases: list[CaseResult]) -> None:
+    RunResults("live", "https://api.invalid", "digest", "1", "2026-12-07T02:17:00+00:00", cases=cases).write(
+        path
+    )
+
+
+def _verdict(tmp_path: Path, night: Night) -> subprocess.CompletedProcess[str]:
+    """The verdict step run by bash as the job runs it, on tonight's results file (none: not written)
+    and the baseline's (by default tonight's cases, none failing)."""
+    results = tmp_path / "results"
+    results.mkdir(exist_ok=True)
+    if night.cases is not None:
+        _write(results / "nightly.json", night.cases)
+        passing = [replace(c, verdict="passed") if c.verdict == "failed" else c for c in night.cases]
+        _write(results / "baseline.json", night.baseline if night.baseline is not None else passing)
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "RUN_STATUS": run,
-        "DRIFT_STATUS": drift,
+        "RUN_STATUS": night.run,
+        "DRIFT_STATUS": night.drift,
     }
-    done = subprocess.run(
+    return subprocess.run(
         ["bash", "-e", "-c", _verdict_script()],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
+        timeout=120,
         check=False,
     )
-    return done.returncode
 
 
-PASSED = {"test": "t1", "case": "a", "verdict": "passed", "level": "documented"}
-DOCUMENTED_FAILURE = {"test": "t2", "case": "b", "verdict": "failed", "level": "documented"}
-INFERRED_FAILURE = {"test": "t3", "case": "c", "verdict": "failed", "level": "inferred"}
-SKIPPED = {"test": "t4", "case": "d", "verdict": "skipped"}
-RECORDED = {"test": "t5", "case": "e", "verdict": "recorded", "level": "undocumented"}
+PASSED = _case("t1", "passed")
+DOCUMENTED_FAILURE = _case("t2", "failed")
+INFERRED_FAILURE = _case("t3", "failed", "inferred")
+SKIPPED = _case("t4", "skipped")
+RECORDED = _case("t5", "recorded", "undocumented")
+ERRORED = _case("t6", "error")
+SKIPPED_THERE = _case("t2", "skipped")
+PASSED_TOO = _case("t7", "passed")
 
 
 class Night(NamedTuple):
-    cases: list[dict[str, str]] | None  # tonight's results file (None: none was written)
+    cases: list[CaseResult] | None  # tonight's results file (None: none was written)
     run: str  # the run step's exit status ("": it did not run)
     drift: str  # drift's exit status ("": no baseline accepted yet)
-    red: bool  # what the verdict step must say
-    baseline: list[dict[str, str]] | None = None  # the baseline's cases (None: tonight's, all passing)
+    red: str  # what the verdict step must say: "" green, else a part of its reason
+    baseline: list[CaseResult] | None = None  # the baseline's cases (None: tonight's, none failing)
 
 
-SKIPPED_THERE = {**DOCUMENTED_FAILURE, "verdict": "skipped"}
 NIGHTS = {
-    "all passed, some skipped or recorded": Night([PASSED, SKIPPED, RECORDED], "0", "0", False),
-    "an inferred failure only": Night([PASSED, INFERRED_FAILURE], "1", "0", False),
-    "a documented failure, no baseline yet": Night([PASSED, DOCUMENTED_FAILURE], "1", "", True),
+    "all passed, some skipped or recorded": Night([PASSED, SKIPPED, RECORDED], "0", "0", ""),
+    "an inferred failure only": Night([PASSED, INFERRED_FAILURE], "1", "0", ""),
+    "a documented failure, no baseline yet": Night(
+        [PASSED, DOCUMENTED_FAILURE], "1", "", "no baseline is accepted yet: t2 (t2)"
+    ),
     "a documented failure the baseline had too": Night(
-        [PASSED, DOCUMENTED_FAILURE], "1", "0", False, [PASSED, DOCUMENTED_FAILURE]
+        [PASSED, DOCUMENTED_FAILURE], "1", "0", "", [PASSED, DOCUMENTED_FAILURE]
     ),
     "a documented failure the baseline had skipped": Night(
-        [PASSED, DOCUMENTED_FAILURE], "1", "0", True, [PASSED, SKIPPED_THERE]
+        [PASSED, DOCUMENTED_FAILURE], "1", "0", "the baseline did not have failing", [PASSED, SKIPPED_THERE]
     ),
-    "a new test failing": Night([PASSED, DOCUMENTED_FAILURE], "1", "0", True, [PASSED]),
-    "drift found a documented regression": Night([PASSED], "0", "1", True),
-    "no baseline yet": Night([PASSED], "0", "", False),
-    "the run was interrupted": Night([PASSED], "2", "0", True),
-    "the preflight failed: no results": Night(None, "", "", True),
+    "a new test failing": Night([PASSED, DOCUMENTED_FAILURE], "1", "0", "did not have failing", [PASSED]),
+    "drift found a documented regression": Night([PASSED], "0", "1", "drift against the baseline"),
+    "no baseline yet": Night([PASSED], "0", "", ""),
+    "the run was interrupted": Night([PASSED], "2", "0", "did not complete"),
+    "the preflight failed: no results": Night(None, "", "", "the preflight failed"),
+    "an error case": Night([PASSED, PASSED_TOO, ERRORED], "1", "0", "1 case(s) ended in error"),
+    "errors outnumber verdicts": Night([PASSED, ERRORED, _case("t8", "error")], "1", "0", "errors outnumber"),
+    "a first night that verified nothing": Night([SKIPPED, RECORDED], "1", "", "verified nothing"),
+    "a first night of inferred verdicts only": Night([INFERRED_FAILURE], "1", "", "verified nothing"),
+    "verified less than the baseline": Night(
+        [PASSED, SKIPPED_THERE], "0", "0", "verified less than the baseline", [PASSED, _case("t2", "passed")]
+    ),
+    "verified as much as the baseline, other cases": Night(
+        [PASSED, PASSED_TOO], "0", "0", "", [PASSED, SKIPPED]
+    ),
 }
 
 
 @pytest.mark.parametrize("night", list(NIGHTS.values()), ids=list(NIGHTS))
-def test_verdict_is_red_only_for_a_broken_documented_rule(tmp_path: Path, night: Night) -> None:
-    """The job's colour: red for what is new against the accepted baseline (drift's regressions, and
-    documented failures the baseline did not have failing; without a baseline: any documented
-    failure), or a run that did not complete."""
-    verdict = _verdict(tmp_path, night.cases, night.run, night.drift, night.baseline)
-    assert (verdict != 0) is night.red
+def test_verdict_is_red_for_what_a_person_must_act_on(tmp_path: Path, night: Night) -> None:
+    """The job's colour: red for a run that verified nothing or errored, for what is new against the
+    accepted baseline (drift's regressions, documented failures the baseline did not have failing,
+    fewer documented cases judged; without a baseline: any documented failure), or a run that did
+    not complete; the reason is one GitHub error annotation."""
+    done = _verdict(tmp_path, night)
+    assert (done.returncode != 0) is bool(night.red), done.stdout + done.stderr
+    if night.red:
+        assert "::error::" in done.stdout, done.stdout + done.stderr
+        assert night.red in done.stdout, done.stdout
+    else:
+        assert done.stdout.startswith("green: "), done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
