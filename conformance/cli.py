@@ -182,9 +182,11 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check = commands.add_parser(
         "check",
         help="preflight: is the target ready, and what will a run verify and skip (and why)",
-        description="Checks the profile, the base URL, the key variables, that the target answers, and its "
-        "clock offset and round trip, sending one request that creates nothing. Exit status 0 when a run "
-        "can start, 2 with one message naming what is wrong, where, and the fix.",
+        description="Checks the profile, the base URL, that the target answers, and its clock offset and "
+        "round trip; proves each key the run will use (the good key always, another state's when set) "
+        "with a request that changes nothing, whose answer must be one the key's account state may "
+        "get. Exit status 0 when a run can start, 2 with one message naming what is wrong (e.g. the key "
+        "variable), where, and the fix.",
     )
     check.add_argument("--target-profile", type=Path, required=True, help="the target profile (TOML)")
     check.add_argument("--base-url", default=None, help="default: the profile's base_url")

@@ -9,6 +9,7 @@ results with the accepted baseline's (`nightly_reds`): what is new is red, known
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -32,12 +33,15 @@ def judged(cases: Iterable[CaseResult], *, documented: bool = False) -> list[Cas
 
 def unearned(cases: list[CaseResult]) -> str:
     """Why this run's green would not be earned, in one line; "" when it verified something."""
-    errors = sum(c.verdict == ERROR for c in cases)
     verdicts = len(judged(cases))
+    errors = sum(c.verdict == ERROR for c in cases)
     if not judged(cases, documented=True):
+        arranged = sum(c.case.startswith(ARRANGEMENT) for c in cases)
+        counted = Counter(c.verdict for c in cases if not c.case.startswith(ARRANGEMENT))
         return (
-            f"verified nothing: none of the {len(cases)} cases judged a documented expectation "
-            f"({verdicts} judged, {errors} error, the rest skipped or recorded)"
+            f"verified nothing: no test judged a documented expectation ({len(cases)} cases: "
+            f"{verdicts} judged not documented, {arranged} setting tests up, {counted['recorded']} "
+            f"recorded, {counted['skipped']} skipped, {errors} error)"
         )
     if errors > verdicts:
         return f"errors outnumber verdicts: {errors} cases ended in error, {verdicts} were judged"
@@ -49,9 +53,10 @@ def _key(case: CaseResult) -> tuple[str, str]:
 
 
 def _examples(cases: list[CaseResult]) -> str:
-    named = [f"{c.test} ({c.case})" + (f": {c.reason}" if c.reason else "") for c in cases[:EXAMPLES]]
-    more = f" and {len(cases) - EXAMPLES} more" if len(cases) > EXAMPLES else ""
-    return "; ".join(named) + more
+    """The first few cases, each once, with the reason of one that reached no verdict."""
+    named = list(dict.fromkeys(f"{c.test} ({c.case})" + (f": {c.reason}" if c.reason else "") for c in cases))
+    more = f" and {len(named) - EXAMPLES} more" if len(named) > EXAMPLES else ""
+    return "; ".join(named[:EXAMPLES]) + more
 
 
 def nightly_reds(tonight: RunResults, baseline: RunResults | None) -> Iterator[str]:

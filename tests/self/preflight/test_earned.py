@@ -24,7 +24,7 @@ def test_a_run_that_only_recorded_exits_non_zero_and_says_why(tmp_path: Path) ->
     run = run_suite(tmp_path, "-p", "no:randomly", "-k", "test_undocumented_behaviour_is_recorded")
     assert run.returncode == pytest.ExitCode.TESTS_FAILED, run.output[-3000:]
     assert set(run.results["counts"].items()) >= {("failed", 0), ("error", 0)}
-    assert run.results["unearned"].startswith("verified nothing: none of the")
+    assert run.results["unearned"].startswith("verified nothing: no test judged a documented expectation")
     lines = [line for line in run.output.splitlines() if line.startswith("not a pass: ")]
     assert lines == [f"not a pass: {run.results['unearned']}"]
 
@@ -40,12 +40,15 @@ def test_a_run_that_judged_documented_cases_keeps_exit_zero(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("cases", "reason"),
     [
-        ([], "verified nothing: none of the 0 cases"),
+        ([], "verified nothing: no test judged a documented expectation (0 cases"),
         (
             [_judged("t", "recorded", "undocumented"), unverified("s", "skipped", "no key")],
             "verified nothing",
         ),
-        ([_judged("t", "failed", "inferred")], "verified nothing: none of the 1 cases"),
+        (
+            [_judged("t", "failed", "inferred")],
+            "verified nothing: no test judged a documented expectation (1 cases: 1 judged not",
+        ),
         ([replace(_judged("t"), case=f"{ARRANGEMENT}register")], "verified nothing"),
         (
             [_judged("t"), *(unverified(f"e{n}", "error", "boom") for n in range(2))],
