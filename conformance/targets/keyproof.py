@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from conformance.checks import judge
 from conformance.clock import ServerTime
 from conformance.contract import Contract
-from conformance.errors import Place, ProfileError
+from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Exchange, Request, Response
 from conformance.generate.oracle import Expected, expected_outcome
 from conformance.generate.world import World
@@ -133,9 +133,12 @@ class KeyAnswer:
         return f"-> {self.answer()}: accepted (the empty body was refused)"
 
 
-def judge_key(contract: Contract, profile: TargetProfile, state: str, response: Response) -> KeyAnswer:
+def judge_key(
+    contract: Contract, profile: TargetProfile, base_url: str, state: str, response: Response
+) -> KeyAnswer:
     """Judge the answer a key of `state` got to the harmless request; raise a `ProfileError` naming its
-    variable when that answer is one no key of `state` may get."""
+    variable when that answer is one no key of `state` may get but another state's may, and a
+    `TargetError` when no account state's key may get it (that is no key's fault)."""
     world = World(contract, profile)
     now = datetime.now(UTC)
     fits: list[str] = []
@@ -149,6 +152,17 @@ def judge_key(contract: Contract, profile: TargetProfile, state: str, response: 
         fits.append(candidate)
         own |= candidate == state and judgement == f"account:{state}"
     answer = KeyAnswer(state, response.status, response.code, tuple(fits), own)
+    if not fits:
+        account = profile.accounts[state]
+        path = contract.paths[contract.roles.creates_activity]
+        raise TargetError(
+            base_url,
+            f"POST {path}",
+            f"an empty body (which changes nothing) sent with {_variable(account)} got {answer.answer()}, "
+            "which the contract documents for no account state's key",
+            "point the profile's base_url (or --base-url) at the Live Activities API itself, not at a "
+            "proxy or another service",
+        )
     if state not in fits:
         _refuse_answer(contract, profile, answer)
     return answer
@@ -166,12 +180,11 @@ def _refuse_answer(contract: Contract, profile: TargetProfile, answer: KeyAnswer
     account = profile.accounts[answer.state]
     path = contract.paths[contract.roles.creates_activity]
     others = [s for s in answer.fits if s != answer.state]
-    like = f"as a key of state {_either(others)} would" if others else "which no account state documents"
     _refuse(
         profile,
         account,
         f"{_variable(account)} is not a key of state {answer.state!r}: an empty body to POST {path} "
-        f"(which changes nothing) got {answer.answer()}, {like}",
+        f"(which changes nothing) got {answer.answer()}, as a key of state {_either(others)} would",
     )
 
 
