@@ -122,6 +122,7 @@ class KeyAnswer:
     code: str | None
     fits: tuple[str, ...]  # the account states whose documented answers include this one
     shows_state: bool  # the answer is the state's own (its account rule), not only the body's refusal
+    let_through: bool  # the state's requests pass (good): the body's refusal is the answer it should get
 
     def answer(self) -> str:
         return f"{self.status} {self.code}" if self.code else f"{self.status} (no code)"
@@ -130,7 +131,9 @@ class KeyAnswer:
         """How `conformance check` shows the proof: the answer and what it proves."""
         if self.shows_state:
             return f"-> {self.answer()}: the answer of its state"
-        return f"-> {self.answer()}: accepted (the empty body was refused)"
+        if self.let_through:
+            return f"-> {self.answer()}: accepted (the empty body was refused)"
+        return f"-> {self.answer()}: the empty body's refusal, documented for it too; its state is not shown"
 
 
 def judge_key(
@@ -151,7 +154,8 @@ def judge_key(
             continue
         fits.append(candidate)
         own |= candidate == state and judgement == f"account:{state}"
-    answer = KeyAnswer(state, response.status, response.code, tuple(fits), own)
+    let_through = state in required_states(contract)
+    answer = KeyAnswer(state, response.status, response.code, tuple(fits), own, let_through)
     if not fits:
         account = profile.accounts[state]
         path = contract.paths[contract.roles.creates_activity]
