@@ -250,10 +250,10 @@ def reach_target(
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
             first = _stamped(_post(http, url, _headers(contract, keys[first_state])), where)
-            answers[first_state] = judge_key(contract, profile, base_url, first_state, first.response)
+            answers[first_state] = judge_key(contract, profile, first_state, first.response)
             for state, key in list(keys.items())[1:]:
                 answer = _post(http, url, _headers(contract, key))
-                answers[state] = judge_key(contract, profile, base_url, state, answer.response)
+                answers[state] = judge_key(contract, profile, state, answer.response)
             if virtual_clock:
                 second = first
             else:

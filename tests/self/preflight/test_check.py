@@ -309,28 +309,9 @@ def test_an_empty_optional_key_is_a_skip_and_each_used_key_is_proven(tmp_path: P
     path = with_key_variables(tmp_path, served, KEYS)
     done = check("--target-profile", str(path), env={"PF_KEY_GOOD": GOOD_KEY, "PF_KEY_DISABLED": ""})
     assert done.returncode == 0, done.stderr
-    assert "good: $PF_KEY_GOOD set -> 400 " in done.stdout
+    assert "good: $PF_KEY_GOOD set -> 400 REQUEST_INVALID: accepted" in done.stdout
     assert "disabled: $PF_KEY_DISABLED unset or empty" in done.stdout
     assert "$PF_KEY_DISABLED is unset or empty: export the key" in done.stdout
     unbound = "unbound: a literal key in the profile -> 400 PARTNER_REQUIRED: the answer of its state"
     assert unbound in done.stdout
     assert str(GOOD_KEY) not in done.stdout + done.stderr
-
-
-@respx.mock
-def test_an_answer_no_account_state_gets_blames_the_target(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A service that accepts an empty body (200) is no Live Activities API: the message points at the
-    base URL, not at the key."""
-    url = "http://api.invalid"
-    respx.post(url + CONTRACT.paths[CONTRACT.roles.creates_activity]).mock(
-        return_value=httpx.Response(200, json={}, headers={"Date": "Mon, 07 Dec 2026 20:00:00 GMT"})
-    )
-    path = tmp_path / "remote.toml"
-    path.write_text(MINIMAL_REMOTE.format(url=url), encoding="utf-8")
-    monkeypatch.setenv("PF_KEY_GOOD", "remote-key")
-    with pytest.raises(TargetError, match="documents for no account state's key") as raised:
-        preflight(CONTRACT, path)
-    assert "$PF_KEY_GOOD" in str(raised.value)
-    assert "base_url" in raised.value.fix

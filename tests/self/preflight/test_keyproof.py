@@ -14,7 +14,6 @@ from conformance.targets.profile import load_profile, sandbox_profile_path
 
 CONTRACT = load_contract()
 PROFILE = load_profile(sandbox_profile_path(CONTRACT), CONTRACT)
-URL = "http://127.0.0.1:8080"
 
 
 def _answer(status: int, code: str | None) -> Response:
@@ -37,7 +36,7 @@ def test_the_states_every_run_uses_come_from_the_contract() -> None:
 
 def test_a_state_shown_by_its_own_code() -> None:
     """A disabled key answered with its own row's code: the answer of its state, only that state fits."""
-    answer = judge_key(CONTRACT, PROFILE, URL, "disabled", _answer(403, _row_code("disabled")))
+    answer = judge_key(CONTRACT, PROFILE, "disabled", _answer(403, _row_code("disabled")))
     assert answer.shows_state
     assert answer.fits == ("disabled",)
     assert answer.text().endswith("the answer of its state")
@@ -47,9 +46,9 @@ def test_the_body_refusal_proves_a_good_key_but_not_another_state() -> None:
     """REQUEST_INVALID accepts a good key; for a disabled key it fits (which error wins is undocumented)
     but shows nothing of its state, and says so."""
     refused = _answer(400, "REQUEST_INVALID")
-    good = judge_key(CONTRACT, PROFILE, URL, "good", refused)
+    good = judge_key(CONTRACT, PROFILE, "good", refused)
     assert good.text().endswith("accepted (the empty body was refused)")
-    disabled = judge_key(CONTRACT, PROFILE, URL, "disabled", refused)
+    disabled = judge_key(CONTRACT, PROFILE, "disabled", refused)
     assert not disabled.shows_state
     assert "good" in disabled.fits
     assert "disabled" in disabled.fits
@@ -59,5 +58,13 @@ def test_the_body_refusal_proves_a_good_key_but_not_another_state() -> None:
 def test_a_good_key_answered_as_another_state_names_that_state() -> None:
     """The good key answered with the disabled state's code: refused at accounts.good, naming the state."""
     with pytest.raises(ProfileError, match="as a key of state 'disabled' would") as raised:
-        judge_key(CONTRACT, PROFILE, URL, "good", _answer(403, _row_code("disabled")))
+        judge_key(CONTRACT, PROFILE, "good", _answer(403, _row_code("disabled")))
     assert raised.value.place.path == "accounts.good"
+
+
+def test_an_answer_no_state_gets_is_shown_not_refused() -> None:
+    """A good key whose empty body got a code no row gives it (the target breaks the empty-body rule):
+    no state fits, the key is not blamed, and the answer is shown for the tests to judge."""
+    answer = judge_key(CONTRACT, PROFILE, "good", _answer(400, "SOMETHING_ELSE"))
+    assert answer.fits == ()
+    assert answer.text().endswith("documented for no account state (the tests judge it)")
