@@ -1,0 +1,191 @@
+"""A hostile command is bounded and contained: floods of output and log are capped (memory and bundle
+stay small, the bundle says what was cut), what it forks is gone when certify ends, and a log path
+that is no regular file is refused with one message instead of blocking."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conformance.certify import certify_in_process
+from conformance.certify.capped import LOG_HEAD, LOG_TAIL, STREAM_HEAD, STREAM_TAIL, HeadTail
+from conformance.certify.harness import log_lines
+from conformance.cli import main
+from conformance.client.settings import FlowSettings
+from conformance.errors import UsageError
+
+PYTHON = shlex.quote(sys.executable)
+CLIENTS = Path(__file__).parent / "clients"
+REFERENCE = f"{PYTHON} -m conformance.client"
+SCENARIO = "update-400"
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: int
+    peak_rss: int  # bytes: the largest resident set of certify or any process it waited for
+    out: str
+    err: str
+
+
+def certify(args: Sequence[str], tmp_path: Path) -> Finished:
+    """`conformance certify ARGS` in a child process; its exit status and its peak memory (wait4)."""
+    out, err = tmp_path / "certify.out", tmp_path / "certify.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conformance.cli", "certify", *args], stdout=stdout, stderr=stderr
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # already reaped: Popen must not wait again
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return Finished(process.returncode, usage.ru_maxrss * scale, out.read_text(), err.read_text())
+
+
+def size_of(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def evidence(bundle: Path) -> dict[str, object]:
+    data = json.loads((bundle / "evidence" / f"{SCENARIO}.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+# -- floods ------------------------------------------------------------------------------------
+
+
+def test_200_mb_on_stdout_keeps_certify_under_400_mb_and_the_bundle_under_20_mb(tmp_path: Path) -> None:
+    """A client that writes 200 MB to stdout and 20 MB to stderr: head and tail kept, the cut said."""
+    flood = (
+        f"{PYTHON} -c \"import sys; line = b'x' * {MB - 1} + b'\\n'\n"
+        "for _ in range(200): sys.stdout.buffer.write(line)\n"
+        'for _ in range(20): sys.stderr.buffer.write(line)"'
+    )
+    bundle = tmp_path / "bundle"
+    done = certify(
+        ["--command", f"{flood}; {REFERENCE}", "--scenario", SCENARIO, "--output", str(bundle)], tmp_path
+    )
+    assert bundle.is_dir(), done.err
+    assert done.peak_rss < 400 * MB
+    assert size_of(bundle) < 20 * MB
+    output = evidence(bundle)["output"]
+    assert isinstance(output, dict)
+    assert output["stdout"]["bytes"] == 200 * MB
+    assert output["stdout"]["truncated"] is True
+    assert output["stdout"]["skipped_bytes"] == 200 * MB - STREAM_HEAD - STREAM_TAIL
+    assert f"{200 * MB - STREAM_HEAD - STREAM_TAIL} bytes of stdout skipped" in output["stdout"]["text"]
+    assert output["stderr"]["bytes"] >= 20 * MB  # and the client's own last words
+    assert output["stderr"]["truncated"] is True
+
+
+def test_a_330_mb_log_is_cut_to_its_head_and_tail_and_its_lines_keep_their_numbers(tmp_path: Path) -> None:
+    """The reference flow's log followed by 330 MB of noise: the flow's lines are judged, the cut said."""
+    noise = f"yes 'debug: nothing to see' | head -c {330 * MB} >> \"$LA_LOG_FILE\""
+    bundle = tmp_path / "bundle"
+    done = certify(
+        ["--command", f"{REFERENCE}; {noise}", "--scenario", SCENARIO, "--output", str(bundle)], tmp_path
+    )
+    assert bundle.is_dir(), done.err
+    assert done.peak_rss < 400 * MB
+    assert size_of(bundle) < 20 * MB
+    run = evidence(bundle)
+    log = run["output"]["log"]  # type: ignore[index]
+    assert log["truncated"] is True
+    assert log["bytes"] > 330 * MB
+    assert log["skipped_bytes"] == log["bytes"] - LOG_HEAD - LOG_TAIL
+    assert "text" not in log  # the kept lines are the run's "log"; not twice
+    lines = run["log"]
+    assert isinstance(lines, list)
+    assert lines[0]["endpoint"] == "register"  # the flow's own lines, at the head, were kept
+    assert lines[-1] == {"unparsed": "debug: nothing to see"}
+
+
+def test_kept_lines_of_a_cut_log_are_whole_and_numbered_as_written() -> None:
+    """Only whole lines survive the cut, and the tail's lines keep their numbers in the file."""
+    kept = HeadTail("log", 10, 16)
+    lines = [f'{{"n": {i}}}\n'.encode() for i in range(1, 101)]
+    for line in lines:
+        kept.feed(line)
+    parsed = log_lines(kept.captured())
+    assert [(line.number, line.data) for line in parsed] == [(1, {"n": 1}), (100, {"n": 100})]
+
+
+# -- processes left behind ------------------------------------------------------------------------
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="the sweep of setsid children needs /proc (Linux)")
+def test_forked_and_setsid_children_are_gone_when_certify_exits(tmp_path: Path) -> None:
+    """A child that sleeps and a setsid grandchild that sleeps are both killed by the end of certify."""
+    pidfile = tmp_path / "pids"
+    command = f"{PYTHON} {shlex.quote(str(CLIENTS / 'forking.py'))} {shlex.quote(str(pidfile))}"
+    done = certify(["--command", command, "--scenario", SCENARIO], tmp_path)
+    assert "FAIL" not in done.out, done.out + done.err
+    pids = [int(line) for line in pidfile.read_text().split()]
+    assert len(pids) == 2
+    leftovers = [pid for pid in pids if alive(pid)]
+    for pid in leftovers:  # never leave them running, even when the test fails
+        os.kill(pid, 9)
+    assert leftovers == []
+
+
+# -- the log path -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        ('mkfifo "$LA_LOG_FILE"', "a FIFO (named pipe)"),
+        ('mkdir "$LA_LOG_FILE"', "a directory"),
+        ('ln -s /dev/null "$LA_LOG_FILE"', "a character device"),
+        ('mkfifo "$LA_LOG_FILE.fifo" && ln -s "$LA_LOG_FILE.fifo" "$LA_LOG_FILE"', "a FIFO (named pipe)"),
+    ],
+    ids=["fifo", "directory", "symlink-to-device", "symlink-to-fifo"],
+)
+def test_a_log_path_that_is_no_regular_file_is_refused_with_one_message(
+    make: str, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before it is opened, so a FIFO with no writer cannot block certify."""
+    assert main(["certify", "--command", make, "--scenario", SCENARIO]) == 2
+    err = capsys.readouterr().err
+    assert f"is {kind}, not a regular file" in err
+    assert "the client's log (LA_LOG_FILE) in scenario update-400" in err
+    assert "fix: write the log as a plain file" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 2  # the message and its fix
+
+
+def test_a_fifo_at_the_log_path_in_process_is_refused() -> None:
+    """The in-process harness reads the log the same way: a FIFO is refused, not opened."""
+
+    def fifo_instead_of_log(settings: FlowSettings) -> None:
+        os.mkfifo(settings.log_file)
+
+    with pytest.raises(UsageError, match=r"is a FIFO \(named pipe\), not a regular file"):
+        certify_in_process(fifo_instead_of_log, [SCENARIO])
+
+
+def test_the_peak_memory_measure_sees_a_large_child() -> None:
+    """The wait4 measure the flood tests rely on is not blind: a child that holds 100 MB reports it."""
+    hold = "b = bytearray(100 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"  # every page touched
+    process = subprocess.Popen([sys.executable, "-c", hold])
+    _pid, _status, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    assert usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024) > 100 * MB
