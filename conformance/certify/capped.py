@@ -145,7 +145,7 @@ def read_log(path: Path, scenario: str, head: int = LOG_HEAD, tail: int = LOG_TA
     could have been swapped in between); opened non-blocking, so even then nothing can block.
     """
     try:
-        kind = _kind(path.stat().st_mode)  # follows a symlink: to a FIFO it is refused too
+        kind = file_kind(path.stat().st_mode)  # follows a symlink: to a FIFO it is refused too
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -158,7 +158,7 @@ def read_log(path: Path, scenario: str, head: int = LOG_HEAD, tail: int = LOG_TA
     except OSError as exc:
         raise _refused(path, scenario, f"cannot be read: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb", buffering=0) as file:
-        kind = _kind(os.fstat(fd).st_mode)
+        kind = file_kind(os.fstat(fd).st_mode)
         if kind is not None:
             raise _refused(path, scenario, f"is {kind}, not a regular file")
         while chunk := file.read(CHUNK):
@@ -166,7 +166,7 @@ def read_log(path: Path, scenario: str, head: int = LOG_HEAD, tail: int = LOG_TA
     return kept.captured()
 
 
-def _kind(mode: int) -> str | None:
+def file_kind(mode: int) -> str | None:
     """None for a regular file, else what it is, in words."""
     if stat.S_ISREG(mode):
         return None
