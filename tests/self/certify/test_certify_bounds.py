@@ -109,6 +109,33 @@ def test_a_330_mb_log_is_cut_to_its_head_and_tail_and_its_lines_keep_their_numbe
     assert lines[-1] == {"unparsed": "debug: nothing to see"}
 
 
+BIG_BODY = (
+    f'{PYTHON} -c "import os, http.client, urllib.parse as p\n'
+    "url = p.urlsplit(os.environ['LA_BASE_URL'])\n"
+    "c = http.client.HTTPConnection(url.hostname, url.port)\n"
+    "size = 300 * 1024 * 1024\n"
+    "c.putrequest('POST', '/api/v1/live-activity/register')\n"
+    "c.putheader('Content-Length', str(size)); c.putheader('Content-Type', 'application/json')\n"
+    "c.putheader('X-Api-Key', os.environ['LA_API_KEY'])\n"
+    "c.endheaders()\n"
+    "block = b' ' * (1024 * 1024)\n"
+    "for _ in range(300): c.send(block)\n"
+    'print(c.getresponse().status)"'
+)
+
+
+def test_a_300_mb_request_body_is_not_held_by_the_harness(tmp_path: Path) -> None:
+    """The scripted sandbox keeps only what it needs to refuse a body as too large (unbounded: 959 MB)."""
+    done = certify(
+        ["--command", f"{BIG_BODY}; {REFERENCE}", "--scenario", SCENARIO, "--output", str(tmp_path / "b")],
+        tmp_path,
+    )
+    assert (tmp_path / "b").is_dir(), done.err
+    assert done.peak_rss < 400 * MB
+    first = evidence(tmp_path / "b")["attempts"][0]  # type: ignore[index]
+    assert (first["endpoint"], first["status"]) == ("register", 400)  # journaled, refused
+
+
 def test_kept_lines_of_a_cut_log_are_whole_and_numbered_as_written() -> None:
     """Only whole lines survive the cut, and the tail's lines keep their numbers in the file."""
     kept = HeadTail("log", 10, 16)
