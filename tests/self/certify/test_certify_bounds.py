@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,11 +51,21 @@ def certify(args: Sequence[str], tmp_path: Path) -> Finished:
     return Finished(process.returncode, usage.ru_maxrss * scale, out.read_text(), err.read_text())
 
 
+def certify_bounded(command: str, tmp_path: Path) -> dict[str, Any]:
+    """certify `command` on one scenario into a bundle: peak memory < 400 MB, bundle < 20 MB; its evidence."""
+    bundle = tmp_path / "bundle"
+    done = certify(["--command", command, "--scenario", SCENARIO, "--output", str(bundle)], tmp_path)
+    assert bundle.is_dir(), done.err
+    assert done.peak_rss < 400 * MB
+    assert size_of(bundle) < 20 * MB
+    return evidence(bundle)
+
+
 def size_of(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
-def evidence(bundle: Path) -> dict[str, object]:
+def evidence(bundle: Path) -> dict[str, Any]:
     data = json.loads((bundle / "evidence" / f"{SCENARIO}.json").read_text())
     assert isinstance(data, dict)
     return data
@@ -70,15 +81,8 @@ def test_200_mb_on_stdout_keeps_certify_under_400_mb_and_the_bundle_under_20_mb(
         "for _ in range(200): sys.stdout.buffer.write(line)\n"
         'for _ in range(20): sys.stderr.buffer.write(line)"'
     )
-    bundle = tmp_path / "bundle"
-    done = certify(
-        ["--command", f"{flood}; {REFERENCE}", "--scenario", SCENARIO, "--output", str(bundle)], tmp_path
-    )
-    assert bundle.is_dir(), done.err
-    assert done.peak_rss < 400 * MB
-    assert size_of(bundle) < 20 * MB
-    output = evidence(bundle)["output"]
-    assert isinstance(output, dict)
+    run = certify_bounded(f"{flood}; {REFERENCE}", tmp_path)
+    output = run["output"]
     assert output["stdout"]["bytes"] == 200 * MB
     assert output["stdout"]["truncated"] is True
     assert output["stdout"]["skipped_bytes"] == 200 * MB - STREAM_HEAD - STREAM_TAIL
@@ -90,21 +94,13 @@ def test_200_mb_on_stdout_keeps_certify_under_400_mb_and_the_bundle_under_20_mb(
 def test_a_330_mb_log_is_cut_to_its_head_and_tail_and_its_lines_keep_their_numbers(tmp_path: Path) -> None:
     """The reference flow's log followed by 330 MB of noise: the flow's lines are judged, the cut said."""
     noise = f"yes 'debug: nothing to see' | head -c {330 * MB} >> \"$LA_LOG_FILE\""
-    bundle = tmp_path / "bundle"
-    done = certify(
-        ["--command", f"{REFERENCE}; {noise}", "--scenario", SCENARIO, "--output", str(bundle)], tmp_path
-    )
-    assert bundle.is_dir(), done.err
-    assert done.peak_rss < 400 * MB
-    assert size_of(bundle) < 20 * MB
-    run = evidence(bundle)
-    log = run["output"]["log"]  # type: ignore[index]
+    run = certify_bounded(f"{REFERENCE}; {noise}", tmp_path)
+    log = run["output"]["log"]
     assert log["truncated"] is True
     assert log["bytes"] > 330 * MB
     assert log["skipped_bytes"] == log["bytes"] - LOG_HEAD - LOG_TAIL
     assert "text" not in log  # the kept lines are the run's "log"; not twice
     lines = run["log"]
-    assert isinstance(lines, list)
     assert lines[0]["endpoint"] == "register"  # the flow's own lines, at the head, were kept
     assert lines[-1] == {"unparsed": "debug: nothing to see"}
 
@@ -126,13 +122,8 @@ BIG_BODY = (
 
 def test_a_300_mb_request_body_is_not_held_by_the_harness(tmp_path: Path) -> None:
     """The scripted sandbox keeps only what it needs to refuse a body as too large (unbounded: 959 MB)."""
-    done = certify(
-        ["--command", f"{BIG_BODY}; {REFERENCE}", "--scenario", SCENARIO, "--output", str(tmp_path / "b")],
-        tmp_path,
-    )
-    assert (tmp_path / "b").is_dir(), done.err
-    assert done.peak_rss < 400 * MB
-    first = evidence(tmp_path / "b")["attempts"][0]  # type: ignore[index]
+    run = certify_bounded(f"{BIG_BODY}; {REFERENCE}", tmp_path)
+    first = run["attempts"][0]
     assert (first["endpoint"], first["status"]) == ("register", 400)  # journaled, refused
 
 
