@@ -24,9 +24,11 @@ CHUNK = 64 * 1024
 # Kept of each of stdout and stderr, per scenario: its first and its last bytes. A client's output
 # is evidence, not the subject: enough to see how it started and how it ended.
 STREAM_HEAD = STREAM_TAIL = 64 * 1024
-# Kept of the client's log, per scenario. A correct log is one short line per attempt (a scenario
-# allows at most a few dozen attempts: a few kilobytes); past this much it is a flood.
+# Kept of the client's log, per scenario: bytes, and lines (short lines would otherwise be many,
+# and judging pairs each line with each attempt). A correct log is one line per attempt, and the
+# harness stops a scenario after a few dozen attempts: a few kilobytes, under a hundred lines.
 LOG_HEAD = LOG_TAIL = 256 * 1024
+LOG_HEAD_LINES, LOG_TAIL_LINES = 1000, 200
 # After the command's processes are gone, a pipe still open (held by a process that escaped) is
 # read at most this long more.
 DRAIN_SECONDS = 1.0
@@ -163,7 +165,29 @@ def read_log(path: Path, scenario: str, head: int = LOG_HEAD, tail: int = LOG_TA
             raise _refused(path, scenario, f"is {kind}, not a regular file")
         while chunk := file.read(CHUNK):
             kept.feed(chunk)
-    return kept.captured()
+    return _within_lines(kept.captured(), LOG_HEAD_LINES, LOG_TAIL_LINES)
+
+
+def _within_lines(kept: Captured, head_lines: int, tail_lines: int) -> Captured:
+    """`kept` with at most `head_lines` lines in its head and `tail_lines` whole lines in its tail."""
+    if kept.skipped:
+        head, tail = _lines(kept.head), _lines(kept.tail)
+    else:
+        whole = _lines(kept.head)
+        if len(whole) <= head_lines + tail_lines:
+            return kept
+        head, tail = whole[:head_lines], whole[head_lines:]
+    # The tail's first piece counts as cut by the skip (`line_blocks` drops it): one more is kept.
+    trimmed = b"".join(head[:head_lines]), b"".join(tail[-(tail_lines + 1) :])
+    if len(trimmed[0]) + len(trimmed[1]) == len(kept.head) + len(kept.tail):
+        return kept
+    return Captured(kept.name, *trimmed, kept.total, kept.newlines)
+
+
+def _lines(data: bytes) -> list[bytes]:
+    """`data` cut after each newline (the last piece lacks one, when `data` does not end with one)."""
+    pieces = data.split(b"\n")
+    return [piece + b"\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
 
 
 def file_kind(mode: int) -> str | None:

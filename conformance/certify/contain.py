@@ -7,18 +7,22 @@ and the shell may exit before its children. So each command gets a random mark i
 Linux the sweep scans /proc for every process of its session, every descendant of it still alive,
 and every process carrying the mark. Those are stopped first (SIGSTOP: a stopped process cannot
 fork), the scan repeated until it finds nothing new, then all are killed. A process that both
-leaves the session and clears its environment is not found (a cgroup would be needed); elsewhere
-than Linux only the process group is killed.
+leaves the session and clears its environment cannot be told apart there; while certify runs it
+is a subreaper (PR_SET_CHILD_SUBREAPER), so such an orphan becomes its child, and is killed when
+certify ends (`adopting_orphans`). Elsewhere than Linux only the process group is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
 import subprocess
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,7 @@ MARK = "CONFORMANCE_CERTIFY_RUN"
 PROC = Path("/proc")
 # A stopped command gets this long to end after SIGTERM before everything left is killed.
 TERMINATE_GRACE_SECONDS = 2.0
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37  # <linux/prctl.h>
 # Rounds of the stop-and-scan sweep before it kills what it has (a fork bomb outrunning SIGSTOP).
 SWEEP_ROUNDS = 100
 
@@ -87,12 +92,54 @@ class Contained:
 
 def sweep(mark: str, session: int) -> set[int]:
     """Stop, then kill, every process of `session`, descending from it, or carrying `mark`; their pids."""
+    needle = f"{MARK}={mark}".encode()
+
+    def members(table: Mapping[int, _Proc]) -> set[int]:
+        return {
+            pid
+            for pid, proc in table.items()
+            if proc.session == session or _descends(pid, session, table) or needle in _environ(pid)
+        }
+
+    return _stop_then_kill(members)
+
+
+@contextlib.contextmanager
+def adopting_orphans() -> Iterator[None]:
+    """While inside, on Linux, orphans of the commands' processes become our children, not init's
+    (PR_SET_CHILD_SUBREAPER); on the way out, every process adopted since (and its descendants) is
+    killed and reaped. A process that left its session and cleared its environment, which `sweep`
+    cannot tell from any other, does not outlive certify: it is ours by adoption.
+    """
+    previous = _subreaper(True)
+    if previous is None:
+        yield
+        return
+    begin = _ticks_now()
+    try:
+        yield
+    finally:
+        try:
+            _reap(_stop_then_kill(lambda table: _adopted(table, begin)))
+        finally:
+            _subreaper(previous)
+
+
+def _adopted(table: Mapping[int, _Proc], begin: int) -> set[int]:
+    """Our children started since `begin` (clock ticks since boot), and their descendants."""
+    me = os.getpid()
+    roots = {pid for pid, proc in table.items() if proc.parent == me and proc.started >= begin}
+    return roots | {pid for pid in table for root in roots if _descends(pid, root, table)}
+
+
+def _stop_then_kill(find: Callable[[Mapping[int, _Proc]], set[int]]) -> set[int]:
+    """SIGSTOP what `find` picks from the live processes (a stopped process cannot fork) until a scan
+    finds nothing new, then SIGKILL them all; their pids. Nothing on a system without /proc."""
     if not PROC.is_dir():
         return set()
-    me = os.getpid()
     found: set[int] = set()
     for _ in range(SWEEP_ROUNDS):
-        new = {pid for pid in _members(mark, session) if pid != me} - found
+        new = find(_processes()) - found - {os.getpid()}
         if not new:
             break
         for pid in new:
@@ -103,25 +150,62 @@ def sweep(mark: str, session: int) -> set[int]:
     return found
 
 
-def _members(mark: str, session: int) -> set[int]:
-    """Live processes in `session`, descended from its leader, or whose environment carries `mark`."""
-    needle = f"{MARK}={mark}".encode()
-    parents: dict[int, int] = {}
-    members = set()
+def _reap(pids: set[int]) -> None:
+    """Collect the exit status of those of `pids` that are our children (adopted), so no zombie stays."""
+    deadline = time.monotonic() + TERMINATE_GRACE_SECONDS
+    pending = set(pids)
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours, or already collected
+                done = pid
+            if done:
+                pending.discard(pid)
+        if pending:
+            time.sleep(0.01)
+
+
+@dataclass(frozen=True)
+class _Proc:
+    parent: int
+    session: int
+    started: int  # clock ticks since boot
+
+
+def _processes() -> dict[int, _Proc]:
+    """Every live process (zombies left out: nothing in them to kill) by pid."""
+    table = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
-        pid = int(entry.name)
         fields = _stat(entry)
-        if fields is None or fields[0] == "Z":  # gone, or a zombie: nothing left to kill
+        if fields is None or fields[0] == "Z":
             continue
-        parents[pid] = int(fields[1])
-        if int(fields[3]) == session or needle in _environ(entry).split(b"\0"):
-            members.add(pid)
-    for pid in parents:
-        if _descends(pid, session, parents):
-            members.add(pid)
-    return members
+        table[int(entry.name)] = _Proc(parent=int(fields[1]), session=int(fields[3]), started=int(fields[19]))
+    return table
+
+
+def _ticks_now() -> int:
+    """Clock ticks since boot, the unit of a process's start time in /proc/PID/stat."""
+    uptime = float((PROC / "uptime").read_text().split()[0])
+    return int(uptime * os.sysconf("SC_CLK_TCK"))
+
+
+def _subreaper(on: bool) -> bool | None:
+    """Set whether we adopt orphaned descendants; what it was before, None where it cannot be set."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    before = ctypes.c_int()
+    if prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(before), 0, 0, 0) != 0:
+        return None
+    if prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+        return None
+    return bool(before.value)
 
 
 def _stat(entry: Path) -> list[str] | None:
@@ -133,18 +217,19 @@ def _stat(entry: Path) -> list[str] | None:
     return raw[raw.rfind(b")") + 2 :].decode("ascii", errors="replace").split()
 
 
-def _environ(entry: Path) -> bytes:
+def _environ(pid: int) -> list[bytes]:
+    """The environment a process started with, as NAME=VALUE entries; empty when we may not read it."""
     try:
-        return (entry / "environ").read_bytes()
+        return (PROC / str(pid) / "environ").read_bytes().split(b"\0")
     except OSError:  # another user's process, or gone
-        return b""
+        return []
 
 
-def _descends(pid: int, ancestor: int, parents: Mapping[int, int]) -> bool:
+def _descends(pid: int, ancestor: int, table: Mapping[int, _Proc]) -> bool:
     seen = set()
-    while pid in parents and pid not in seen:
+    while pid in table and pid not in seen:
         seen.add(pid)
-        pid = parents[pid]
+        pid = table[pid].parent
         if pid == ancestor:
             return True
     return False

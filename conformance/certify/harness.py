@@ -21,7 +21,7 @@ import httpx
 import respx
 
 from conformance.certify.capped import Captured, read_log
-from conformance.certify.contain import Contained
+from conformance.certify.contain import Contained, adopting_orphans
 from conformance.certify.judge import judge_runs
 from conformance.certify.results import Certification, LogLine, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
@@ -197,17 +197,20 @@ def certify_command(
     quiet = policy.harness.quiet_seconds if quiet_seconds is None else quiet_seconds
     started, begin = datetime.now(UTC), time.perf_counter()
     pool = ThreadPoolExecutor(max_workers=parallel or len(chosen), thread_name_prefix="certify")
-    try:
-        futures = [
-            pool.submit(run_command, policy, s, command, profile=profile, cancel=cancel, quiet=quiet, cwd=cwd)
-            for s in chosen
-        ]
-        runs = [f.result() for f in futures]
-    except BaseException:
-        cancel.set()  # every running command is stopped before the interrupt propagates
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
+    with adopting_orphans():  # what escaped every scenario's sweep is killed on the way out
+        try:
+            futures = [
+                pool.submit(
+                    run_command, policy, s, command, profile=profile, cancel=cancel, quiet=quiet, cwd=cwd
+                )
+                for s in chosen
+            ]
+            runs = [f.result() for f in futures]
+        except BaseException:
+            cancel.set()  # every running command is stopped before the interrupt propagates
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     _check_reached(command, runs)
     wall = time.perf_counter() - begin
     return _certify(

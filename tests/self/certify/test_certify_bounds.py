@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 
 from conformance.certify import certify_in_process
-from conformance.certify.capped import LOG_HEAD, LOG_TAIL, STREAM_HEAD, STREAM_TAIL, HeadTail
+from conformance.certify.capped import (
+    LOG_HEAD,
+    LOG_HEAD_LINES,
+    LOG_TAIL,
+    LOG_TAIL_LINES,
+    STREAM_HEAD,
+    STREAM_TAIL,
+    HeadTail,
+    read_log,
+)
 from conformance.certify.harness import log_lines
 from conformance.cli import main
 from conformance.client.settings import FlowSettings
@@ -98,7 +107,8 @@ def test_a_330_mb_log_is_cut_to_its_head_and_tail_and_its_lines_keep_their_numbe
     log = run["output"]["log"]
     assert log["truncated"] is True
     assert log["bytes"] > 330 * MB
-    assert log["skipped_bytes"] == log["bytes"] - LOG_HEAD - LOG_TAIL
+    assert 0 < log["bytes"] - log["skipped_bytes"] <= LOG_HEAD + LOG_TAIL  # what was kept
+    assert len(run["log"]) <= LOG_HEAD_LINES + LOG_TAIL_LINES
     assert "text" not in log  # the kept lines are the run's "log"; not twice
     lines = run["log"]
     assert lines[0]["endpoint"] == "register"  # the flow's own lines, at the head, were kept
@@ -137,6 +147,17 @@ def test_kept_lines_of_a_cut_log_are_whole_and_numbered_as_written() -> None:
     assert [(line.number, line.data) for line in parsed] == [(1, {"n": 1}), (100, {"n": 100})]
 
 
+def test_a_log_of_many_short_lines_keeps_a_bounded_number_of_them(tmp_path: Path) -> None:
+    """Lines are capped, not only bytes (judging pairs each line with each attempt): head and tail kept."""
+    log = tmp_path / "client.log"
+    log.write_text("".join(f'{{"n": {i}}}\n' for i in range(1, 50_001)))
+    lines = log_lines(read_log(log, SCENARIO))
+    assert len(lines) == LOG_HEAD_LINES + LOG_TAIL_LINES
+    around_the_cut = [line.number for line in lines[LOG_HEAD_LINES - 1 : LOG_HEAD_LINES + 1]]
+    assert around_the_cut == [LOG_HEAD_LINES, 50_000 - LOG_TAIL_LINES + 1]
+    assert all(line.data == {"n": line.number} for line in lines)
+
+
 # -- processes left behind ------------------------------------------------------------------------
 
 
@@ -151,13 +172,14 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="the sweep of setsid children needs /proc (Linux)")
 def test_forked_and_setsid_children_are_gone_when_certify_exits(tmp_path: Path) -> None:
-    """A child that sleeps and a setsid grandchild that sleeps are both killed by the end of certify."""
+    """A child that sleeps, and two setsid grandchildren that sleep (one with an empty environment),
+    are all killed by the end of certify."""
     pidfile = tmp_path / "pids"
     command = f"{PYTHON} {shlex.quote(str(CLIENTS / 'forking.py'))} {shlex.quote(str(pidfile))}"
     done = certify(["--command", command, "--scenario", SCENARIO], tmp_path)
     assert "FAIL" not in done.out, done.out + done.err
     pids = [int(line) for line in pidfile.read_text().split()]
-    assert len(pids) == 2
+    assert len(pids) == 3
     leftovers = [pid for pid in pids if alive(pid)]
     for pid in leftovers:  # never leave them running, even when the test fails
         os.kill(pid, 9)
