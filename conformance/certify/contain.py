@@ -39,9 +39,8 @@ SWEEP_ROUNDS = 100
 
 @dataclass(frozen=True)
 class Ended:
-    """What a contained command left: its exit status (None if killed) and what it wrote, capped."""
+    """What a contained command wrote, capped."""
 
-    returncode: int | None
     stdout: Captured
     stderr: Captured
 
@@ -85,9 +84,9 @@ class Contained:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         sweep(self.mark, self.process.pid)
-        code = self.process.wait()
+        self.process.wait()
         stdout, stderr = (reader.finish() for reader in self._readers)
-        return Ended(None if code < 0 else code, stdout, stderr)
+        return Ended(stdout, stderr)
 
 
 def sweep(mark: str, session: int) -> set[int]:
@@ -120,7 +119,8 @@ def adopting_orphans() -> Iterator[None]:
         yield
     finally:
         try:
-            _reap(_stop_then_kill(lambda table: _adopted(table, begin)))
+            killed = _stop_then_kill(lambda table: _adopted(table, begin))
+            _reap(killed | _adopted(_processes(zombies=True), begin))  # and those that died by themselves
         finally:
             _subreaper(previous)
 
@@ -173,14 +173,14 @@ class _Proc:
     started: int  # clock ticks since boot
 
 
-def _processes() -> dict[int, _Proc]:
-    """Every live process (zombies left out: nothing in them to kill) by pid."""
+def _processes(*, zombies: bool = False) -> dict[int, _Proc]:
+    """Every live process by pid; zombies (nothing in them to kill) only when asked."""
     table = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
         fields = _stat(entry)
-        if fields is None or fields[0] == "Z":
+        if fields is None or (fields[0] == "Z" and not zombies):
             continue
         table[int(entry.name)] = _Proc(parent=int(fields[1]), session=int(fields[3]), started=int(fields[19]))
     return table

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.certify import certify_in_process
+from conformance.certify import certify_command, certify_in_process
 from conformance.certify.capped import (
     LOG_HEAD,
     LOG_HEAD_LINES,
@@ -35,6 +35,7 @@ from conformance.errors import UsageError
 PYTHON = shlex.quote(sys.executable)
 CLIENTS = Path(__file__).parent / "clients"
 REFERENCE = f"{PYTHON} -m conformance.client"
+FORKING = f"{PYTHON} {shlex.quote(str(CLIENTS / 'forking.py'))}"
 SCENARIO = "update-400"
 MB = 1024 * 1024
 
@@ -175,7 +176,7 @@ def test_forked_and_setsid_children_are_gone_when_certify_exits(tmp_path: Path) 
     """A child that sleeps, and two setsid grandchildren that sleep (one with an empty environment),
     are all killed by the end of certify."""
     pidfile = tmp_path / "pids"
-    command = f"{PYTHON} {shlex.quote(str(CLIENTS / 'forking.py'))} {shlex.quote(str(pidfile))}"
+    command = f"{FORKING} {shlex.quote(str(pidfile))}"
     done = certify(["--command", command, "--scenario", SCENARIO], tmp_path)
     assert "FAIL" not in done.out, done.out + done.err
     pids = [int(line) for line in pidfile.read_text().split()]
@@ -184,6 +185,32 @@ def test_forked_and_setsid_children_are_gone_when_certify_exits(tmp_path: Path) 
     for pid in leftovers:  # never leave them running, even when the test fails
         os.kill(pid, 9)
     assert leftovers == []
+
+
+def zombie_children() -> set[int]:
+    """Children of this process that ended and were never reaped."""
+    me, found = os.getpid(), set()
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z" and int(fields[1]) == me:
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="the subreaper is Linux's")
+def test_what_certify_adopted_is_killed_and_reaped_in_its_own_process(tmp_path: Path) -> None:
+    """certify_command in this process: the orphans it adopted meanwhile are neither alive nor zombies."""
+    pidfile = tmp_path / "pids"
+    before = zombie_children()
+    certify_command(f"{FORKING} {shlex.quote(str(pidfile))}", [SCENARIO], quiet_seconds=0.2)
+    leftovers = [pid for pid in map(int, pidfile.read_text().split()) if alive(pid)]
+    for pid in leftovers:
+        os.kill(pid, 9)
+    assert leftovers == []
+    assert zombie_children() - before == set()
 
 
 # -- the log path -------------------------------------------------------------------------------
