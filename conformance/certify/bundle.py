@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import shutil
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
@@ -24,6 +23,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from conformance import strict_json
 from conformance.certify.render import render_html, render_junit
 from conformance.certify.results import Certification
 from conformance.clock import rfc3339
@@ -104,7 +104,8 @@ def contract_hashes(directory: Path) -> dict[str, str]:
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    """Strict JSON (no NaN or Infinity: strict parsers reject them), one space per level."""
+    return strict_json.dumps(data, indent=1) + "\n"
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:

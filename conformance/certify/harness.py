@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -22,8 +20,10 @@ from pathlib import Path
 import httpx
 import respx
 
+from conformance.certify.capped import Captured, read_log
+from conformance.certify.contain import Contained, adopting_orphans
 from conformance.certify.judge import judge_runs
-from conformance.certify.results import Certification, Run, parse_log
+from conformance.certify.results import Certification, LogLine, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
 from conformance.client.settings import FlowSettings, Integration
 from conformance.clock import SystemClock, VirtualClock
@@ -36,8 +36,6 @@ from conformance.targets.profile import TargetProfile
 IN_PROCESS_BASE_URL = "http://certify.invalid"
 # How often a command run looks at its sandbox's journal and its process.
 POLL_SECONDS = 0.05
-# A stopped command gets this long to end after SIGTERM before SIGKILL.
-TERMINATE_GRACE_SECONDS = 2.0
 PLACEHOLDERS = ("base_url", "api_key", "insider_ids", "activity_type", "log_file")
 
 
@@ -143,16 +141,24 @@ def run_in_process(
             ended = f"raised {type(exc).__name__}: {exc}"
         finally:
             transport.close()
-        log = parse_log(log_file.read_text(encoding="utf-8", errors="replace")) if log_file.exists() else ()
+        log = read_log(log_file, scenario.name)
     return Run(
         scenario=scenario,
         started=start,
         attempts=tuple(stage.journal.entries()),
-        log=log,
+        log=log_lines(log),
         ended=ended,
         stopped=stopped,
         wall_seconds=time.perf_counter() - begin,
+        captured=(log,) if log else (),
     )
+
+
+def log_lines(log: Captured | None) -> tuple[LogLine, ...]:
+    """The lines kept of the client's log (its head and tail when it was cut), numbered as written."""
+    if log is None:
+        return ()
+    return tuple(line for first, text in log.line_blocks() for line in parse_log(text, first=first))
 
 
 def _over_budget(policy: Policy, stage: Stage) -> bool:
@@ -191,17 +197,20 @@ def certify_command(
     quiet = policy.harness.quiet_seconds if quiet_seconds is None else quiet_seconds
     started, begin = datetime.now(UTC), time.perf_counter()
     pool = ThreadPoolExecutor(max_workers=parallel or len(chosen), thread_name_prefix="certify")
-    try:
-        futures = [
-            pool.submit(run_command, policy, s, command, profile=profile, cancel=cancel, quiet=quiet, cwd=cwd)
-            for s in chosen
-        ]
-        runs = [f.result() for f in futures]
-    except BaseException:
-        cancel.set()  # every running command is stopped before the interrupt propagates
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
+    with adopting_orphans():  # what escaped every scenario's sweep is killed on the way out
+        try:
+            futures = [
+                pool.submit(
+                    run_command, policy, s, command, profile=profile, cancel=cancel, quiet=quiet, cwd=cwd
+                )
+                for s in chosen
+            ]
+            runs = [f.result() for f in futures]
+        except BaseException:
+            cancel.set()  # every running command is stopped before the interrupt propagates
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     _check_reached(command, runs)
     wall = time.perf_counter() - begin
     return _certify(
@@ -258,38 +267,29 @@ def run_command(
             "log_file": str(log_file),
         }
         env = {**os.environ, **{f"LA_{name.upper()}": value for name, value in values.items()}}
-        output = Path(tmp) / "output.txt"
         started = stage.sandbox.control.now()
         begin = time.perf_counter()
-        with output.open("wb") as sink:
-            process = subprocess.Popen(  # noqa: S602 - the vendor's command line is a shell command by design
-                substitute(command, values),
-                shell=True,
-                env=env,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: Ctrl-C reaches us, and we stop all of it
-            )
-            ended, stopped = _watch(policy, stage, process, cancel, begin)
-        _keep_listening(stage, quiet, cancel)
-        text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
-        tail = "\n".join(output.read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
+        command_run = Contained(substitute(command, values), env=env, cwd=cwd)
+        try:
+            ended, stopped = _watch(policy, stage, command_run, cancel, begin)
+            _keep_listening(stage, quiet, cancel)
+        finally:
+            output = command_run.end()  # the scenario is over: nothing the command started outlives it
+        log = read_log(log_file, scenario.name)
     return Run(
         scenario=scenario,
         started=started,
         attempts=tuple(stage.journal.entries()),
-        log=parse_log(text),
+        log=log_lines(log),
         ended=ended,
         stopped=stopped,
         wall_seconds=time.perf_counter() - begin,
-        output_tail=tail,
+        captured=(output.stdout, output.stderr) + ((log,) if log else ()),
     )
 
 
 def _watch(
-    policy: Policy, stage: Stage, process: subprocess.Popen[bytes], cancel: threading.Event, begin: float
+    policy: Policy, stage: Stage, process: Contained, cancel: threading.Event, begin: float
 ) -> tuple[str, str | None]:
     """Wait for the command to end; stop it at the deadline, over the budget, or on cancel."""
     while True:
@@ -304,7 +304,7 @@ def _watch(
         elif _over_budget(policy, stage):
             why = "attempts"
         if why is not None:
-            _stop(process)
+            process.terminate()
             return f"stopped by the harness ({why})", why
         time.sleep(POLL_SECONDS)
 
@@ -318,16 +318,3 @@ def _keep_listening(stage: Stage, quiet_seconds: float, cancel: threading.Event)
     remaining = quiet_seconds - (stage.sandbox.control.now() - last).total_seconds()
     if remaining > 0:
         cancel.wait(remaining)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, TERMINATE_GRACE_SECONDS), (signal.SIGKILL, None)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue

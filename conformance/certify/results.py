@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from conformance import strict_json
+from conformance.certify.capped import Captured
 from conformance.clock import rfc3339
 from conformance.contract.certification import Policy, Rule, Scenario
 from conformance.sandbox.scripted import Attempt
@@ -25,13 +26,15 @@ class LogLine:
     data: Mapping[str, Any] | None
 
 
-def parse_log(text: str) -> tuple[LogLine, ...]:
+def parse_log(text: str, first: int = 1) -> tuple[LogLine, ...]:
+    """The log's lines, numbered from `first`; a line that is no strict JSON object (NaN is not) has no
+    data."""
     lines = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.splitlines(), start=first):
         if not raw.strip():
             continue
         try:
-            data = json.loads(raw)
+            data = strict_json.loads(raw)
         except ValueError:
             data = None
         lines.append(LogLine(number, raw, data if isinstance(data, dict) else None))
@@ -53,7 +56,13 @@ class Run:
     ended: str
     stopped: str | None
     wall_seconds: float
-    output_tail: str = ""
+    captured: tuple[Captured, ...] = ()  # stdout, stderr, the log: how much was written, what was kept
+
+    @property
+    def output_tail(self) -> str:
+        """The last lines the command wrote (stdout, then stderr)."""
+        tails = [c.text().splitlines()[-20:] for c in self.captured if c.name in ("stdout", "stderr")]
+        return "\n".join(line for tail in tails for line in tail)
 
     def seconds(self, moment: datetime) -> float:
         """`moment` as seconds since the run started."""
@@ -68,7 +77,8 @@ class Run:
             "wall_seconds": round(self.wall_seconds, 3),
             "attempts": [a.to_json() for a in self.attempts],
             "log": [line.data if line.data is not None else {"unparsed": line.text} for line in self.log],
-            "output_tail": self.output_tail,
+            # The log's kept lines are under "log" above; of the output, its kept head and tail.
+            "output": {c.name: c.to_json(with_text=c.name != "log") for c in self.captured},
         }
 
 

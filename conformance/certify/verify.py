@@ -9,8 +9,6 @@ file (the manifest is whole, yet the signature or its recorded sum does not matc
 from __future__ import annotations
 
 import hashlib
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +16,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from conformance import strict_json
 from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE, fingerprint
+from conformance.certify.entries import read_entries
 from conformance.errors import UsageError
 
 
@@ -31,6 +31,7 @@ class BundleCheck:
     fingerprint: str  # of the key that signed it, "" when unknown
     problems: tuple[str, ...]  # why, in words
     pinned: bool = False  # the key was given by the recipient, not read from the bundle
+    refused: tuple[str, ...] = ()  # entries no bundle holds ("NAME: why"): nothing else was checked
 
     @property
     def exit_status(self) -> int:
@@ -46,6 +47,11 @@ class BundleCheck:
                 f"intact: every file matches the manifest, signed by {self.fingerprint}: the key the bundle "
                 "carries: compare it with the one its sender gave you (or pass --public-key)\n"
             )
+        if self.refused:
+            lines = [
+                "REFUSED: this bundle holds entries no certificate bundle holds; nothing else was checked"
+            ]
+            return "\n".join(lines + [f"  refused: {why}" for why in self.refused]) + "\n"
         lines = ["EDITED: this bundle is not as it was signed"]
         lines += [f"  changed: {name}" for name in self.changed]
         lines += [f"  added:   {name}" for name in self.added]
@@ -54,37 +60,14 @@ class BundleCheck:
         return "\n".join(lines) + "\n"
 
 
-def read_bundle(path: Path) -> tuple[dict[str, bytes], list[str]]:
-    """(name -> bytes, names of zip members whose bytes are corrupt); UsageError when unreadable."""
-    if path.is_dir():
-        files = {
-            p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
-        }
-        return files, []
-    try:
-        with zipfile.ZipFile(path) as archive:
-            files, corrupt = {}, []
-            for name in archive.namelist():
-                try:
-                    files[name] = archive.read(name)
-                except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-                    corrupt.append(name)
-            return files, corrupt
-    except FileNotFoundError:
-        raise UsageError(path, "BUNDLE", "does not exist", "pass the bundle directory or its .zip") from None
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(
-            path,
-            "BUNDLE",
-            f"is neither a directory nor a readable zip: {exc}",
-            "pass the bundle directory or its .zip",
-        ) from None
-
-
 def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
     """Check `path` (a bundle directory or zip); `public_key` pins the key it must be signed with."""
-    files, corrupt = read_bundle(path)
-    if MANIFEST not in files and SIGNATURE not in files:
+    entries = read_entries(path, whole=(MANIFEST, SIGNATURE, PUBLIC_KEY))
+    if entries.refused:
+        # Which of two entries of one name, or what a symlink points to, is not ours to guess.
+        return BundleCheck(False, (), (), (), "", (), refused=tuple(entries.refused))
+    files, digests, corrupt = entries.whole, entries.digests, entries.corrupt
+    if MANIFEST not in digests and SIGNATURE not in digests:
         raise UsageError(
             path,
             "BUNDLE",
@@ -93,7 +76,7 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
         )
     key = _public_key(public_key.read_bytes() if public_key else files.get(PUBLIC_KEY))
     signed_by = fingerprint(key) if key else ""
-    missing = tuple(n for n in (MANIFEST, SIGNATURE) if n not in files)
+    missing = tuple(n for n in (MANIFEST, SIGNATURE) if n not in digests)
     manifest = files.get(MANIFEST, b"")
     listed = _listed(manifest)
     verdict = _signature_problem(manifest, files[SIGNATURE], key) if SIGNATURE in files else None
@@ -106,13 +89,11 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
         )
         named: tuple[str, ...] = () if missing else (MANIFEST,)
         return BundleCheck(False, named, (), missing, signed_by, () if missing else (why,))
-    present = set(files) | set(corrupt)
+    present = entries.names()
     removed = tuple(sorted(n for n in listed if n not in present))
     added = tuple(sorted(n for n in present if n not in listed and n not in (MANIFEST, SIGNATURE)))
     changed = [
-        n
-        for n, digest in sorted(listed.items())
-        if n in corrupt or (n in files and hashlib.sha256(files[n]).hexdigest() != digest)
+        n for n, digest in sorted(listed.items()) if n in corrupt or (n in digests and digests[n] != digest)
     ]
     problems = []
     if verdict is not None and not (PUBLIC_KEY in changed and public_key is None):
@@ -128,7 +109,7 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
 
 def _listed(manifest: bytes | None) -> dict[str, str] | None:
     try:
-        data = json.loads(manifest or b"")
+        data = strict_json.loads(manifest or b"")
     except ValueError:
         return None
     files = data.get("files") if isinstance(data, dict) else None
@@ -148,7 +129,7 @@ def _public_key(text: bytes | None) -> Ed25519PublicKey | None:
 def _signature_problem(manifest: bytes, signature_file: bytes, key: Ed25519PublicKey | None) -> str | None:
     """None when the signature holds; MANIFEST when the manifest changed; else what is wrong with the rest."""
     try:
-        data = json.loads(signature_file)
+        data = strict_json.loads(signature_file)
         recorded = str(data["manifest_sha256"])
         signature = bytes.fromhex(str(data["signature"]))
     except (ValueError, KeyError, TypeError):

@@ -138,7 +138,7 @@ class ScriptedSandbox:
         if endpoint is None:
             await self._app(scope, receive, send)
             return
-        body = await _read_all(receive)
+        body = await _read_all(receive, self._sandbox.settings.max_body_bytes)
         received = self._sandbox.control.now()
         step = self._script.take(endpoint)
         request = {"endpoint": endpoint, "activity_id": _field(body, "activity_id"), "received": received}
@@ -194,13 +194,18 @@ class ScriptedSandbox:
         )
 
 
-async def _read_all(receive: Receive) -> bytes:
-    chunks = []
+async def _read_all(receive: Receive, limit: int) -> bytes:
+    """The body, or its first `limit` + 1 bytes when it is longer: enough for the sandbox to refuse it
+    as too large, while a client sending gigabytes cannot fill our memory (the rest is drained)."""
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        if size <= limit:
+            chunks.append(chunk[: limit + 1 - size])
+        size += len(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
