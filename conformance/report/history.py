@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-from conformance.report.matrix import LEVEL_ORDER, Key, by_cell, ordered, table_rows, verdict_of
-from conformance.report.pairs import keyed, outcome
-from conformance.results import ERROR, CaseResult, RunResults
+from conformance.report.history_digest import CellState, RunDigest, StoredRun
+from conformance.report.matrix import LEVEL_ORDER, Key, ordered
+from conformance.results import ERROR
 
 Status = Literal["unchanged", "changed", "flapping"]
 SLUG = re.compile(r"[^A-Za-z0-9_:.-]+")
@@ -230,20 +230,22 @@ class History:
         }
 
 
-def build_history(runs: Sequence[tuple[RunResults, str]]) -> History:
-    """`runs`: each results file with its name, oldest first (at least two)."""
-    results = [r for r, _ in runs]
-    cells = [by_cell(r.cases) for r in results]
-    outside = [_outside(r.cases) for r in results]
+def build_history(runs: Iterable[StoredRun], count: int) -> History:
+    """`runs`: the `count` runs' digests, oldest first (at least two), read once, one at a time."""
+    fold = _Fold(count)
+    entries = []
+    for number, run in enumerate(runs, start=1):
+        entries.append(RunEntry(number, run.file, run.started_at, run.counts, run.interrupted))
+        fold.add(number - 1, run.digest)
+    latest = fold.latest
+    assert latest is not None  # at least two runs
+    assert len(entries) == count  # the store gave every run it counted
     return History(
-        runs=tuple(
-            RunEntry(n, file, r.started_at, r.counts(), bool(getattr(r, "interrupted", False)))
-            for n, (r, file) in enumerate(runs, start=1)
-        ),
-        regressions=_regressions(results, cells),
-        newly_erroring=_newly_erroring(results),
-        cells=tuple(_tracked(key, [c.get(key, []) for c in cells]) for key in ordered(_union(cells))),
-        outside=tuple(_tracked(key, [o.get(key, []) for o in outside]) for key in _union(outside)),
+        runs=tuple(entries),
+        regressions=fold.regressions(latest),
+        newly_erroring=fold.newly_erroring(latest),
+        cells=tuple(fold.cells[key].tracked(key, count) for key in ordered(fold.cells)),
+        outside=tuple(fold.outside[key].tracked(key, count) for key in fold.outside),
     )
 
 
@@ -251,98 +253,118 @@ def _letter(n: int) -> str:
     return string.ascii_uppercase[n] if n < len(string.ascii_uppercase) else str(n + 1)
 
 
-def _union(per_run: Iterable[dict[Key, list[CaseResult]]]) -> list[Key]:
-    return list(dict.fromkeys(key for found in per_run for key in found))
+class _Streak:
+    """A series judged good or bad run by run, folded as it comes: in the end, whether it is bad in
+    the latest run and was good before, since when, and whether it flaps (bad before its last good)."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, bool] | None = None  # the latest run that judged it, and how
+        self.last_good: int | None = None
+        self.since: int | None = None  # the first run that judged it after `last_good`
+        self.first_bad: int | None = None
+
+    def see(self, run: int, good: bool) -> None:
+        self.last = (run, good)
+        if good:
+            self.last_good, self.since = run, None
+            return
+        self.first_bad = run if self.first_bad is None else self.first_bad
+        self.since = run if self.since is None else self.since
+
+    def broken(self, count: int) -> tuple[int, int, bool] | None:
+        """(the latest good run, the run since which it is bad, flapping), numbered from 1, when it is bad
+        in the latest of `count` runs and was good before; None otherwise."""
+        if self.last is None or self.last != (count - 1, False) or self.last_good is None:
+            return None
+        # a bad run came after the good one
+        assert self.since is not None
+        assert self.first_bad is not None
+        return self.last_good + 1, self.since + 1, self.first_bad < self.last_good
 
 
-def _outside(cases: Iterable[CaseResult]) -> dict[Key, list[CaseResult]]:
-    """Recorded cases that name no error-table row, by (input class, endpoint)."""
-    found: dict[Key, list[CaseResult]] = {}
-    for case in cases:
-        if case.verdict == "recorded" and not table_rows(case):
-            found.setdefault((case.case, case.endpoint), []).append(case)
-    return found
+class _Follow:
+    """One cell's (or recorded class's) state and verdict run by run, and every level its cases had."""
+
+    def __init__(self) -> None:
+        self.states: list[State | None] = []
+        self.verdicts: list[str | None] = []
+        self.levels: set[str] = set()
+
+    def add(self, run: int, state: State, levels: Iterable[str]) -> None:
+        self._pad(run)
+        self.states.append(state)
+        self.verdicts.append(state.verdict)
+        self.levels.update(levels)
+
+    def tracked(self, key: Key, count: int) -> Tracked:
+        self._pad(count)
+        return Tracked(
+            name=key[0],
+            endpoint=key[1],
+            level=next(level for level in LEVEL_ORDER if level in self.levels),
+            states=Series(tuple(self.states)),
+            verdicts=tuple(self.verdicts),
+        )
+
+    def _pad(self, runs: int) -> None:
+        """None for the runs up to `runs` that did not exercise it."""
+        missing = runs - len(self.states)
+        self.states += [None] * missing
+        self.verdicts += [None] * missing
 
 
-def _tracked(key: Key, per_run: list[list[CaseResult]]) -> Tracked:
-    levels = {c.level for cases in per_run for c in cases}
-    verdicts = tuple(verdict_of(c.verdict for c in cases) for cases in per_run)
-    return Tracked(
-        name=key[0],
-        endpoint=key[1],
-        level=next(level for level in LEVEL_ORDER if level in levels),
-        states=Series(tuple(_state(v, cases) for v, cases in zip(verdicts, per_run, strict=True))),
-        verdicts=verdicts,
-    )
+class _Fold:
+    """The history built one run at a time, oldest first: what a run adds is kept, the run is not."""
 
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.cells: dict[Key, _Follow] = {}  # in the order the runs first exercised them
+        self.outside: dict[Key, _Follow] = {}
+        self.documented_cells: dict[Key, _Streak] = {}
+        self.cases: dict[tuple[str, str, int], _Streak] = {}
+        self.tests: dict[str, _Streak] = {}
+        self.latest: RunDigest | None = None
+        self._states: dict[State, State] = {}  # one object per distinct state, however many runs show it
 
-def _state(verdict: str | None, cases: list[CaseResult]) -> State | None:
-    return None if verdict is None else State(verdict, tuple(sorted({outcome(c.observed) for c in cases})))
+    def add(self, run: int, digest: RunDigest) -> None:
+        for cell in digest.cells:
+            self.cells.setdefault(cell.key, _Follow()).add(run, self._state(cell), cell.levels)
+            if cell.documented is not None:
+                self.documented_cells.setdefault(cell.key, _Streak()).see(run, cell.documented == "passed")
+        for cell in digest.outside:
+            self.outside.setdefault(cell.key, _Follow()).add(run, self._state(cell), cell.levels)
+        for case in digest.cases:
+            self.cases.setdefault(case.key, _Streak()).see(run, case.verdict == "passed")
+        for test in digest.tests:
+            self.tests.setdefault(test.test, _Streak()).see(run, test.verdict != ERROR)
+        self.latest = digest
 
+    def _state(self, cell: CellState) -> State:
+        state = State(cell.verdict, cell.answers)
+        return self._states.setdefault(state, state)
 
-def _streak(verdicts: Sequence[str | None], good: Callable[[str], bool]) -> tuple[int, int, bool] | None:
-    """For a series that is bad in the latest run and was good before: (the latest good run, the run
-    since which it is bad, whether it flaps), runs numbered from 1; None otherwise."""
-    known = [(i, v) for i, v in enumerate(verdicts) if v is not None]
-    if not known or good(known[-1][1]) or known[-1][0] != len(verdicts) - 1:
-        return None
-    good_runs = [i for i, v in known if good(v)]
-    if not good_runs:
-        return None
-    since = next(i for i, v in known if i > good_runs[-1])
-    bad_runs = [i for i, v in known if not good(v)]
-    return good_runs[-1] + 1, since + 1, bad_runs[0] < good_runs[-1]
+    def regressions(self, latest: RunDigest) -> tuple[Broken, ...]:
+        """Documented cases, then documented cells, that passed in some earlier run and fail in the latest."""
+        found: list[Broken] = []
+        covered: set[Key] = set()
+        for case in latest.cases:
+            streak = self.cases[case.key].broken(self.count)
+            if streak is not None:
+                test, name, _ = case.key
+                found.append(Broken("case", f"documented case /{case.endpoint} {name!r} ({test})", *streak))
+                covered.update((row, case.endpoint) for row in case.rows)
+        for key in ordered(cell.key for cell in latest.cells):
+            streak = self.documented_cells[key].broken(self.count) if key in self.documented_cells else None
+            if key not in covered and streak is not None:
+                found.append(Broken("row", f"documented row {key[0]} on /{key[1]}", *streak))
+        return tuple(found)
 
-
-def _regressions(results: list[RunResults], cells: list[dict[Key, list[CaseResult]]]) -> tuple[Broken, ...]:
-    """Documented cases, then documented cells, that passed in some earlier run and fail in the latest."""
-    found: list[Broken] = []
-    per_run = [keyed(r.cases) for r in results]
-    covered: set[Key] = set()
-    for pair_key, case in per_run[-1].items():
-        if case.verdict != "failed":
-            continue
-        verdicts = [_documented(run.get(pair_key)) for run in per_run]
-        streak = _streak(verdicts, lambda v: v == "passed")
-        if streak is not None:
-            what = f"documented case /{case.endpoint} {case.case!r} ({case.test})"
-            found.append(Broken("case", what, *streak))
-            covered.update((row, case.endpoint) for row in table_rows(case))
-    for key in ordered(cells[-1]):
-        verdicts = [
-            _judged(verdict_of(c.verdict for c in run.get(key, []) if c.level == "documented"))
-            for run in cells
-        ]
-        streak = _streak(verdicts, lambda v: v == "passed")
-        if key not in covered and streak is not None:
-            found.append(Broken("row", f"documented row {key[0]} on /{key[1]}", *streak))
-    return tuple(found)
-
-
-def _documented(case: CaseResult | None) -> str | None:
-    """The case's verdict where it was judged at the documented level."""
-    return None if case is None or case.level != "documented" else _judged(case.verdict)
-
-
-def _judged(verdict: str | None) -> str | None:
-    """`passed` or `failed`; None for anything else (a recorded or skipped verdict judged nothing)."""
-    return verdict if verdict in ("passed", "failed") else None
-
-
-def _newly_erroring(results: list[RunResults]) -> tuple[Broken, ...]:
-    tests = [_by_test(r.cases) for r in results]
-    found = []
-    for test, cases in tests[-1].items():
-        verdicts = [verdict_of(c.verdict for c in run.get(test, [])) for run in tests]
-        streak = _streak(verdicts, lambda v: v != ERROR)
-        if streak is not None:
-            error = next(c for c in cases if c.verdict == ERROR)
-            found.append(Broken("error", f"test {test} ({error.case})", *streak, reason=error.reason))
-    return tuple(found)
-
-
-def _by_test(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
-    found: dict[str, list[CaseResult]] = {}
-    for case in cases:
-        found.setdefault(case.test, []).append(case)
-    return found
+    def newly_erroring(self, latest: RunDigest) -> tuple[Broken, ...]:
+        found = []
+        for test in latest.tests:
+            streak = self.tests[test.test].broken(self.count)
+            if streak is not None:
+                assert test.error is not None  # it errors in the latest run
+                where, reason = test.error
+                found.append(Broken("error", f"test {test.test} ({where})", *streak, reason=reason))
+        return tuple(found)
