@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, TypeVar
 
 from conformance.report.history_digest import CellState, RunDigest, StoredRun
 from conformance.report.matrix import LEVEL_ORDER, Key, ordered
@@ -32,6 +32,8 @@ from conformance.results import ERROR
 
 Status = Literal["unchanged", "changed", "flapping"]
 SLUG = re.compile(r"[^A-Za-z0-9_:.-]+")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -321,37 +323,43 @@ class _Fold:
         self.cells: dict[Key, _Follow] = {}  # in the order the runs first exercised them
         self.outside: dict[Key, _Follow] = {}
         self.documented_cells: dict[Key, _Streak] = {}
-        self.cases: dict[tuple[str, str, int], _Streak] = {}
+        self.cases: dict[str, _Streak] = {}  # by case_key
         self.tests: dict[str, _Streak] = {}
         self.latest: RunDigest | None = None
-        self._states: dict[State, State] = {}  # one object per distinct state, however many runs show it
+        self._states: dict[tuple[str, tuple[str, ...]], State] = {}
 
     def add(self, run: int, digest: RunDigest) -> None:
         for cell in digest.cells:
-            self.cells.setdefault(cell.key, _Follow()).add(run, self._state(cell), cell.levels)
+            _entry(self.cells, cell.key, _Follow).add(run, self._state(cell), cell.levels)
             if cell.documented is not None:
-                self.documented_cells.setdefault(cell.key, _Streak()).see(run, cell.documented == "passed")
+                _entry(self.documented_cells, cell.key, _Streak).see(run, cell.documented == "passed")
         for cell in digest.outside:
-            self.outside.setdefault(cell.key, _Follow()).add(run, self._state(cell), cell.levels)
-        for case in digest.cases:
-            self.cases.setdefault(case.key, _Streak()).see(run, case.verdict == "passed")
-        for test in digest.tests:
-            self.tests.setdefault(test.test, _Streak()).see(run, test.verdict != ERROR)
+            _entry(self.outside, cell.key, _Follow).add(run, self._state(cell), cell.levels)
+        for key in digest.passed:
+            _entry(self.cases, key, _Streak).see(run, True)
+        for case in digest.failed:
+            _entry(self.cases, case.key, _Streak).see(run, False)
+        for test, verdict in digest.tests:
+            _entry(self.tests, test, _Streak).see(run, verdict != ERROR)
         self.latest = digest
 
     def _state(self, cell: CellState) -> State:
-        state = State(cell.verdict, cell.answers)
-        return self._states.setdefault(state, state)
+        """One object per distinct state, however many runs show it."""
+        key = (cell.verdict, cell.answers)
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = State(cell.verdict, cell.answers)
+        return found
 
     def regressions(self, latest: RunDigest) -> tuple[Broken, ...]:
         """Documented cases, then documented cells, that passed in some earlier run and fail in the latest."""
         found: list[Broken] = []
         covered: set[Key] = set()
-        for case in latest.cases:
+        for case in latest.failed:
             streak = self.cases[case.key].broken(self.count)
             if streak is not None:
-                test, name, _ = case.key
-                found.append(Broken("case", f"documented case /{case.endpoint} {name!r} ({test})", *streak))
+                what = f"documented case /{case.endpoint} {case.case!r} ({case.test})"
+                found.append(Broken("case", what, *streak))
                 covered.update((row, case.endpoint) for row in case.rows)
         for key in ordered(cell.key for cell in latest.cells):
             streak = self.documented_cells[key].broken(self.count) if key in self.documented_cells else None
@@ -361,10 +369,17 @@ class _Fold:
 
     def newly_erroring(self, latest: RunDigest) -> tuple[Broken, ...]:
         found = []
-        for test in latest.tests:
-            streak = self.tests[test.test].broken(self.count)
+        for test, _ in latest.tests:
+            streak = self.tests[test].broken(self.count)
             if streak is not None:
-                assert test.error is not None  # it errors in the latest run
-                where, reason = test.error
-                found.append(Broken("error", f"test {test.test} ({where})", *streak, reason=reason))
+                where, reason = latest.errors[test]  # it errors in the latest run
+                found.append(Broken("error", f"test {test} ({where})", *streak, reason=reason))
         return tuple(found)
+
+
+def _entry(found: dict[K, V], key: K, new: Callable[[], V]) -> V:
+    """`found[key]`, made by `new()` the first time (setdefault would make one on every call)."""
+    value = found.get(key)
+    if value is None:
+        value = found[key] = new()
+    return value

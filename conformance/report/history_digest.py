@@ -32,28 +32,36 @@ class CellState:
 
 
 @dataclass(frozen=True)
-class JudgedCase:
-    """A documented case that passed or failed, by the key that pairs it across runs."""
+class FailedCase:
+    """A documented case that failed: what a regression message names."""
 
-    key: tuple[str, str, int]  # (test, input class, occurrence)
-    verdict: str
+    test: str
+    case: str
+    occurrence: int
     endpoint: str
     rows: tuple[str, ...]  # the error-table rows it exercised
 
-
-@dataclass(frozen=True)
-class TestState:
-    test: str
-    verdict: str
-    error: tuple[str, str] | None  # (where, why) of its first error, when its verdict is `error`
+    @property
+    def key(self) -> str:
+        return case_key(self.test, self.case, self.occurrence)
 
 
 @dataclass(frozen=True)
 class RunDigest:
     cells: tuple[CellState, ...]  # in matrix order
     outside: tuple[CellState, ...]  # in the order the run first met them
-    cases: tuple[JudgedCase, ...]  # in the run's order
-    tests: tuple[TestState, ...]  # in the run's order
+    passed: tuple[str, ...]  # the documented cases that passed, by `case_key`
+    failed: tuple[FailedCase, ...]  # the documented cases that failed, in the run's order
+    tests: tuple[tuple[str, str], ...]  # each test and its worst verdict, in the run's order
+    errors: dict[
+        str, tuple[str, str]
+    ]  # for each test whose verdict is `error`: where and why it first errored
+
+
+def case_key(test: str, case: str, occurrence: int) -> str:
+    """The key that pairs a case across runs (test, input class, occurrence), as one string: a year of
+    runs repeats it hundreds of thousands of times."""
+    return f"{test}\x1f{case}\x1f{occurrence}"
 
 
 @dataclass(frozen=True)
@@ -68,16 +76,23 @@ class StoredRun:
 
 
 def digest_run(results: RunResults) -> RunDigest:
-    documented = [
-        JudgedCase(key, case.verdict, case.endpoint, tuple(table_rows(case)))
-        for key, case in keyed(results.cases).items()
-        if case.level == "documented" and case.verdict in ("passed", "failed")
-    ]
+    documented = [(key, case) for key, case in keyed(results.cases).items() if case.level == "documented"]
+    tests = _by_test(results.cases)
     return RunDigest(
         cells=tuple(_state(key, cases) for key, cases in by_cell(results.cases).items()),
         outside=tuple(_state(key, cases) for key, cases in _outside(results.cases).items()),
-        cases=tuple(documented),
-        tests=tuple(_test(test, cases) for test, cases in _by_test(results.cases).items()),
+        passed=tuple(case_key(*key) for key, case in documented if case.verdict == "passed"),
+        failed=tuple(
+            FailedCase(*key, case.endpoint, tuple(table_rows(case)))
+            for key, case in documented
+            if case.verdict == "failed"
+        ),
+        tests=tuple((test, _worst(cases)) for test, cases in tests.items()),
+        errors={
+            test: next((c.case, c.reason) for c in cases if c.verdict == ERROR)
+            for test, cases in tests.items()
+            if _worst(cases) == ERROR
+        },
     )
 
 
@@ -110,19 +125,20 @@ def _by_test(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
     return found
 
 
-def _test(test: str, cases: list[CaseResult]) -> TestState:
+def _worst(cases: list[CaseResult]) -> str:
     verdict = verdict_of(c.verdict for c in cases)
     assert verdict is not None  # a test is in a run only through its cases
-    error = next(((c.case, c.reason) for c in cases if c.verdict == ERROR), None)
-    return TestState(test, verdict, error)
+    return verdict
 
 
 def encode(digest: RunDigest) -> bytes:
     data = {
         "cells": [_cell_data(c) for c in digest.cells],
         "outside": [_cell_data(c) for c in digest.outside],
-        "cases": [[*c.key, c.verdict, c.endpoint, list(c.rows)] for c in digest.cases],
-        "tests": [[t.test, t.verdict, None if t.error is None else list(t.error)] for t in digest.tests],
+        "passed": list(digest.passed),
+        "failed": [[c.test, c.case, c.occurrence, c.endpoint, list(c.rows)] for c in digest.failed],
+        "tests": [list(t) for t in digest.tests],
+        "errors": digest.errors,
     }
     return zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
@@ -134,16 +150,15 @@ def decode(blob: bytes) -> RunDigest:
         return RunDigest(
             cells=tuple(_cell(c) for c in data["cells"]),
             outside=tuple(_cell(c) for c in data["outside"]),
-            cases=tuple(
-                JudgedCase((test, case, int(n)), verdict, endpoint, tuple(rows))
-                for test, case, n, verdict, endpoint, rows in data["cases"]
+            passed=tuple(data["passed"]),
+            failed=tuple(
+                FailedCase(test, case, int(n), endpoint, tuple(rows))
+                for test, case, n, endpoint, rows in data["failed"]
             ),
-            tests=tuple(
-                TestState(test, verdict, None if error is None else (error[0], error[1]))
-                for test, verdict, error in data["tests"]
-            ),
+            tests=tuple((test, verdict) for test, verdict in data["tests"]),
+            errors={test: (where, why) for test, (where, why) in data["errors"].items()},
         )
-    except (zlib.error, UnicodeDecodeError, KeyError, TypeError, IndexError) as exc:
+    except (zlib.error, UnicodeDecodeError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"a run's digest does not decode ({type(exc).__name__})") from None
 
 
