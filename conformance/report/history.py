@@ -32,6 +32,9 @@ from conformance.results import ERROR
 
 Status = Literal["unchanged", "changed", "flapping"]
 SLUG = re.compile(r"[^A-Za-z0-9_:.-]+")
+# A report for people shows the last RECENT_RUNS runs, and of the earlier ones those where a change began.
+RECENT_RUNS = 30
+Gap = tuple[int, int]  # runs first..last (0-based, inclusive) a report leaves out
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -118,16 +121,18 @@ class Series:
 
     def changes(self) -> list[Turn]:
         """Each change, oldest first, and how long it held."""
-        known, turns = self.known(), self.turns()
+        found = [(i, before, now) for (_, before), (i, now) in pairwise(self.known()) if now != before]
         return [
-            Turn(
-                run=turn,
-                before=next(state for i, state in reversed(known) if i < turn),
-                after=next(state for i, state in known if i == turn),
-                until=turns[n + 1] if n + 1 < len(turns) else None,
-            )
-            for n, turn in enumerate(turns)
+            Turn(run=run, before=before, after=after, until=found[n + 1][0] if n + 1 < len(found) else None)
+            for n, (run, before, after) in enumerate(found)
         ]
+
+    def first_changes(self) -> list[int]:
+        """The first run (0-based) of each distinct change (A → B once, however often it flapped)."""
+        first: dict[tuple[State, State], int] = {}
+        for turn in self.changes():
+            first.setdefault((turn.before, turn.after), turn.run)
+        return sorted(first.values())
 
     def describe(self) -> str:
         """`B since run 3` (held), or `B since run 5, first seen in run 3; flapping (4 changes)`."""
@@ -219,6 +224,29 @@ class History:
                 t.endpoint,
             ),
         )
+
+    def shown(self) -> list[int | Gap]:
+        """The runs (0-based) a report for people shows, in order, the others as gaps: the first run, the
+        last RECENT_RUNS, and the first run of each change (of every cell that changed, and of each
+        regression); everything is in the JSON."""
+        count = len(self.runs)
+        runs = {0, *range(max(0, count - RECENT_RUNS), count)}
+        for tracked in (*self.changed(self.cells), *self.changed(self.outside)):
+            runs.update(tracked.states.first_changes())
+        for broken in (*self.regressions, *self.newly_erroring):
+            runs.update((broken.good_run - 1, broken.since - 1))
+        shown: list[int | Gap] = []
+        for run in sorted(runs):
+            previous = shown[-1] if shown else -1
+            assert isinstance(previous, int)  # a gap is always followed by a run
+            if run > previous + 1:
+                shown.append((previous + 1, run - 1))
+            shown.append(run)
+        return shown
+
+    def started(self, run: int) -> str:
+        """The day run `run` (0-based) started: `2026-11-02`."""
+        return self.runs[run].started_at[:10]
 
     def summary(self) -> dict[str, int]:
         cells, outside = self.changed(self.cells), self.changed(self.outside)
