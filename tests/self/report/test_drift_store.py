@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
+import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +146,60 @@ def test_a_store_with_two_files_is_a_usage_error(nights: list[Path], tmp_path: P
     assert result.status == 2
     assert "give a DIRECTORY with --store" in result.err
     assert not (tmp_path / "history.sqlite").exists()
+
+
+def _shown_runs(history: dict[str, Any]) -> set[int]:
+    """The runs a condensed report must show, from the JSON: the first, the last 30, the first run of
+    each distinct change of every cell that changed, and each regression's last good and first bad run."""
+    count = len(history["runs"])
+    runs = {1, *range(count - 29, count + 1)}
+    for tracked in (*history["cells"], *history["outside_the_table"]):
+        first: dict[tuple[str, str], int] = {}
+        for change in tracked["changes"]:
+            first.setdefault((change["before"], change["after"]), change["run"])
+        runs.update(first.values())
+    for broken in (*history["regressions"], *history["newly_erroring"]):
+        runs.update((broken["good_run"], broken["since"]))
+    return runs
+
+
+def test_the_markdown_leads_with_what_changed_and_shows_the_runs_condensed(nights: list[Path]) -> None:
+    """Regressions, errors and changes first; runs and timelines: the last 30 and each change's first run."""
+    history = json.loads(_captured())
+    markdown = drift(nights[0].parent).out
+    titles = [line for line in markdown.splitlines() if line.startswith("### ")]
+    assert titles[:2] == ["### Documented regressions", "### Tests newly erroring"]
+    assert titles[-2:] == ["### Counts", "### Runs: the last 30, and the first run of each change"]
+    assert titles[2:-2] == ["### Recorded behaviour outside the error table that changed"]  # no cell changed
+    runs = markdown.split(titles[-1])[1].splitlines()
+    listed = [int(line.split("|")[1]) for line in runs if line.startswith("| ") and line[2].isdigit()]
+    expected = sorted(_shown_runs(history))
+    assert listed == expected
+    assert len(listed) < NIGHTS
+    gaps = [line for line in runs if line.startswith("| … |")]
+    assert len(gaps) == sum(1 for a, b in itertools.pairwise(expected) if b > a + 1)
+    changes = markdown.split(titles[2])[1].split("\n### ")[0]
+    rows = [line for line in changes.splitlines() if line.startswith("| ") and "| level |" not in line]
+    assert rows
+    for row in rows:
+        timeline = row.split(" | ")[3].split()
+        assert len(timeline) == len(expected) + len(gaps), row
+
+
+def test_the_html_timeline_has_a_column_per_run_shown_and_one_per_gap(
+    nights: list[Path], tmp_path: Path
+) -> None:
+    history = json.loads(_captured())
+    output = tmp_path / "history.html"
+    assert drift(nights[0].parent, "--format", "html", "--output", output).status == 1
+    page = output.read_text(encoding="utf-8")
+    timeline = page.split('<table class="timeline">')[1].split("</tr>")[0]
+    columns = re.findall(r'<th(?: class="gap")? title="[^"]*">([^<]*)</th>', timeline)
+    expected = sorted(_shown_runs(history))
+    assert [int(c) for c in columns if c != "…"] == expected
+    assert columns.count("…") == sum(1 for a, b in itertools.pairwise(expected) if b > a + 1)
+    assert (
+        page.index("Documented regressions")
+        < page.index("What changed, and since when")
+        < page.index("<h2>Runs</h2>")
+    )
