@@ -97,17 +97,17 @@ def _history_main(directory: Path, rendering: str, output: Path | None, store: P
         for path in found:
             history_store.add(path)
         count = history_store.count()
-        if count < 2:
-            raise UsageError(
-                directory,
-                Place(),
-                f"holds {len(found)} results file(s) (*.json)"
-                + (f", and with the store {store} the history has {count} run(s)" if store else "")
-                + "; a history needs at least two runs",
-                "put the nightly results files there, or compare two with "
-                "`conformance drift BASELINE CURRENT`",
-            )
-        history = build_history(history_store.runs(), count)
+        # A store keeps what it was given even when the history is still too short to read.
+        history = build_history(history_store.runs(), count) if count >= 2 else None
+    if history is None:
+        raise UsageError(
+            directory,
+            Place(),
+            f"holds {len(found)} results file(s) (*.json)"
+            + (f", and with the store {store} the history has {count} run(s)" if store else "")
+            + "; a history needs at least two runs",
+            "put the nightly results files there, or compare two with `conformance drift BASELINE CURRENT`",
+        )
     _emit(HISTORY_RENDERERS[rendering](history), output)
     return 1 if history.regressed else 0
 
