@@ -98,7 +98,9 @@ def _history_main(directory: Path, rendering: str, output: Path | None, store: P
             history_store.add(path)
         count = history_store.count()
         # A store keeps what it was given even when the history is still too short to read.
-        history = build_history(history_store.runs(), count) if count >= 2 else None
+        history = (
+            build_history(history_store.runs(), count, history_store.latest().digest) if count >= 2 else None
+        )
     if history is None:
         raise UsageError(
             directory,

@@ -1,7 +1,9 @@
 """Nightly results files read in order, as data: since when each change holds, and what flaps.
 
-`conformance drift DIRECTORY` reads every results file of a directory, ordered by `started_at`
-(runs are numbered from 1, the oldest). Each error-table row on each endpoint (a cell of the matrix)
+`conformance drift DIRECTORY` reads the runs ordered by `started_at` (runs are numbered from 1, the
+oldest), one at a time: each run's digest (history_digest) from the store (history_store), folded
+here into what the history needs, so memory holds a pointer per cell per run, not the runs. Each
+error-table row on each endpoint (a cell of the matrix)
 gets one state per run: its worst verdict and the answers its cases got. A change is a run whose
 state differs from the run before it (a run that did not exercise the cell, an interrupted one
 say, is a gap, not a change). For each cell that changed: the first run that showed its current
@@ -23,6 +25,7 @@ import re
 import string
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 from typing import Literal, TypeVar
 
@@ -85,12 +88,20 @@ class Series:
     states: tuple[State | None, ...]
 
     def known(self) -> list[tuple[int, State]]:
-        return [(i, s) for i, s in enumerate(self.states) if s is not None]
+        return self._known
 
     def turns(self) -> list[int]:
         """The runs (0-based) whose state differs from the last state known before them."""
-        known = self.known()
-        return [i for (_, before), (i, now) in pairwise(known) if now != before]
+        return self._turns
+
+    # Computed once: a report asks each series for them many times, over as many runs as the history has.
+    @cached_property
+    def _known(self) -> list[tuple[int, State]]:
+        return [(i, s) for i, s in enumerate(self.states) if s is not None]
+
+    @cached_property
+    def _turns(self) -> list[int]:
+        return [i for (_, before), (i, now) in pairwise(self._known) if now != before]
 
     @property
     def flapping(self) -> bool:
@@ -260,15 +271,14 @@ class History:
         }
 
 
-def build_history(runs: Iterable[StoredRun], count: int) -> History:
-    """`runs`: the `count` runs' digests, oldest first (at least two), read once, one at a time."""
-    fold = _Fold(count)
+def build_history(runs: Iterable[StoredRun], count: int, latest: RunDigest) -> History:
+    """`runs`: the `count` runs' digests, oldest first (at least two), read once, one at a time;
+    `latest`: the last one's, read first, so that only what fails in it is followed for regressions."""
+    fold = _Fold(count, latest)
     entries = []
     for number, run in enumerate(runs, start=1):
         entries.append(RunEntry(number, run.file, run.started_at, run.counts, run.interrupted))
         fold.add(number - 1, run.digest)
-    latest = fold.latest
-    assert latest is not None  # at least two runs
     assert len(entries) == count  # the store gave every run it counted
     return History(
         runs=tuple(entries),
@@ -346,30 +356,34 @@ class _Follow:
 class _Fold:
     """The history built one run at a time, oldest first: what a run adds is kept, the run is not."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, latest: RunDigest) -> None:
         self.count = count
         self.cells: dict[Key, _Follow] = {}  # in the order the runs first exercised them
         self.outside: dict[Key, _Follow] = {}
-        self.documented_cells: dict[Key, _Streak] = {}
-        self.cases: dict[str, _Streak] = {}  # by case_key
-        self.tests: dict[str, _Streak] = {}
-        self.latest: RunDigest | None = None
+        # Only what fails (errors) in the latest run can be a regression: only that is followed.
+        self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == "failed"}
+        self.cases = {c.key: _Streak() for c in latest.failed}  # by case_key
+        self.tests = {test: _Streak() for test in latest.errors}
         self._states: dict[tuple[str, tuple[str, ...]], State] = {}
 
     def add(self, run: int, digest: RunDigest) -> None:
         for cell in digest.cells:
             _entry(self.cells, cell.key, _Follow).add(run, self._state(cell), cell.levels)
-            if cell.documented is not None:
-                _entry(self.documented_cells, cell.key, _Streak).see(run, cell.documented == "passed")
+            streak = self.documented_cells.get(cell.key)
+            if streak is not None and cell.documented is not None:
+                streak.see(run, cell.documented == "passed")
         for cell in digest.outside:
             _entry(self.outside, cell.key, _Follow).add(run, self._state(cell), cell.levels)
-        for key in digest.passed:
-            _entry(self.cases, key, _Streak).see(run, True)
-        for case in digest.failed:
-            _entry(self.cases, case.key, _Streak).see(run, False)
-        for test, verdict in digest.tests:
-            _entry(self.tests, test, _Streak).see(run, verdict != ERROR)
-        self.latest = digest
+        if self.cases:
+            passed, failed = set(digest.passed), {c.key for c in digest.failed}
+            for key, streak in self.cases.items():
+                if key in passed or key in failed:
+                    streak.see(run, key in passed)
+        if self.tests:
+            verdicts = dict(digest.tests)
+            for test, streak in self.tests.items():
+                if test in verdicts:
+                    streak.see(run, verdicts[test] != ERROR)
 
     def _state(self, cell: CellState) -> State:
         """One object per distinct state, however many runs show it."""
@@ -390,7 +404,8 @@ class _Fold:
                 found.append(Broken("case", what, *streak))
                 covered.update((row, case.endpoint) for row in case.rows)
         for key in ordered(cell.key for cell in latest.cells):
-            streak = self.documented_cells[key].broken(self.count) if key in self.documented_cells else None
+            followed = self.documented_cells.get(key)
+            streak = None if followed is None else followed.broken(self.count)
             if key not in covered and streak is not None:
                 found.append(Broken("row", f"documented row {key[0]} on /{key[1]}", *streak))
         return tuple(found)
@@ -398,7 +413,8 @@ class _Fold:
     def newly_erroring(self, latest: RunDigest) -> tuple[Broken, ...]:
         found = []
         for test, _ in latest.tests:
-            streak = self.tests[test].broken(self.count)
+            followed = self.tests.get(test)
+            streak = None if followed is None else followed.broken(self.count)
             if streak is not None:
                 where, reason = latest.errors[test]  # it errors in the latest run
                 found.append(Broken("error", f"test {test} ({where})", *streak, reason=reason))

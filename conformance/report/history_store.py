@@ -82,13 +82,23 @@ class Store:
         rows = self._query(
             "SELECT file, started_at, counts, interrupted, digest FROM runs ORDER BY started, file"
         )
-        for file, started_at, counts, interrupted, blob in rows:
-            try:
-                digest = decode(blob)
-                counted = {str(k): int(v) for k, v in json.loads(counts).items()}
-            except (ValueError, AttributeError) as exc:
-                raise self._corrupt(f"the run {file}: {exc}") from None
-            yield StoredRun(file, started_at, counted, bool(interrupted), digest)
+        for row in rows:
+            yield self._run(*row)
+
+    def latest(self) -> StoredRun:
+        """The run `runs()` gives last."""
+        latest = self._query(
+            "SELECT file, started_at, counts, interrupted, digest FROM runs ORDER BY started DESC, file DESC"
+        )
+        return self._run(*latest.fetchone())
+
+    def _run(self, file: str, started_at: str, counts: str, interrupted: int, blob: bytes) -> StoredRun:
+        try:
+            digest = decode(blob)
+            counted = {str(k): int(v) for k, v in json.loads(counts).items()}
+        except (ValueError, AttributeError) as exc:
+            raise self._corrupt(f"the run {file}: {exc}") from None
+        return StoredRun(file, started_at, counted, bool(interrupted), digest)
 
     def _query(self, sql: str) -> sqlite3.Cursor:
         try:
