@@ -155,6 +155,10 @@ class Series:
 
     def letters(self) -> dict[State, str]:
         """Each distinct state's letter, A for the first seen: the timeline's short names."""
+        return dict(self._letters)
+
+    @cached_property
+    def _letters(self) -> dict[State, str]:
         distinct = list(dict.fromkeys(s for _, s in self.known()))
         return {s: _letter(n) for n, s in enumerate(distinct)}
 
