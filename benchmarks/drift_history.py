@@ -41,16 +41,9 @@ OLD_READER_365 = "6e97190081d7601832448db837dd37634cc1f53a4578a6018d9b20c04fd5ef
 
 
 def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, load average {load}"
+    python = f"Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({platform.machine()}), {python}, load average {load} (other work on it)"
 
 
 def measured(*args: str | Path, output: Path) -> tuple[float, int, int]:

@@ -59,6 +59,14 @@ def _split(nights: list[Path], root: Path, at: int) -> tuple[Path, Path]:
     return earlier, later
 
 
+def _stored(nights: list[Path], root: Path) -> tuple[Path, Path, Path]:
+    """The first three nights in a store; the directories of `_split`, and the store."""
+    earlier, later = _split(nights, root, 3)
+    store = root / "history.sqlite"
+    assert drift(earlier, "--store", store).status == 0
+    return earlier, later, store
+
+
 def test_the_streamed_reader_finds_what_the_reader_before_it_found(nights: list[Path]) -> None:
     """Same runs, regressions, errors, cells, states and changes, byte for byte, over 60 generated nights."""
     result = drift(nights[0].parent, "--format", "json")
@@ -83,9 +91,7 @@ def test_a_store_kept_from_night_to_night_gives_the_same_history(nights: list[Pa
 def test_a_different_file_under_a_stored_name_is_refused_and_the_store_is_unchanged(
     nights: list[Path], tmp_path: Path
 ) -> None:
-    earlier, later = _split(nights, tmp_path, 3)
-    store = tmp_path / "history.sqlite"
-    drift(earlier, "--store", store)
+    earlier, later, store = _stored(nights, tmp_path)
     before = _digest(store)
     shutil.copy(later / nights[5].name, earlier / nights[0].name)
     result = drift(earlier, "--store", store)
@@ -99,11 +105,8 @@ def test_a_different_file_under_a_stored_name_is_refused_and_the_store_is_unchan
 def test_a_malformed_results_file_is_one_message_and_the_store_is_unchanged(
     nights: list[Path], tmp_path: Path
 ) -> None:
-    earlier, later = _split(nights, tmp_path, 3)
-    store = tmp_path / "history.sqlite"
-    drift(earlier, "--store", store)
+    _, later, store = _stored(nights, tmp_path)
     before = _digest(store)
-    shutil.copy(later / nights[3].name, later / "broken.json")
     (later / "broken.json").write_text('{"format": 1, "cases": [', encoding="utf-8")
     result = drift(later, "--store", store)
     assert result.status == 2
