@@ -23,6 +23,7 @@ from conformance.report.history_digest import StoredRun, decode, digest_run, enc
 from conformance.results import read_results
 
 FORMAT = "conformance-drift-history 1"
+SQLITE_HEADER = b"SQLite format 3\x00"
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs (
@@ -133,6 +134,7 @@ def opened(path: Path) -> Iterator[Store]:
     try:
         try:
             if path.exists():
+                _check_header(path)
                 _copy(path, working)
             with closing(sqlite3.connect(working, isolation_level=None)) as connection:
                 _prepare(connection, path)
@@ -162,6 +164,15 @@ def temporary(directory: Path) -> Iterator[Store]:
         connection.execute("PRAGMA journal_mode = OFF")
         connection.execute("BEGIN")
         yield Store(connection, path)
+
+
+def _check_header(path: Path) -> None:
+    """A SQLite file starts with its magic string; SQLite itself would take a short or empty file for a
+    new database, and the store would silently start over."""
+    with path.open("rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise corrupt(path, "empty" if not header else "not a SQLite file")
 
 
 def _copy(source: Path, target: Path) -> None:

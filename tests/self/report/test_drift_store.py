@@ -120,7 +120,9 @@ def test_a_malformed_results_file_is_one_message_and_the_store_is_unchanged(
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"this is not a database, it is a text file " * 50, "file is not a database"),
+        (b"this is not a database, it is a text file " * 50, "not a SQLite file"),
+        (b"x", "not a SQLite file"),  # SQLite alone would take it for a new database
+        (b"", "empty"),  # a cache that saved nothing
         (None, "expected a store of format"),  # a real SQLite file of some other program
     ],
 )
@@ -206,3 +208,16 @@ def test_the_html_timeline_has_a_column_per_run_shown_and_one_per_gap(
         < page.index("What changed, and since when")
         < page.index("<h2>Runs</h2>")
     )
+
+
+def test_a_truncated_store_is_one_message_and_stays_as_it_was(nights: list[Path], tmp_path: Path) -> None:
+    """A store cut short (a cache upload that stopped half-way): its header is right, its pages are not."""
+    store = tmp_path / "history.sqlite"
+    assert drift(nights[0].parent, "--store", store).status == 1
+    store.write_bytes(store.read_bytes()[: store.stat().st_size // 2])
+    before = _digest(store)
+    result = drift(nights[0].parent, "--store", store)
+    assert result.status == 2
+    _assert_one_message(result.err)
+    assert "database disk image is malformed" in result.err
+    assert _digest(store) == before
