@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=sorted(RENDERERS.keys() & HISTORY_RENDERERS.keys()), default="markdown"
     )
     drift.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+    drift.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with a DIRECTORY: the history store (SQLite) to read and keep; the directory's results files "
+        "are added to it, and the report covers every run it holds (default: the directory alone)",
+    )
 
     report = commands.add_parser(
         "report",
@@ -277,7 +285,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "drift":
         from conformance.report.command import drift_main
 
-        return drift_main(args.baseline, args.current, args.format, args.output)
+        return drift_main(args.baseline, args.current, args.format, args.output, args.store)
     if args.command == "report":
         from conformance.report.command import report_main
 

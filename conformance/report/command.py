@@ -11,16 +11,18 @@ exits 2), raised before anything is written.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from conformance import files
-from conformance.errors import Place, ResultsError, UsageError
+from conformance.errors import Place, UsageError
 from conformance.report.drift import Drift, compare
 from conformance.report.history import History, build_history
 from conformance.report.history_html import render_history_html
 from conformance.report.history_markdown import render_history_markdown
+from conformance.report.history_store import Store, opened, temporary
 from conformance.report.html import render_html
 from conformance.report.junit import render_junit
 from conformance.report.markdown import render_markdown
@@ -28,7 +30,7 @@ from conformance.report.run_html import render_run_html
 from conformance.report.run_markdown import render_run_markdown
 from conformance.report.run_report import RunReport, build_report
 from conformance.report.serialize import render_history_json, render_json
-from conformance.results import RunResults, read_results
+from conformance.results import read_results
 
 RENDERERS: dict[str, Callable[[Drift], str]] = {
     "markdown": render_markdown,
@@ -47,7 +49,9 @@ RUN_RENDERERS: dict[str, Callable[[RunReport], str]] = {
 }
 
 
-def drift_main(baseline: Path, current: Path | None, rendering: str, output: Path | None) -> int:
+def drift_main(
+    baseline: Path, current: Path | None, rendering: str, output: Path | None, store: Path | None = None
+) -> int:
     if baseline.is_dir():
         if current is not None:
             raise UsageError(
@@ -56,7 +60,14 @@ def drift_main(baseline: Path, current: Path | None, rendering: str, output: Pat
                 "is a directory, and a CURRENT file was given too",
                 "give a directory of results files alone, or two results files",
             )
-        return _history_main(baseline, rendering, output)
+        return _history_main(baseline, rendering, output, store)
+    if store is not None:
+        raise UsageError(
+            store,
+            Place(path="--store"),
+            "keeps the history of a directory of results files, and two files were given",
+            "give a DIRECTORY with --store, or leave --store out",
+        )
     if current is None:
         raise UsageError(
             baseline,
@@ -71,10 +82,10 @@ def drift_main(baseline: Path, current: Path | None, rendering: str, output: Pat
     return 1 if drift.regressed else 0
 
 
-def _history_main(directory: Path, rendering: str, output: Path | None) -> int:
+def _history_main(directory: Path, rendering: str, output: Path | None, store: Path | None) -> int:
     found = sorted(directory.glob("*.json"))
     if output is not None:
-        _check_output(output, tuple(found))
+        _check_output(output, tuple(found) + ((store,) if store else ()))
         if output.resolve().parent == directory.resolve():
             raise UsageError(
                 output,
@@ -82,33 +93,36 @@ def _history_main(directory: Path, rendering: str, output: Path | None) -> int:
                 "is inside the directory of results files, where the next drift would read it",
                 "write the report elsewhere",
             )
-    if len(found) < 2:
+    with _store(store) as history_store:
+        for path in found:
+            history_store.add(path)
+        count = history_store.count()
+        # A store keeps what it was given even when the history is still too short to read.
+        history = (
+            build_history(history_store.runs(), count, history_store.latest().digest) if count >= 2 else None
+        )
+    if history is None:
         raise UsageError(
             directory,
             Place(),
-            f"holds {len(found)} results file(s) (*.json); a history needs at least two",
+            f"holds {len(found)} results file(s) (*.json)"
+            + (f", and with the store {store} the history has {count} run(s)" if store else "")
+            + "; a history needs at least two runs",
             "put the nightly results files there, or compare two with `conformance drift BASELINE CURRENT`",
         )
-    runs = sorted(
-        ((read_results(path), path) for path in found), key=lambda run: (_started(*run), run[1].name)
-    )
-    history = build_history([(results, path.name) for results, path in runs])
     _emit(HISTORY_RENDERERS[rendering](history), output)
     return 1 if history.regressed else 0
 
 
-def _started(results: RunResults, path: Path) -> datetime:
-    """When the run started: the order of the history (a time without a zone is read as UTC)."""
-    try:
-        started = datetime.fromisoformat(results.started_at)
-    except ValueError:
-        raise ResultsError(
-            path,
-            Place(path="started_at"),
-            f"{results.started_at!r} is not an ISO 8601 time",
-            "use a file the suite wrote, unedited",
-        ) from None
-    return started if started.tzinfo else started.replace(tzinfo=UTC)
+@contextmanager
+def _store(path: Path | None) -> Iterator[Store]:
+    """The history store: the one given (kept, updated atomically), or one for this reading alone."""
+    if path is not None:
+        with opened(path) as store:
+            yield store
+        return
+    with TemporaryDirectory(prefix="conformance-drift-") as directory, temporary(Path(directory)) as store:
+        yield store
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -1,7 +1,9 @@
 """Nightly results files read in order, as data: since when each change holds, and what flaps.
 
-`conformance drift DIRECTORY` reads every results file of a directory, ordered by `started_at`
-(runs are numbered from 1, the oldest). Each error-table row on each endpoint (a cell of the matrix)
+`conformance drift DIRECTORY` reads the runs ordered by `started_at` (runs are numbered from 1, the
+oldest), one at a time: each run's digest (history_digest) from the store (history_store), folded
+here into what the history needs, so memory holds a pointer per cell per run, not the runs. Each
+error-table row on each endpoint (a cell of the matrix)
 gets one state per run: its worst verdict and the answers its cases got. A change is a run whose
 state differs from the run before it (a run that did not exercise the cell, an interrupted one
 say, is a gap, not a change). For each cell that changed: the first run that showed its current
@@ -21,17 +23,23 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, TypeVar
 
-from conformance.report.matrix import LEVEL_ORDER, Key, by_cell, ordered, table_rows, verdict_of
-from conformance.report.pairs import keyed, outcome
-from conformance.results import ERROR, CaseResult, RunResults
+from conformance.report.history_digest import CellState, RunDigest, StoredRun
+from conformance.report.matrix import LEVEL_ORDER, Key, ordered
+from conformance.results import ERROR
 
 Status = Literal["unchanged", "changed", "flapping"]
 SLUG = re.compile(r"[^A-Za-z0-9_:.-]+")
+# A report for people shows the last RECENT_RUNS runs, and of the earlier ones those where a change began.
+RECENT_RUNS = 30
+Gap = tuple[int, int]  # runs first..last (0-based, inclusive) a report leaves out
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,20 @@ class Series:
     states: tuple[State | None, ...]
 
     def known(self) -> list[tuple[int, State]]:
-        return [(i, s) for i, s in enumerate(self.states) if s is not None]
+        return self._known
 
     def turns(self) -> list[int]:
         """The runs (0-based) whose state differs from the last state known before them."""
-        known = self.known()
-        return [i for (_, before), (i, now) in pairwise(known) if now != before]
+        return self._turns
+
+    # Computed once: a report asks each series for them many times, over as many runs as the history has.
+    @cached_property
+    def _known(self) -> list[tuple[int, State]]:
+        return [(i, s) for i, s in enumerate(self.states) if s is not None]
+
+    @cached_property
+    def _turns(self) -> list[int]:
+        return [i for (_, before), (i, now) in pairwise(self._known) if now != before]
 
     @property
     def flapping(self) -> bool:
@@ -116,16 +132,18 @@ class Series:
 
     def changes(self) -> list[Turn]:
         """Each change, oldest first, and how long it held."""
-        known, turns = self.known(), self.turns()
+        found = [(i, before, now) for (_, before), (i, now) in pairwise(self.known()) if now != before]
         return [
-            Turn(
-                run=turn,
-                before=next(state for i, state in reversed(known) if i < turn),
-                after=next(state for i, state in known if i == turn),
-                until=turns[n + 1] if n + 1 < len(turns) else None,
-            )
-            for n, turn in enumerate(turns)
+            Turn(run=run, before=before, after=after, until=found[n + 1][0] if n + 1 < len(found) else None)
+            for n, (run, before, after) in enumerate(found)
         ]
+
+    def first_changes(self) -> list[int]:
+        """The first run (0-based) of each distinct change (A → B once, however often it flapped)."""
+        first: dict[tuple[State, State], int] = {}
+        for turn in self.changes():
+            first.setdefault((turn.before, turn.after), turn.run)
+        return sorted(first.values())
 
     def describe(self) -> str:
         """`B since run 3` (held), or `B since run 5, first seen in run 3; flapping (4 changes)`."""
@@ -137,6 +155,10 @@ class Series:
 
     def letters(self) -> dict[State, str]:
         """Each distinct state's letter, A for the first seen: the timeline's short names."""
+        return dict(self._letters)
+
+    @cached_property
+    def _letters(self) -> dict[State, str]:
         distinct = list(dict.fromkeys(s for _, s in self.known()))
         return {s: _letter(n) for n, s in enumerate(distinct)}
 
@@ -218,6 +240,29 @@ class History:
             ),
         )
 
+    def shown(self) -> list[int | Gap]:
+        """The runs (0-based) a report for people shows, in order, the others as gaps: the first run, the
+        last RECENT_RUNS, and the first run of each change (of every cell that changed, and of each
+        regression); everything is in the JSON."""
+        count = len(self.runs)
+        runs = {0, *range(max(0, count - RECENT_RUNS), count)}
+        for tracked in (*self.changed(self.cells), *self.changed(self.outside)):
+            runs.update(tracked.states.first_changes())
+        for broken in (*self.regressions, *self.newly_erroring):
+            runs.update((broken.good_run - 1, broken.since - 1))
+        shown: list[int | Gap] = []
+        for run in sorted(runs):
+            previous = shown[-1] if shown else -1
+            assert isinstance(previous, int)  # a gap is always followed by a run
+            if run > previous + 1:
+                shown.append((previous + 1, run - 1))
+            shown.append(run)
+        return shown
+
+    def started(self, run: int) -> str:
+        """The day run `run` (0-based) started: `2026-11-02`."""
+        return self.runs[run].started_at[:10]
+
     def summary(self) -> dict[str, int]:
         cells, outside = self.changed(self.cells), self.changed(self.outside)
         return {
@@ -230,20 +275,21 @@ class History:
         }
 
 
-def build_history(runs: Sequence[tuple[RunResults, str]]) -> History:
-    """`runs`: each results file with its name, oldest first (at least two)."""
-    results = [r for r, _ in runs]
-    cells = [by_cell(r.cases) for r in results]
-    outside = [_outside(r.cases) for r in results]
+def build_history(runs: Iterable[StoredRun], count: int, latest: RunDigest) -> History:
+    """`runs`: the `count` runs' digests, oldest first (at least two), read once, one at a time;
+    `latest`: the last one's, read first, so that only what fails in it is followed for regressions."""
+    fold = _Fold(count, latest)
+    entries = []
+    for number, run in enumerate(runs, start=1):
+        entries.append(RunEntry(number, run.file, run.started_at, run.counts, run.interrupted))
+        fold.add(number - 1, run.digest)
+    assert len(entries) == count  # the store gave every run it counted
     return History(
-        runs=tuple(
-            RunEntry(n, file, r.started_at, r.counts(), bool(getattr(r, "interrupted", False)))
-            for n, (r, file) in enumerate(runs, start=1)
-        ),
-        regressions=_regressions(results, cells),
-        newly_erroring=_newly_erroring(results),
-        cells=tuple(_tracked(key, [c.get(key, []) for c in cells]) for key in ordered(_union(cells))),
-        outside=tuple(_tracked(key, [o.get(key, []) for o in outside]) for key in _union(outside)),
+        runs=tuple(entries),
+        regressions=fold.regressions(latest),
+        newly_erroring=fold.newly_erroring(latest),
+        cells=tuple(fold.cells[key].tracked(key, count) for key in ordered(fold.cells)),
+        outside=tuple(fold.outside[key].tracked(key, count) for key in fold.outside),
     )
 
 
@@ -251,98 +297,137 @@ def _letter(n: int) -> str:
     return string.ascii_uppercase[n] if n < len(string.ascii_uppercase) else str(n + 1)
 
 
-def _union(per_run: Iterable[dict[Key, list[CaseResult]]]) -> list[Key]:
-    return list(dict.fromkeys(key for found in per_run for key in found))
+class _Streak:
+    """A series judged good or bad run by run, folded as it comes: in the end, whether it is bad in
+    the latest run and was good before, since when, and whether it flaps (bad before its last good)."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, bool] | None = None  # the latest run that judged it, and how
+        self.last_good: int | None = None
+        self.since: int | None = None  # the first run that judged it after `last_good`
+        self.first_bad: int | None = None
+
+    def see(self, run: int, good: bool) -> None:
+        self.last = (run, good)
+        if good:
+            self.last_good, self.since = run, None
+            return
+        self.first_bad = run if self.first_bad is None else self.first_bad
+        self.since = run if self.since is None else self.since
+
+    def broken(self, count: int) -> tuple[int, int, bool] | None:
+        """(the latest good run, the run since which it is bad, flapping), numbered from 1, when it is bad
+        in the latest of `count` runs and was good before; None otherwise."""
+        if self.last is None or self.last != (count - 1, False) or self.last_good is None:
+            return None
+        # a bad run came after the good one
+        assert self.since is not None
+        assert self.first_bad is not None
+        return self.last_good + 1, self.since + 1, self.first_bad < self.last_good
 
 
-def _outside(cases: Iterable[CaseResult]) -> dict[Key, list[CaseResult]]:
-    """Recorded cases that name no error-table row, by (input class, endpoint)."""
-    found: dict[Key, list[CaseResult]] = {}
-    for case in cases:
-        if case.verdict == "recorded" and not table_rows(case):
-            found.setdefault((case.case, case.endpoint), []).append(case)
-    return found
+class _Follow:
+    """One cell's (or recorded class's) state and verdict run by run, and every level its cases had."""
+
+    def __init__(self) -> None:
+        self.states: list[State | None] = []
+        self.verdicts: list[str | None] = []
+        self.levels: set[str] = set()
+
+    def add(self, run: int, state: State, levels: Iterable[str]) -> None:
+        self._pad(run)
+        self.states.append(state)
+        self.verdicts.append(state.verdict)
+        self.levels.update(levels)
+
+    def tracked(self, key: Key, count: int) -> Tracked:
+        self._pad(count)
+        return Tracked(
+            name=key[0],
+            endpoint=key[1],
+            level=next(level for level in LEVEL_ORDER if level in self.levels),
+            states=Series(tuple(self.states)),
+            verdicts=tuple(self.verdicts),
+        )
+
+    def _pad(self, runs: int) -> None:
+        """None for the runs up to `runs` that did not exercise it."""
+        missing = runs - len(self.states)
+        self.states += [None] * missing
+        self.verdicts += [None] * missing
 
 
-def _tracked(key: Key, per_run: list[list[CaseResult]]) -> Tracked:
-    levels = {c.level for cases in per_run for c in cases}
-    verdicts = tuple(verdict_of(c.verdict for c in cases) for cases in per_run)
-    return Tracked(
-        name=key[0],
-        endpoint=key[1],
-        level=next(level for level in LEVEL_ORDER if level in levels),
-        states=Series(tuple(_state(v, cases) for v, cases in zip(verdicts, per_run, strict=True))),
-        verdicts=verdicts,
-    )
+class _Fold:
+    """The history built one run at a time, oldest first: what a run adds is kept, the run is not."""
+
+    def __init__(self, count: int, latest: RunDigest) -> None:
+        self.count = count
+        self.cells: dict[Key, _Follow] = {}  # in the order the runs first exercised them
+        self.outside: dict[Key, _Follow] = {}
+        # Only what fails (errors) in the latest run can be a regression: only that is followed.
+        self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == "failed"}
+        self.cases = {c.key: _Streak() for c in latest.failed}  # by case_key
+        self.tests = {test: _Streak() for test in latest.errors}
+        self._states: dict[tuple[str, tuple[str, ...]], State] = {}
+
+    def add(self, run: int, digest: RunDigest) -> None:
+        for cell in digest.cells:
+            _entry(self.cells, cell.key, _Follow).add(run, self._state(cell), cell.levels)
+            streak = self.documented_cells.get(cell.key)
+            if streak is not None and cell.documented is not None:
+                streak.see(run, cell.documented == "passed")
+        for cell in digest.outside:
+            _entry(self.outside, cell.key, _Follow).add(run, self._state(cell), cell.levels)
+        if self.cases:
+            passed, failed = set(digest.passed), {c.key for c in digest.failed}
+            for key, streak in self.cases.items():
+                if key in passed or key in failed:
+                    streak.see(run, key in passed)
+        if self.tests:
+            verdicts = dict(digest.tests)
+            for test, streak in self.tests.items():
+                if test in verdicts:
+                    streak.see(run, verdicts[test] != ERROR)
+
+    def _state(self, cell: CellState) -> State:
+        """One object per distinct state, however many runs show it."""
+        key = (cell.verdict, cell.answers)
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = State(cell.verdict, cell.answers)
+        return found
+
+    def regressions(self, latest: RunDigest) -> tuple[Broken, ...]:
+        """Documented cases, then documented cells, that passed in some earlier run and fail in the latest."""
+        found: list[Broken] = []
+        covered: set[Key] = set()
+        for case in latest.failed:
+            streak = self.cases[case.key].broken(self.count)
+            if streak is not None:
+                what = f"documented case /{case.endpoint} {case.case!r} ({case.test})"
+                found.append(Broken("case", what, *streak))
+                covered.update((row, case.endpoint) for row in case.rows)
+        for key in ordered(cell.key for cell in latest.cells):
+            followed = self.documented_cells.get(key)
+            streak = None if followed is None else followed.broken(self.count)
+            if key not in covered and streak is not None:
+                found.append(Broken("row", f"documented row {key[0]} on /{key[1]}", *streak))
+        return tuple(found)
+
+    def newly_erroring(self, latest: RunDigest) -> tuple[Broken, ...]:
+        found = []
+        for test, _ in latest.tests:
+            followed = self.tests.get(test)
+            streak = None if followed is None else followed.broken(self.count)
+            if streak is not None:
+                where, reason = latest.errors[test]  # it errors in the latest run
+                found.append(Broken("error", f"test {test} ({where})", *streak, reason=reason))
+        return tuple(found)
 
 
-def _state(verdict: str | None, cases: list[CaseResult]) -> State | None:
-    return None if verdict is None else State(verdict, tuple(sorted({outcome(c.observed) for c in cases})))
-
-
-def _streak(verdicts: Sequence[str | None], good: Callable[[str], bool]) -> tuple[int, int, bool] | None:
-    """For a series that is bad in the latest run and was good before: (the latest good run, the run
-    since which it is bad, whether it flaps), runs numbered from 1; None otherwise."""
-    known = [(i, v) for i, v in enumerate(verdicts) if v is not None]
-    if not known or good(known[-1][1]) or known[-1][0] != len(verdicts) - 1:
-        return None
-    good_runs = [i for i, v in known if good(v)]
-    if not good_runs:
-        return None
-    since = next(i for i, v in known if i > good_runs[-1])
-    bad_runs = [i for i, v in known if not good(v)]
-    return good_runs[-1] + 1, since + 1, bad_runs[0] < good_runs[-1]
-
-
-def _regressions(results: list[RunResults], cells: list[dict[Key, list[CaseResult]]]) -> tuple[Broken, ...]:
-    """Documented cases, then documented cells, that passed in some earlier run and fail in the latest."""
-    found: list[Broken] = []
-    per_run = [keyed(r.cases) for r in results]
-    covered: set[Key] = set()
-    for pair_key, case in per_run[-1].items():
-        if case.verdict != "failed":
-            continue
-        verdicts = [_documented(run.get(pair_key)) for run in per_run]
-        streak = _streak(verdicts, lambda v: v == "passed")
-        if streak is not None:
-            what = f"documented case /{case.endpoint} {case.case!r} ({case.test})"
-            found.append(Broken("case", what, *streak))
-            covered.update((row, case.endpoint) for row in table_rows(case))
-    for key in ordered(cells[-1]):
-        verdicts = [
-            _judged(verdict_of(c.verdict for c in run.get(key, []) if c.level == "documented"))
-            for run in cells
-        ]
-        streak = _streak(verdicts, lambda v: v == "passed")
-        if key not in covered and streak is not None:
-            found.append(Broken("row", f"documented row {key[0]} on /{key[1]}", *streak))
-    return tuple(found)
-
-
-def _documented(case: CaseResult | None) -> str | None:
-    """The case's verdict where it was judged at the documented level."""
-    return None if case is None or case.level != "documented" else _judged(case.verdict)
-
-
-def _judged(verdict: str | None) -> str | None:
-    """`passed` or `failed`; None for anything else (a recorded or skipped verdict judged nothing)."""
-    return verdict if verdict in ("passed", "failed") else None
-
-
-def _newly_erroring(results: list[RunResults]) -> tuple[Broken, ...]:
-    tests = [_by_test(r.cases) for r in results]
-    found = []
-    for test, cases in tests[-1].items():
-        verdicts = [verdict_of(c.verdict for c in run.get(test, [])) for run in tests]
-        streak = _streak(verdicts, lambda v: v != ERROR)
-        if streak is not None:
-            error = next(c for c in cases if c.verdict == ERROR)
-            found.append(Broken("error", f"test {test} ({error.case})", *streak, reason=error.reason))
-    return tuple(found)
-
-
-def _by_test(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
-    found: dict[str, list[CaseResult]] = {}
-    for case in cases:
-        found.setdefault(case.test, []).append(case)
-    return found
+def _entry(found: dict[K, V], key: K, new: Callable[[], V]) -> V:
+    """`found[key]`, made by `new()` the first time (setdefault would make one on every call)."""
+    value = found.get(key)
+    if value is None:
+        value = found[key] = new()
+    return value

@@ -33,6 +33,9 @@ table.cases td { font-size: 12px; max-width: 28em; overflow-wrap: anywhere; }
 .evidence { margin: 1em 0 2em; } .evidence td { font-size: 12px; max-width: 34em; overflow-wrap: anywhere; }
 table.timeline td.run { min-width: 1.6em; text-align: center; font-size: 12px; }
 table.timeline td.turn { border-left: 3px solid #1b1f23; font-weight: bold; }
+table.timeline td.status { min-width: 20em; } table.timeline td.since { white-space: nowrap; }
+table.timeline .gap, tr.gap td { color: #555;
+  background: repeating-linear-gradient(135deg, #f4f5f6 0 4px, #dfe2e5 4px 8px); }
 tr.flapping th, tr.flapping td.status { color: #b3261e; }
 code { font-size: 12px; }
 """
