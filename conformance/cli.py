@@ -18,7 +18,7 @@ PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR: how the suite's preflight
 
 
 def _parser() -> argparse.ArgumentParser:
-    from conformance.report.command import HISTORY_RENDERERS, RENDERERS, RUN_RENDERERS
+    from conformance.report.command import RUN_RENDERERS
 
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -48,41 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
-    drift = commands.add_parser(
-        "drift",
-        help="compare two results files, or a directory of nightly ones: what changed, since when, "
-        "and whether documented behaviour regressed",
-        description="Exit status 1 when a documented case or row that passed in BASELINE fails in CURRENT "
-        "(or a test newly errors); 0 otherwise (changes in undocumented behaviour are reported, not "
-        "failed); 2 on a malformed file. Given a DIRECTORY of results files instead, ordered by their "
-        "started_at: for each change, the first run that showed it, whether it held or flaps, and exit "
-        "status 1 when a documented case or row that passed in any earlier run fails in the latest.",
-    )
-    drift.add_argument(
-        "baseline",
-        type=Path,
-        metavar="BASELINE",
-        help="the earlier results JSON file, or a DIRECTORY of them",
-    )
-    drift.add_argument(
-        "current",
-        type=Path,
-        metavar="CURRENT",
-        nargs="?",
-        help="the later results JSON file (not with a DIRECTORY)",
-    )
-    drift.add_argument(
-        "--format", choices=sorted(RENDERERS.keys() & HISTORY_RENDERERS.keys()), default="markdown"
-    )
-    drift.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
-    drift.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="with a DIRECTORY: the history store (SQLite) to read and keep; the directory's results files "
-        "are added to it, and the report covers every run it holds (default: the directory alone)",
-    )
+    _add_drift(commands)
 
     report = commands.add_parser(
         "report",
@@ -182,6 +148,46 @@ def _parser() -> argparse.ArgumentParser:
         help="one-way network latency: each request and each answer waits this long",
     )
     return parser
+
+
+def _add_drift(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from conformance.report.command import HISTORY_RENDERERS, RENDERERS
+
+    drift = commands.add_parser(
+        "drift",
+        help="compare two results files, or a directory of nightly ones: what changed, since when, "
+        "and whether documented behaviour regressed",
+        description="Exit status 1 when a documented case or row that passed in BASELINE fails in CURRENT "
+        "(or a test newly errors); 0 otherwise (changes in undocumented behaviour are reported, not "
+        "failed); 2 on a malformed file. Given a DIRECTORY of results files instead, ordered by their "
+        "started_at: for each change, the first run that showed it, whether it held or flaps, and exit "
+        "status 1 when a documented case or row that passed in any earlier run fails in the latest.",
+    )
+    drift.add_argument(
+        "baseline",
+        type=Path,
+        metavar="BASELINE",
+        help="the earlier results JSON file, or a DIRECTORY of them",
+    )
+    drift.add_argument(
+        "current",
+        type=Path,
+        metavar="CURRENT",
+        nargs="?",
+        help="the later results JSON file (not with a DIRECTORY)",
+    )
+    drift.add_argument(
+        "--format", choices=sorted(RENDERERS.keys() & HISTORY_RENDERERS.keys()), default="markdown"
+    )
+    drift.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+    drift.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with a DIRECTORY: the history store (SQLite) to read and keep; the directory's results files "
+        "are added to it, and the report covers every run it holds (default: the directory alone)",
+    )
 
 
 def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
