@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import respx
 
-from conformance.certify.judge import judge_runs
+from conformance.certify.judge import baseline_problem, judge_runs
 from conformance.certify.results import Certification, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
 from conformance.client.settings import FlowSettings, Integration
@@ -58,8 +58,12 @@ def _certify(
     started: datetime,
     wall: float,
     profile: TargetProfile,
+    profiles: Sequence[str] | None,
 ) -> Certification:
     return Certification(
+        profiles=policy.chosen_profiles(profiles),
+        planned=len(policy.plan(profiles)),
+        baselines={r.scenario.name: baseline_problem(policy, r) for r in runs if r.scenario.baseline},
         policy=policy,
         mode="http" if mode == "http" else "in-process",
         subject=subject,
@@ -76,11 +80,16 @@ def _certify(
 
 
 def certify_in_process(
-    integration: Integration, scenarios: Sequence[str] | None = None, *, policy: Policy | None = None
+    integration: Integration,
+    scenarios: Sequence[str] | None = None,
+    *,
+    policy: Policy | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> Certification:
-    """Play the scenarios against a Python integration on httpx; a virtual clock stands in for time."""
+    """Play the profiles' plan (or the named scenarios of it) against a Python integration on httpx;
+    a virtual clock stands in for time."""
     policy = policy or load_policy()
-    chosen = policy.select(scenarios)
+    chosen = policy.select(scenarios, profiles)
     profile = sandbox_profile(policy)
     started, begin = datetime.now(UTC), time.perf_counter()
     runs = [run_in_process(policy, scenario, integration, profile) for scenario in chosen]
@@ -94,6 +103,7 @@ def certify_in_process(
         started=started,
         wall=time.perf_counter() - begin,
         profile=profile,
+        profiles=profiles,
     )
 
 
@@ -174,8 +184,10 @@ def certify_command(
     parallel: int | None = None,
     quiet_seconds: float | None = None,
     cwd: Path | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> Certification:
-    """Run `command` once per scenario against its own sandbox served on loopback, in parallel.
+    """Run `command` once per scenario of the profiles' plan (or the named ones) against its own
+    sandbox served on loopback, in parallel.
 
     UsageError when the command is empty or not found, or when no scenario's flow reached its sandbox.
     KeyboardInterrupt stops every running command before it propagates.
@@ -185,7 +197,7 @@ def certify_command(
             "command line", "--command", "the command is empty", 'pass --command "python my_client.py"'
         )
     policy = policy or load_policy()
-    chosen = policy.select(scenarios)
+    chosen = policy.select(scenarios, profiles)
     profile = sandbox_profile(policy)
     cancel = threading.Event()
     quiet = policy.harness.quiet_seconds if quiet_seconds is None else quiet_seconds
@@ -205,7 +217,14 @@ def certify_command(
     _check_reached(command, runs)
     wall = time.perf_counter() - begin
     return _certify(
-        policy, mode="http", subject=command, runs=runs, started=started, wall=wall, profile=profile
+        policy,
+        mode="http",
+        subject=command,
+        runs=runs,
+        started=started,
+        wall=wall,
+        profile=profile,
+        profiles=profiles,
     )
 
 

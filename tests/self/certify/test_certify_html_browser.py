@@ -25,7 +25,7 @@ def unlogged_flow(settings: FlowSettings) -> None:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    certification = certify_in_process(unlogged_flow, ["update-400", "register-429-three-times"])
+    certification = certify_in_process(unlogged_flow, ["update-400", "register-429"])
     return write_bundle(certification, tmp_path_factory.mktemp("html") / "bundle") / "summary.html"
 
 

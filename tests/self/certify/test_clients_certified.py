@@ -107,7 +107,7 @@ def test_reference_client_passes_quick_scenarios_over_http() -> None:
 
 def test_urllib_client_passes_quick_scenarios_over_http() -> None:
     """The standard-library client passes too, with the stalled and 429 scenarios added."""
-    certification = certify_command(URLLIB, [*QUICK, "start-lost-stalled", "register-429-three-times"])
+    certification = certify_command(URLLIB, [*QUICK, "start-lost-stalled", "register-429"])
     exercised = {rule: v for rule, v in verdicts(certification).items() if v != "not exercised"}
     assert set(exercised.values()) == {"pass"}
 
@@ -116,7 +116,7 @@ def test_urllib_client_passes_quick_scenarios_over_http() -> None:
     ("name", "scenario"),
     [
         ("log-without-activity-id", "update-400"),
-        ("gives-up-on-429", "register-429-three-times"),
+        ("gives-up-on-429", "register-429"),
         ("token-sync-no-wait", "update-token-not-synced"),  # killed by the harness mid-retry
         ("logs-answers-only", "start-lost-dropped"),
         ("blind-end-retry", "end-lost-twice"),
