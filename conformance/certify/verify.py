@@ -18,7 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE, fingerprint
+from conformance.certify.bundle import CERTIFICATE, MANIFEST, PUBLIC_KEY, SIGNATURE, fingerprint
+from conformance.certify.verdict import certificate_summary
 from conformance.errors import UsageError
 
 
@@ -31,12 +32,16 @@ class BundleCheck:
     fingerprint: str  # of the key that signed it, "" when unknown
     problems: tuple[str, ...]  # why, in words
     pinned: bool = False  # the key was given by the recipient, not read from the bundle
+    summary: str = ""  # the certificate's verdict, profiles, scenario count, contract digest
 
     @property
     def exit_status(self) -> int:
         return 0 if self.intact else 1
 
     def describe(self) -> str:
+        return self.summary + self._describe_files()
+
+    def _describe_files(self) -> str:
         if self.intact:
             if self.pinned:
                 return (
@@ -120,9 +125,19 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
         problems.append(verdict)
     if public_key is not None and key is None:
         problems.append(f"{public_key} is no Ed25519 public key in PEM")
+    summary, verdict_wrong = certificate_summary(files.get(CERTIFICATE))
+    if verdict_wrong is not None:
+        problems.append(verdict_wrong)
     intact = not (changed or added or removed or problems)
     return BundleCheck(
-        intact, tuple(changed), added, removed, signed_by, tuple(problems), pinned=public_key is not None
+        intact,
+        tuple(changed),
+        added,
+        removed,
+        signed_by,
+        tuple(problems),
+        pinned=public_key is not None,
+        summary=summary,
     )
 
 
