@@ -14,6 +14,7 @@ waits are too short for the fault to clear), `bounded` fails it outright.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -33,10 +34,11 @@ CAP_JUDGES = frozenset({"waits", "bounded"})
 def judge_runs(policy: Policy, runs: Sequence[Run]) -> dict[str, RuleVerdict]:
     """Every rule's verdict over the runs that exercise it: a fail anywhere fails it."""
     verdicts = {}
-    growth = growth_outcome(policy, runs)
     for rule in policy.rules.values():
-        outcomes = tuple(judge_rule(policy, rule, run) for run in runs if rule.id in run.scenario.rules)
-        if rule.grows and growth is not None and outcomes:
+        mine = [run for run in runs if rule.id in run.scenario.rules]
+        outcomes = tuple(judge_rule(policy, rule, run) for run in mine)
+        growth = growth_outcome(policy, rule, mine) if rule.grows else None
+        if growth is not None:
             outcomes += (growth,)
         verdicts[rule.id] = _overall(rule, outcomes)
     return verdicts
@@ -229,8 +231,9 @@ def _waits(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     gaps = _wait_gaps(rule.trigger, chain)
     evidence = _evidence(run, chain)
     if not gaps:
+        # Not sent again: nothing to wait for (whether it should have been is another rule's concern).
         return ScenarioOutcome(
-            run.scenario.name, "not exercised", f"no retry followed {_answer_of(first)}", evidence
+            run.scenario.name, "pass", f"not sent again after {_answer_of(first)}: no wait to judge", evidence
         )
     mean = sum(gaps) / len(gaps)
     floor = rule.min_mean_wait_seconds
@@ -259,13 +262,18 @@ def _wait_gaps(trigger: Trigger, chain: Sequence[Attempt]) -> list[float]:
     ]
 
 
-def growth_p_value(gaps: Sequence[float]) -> float:
-    """How likely a full-jitter client (wait n uniform on 0..base*2^(n-1)) waits at most this
-    growingly: v_n = g_n / 2^(n-1) are then uniform on 0..base, and q = max(v_{m+1..k}) /
-    max(v_1..m), m = k // 2, has P(q' <= q) = m/k q^(k-m) for q <= 1, 1 - (k-m)/k q^-m above."""
+def normalised(gaps: Sequence[float]) -> list[float]:
+    """v_n = g_n / 2^(n-1): under full jitter (wait n uniform on 0..base*2^(n-1)) independent and
+    uniform on 0..base, whatever the base."""
+    return [g / 2**n for n, g in enumerate(gaps)]
+
+
+def max_ratio_p_value(gaps: Sequence[float]) -> float:
+    """How likely full jitter waits at most this growingly, by q = max(v_{m+1..k}) / max(v_1..m),
+    m = k // 2: P(q' <= q) = m/k q^(k-m) for q <= 1, 1 - (k-m)/k q^-m above (exact)."""
     k = len(gaps)
     m = k // 2
-    v = [g / 2**n for n, g in enumerate(gaps)]
+    v = normalised(gaps)
     early, late = max(v[:m]), max(v[m:])
     if early <= 0:
         return 1.0  # nothing to compare with; the mean-wait floor judges waits of zero
@@ -283,29 +291,57 @@ def fisher(p_values: Sequence[float]) -> float:
     return min(1.0, math.exp(-half) * total)
 
 
-def growth_outcome(policy: Policy, runs: Sequence[Run]) -> ScenarioOutcome | None:
-    """The waits of every call that met a `grows` rule's fault twice or more, judged together: do
-    they grow as exponential backoff does? None when no such call was made."""
+def inversions(gaps: Sequence[float]) -> int:
+    """Pairs n < n' with v_n > v_n': how much the normalised waits fall instead of staying level."""
+    v = normalised(gaps)
+    return sum(1 for i, a in enumerate(v) for b in v[i + 1 :] if a > b)
+
+
+@functools.cache
+def _inversion_law(lengths: tuple[int, ...]) -> tuple[float, ...]:
+    """P(total inversions = i) when each call's v are independent and identically distributed: the
+    convolution of Mahonian distributions (every order of a call's v equally likely)."""
+    law = [1.0]
+    for k in lengths:
+        one = [1.0]
+        for n in range(2, k + 1):
+            one = [sum(one[max(0, i - n + 1) : i + 1]) for i in range(len(one) + n - 1)]
+        one = [c / math.factorial(k) for c in one]
+        law = [
+            sum(law[j] * one[i - j] for j in range(len(law)) if 0 <= i - j < len(one))
+            for i in range(len(law) + len(one) - 1)
+        ]
+    return tuple(law)
+
+
+def inversion_p_value(chains: Sequence[Sequence[float]]) -> float:
+    """How likely full jitter falls at least this much over all calls (exact; ties count as no fall,
+    which only makes the test more lenient)."""
+    law = _inversion_law(tuple(sorted(len(c) for c in chains)))
+    return min(1.0, sum(law[sum(inversions(c) for c in chains) :]))
+
+
+def growth_outcome(policy: Policy, rule: Rule, runs: Sequence[Run]) -> ScenarioOutcome | None:
+    """The waits of every call that met the rule's fault twice or more, judged together: do they
+    grow as exponential backoff does? None when no such call was made."""
+    assert rule.trigger is not None  # only triggered judges grow
     chains: list[tuple[str, list[float]]] = []
     for run in runs:
-        for rule in (policy.rules[r] for r in run.scenario.rules if policy.rules[r].grows):
-            found = _first_trigger(policy, rule, run)
-            if found is None:
-                continue
-            assert rule.trigger is not None
-            gaps = _wait_gaps(rule.trigger, [found[0], *found[1]])
-            if len(gaps) >= 2:
-                chains.append((run.scenario.name, gaps))
+        found = _first_trigger(policy, rule, run)
+        gaps = _wait_gaps(rule.trigger, [found[0], *found[1]]) if found else []
+        if len(gaps) >= 2:
+            chains.append((run.scenario.name, gaps))
     if not chains:
         return None
-    combined = fisher([growth_p_value(gaps) for _, gaps in chains])
+    ranks = inversion_p_value([gaps for _, gaps in chains])
+    ratios = fisher([max_ratio_p_value(gaps) for _, gaps in chains])
     limit = policy.growth.false_refusal
-    verdict: Verdict = "fail" if combined <= limit else "pass"
+    verdict: Verdict = "fail" if min(ranks, ratios) <= limit / 2 else "pass"
     said = "do not grow as exponential backoff does" if verdict == "fail" else "grow as backoff does"
     evidence = tuple(f"{name}: waits {', '.join(f'{g:.3f}' for g in gaps)} s" for name, gaps in chains)
     reason = (
-        f"the waits of {len(chains)} calls {said}: combined p-value {combined:.2g} against full jitter "
-        f"(refused at or below {limit:g})"
+        f"the waits of {len(chains)} calls {said}: p-values against full jitter {ranks:.2g} (order) "
+        f"and {ratios:.2g} (late against early), refused at or below {limit / 2:g} each"
     )
     return ScenarioOutcome("all scenarios", verdict, reason, evidence)
 
@@ -360,10 +396,11 @@ def _logged(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
             name, "pass", f"{len(pairs)} attempts, {len(pairs)} log lines" + (spared if cut_off else "")
         )
     if not pairs:
+        # Nothing to read the fields from: missing lines are log-every-attempt's to judge.
         return ScenarioOutcome(
             name,
-            "fail",
-            f"no log line for any of the {len(run.attempts)} attempts",
+            "not exercised",
+            f"no log line for any of the {len(run.attempts)} attempts (judged by log-every-attempt)",
             _evidence(run, run.attempts),
         )
     problems = []

@@ -25,6 +25,7 @@ SCHEMA_FILE = "certification.schema.json"
 JudgeKind = Literal["repeats", "retried", "waits", "bounded", "logged"]
 Level = Literal["documented", "inferred", "advice"]
 LoseKind = Literal["dropped", "stalled"]
+Origin = Literal["baseline", "written", "derived"]  # where a scenario comes from
 # Judges that follow the first answer of a retry class (or a lost answer) and the attempts after it.
 TRIGGERED: frozenset[str] = frozenset({"repeats", "retried", "waits", "bounded"})
 # Judges that need the rows of their retry class to be retryable (`safe`) or not.
@@ -124,6 +125,7 @@ class Scenario:
     sync_delay_seconds: float
     rules: tuple[str, ...]  # its own rules, then those judged in every scenario
     baseline: bool = False  # the profile's no-fault run, which must complete
+    derived: bool = False  # generated from the table by `generate`
 
     @property
     def lose(self) -> LoseKind | None:
@@ -135,6 +137,7 @@ class Scenario:
             "name": self.name,
             "profile": self.profile,
             "baseline": self.baseline,
+            "derived": self.derived,
             "description": self.description,
             "script": {e: [s.to_json() for s in steps] for e, steps in self.script.items()},
             "account": self.account,
@@ -151,6 +154,7 @@ class Profile:
     name: str
     title: str
     endpoints: tuple[str, ...]
+    includes: tuple[str, ...] = ()  # profiles whose plans this one's includes
 
     @property
     def baseline(self) -> str:
@@ -206,9 +210,10 @@ class Policy:
         return self.budget.max_seconds + self.harness.margin_seconds
 
     def chosen_profiles(self, names: Sequence[str] | None) -> tuple[str, ...]:
-        """The named profiles (`core` when none); UsageError naming an unknown one."""
-        chosen = tuple(dict.fromkeys(names or (DEFAULT_PROFILE,)))
-        for name in chosen:
+        """The named profiles (`core` when none) and those they include; UsageError naming an
+        unknown one."""
+        chosen: dict[str, None] = {}
+        for name in names or (DEFAULT_PROFILE,):
             if name not in self.profiles:
                 raise UsageError(
                     "command line",
@@ -216,7 +221,8 @@ class Policy:
                     f"no certification profile is named {name!r}",
                     f"use one of: {', '.join(self.profiles)}",
                 )
-        return chosen
+            chosen.update(dict.fromkeys((*self.profiles[name].includes, name)))
+        return tuple(chosen)
 
     def plan(self, profiles: Sequence[str] | None = None) -> tuple[Scenario, ...]:
         """Every scenario of the profiles (`core` when none), baselines first."""
@@ -298,14 +304,14 @@ class _Builder:
             rules[rule.id] = rule
         profiles = self._profiles()
         scenarios: dict[str, Scenario] = {}
-        written: list[tuple[list[str | int], Mapping[str, Any], bool]] = [
-            (["profiles", p.name], {"name": p.baseline, "profile": p.name, "rules": []}, True)
+        written: list[tuple[list[str | int], Mapping[str, Any], Origin]] = [
+            (["profiles", p.name], {"name": p.baseline, "profile": p.name, "rules": []}, "baseline")
             for p in profiles.values()
         ]
-        written += [(["scenarios", i], raw, False) for i, raw in enumerate(self.doc["scenarios"])]
+        written += [(["scenarios", i], raw, "written") for i, raw in enumerate(self.doc["scenarios"])]
         written += self._generated(profiles, rules)
-        for where, raw, baseline in written:
-            scenario = self._scenario(raw, where, rules, profiles, baseline=baseline)
+        for where, raw, origin in written:
+            scenario = self._scenario(raw, where, rules, profiles, origin=origin)
             if scenario.name in scenarios:
                 raise self.fail(
                     [*where, "name"], f"scenario {scenario.name!r} is defined twice", "rename one"
@@ -350,7 +356,16 @@ class _Builder:
                         f"unknown endpoint {endpoint!r}",
                         f"use one of {list(self.contract.endpoints)}",
                     )
-            profiles[name] = Profile(name, raw["title"], tuple(raw["endpoints"]))
+            for index, included in enumerate(raw.get("includes", ())):
+                if included not in self.doc["profiles"] or included == name:
+                    raise self.fail(
+                        ["profiles", name, "includes", index],
+                        f"{included!r} is no other profile",
+                        f"use one of {sorted(set(self.doc['profiles']) - {name})}",
+                    )
+            profiles[name] = Profile(
+                name, raw["title"], tuple(raw["endpoints"]), tuple(raw.get("includes", ()))
+            )
         if DEFAULT_PROFILE not in profiles:
             raise self.fail(
                 ["profiles"], f"no profile is named {DEFAULT_PROFILE!r}", "define it: it is the default"
@@ -359,10 +374,10 @@ class _Builder:
 
     def _generated(
         self, profiles: Mapping[str, Profile], rules: Mapping[str, Rule]
-    ) -> list[tuple[list[str | int], dict[str, Any], bool]]:
+    ) -> list[tuple[list[str | int], Mapping[str, Any], Origin]]:
         """The scenarios `generate` derives from the table: one per (entry, endpoint of a profile)."""
         owner = {e: p.name for p in reversed(list(profiles.values())) for e in p.endpoints}
-        made: list[tuple[list[str | int], dict[str, Any], bool]] = []
+        made: list[tuple[list[str | int], Mapping[str, Any], Origin]] = []
         for index, entry in enumerate(self.doc.get("generate", ())):
             where: list[str | int] = ["generate", index]
             row = next((r for r in self.contract.table.rows if r.id == entry["answer"]), None)
@@ -396,7 +411,7 @@ class _Builder:
                             "script": {endpoint: [{"answer": row.id, "times": entry["times"]}]},
                             "rules": applies,
                         },
-                        False,
+                        "derived",
                     )
                 )
         return made
@@ -551,7 +566,7 @@ class _Builder:
         rules: Mapping[str, Rule],
         profiles: Mapping[str, Profile],
         *,
-        baseline: bool,
+        origin: Origin,
     ) -> Scenario:
         behaviour = self.contract.behaviour
         if raw["profile"] not in profiles:
@@ -601,7 +616,8 @@ class _Builder:
         return Scenario(
             name=raw["name"],
             profile=raw["profile"],
-            baseline=baseline,
+            baseline=origin == "baseline",
+            derived=origin == "derived",
             description=raw.get("description", f"no fault: the {raw['profile']} flow must complete"),
             script=script,
             account=account,

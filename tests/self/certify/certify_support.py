@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conformance.certify.results import LogLine, Run
+from conformance.client import LiveActivityClient, Parts, RetrySchedule, normal_flow
+from conformance.client.settings import FlowSettings
 from conformance.clock import rfc3339
+from conformance.contract import load_contract
 from conformance.contract.certification import Policy
 from conformance.sandbox.scripted import Attempt
 
@@ -96,3 +101,19 @@ def flow(*errors: Mapping[str, Any]) -> list[Attempt]:
 
 def stamp(moment: datetime) -> str:
     return rfc3339(moment, exact=True)
+
+
+def seeded_reference(seed: int) -> Callable[[FlowSettings], None]:
+    """The reference client, its jitter drawn from one seeded generator for the whole certification
+    (each scenario draws on, as separate processes would draw independently)."""
+    rng = random.Random(seed)  # noqa: S311 (jitter draws, not secrets)
+
+    def integration(settings: FlowSettings) -> None:
+        contract = load_contract()
+        parts = replace(
+            Parts.from_contract(contract, settings), schedule=RetrySchedule.from_contract(contract, rng)
+        )
+        with LiveActivityClient(settings, contract=contract, parts=parts) as client:
+            normal_flow(client)
+
+    return integration

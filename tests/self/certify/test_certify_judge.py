@@ -147,10 +147,10 @@ CASES: list[tuple[str, str, Any, Any]] = [
         _register_only(503, "HTTP_503", [0.0, 0.003, 0.006], code=None, then_ok=True, ok_after=0.003),
     ),
     (
-        "no-retry-loop-upstream-contested",
+        "backoff-upstream-contested",
         "register-502",
-        _register_only(502, "UPSTREAM_UNAVAILABLE", [0.0], then_ok=True, ok_after=1.0),
-        _register_only(502, "UPSTREAM_UNAVAILABLE", [0.0, 1.0, 2.0], then_ok=True, ok_after=1.0),
+        _register_only(502, "UPSTREAM_UNAVAILABLE", [0.0, 0.8, 2.5]),
+        _register_only(502, "UPSTREAM_UNAVAILABLE", [0.0, 0.002, 0.004, 0.006]),
     ),
     (
         "retry-budget",

@@ -183,10 +183,22 @@ def test_each_profile_has_a_baseline_and_core_is_the_default() -> None:
     assert policy.chosen_profiles(None) == ("core",)
     for name, profile in policy.profiles.items():
         plan = policy.plan([name])
-        assert plan[0].name == profile.baseline
-        assert plan[0].baseline
-        assert not plan[0].script
-        assert {s.profile for s in plan} == {name}
+        baselines = [s for s in plan if s.baseline]
+        assert profile.baseline in {s.name for s in baselines}
+        assert all(not s.script for s in baselines)
+        assert plan[: len(baselines)] == tuple(baselines)
+        assert {s.profile for s in plan} == {name, *profile.includes}
+
+
+def test_every_plan_meets_each_growing_class_on_enough_calls() -> None:
+    """Each plan plays every `grows` rule's class on at least growth.min_calls endpoints, the number
+    from which a constant wait is surely refused."""
+    policy = load_policy()
+    for name in policy.profiles:
+        plan = policy.plan([name])
+        for rule in (r for r in policy.rules.values() if r.grows):
+            calls = [s for s in plan if rule.id in s.rules]
+            assert len(calls) >= policy.growth.min_calls, (name, rule.id)
 
 
 def test_a_scenario_of_another_profile_names_the_profile_to_add() -> None:
