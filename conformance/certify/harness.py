@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import respx
 
+from conformance.certify.calls import group_calls
 from conformance.certify.judge import baseline_problem, judge_runs
 from conformance.certify.results import Certification, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
@@ -166,11 +167,10 @@ def run_in_process(
 
 
 def _over_budget(policy: Policy, stage: Stage) -> bool:
-    """More attempts on one endpoint than the budget allows: a runaway the harness may stop at once."""
-    counts: dict[str, int] = {}
-    for attempt in stage.journal.entries():
-        counts[attempt.endpoint] = counts.get(attempt.endpoint, 0) + 1
-    return any(n > policy.budget.max_attempts for n in counts.values())
+    """More attempts of one call than the budget allows: a runaway the harness may stop at once (a
+    flow that makes many calls, say ten /update calls with ten bodies, is not one)."""
+    calls = group_calls(stage.journal.entries())
+    return any(len(call.attempts) > policy.budget.max_attempts for call in calls)
 
 
 # -- over HTTP -----------------------------------------------------------------------------------

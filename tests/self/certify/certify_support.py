@@ -32,6 +32,7 @@ def attempt(
     error: str | None = None,
     activity_id: str | None = ACTIVITY,
     lost: bool = False,
+    body: str = "0",
 ) -> Attempt:
     """An attempt received `at` seconds after START and answered 1 ms later (never, when `lost`)."""
     received = START + timedelta(seconds=at)
@@ -39,7 +40,7 @@ def attempt(
         sequence=sequence,
         endpoint=endpoint,
         activity_id=None if endpoint == "register" else activity_id,
-        body_sha256="0" * 64,
+        body_sha256=body * 64,
         received=received,
         answered=None if lost else received + timedelta(milliseconds=1),
         status=None if lost else status,
@@ -54,9 +55,9 @@ def attempt(
 def log_for(attempts: Sequence[Attempt], drop: str | None = None, **overrides: Any) -> tuple[LogLine, ...]:
     """The log a correct client writes for `attempts`; `drop` leaves a key out, `overrides` change values."""
     lines = []
-    seen: dict[tuple[str, str | None], int] = {}
+    seen: dict[tuple[str, str | None, str], int] = {}
     for number, a in enumerate(attempts, start=1):
-        key = (a.endpoint, a.activity_id)
+        key = (a.endpoint, a.activity_id, a.body_sha256)  # one call: same endpoint, activity, body
         record: dict[str, Any] = {
             "endpoint": a.endpoint,
             "status": a.status,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conformance.certify.calls import group_calls
 from conformance.certify.judge import judge_rule, judge_runs
 from conformance.certify.results import LogLine, Run
 from conformance.contract.certification import Policy, load_policy
@@ -416,3 +417,60 @@ def test_the_attempt_a_stopped_client_could_not_log_is_spared(policy: Policy) ->
         policy, policy.rules["log-every-attempt"], run_of(policy, "update-token-not-synced", attempts, log)
     )
     assert ended.verdict == "fail"
+
+
+# -- calls and retries -----------------------------------------------------------------------------
+
+
+def _two_updates(second_retry: int) -> tuple[list[Any], Any]:
+    """register, start, /update (body A) answered 400, then /update (body B) answered 200, logged
+    with `retry` 0 then `second_retry`."""
+    attempts = [
+        *flow(),
+        attempt(3, "update", 0.3, 400, row="VALIDATION_FAILED", code="VALIDATION_FAILED", body="a"),
+        attempt(4, "update", 1.3, 200, body="b"),
+    ]
+    lines = list(log_for(attempts))
+    last = {**dict(lines[-1].data or {}), "retry": second_retry}
+    lines[-1] = LogLine(lines[-1].number, json.dumps(last), last)
+    return attempts, tuple(lines)
+
+
+def test_a_second_update_with_a_new_body_is_a_new_call_not_a_retry(policy: Policy) -> None:
+    """Two /update calls on one activity with two bodies, the second logged as a first attempt:
+    the 400 was not sent again, and the retry counters are right."""
+    attempts, log = _two_updates(second_retry=0)
+    verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
+    assert verdicts["no-retry-validation"].verdict == "pass", verdicts["no-retry-validation"].reason
+    assert verdicts["log-timestamp-retry"].verdict == "pass", verdicts["log-timestamp-retry"].reason
+    assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 1, 1]
+
+
+def test_a_request_the_log_marks_as_a_retry_is_one_even_with_a_new_body(policy: Policy) -> None:
+    """The same second /update, logged with `retry` 1: the client says it retried the 400."""
+    attempts, log = _two_updates(second_retry=1)
+    verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
+    assert verdicts["no-retry-validation"].verdict == "fail"
+    assert "sent again 1 time(s)" in verdicts["no-retry-validation"].reason
+    assert verdicts["log-timestamp-retry"].verdict == "pass"
+
+
+def test_the_same_body_sent_again_is_a_retry_whatever_the_log_says() -> None:
+    """Same endpoint, activity and body: one call of two attempts."""
+    attempts = [*flow(), attempt(3, "update", 0.3, 502, body="a"), attempt(4, "update", 1.0, 200, body="a")]
+    assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 2]
+
+
+def test_a_later_call_is_not_counted_as_attempts_of_an_earlier_one(policy: Policy) -> None:
+    """PUSH_TOKEN_NOT_SYNCED twice on /update (body A), then 200, then /update (body B) logged as a
+    first attempt: two calls, and log-timestamp-retry passes with the counters 0, 1, 2, 0."""
+    gated = [
+        attempt(3 + i, "update", 0.2 + 2 * i, 412, row="PUSH_TOKEN_NOT_SYNCED", body="a") for i in range(2)
+    ]
+    ok = [attempt(5, "update", 4.2, 200, body="a"), attempt(6, "update", 5.0, 200, body="b")]
+    attempts = [*flow(), *gated, *ok]
+    log = log_for(attempts)
+    assert [line.data["retry"] for line in log[2:] if line.data] == [0, 1, 2, 0]
+    assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 3, 1]
+    rule = policy.rules["log-timestamp-retry"]
+    assert judge_rule(policy, rule, run_of(policy, "update-412-token", attempts, log)).verdict == "pass"
