@@ -189,7 +189,7 @@ def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
         return ScenarioOutcome(
             run.scenario.name, "pass", f"{what}, retried {len(later)} time(s) until {success}", evidence
         )
-    if _cut_short(rule, run, later[-1]):
+    if _cut_short(rule, run, [first, *later]):
         # Not a client that gave up: the harness stopped it mid-retry, before the fault cleared.
         span = (later[-1].received - first.received).total_seconds()
         judged_by = [r for r in run.scenario.rules if policy.rules[r].judge in CAP_JUDGES]
@@ -209,15 +209,18 @@ def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     )
 
 
-def _cut_short(rule: Rule, run: Run, last: Attempt) -> bool:
-    """The harness stopped the flow while `last` (of the operation a rule follows) was the latest
-    attempt and still got the rule's trigger: the client was still retrying, it had not moved on."""
+def _cut_short(rule: Rule, run: Run, chain: Sequence[Attempt]) -> bool:
+    """The harness stopped the flow while the call's latest answered attempt was the run's latest
+    and still got the rule's trigger: the client was still retrying, it had not moved on. An
+    attempt the harness cut off in flight (received, never answered) does not count as moving on."""
     assert rule.trigger is not None  # only triggered judges call this
-    return (
-        run.stopped is not None
-        and run.attempts[-1].sequence == last.sequence
-        and _triggered(rule.trigger, last)
-    )
+    if run.stopped is None:
+        return False
+    answered = [a for a in chain if a.answered is not None]
+    last = answered[-1] if answered else chain[-1]
+    after = [a for a in run.attempts if a.sequence > last.sequence]
+    in_flight = all(a.answered is None and a in chain for a in after) and len(after) <= 1
+    return in_flight and _triggered(rule.trigger, last)
 
 
 def _waits(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:

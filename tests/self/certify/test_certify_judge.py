@@ -334,6 +334,15 @@ def test_a_client_stopped_mid_retry_is_not_failed_as_one_that_gave_up(policy: Po
     assert _only(verdicts, run.scenario.rules, "fail") == {"wait-token-sync"}
 
 
+def test_an_attempt_cut_off_in_flight_is_not_taken_for_moving_on(policy: Policy) -> None:
+    """Stopped by the harness with the call's last request received but never answered (killed
+    in flight): the client was still retrying, so retry-token-sync is still not exercised."""
+    hammered = _hammered_sync_gate(0.001)
+    cut = attempt(len(hammered) + 1, "update", 0.3, None, lost=True)
+    run = run_of(policy, "update-token-not-synced", [*hammered, cut], stopped="attempts")
+    assert judge_rule(policy, policy.rules["retry-token-sync"], run).verdict == "not exercised"
+
+
 def test_spending_the_budget_before_the_fault_clears_fails_the_waiting_rule(policy: Policy) -> None:
     """Waits of 0.1 s clear the mean floor, but eleven attempts in a second, all answered
     PUSH_TOKEN_NOT_SYNCED, are more than the budget allows: wait-token-sync fails, and only it."""

@@ -25,7 +25,7 @@ from typing import Any
 from conformance.client import Answer, AttemptRecord, LiveActivityClient, LogFormat, Parts, normal_flow
 from conformance.client.__main__ import settings_from_env
 from conformance.client.client import Log, Policy, Schedule, log_format
-from conformance.client.policy import Decision, NoResponse, Outcome, Retry, Stop
+from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop, Wait
 from conformance.client.results import CallResult
 from conformance.client.settings import FlowSettings, Integration
 from conformance.contract import Contract, load_contract
@@ -168,14 +168,17 @@ AT_ONCE = "flawed: retried at once"
 
 @dataclass(frozen=True)
 class AtOnceWithinBudget:
-    """The reference schedule, except that a retry marked AT_ONCE is sent without waiting (the
-    reference budget still ends the call)."""
+    """The reference schedule, except that a retry marked AT_ONCE is sent without waiting. The
+    reference budget still ends a backoff call; a sync-gate call is hammered until it clears or the
+    harness stops it (the flaw is the missing wait, not a missing budget)."""
 
     inner: Schedule
 
     def next_wait(self, retry: Retry, *, attempts_made: int, elapsed: float) -> float | None:
         wait = self.inner.next_wait(retry, attempts_made=attempts_made, elapsed=elapsed)
-        return 0.0 if wait is not None and retry.reason == AT_ONCE else wait
+        if retry.reason != AT_ONCE:
+            return wait
+        return 0.0 if wait is not None or retry.wait == "sync" else None
 
 
 def _at_once(
@@ -184,9 +187,9 @@ def _at_once(
     """Retries this answer on this endpoint only, without waiting."""
 
     def apply(parts: Parts, _s: FlowSettings, _c: Contract) -> Parts:
-        policy = PolicyExcept(
-            parts.policy, answered(status, code, endpoint), Retry("backoff", AT_ONCE, status)
-        )
+        gate = RetryPolicy.from_contract(_contract()).sync_gate_codes
+        wait: Wait = "sync" if code in gate else "backoff"
+        policy = PolicyExcept(parts.policy, answered(status, code, endpoint), Retry(wait, AT_ONCE, status))
         return replace(parts, policy=policy, schedule=AtOnceWithinBudget(parts.schedule))
 
     return apply
