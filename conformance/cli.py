@@ -67,15 +67,27 @@ def _parser() -> argparse.ArgumentParser:
     certify = commands.add_parser(
         "certify",
         help="certify an integration: run its flow against scripted sandboxes and judge its retries",
-        description="Runs CMD once per scenario of contracts/certification.yaml against its own sandbox on "
-        "loopback. Exit status 0 when every exercised rule passes, 1 when one fails, 2 on bad input. "
+        description="Runs CMD once per scenario of the profiles' plan (contracts/certification.yaml) against "
+        "its own sandbox on loopback. Exit status 0 certified, 1 not certified, 2 on bad input, 3 "
+        "incomplete (a --scenario run is never a certificate). "
         "`certify verify BUNDLE` checks a bundle offline: 0 intact, 1 edited, 2 unreadable.",
     )
     certify.add_argument(
         "--command", dest="command_line", default=None, metavar="CMD", help="the integration's flow"
     )
     certify.add_argument(
-        "--scenario", action="append", default=[], metavar="NAME", help="run only this one (repeatable)"
+        "--profile",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="certify this profile (repeatable; default: core)",
+    )
+    certify.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this one (repeatable): the run is incomplete, not a certificate",
     )
     certify.add_argument(
         "--output", type=Path, default=None, metavar="DIR", help="write the certificate bundle here"

@@ -10,16 +10,19 @@ the flow was run:
   scenario's sandbox on loopback (port 0, in parallel) and runs the command with `LA_BASE_URL`,
   `LA_API_KEY`, `LA_INSIDER_IDS`, `LA_ACTIVITY_TYPE`, `LA_LOG_FILE` in its environment (and the
   placeholders `{base_url}` `{api_key}` `{insider_ids}` `{activity_type}` `{log_file}` replaced,
-  shell-quoted). The CLI is `conformance certify --command CMD [--scenario NAME ...] [--output DIR]`.
+  shell-quoted). The CLI is `conformance certify --command CMD [--profile NAME ...] [--scenario NAME ...]
+  [--output DIR]`.
 - in-process, Python on httpx: `certify_in_process(integration, scenarios=None)`, where
   `integration(settings: FlowSettings) -> None` runs the flow (`flow.py`). respx routes every httpx
   request for `settings.base_url` to the scripted sandbox; `settings.sleep` and `settings.now` are a
   virtual clock, so a 1-2-4-8 s backoff costs no wall time. The integration must wait and read
   elapsed time only through them; any other host is refused by respx.
 
-Both return a `Certification`: `.verdicts[rule_id].verdict` is "pass", "fail" or "not exercised"
-(with `.reason`, and per scenario `.outcomes`), `.failed_rules()` the ids that failed, `.exit_status`
-0 (every exercised rule passes) or 1. Bad input (a command that is not found, a flow that never
+Both take `profiles` (default `core`; `segments` includes it) and return a `Certification`:
+`.verdicts[rule_id].verdict` is "pass", "fail", "not exercised" or "advice" (with `.reason`, and per
+scenario `.outcomes`), `.failed_rules()` the ids that failed, `.decision` the one verdict
+("certified", "not certified", "incomplete" when `scenarios` narrowed the plan) with its reasons,
+and `.exit_status` 0, 1 or 3 (`verdict.py`). Bad input (a command that is not found, a flow that never
 reached the sandbox, an unknown scenario) raises a ConformanceError (the CLI prints it, exit 2).
 
 The client log (LA_LOG_FILE / settings.log_file): one JSON object per line, one line per attempt,

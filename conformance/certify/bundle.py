@@ -26,11 +26,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from conformance import strict_json
 from conformance.certify.render import render_html, render_junit
 from conformance.certify.results import Certification
+from conformance.certify.verdict import NOT_A_CERTIFICATE
 from conformance.clock import rfc3339
 from conformance.errors import UsageError
 from conformance.targets.profile import replace_ids
 
 MANIFEST = "MANIFEST.json"
+CERTIFICATE = "certificate.json"
 SIGNATURE = "MANIFEST.sig"
 PUBLIC_KEY = "public_key.pem"
 REDACTED = "<redacted>"
@@ -70,8 +72,14 @@ def bundle_files(c: Certification) -> dict[str, bytes]:
         "mode": c.mode,
         "started": rfc3339(c.started),
     }
+    decision = c.decision
     certificate = {
         "format": 1,
+        "verdict": decision.verdict,
+        "verdict_reasons": list(decision.reasons),
+        **({"warning": NOT_A_CERTIFICATE} if decision.verdict == "incomplete" else {}),
+        "profiles": list(c.profiles),
+        "plan": c.plan_json(),
         "subject": c.subject,
         **meta,
         "wall_seconds": round(c.wall_seconds, 3),
@@ -80,7 +88,7 @@ def bundle_files(c: Certification) -> dict[str, bytes]:
         "verdicts": [v.to_json() for v in c.verdicts.values()],
     }
     files = {
-        "certificate.json": _json(certificate),
+        CERTIFICATE: _json(certificate),
         "contract-sha256.json": _json(contract_hashes(contract.directory)),
         "scenarios.json": _json(
             {

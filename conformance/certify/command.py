@@ -9,6 +9,7 @@ from pathlib import Path
 from conformance.certify.bundle import redactor, write_bundle
 from conformance.certify.harness import certify_command
 from conformance.certify.render import render_text
+from conformance.certify.verdict import NOT_A_CERTIFICATE
 from conformance.certify.verify import verify_bundle
 from conformance.contract import load_contract
 from conformance.contract.certification import load_policy
@@ -18,7 +19,8 @@ INTERRUPTED = 130
 
 
 def certify_main(args: argparse.Namespace, contracts: Path) -> int:
-    """Exit 0 when every exercised rule passes, 1 when one fails; bad input raises a ConformanceError."""
+    """Exit 0 certified, 1 not certified, 3 incomplete (a --scenario run); bad input raises a
+    ConformanceError."""
     if args.action == "verify":
         return verify_main(args.bundle, args.public_key)
     if args.command_line is None:
@@ -36,10 +38,10 @@ def certify_main(args: argparse.Namespace, contracts: Path) -> int:
             "pass --parallel 1 or more",
         )
     policy = load_policy(load_contract(contracts))
-    policy.select(args.scenario)  # an unknown name ends here, before any sandbox starts
+    policy.select(args.scenario, args.profile)  # an unknown name ends here, before any sandbox starts
     try:
         certification = certify_command(
-            args.command_line, args.scenario, policy=policy, parallel=args.parallel
+            args.command_line, args.scenario, policy=policy, parallel=args.parallel, profiles=args.profile
         )
     except KeyboardInterrupt:
         print("interrupted: every running command was stopped; no bundle written", file=sys.stderr)
@@ -48,6 +50,8 @@ def certify_main(args: argparse.Namespace, contracts: Path) -> int:
     if args.output is not None:
         written = write_bundle(certification, args.output, signing_key=args.signing_key, zip_it=args.zip)
         print(f"bundle written to {written}; check it with `conformance certify verify {written}`")
+        if certification.decision.verdict == "incomplete":
+            print(f"{NOT_A_CERTIFICATE}: the bundle records a partial run")
     return certification.exit_status
 
 

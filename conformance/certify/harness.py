@@ -20,9 +20,10 @@ from pathlib import Path
 import httpx
 import respx
 
+from conformance.certify.calls import group_calls
 from conformance.certify.capped import Captured, read_log
 from conformance.certify.contain import Contained, adopting_orphans
-from conformance.certify.judge import judge_runs
+from conformance.certify.judge import baseline_problem, judge_runs
 from conformance.certify.results import Certification, LogLine, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
 from conformance.client.settings import FlowSettings, Integration
@@ -56,8 +57,12 @@ def _certify(
     started: datetime,
     wall: float,
     profile: TargetProfile,
+    profiles: Sequence[str] | None,
 ) -> Certification:
     return Certification(
+        profiles=policy.chosen_profiles(profiles),
+        planned=len(policy.plan(profiles)),
+        baselines={r.scenario.name: baseline_problem(policy, r) for r in runs if r.scenario.baseline},
         policy=policy,
         mode="http" if mode == "http" else "in-process",
         subject=subject,
@@ -74,11 +79,16 @@ def _certify(
 
 
 def certify_in_process(
-    integration: Integration, scenarios: Sequence[str] | None = None, *, policy: Policy | None = None
+    integration: Integration,
+    scenarios: Sequence[str] | None = None,
+    *,
+    policy: Policy | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> Certification:
-    """Play the scenarios against a Python integration on httpx; a virtual clock stands in for time."""
+    """Play the profiles' plan (or the named scenarios of it) against a Python integration on httpx;
+    a virtual clock stands in for time."""
     policy = policy or load_policy()
-    chosen = policy.select(scenarios)
+    chosen = policy.select(scenarios, profiles)
     profile = sandbox_profile(policy)
     started, begin = datetime.now(UTC), time.perf_counter()
     runs = [run_in_process(policy, scenario, integration, profile) for scenario in chosen]
@@ -92,6 +102,7 @@ def certify_in_process(
         started=started,
         wall=time.perf_counter() - begin,
         profile=profile,
+        profiles=profiles,
     )
 
 
@@ -162,11 +173,10 @@ def log_lines(log: Captured | None) -> tuple[LogLine, ...]:
 
 
 def _over_budget(policy: Policy, stage: Stage) -> bool:
-    """More attempts on one endpoint than the budget allows: a runaway the harness may stop at once."""
-    counts: dict[str, int] = {}
-    for attempt in stage.journal.entries():
-        counts[attempt.endpoint] = counts.get(attempt.endpoint, 0) + 1
-    return any(n > policy.budget.max_attempts for n in counts.values())
+    """More attempts of one call than the budget allows: a runaway the harness may stop at once (a
+    flow that makes many calls, say ten /update calls with ten bodies, is not one)."""
+    calls = group_calls(stage.journal.entries())
+    return any(len(call.attempts) > policy.budget.max_attempts for call in calls)
 
 
 # -- over HTTP -----------------------------------------------------------------------------------
@@ -180,8 +190,10 @@ def certify_command(
     parallel: int | None = None,
     quiet_seconds: float | None = None,
     cwd: Path | None = None,
+    profiles: Sequence[str] | None = None,
 ) -> Certification:
-    """Run `command` once per scenario against its own sandbox served on loopback, in parallel.
+    """Run `command` once per scenario of the profiles' plan (or the named ones) against its own
+    sandbox served on loopback, in parallel.
 
     UsageError when the command is empty or not found, or when no scenario's flow reached its sandbox.
     KeyboardInterrupt stops every running command before it propagates.
@@ -191,7 +203,7 @@ def certify_command(
             "command line", "--command", "the command is empty", 'pass --command "python my_client.py"'
         )
     policy = policy or load_policy()
-    chosen = policy.select(scenarios)
+    chosen = policy.select(scenarios, profiles)
     profile = sandbox_profile(policy)
     cancel = threading.Event()
     quiet = policy.harness.quiet_seconds if quiet_seconds is None else quiet_seconds
@@ -214,7 +226,14 @@ def certify_command(
     _check_reached(command, runs)
     wall = time.perf_counter() - begin
     return _certify(
-        policy, mode="http", subject=command, runs=runs, started=started, wall=wall, profile=profile
+        policy,
+        mode="http",
+        subject=command,
+        runs=runs,
+        started=started,
+        wall=wall,
+        profile=profile,
+        profiles=profiles,
     )
 
 

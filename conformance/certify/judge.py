@@ -1,9 +1,9 @@
 """Judging a scenario run against the rules it exercises: one code path for HTTP and in-process runs.
 
-Attempts are grouped into operations: the same endpoint and the same request activity_id (a
-/register has none, so every /register of a run is one operation). A triggered rule looks at the
-first attempt that got its trigger (an answer of its retry class, or no answer at all) on an
-endpoint it covers, and at the attempts of that operation after it.
+Attempts are grouped into calls (`calls.py`: the same endpoint, activity and body, or a line of the
+client's log that says `retry` > 0). A triggered rule looks at the first attempt that got its
+trigger (an answer of its retry class, or no answer at all) on an endpoint it covers, and at the
+attempts of that call after it.
 
 A run the harness stopped at one of its caps (the budget's attempts or its deadline) while the
 client was still retrying is judged by the rules those caps are about, not as a client that gave
@@ -14,10 +14,13 @@ waits are too short for the fault to clear), `bounded` fails it outright.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from conformance.certify.calls import Call, call_of, group_calls
 from conformance.certify.results import LogLine, RuleVerdict, Run, ScenarioOutcome, Verdict
 from conformance.clock import parse_rfc3339
 from conformance.contract.certification import Policy, Rule, Trigger
@@ -32,9 +35,29 @@ def judge_runs(policy: Policy, runs: Sequence[Run]) -> dict[str, RuleVerdict]:
     """Every rule's verdict over the runs that exercise it: a fail anywhere fails it."""
     verdicts = {}
     for rule in policy.rules.values():
-        outcomes = tuple(judge_rule(policy, rule, run) for run in runs if rule.id in run.scenario.rules)
+        mine = [run for run in runs if rule.id in run.scenario.rules]
+        outcomes = tuple(judge_rule(policy, rule, run) for run in mine)
+        growth = growth_outcome(policy, rule, mine) if rule.grows else None
+        if growth is not None:
+            outcomes += (growth,)
         verdicts[rule.id] = _overall(rule, outcomes)
     return verdicts
+
+
+def baseline_problem(policy: Policy, run: Run) -> str | None:
+    """Why a baseline run did not complete (None when it did): every call answered with success,
+    every endpoint of its profile called, the flow ended on its own."""
+    success = policy.contract.behaviour.success_status
+    if run.stopped is not None:
+        return f"the harness stopped the flow ({run.stopped})"
+    failed = next((a for a in run.attempts if a.status != success), None)
+    if failed is not None:
+        return f"{describe(run, failed)}: a call of the no-fault flow did not succeed"
+    called = {a.endpoint for a in run.attempts}
+    missing = [e for e in policy.profiles[run.scenario.profile].endpoints if e not in called]
+    if missing:
+        return f"the flow never called {_endpoints(missing)} ({run.ended})"
+    return None
 
 
 def judge_rule(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
@@ -49,7 +72,10 @@ def _overall(rule: Rule, outcomes: tuple[ScenarioOutcome, ...]) -> RuleVerdict:
     for verdict in ("fail", "pass"):
         hits = [o for o in outcomes if o.verdict == verdict]
         if hits:
-            return RuleVerdict(rule, verdict, "; ".join(f"{o.scenario}: {o.reason}" for o in hits), outcomes)
+            reason = "; ".join(f"{o.scenario}: {o.reason}" for o in hits)
+            # Advice is shown, never failing: a rule at that level that is not followed says so.
+            shown: Verdict = "advice" if verdict == "fail" and rule.level == "advice" else verdict
+            return RuleVerdict(rule, shown, reason, outcomes)
     reasons = "; ".join(f"{o.scenario}: {o.reason}" for o in outcomes)
     return RuleVerdict(rule, "not exercised", reasons, outcomes)
 
@@ -63,20 +89,28 @@ def _triggered(trigger: Trigger, attempt: Attempt) -> bool:
     return attempt.status is None if trigger.lost else attempt.row in trigger.rows
 
 
-def _first_trigger(rule: Rule, run: Run) -> tuple[Attempt, list[Attempt]] | None:
-    """The first triggering attempt and the later attempts of its operation."""
+def _first_trigger(policy: Policy, rule: Rule, run: Run) -> tuple[Attempt, list[Attempt]] | None:
+    """The first triggering attempt and the later attempts of its call."""
     trigger = rule.trigger
     if trigger is None:
         return None
-    for index, attempt in enumerate(run.attempts):
+    for attempt in run.attempts:
         if _triggered(trigger, attempt):
-            later = [a for a in run.attempts[index + 1 :] if _same_operation(a, attempt)]
-            return attempt, later
+            return attempt, call_of(run_calls(policy, run), attempt).after(attempt)
     return None
 
 
-def _same_operation(a: Attempt, b: Attempt) -> bool:
-    return a.endpoint == b.endpoint and a.activity_id == b.activity_id
+def run_calls(policy: Policy, run: Run) -> list[Call]:
+    """The run's calls: grouped by body, then joined where the client's log marks a retry."""
+    by_body = group_calls(run.attempts)
+    pairs, _, _ = _pair_log(policy, run, by_body)
+    key = policy.log.keys["retry_counter"]
+    logged = {
+        attempt.sequence: counter
+        for attempt, line, _ in pairs
+        if isinstance(counter := (line.data or {}).get(key), int) and not isinstance(counter, bool)
+    }
+    return group_calls(run.attempts, logged)
 
 
 def _not_triggered(rule: Rule, run: Run) -> ScenarioOutcome:
@@ -121,8 +155,8 @@ def _evidence(run: Run, attempts: Sequence[Attempt]) -> tuple[str, ...]:
 # -- the judges ----------------------------------------------------------------------------------
 
 
-def _repeats(_policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
-    found = _first_trigger(rule, run)
+def _repeats(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
+    found = _first_trigger(policy, rule, run)
     if found is None:
         return _not_triggered(rule, run)
     first, later = found
@@ -142,7 +176,7 @@ def _repeats(_policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
 
 
 def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
-    found = _first_trigger(rule, run)
+    found = _first_trigger(policy, rule, run)
     if found is None:
         return _not_triggered(rule, run)
     first, later = found
@@ -155,7 +189,7 @@ def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
         return ScenarioOutcome(
             run.scenario.name, "pass", f"{what}, retried {len(later)} time(s) until {success}", evidence
         )
-    if _cut_short(rule, run, later[-1]):
+    if _cut_short(rule, run, [first, *later]):
         # Not a client that gave up: the harness stopped it mid-retry, before the fault cleared.
         span = (later[-1].received - first.received).total_seconds()
         judged_by = [r for r in run.scenario.rules if policy.rules[r].judge in CAP_JUDGES]
@@ -175,34 +209,34 @@ def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     )
 
 
-def _cut_short(rule: Rule, run: Run, last: Attempt) -> bool:
-    """The harness stopped the flow while `last` (of the operation a rule follows) was the latest
-    attempt and still got the rule's trigger: the client was still retrying, it had not moved on."""
+def _cut_short(rule: Rule, run: Run, chain: Sequence[Attempt]) -> bool:
+    """The harness stopped the flow while the call's latest answered attempt was the run's latest
+    and still got the rule's trigger: the client was still retrying, it had not moved on. An
+    attempt the harness cut off in flight (received, never answered) does not count as moving on."""
     assert rule.trigger is not None  # only triggered judges call this
-    return (
-        run.stopped is not None
-        and run.attempts[-1].sequence == last.sequence
-        and _triggered(rule.trigger, last)
-    )
+    if run.stopped is None:
+        return False
+    answered = [a for a in chain if a.answered is not None]
+    last = answered[-1] if answered else chain[-1]
+    after = [a for a in run.attempts if a.sequence > last.sequence]
+    in_flight = all(a.answered is None and a in chain for a in after) and len(after) <= 1
+    return in_flight and _triggered(rule.trigger, last)
 
 
 def _waits(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
-    found = _first_trigger(rule, run)
+    found = _first_trigger(policy, rule, run)
     if found is None:
         return _not_triggered(rule, run)
     first, later = found
     assert rule.trigger is not None
     assert rule.min_mean_wait_seconds is not None
     chain = [first, *later]
-    gaps = [
-        (after.received - before.answered).total_seconds()
-        for before, after in itertools.pairwise(chain)
-        if before.answered is not None and _triggered(rule.trigger, before)
-    ]
+    gaps = _wait_gaps(rule.trigger, chain)
     evidence = _evidence(run, chain)
     if not gaps:
+        # Not sent again: nothing to wait for (whether it should have been is another rule's concern).
         return ScenarioOutcome(
-            run.scenario.name, "not exercised", f"no retry followed {_answer_of(first)}", evidence
+            run.scenario.name, "pass", f"not sent again after {_answer_of(first)}: no wait to judge", evidence
         )
     mean = sum(gaps) / len(gaps)
     floor = rule.min_mean_wait_seconds
@@ -222,8 +256,101 @@ def _waits(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     return ScenarioOutcome(run.scenario.name, verdict, reason, evidence)
 
 
+def _wait_gaps(trigger: Trigger, chain: Sequence[Attempt]) -> list[float]:
+    """The waits before each retry that followed a triggering answer, in seconds."""
+    return [
+        max(0.0, (after.received - before.answered).total_seconds())
+        for before, after in itertools.pairwise(chain)
+        if before.answered is not None and _triggered(trigger, before)
+    ]
+
+
+def normalised(gaps: Sequence[float]) -> list[float]:
+    """v_n = g_n / 2^(n-1): under full jitter (wait n uniform on 0..base*2^(n-1)) independent and
+    uniform on 0..base, whatever the base."""
+    return [g / 2**n for n, g in enumerate(gaps)]
+
+
+def max_ratio_p_value(gaps: Sequence[float]) -> float:
+    """How likely full jitter waits at most this growingly, by q = max(v_{m+1..k}) / max(v_1..m),
+    m = k // 2: P(q' <= q) = m/k q^(k-m) for q <= 1, 1 - (k-m)/k q^-m above (exact)."""
+    k = len(gaps)
+    m = k // 2
+    v = normalised(gaps)
+    early, late = max(v[:m]), max(v[m:])
+    if early <= 0:
+        return 1.0  # nothing to compare with; the mean-wait floor judges waits of zero
+    q = late / early
+    return float(m / k * q ** (k - m) if q <= 1 else 1 - (k - m) / k * q**-m)
+
+
+def fisher(p_values: Sequence[float]) -> float:
+    """Fisher's combined p-value: P(chi-squared with 2J degrees of freedom >= -2 sum ln p), exact."""
+    half = -sum(math.log(max(p, 1e-300)) for p in p_values)
+    term, total = 1.0, 0.0
+    for i in range(len(p_values)):
+        term = 1.0 if i == 0 else term * half / i
+        total += term
+    return min(1.0, math.exp(-half) * total)
+
+
+def inversions(gaps: Sequence[float]) -> int:
+    """Pairs n < n' with v_n > v_n': how much the normalised waits fall instead of staying level."""
+    v = normalised(gaps)
+    return sum(1 for i, a in enumerate(v) for b in v[i + 1 :] if a > b)
+
+
+@functools.cache
+def _inversion_law(lengths: tuple[int, ...]) -> tuple[float, ...]:
+    """P(total inversions = i) when each call's v are independent and identically distributed: the
+    convolution of Mahonian distributions (every order of a call's v equally likely)."""
+    law = [1.0]
+    for k in lengths:
+        one = [1.0]
+        for n in range(2, k + 1):
+            one = [sum(one[max(0, i - n + 1) : i + 1]) for i in range(len(one) + n - 1)]
+        one = [c / math.factorial(k) for c in one]
+        law = [
+            sum(law[j] * one[i - j] for j in range(len(law)) if 0 <= i - j < len(one))
+            for i in range(len(law) + len(one) - 1)
+        ]
+    return tuple(law)
+
+
+def inversion_p_value(chains: Sequence[Sequence[float]]) -> float:
+    """How likely full jitter falls at least this much over all calls (exact; ties count as no fall,
+    which only makes the test more lenient)."""
+    law = _inversion_law(tuple(sorted(len(c) for c in chains)))
+    return min(1.0, sum(law[sum(inversions(c) for c in chains) :]))
+
+
+def growth_outcome(policy: Policy, rule: Rule, runs: Sequence[Run]) -> ScenarioOutcome | None:
+    """The waits of every call that met the rule's fault twice or more, judged together: do they
+    grow as exponential backoff does? None when no such call was made."""
+    assert rule.trigger is not None  # only triggered judges grow
+    chains: list[tuple[str, list[float]]] = []
+    for run in runs:
+        found = _first_trigger(policy, rule, run)
+        gaps = _wait_gaps(rule.trigger, [found[0], *found[1]]) if found else []
+        if len(gaps) >= 2:
+            chains.append((run.scenario.name, gaps))
+    if not chains:
+        return None
+    ranks = inversion_p_value([gaps for _, gaps in chains])
+    ratios = fisher([max_ratio_p_value(gaps) for _, gaps in chains])
+    limit = policy.growth.false_refusal
+    verdict: Verdict = "fail" if min(ranks, ratios) <= limit / 2 else "pass"
+    said = "do not grow as exponential backoff does" if verdict == "fail" else "grow as backoff does"
+    evidence = tuple(f"{name}: waits {', '.join(f'{g:.3f}' for g in gaps)} s" for name, gaps in chains)
+    reason = (
+        f"the waits of {len(chains)} calls {said}: p-values against full jitter {ranks:.2g} (order) "
+        f"and {ratios:.2g} (late against early), refused at or below {limit / 2:g} each"
+    )
+    return ScenarioOutcome("all scenarios", verdict, reason, evidence)
+
+
 def _bounded(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
-    found = _first_trigger(rule, run)
+    found = _first_trigger(policy, rule, run)
     if found is None:
         return _not_triggered(rule, run)
     first, later = found
@@ -272,16 +399,17 @@ def _logged(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
             name, "pass", f"{len(pairs)} attempts, {len(pairs)} log lines" + (spared if cut_off else "")
         )
     if not pairs:
+        # Nothing to read the fields from: missing lines are log-every-attempt's to judge.
         return ScenarioOutcome(
             name,
-            "fail",
-            f"no log line for any of the {len(run.attempts)} attempts",
+            "not exercised",
+            f"no log line for any of the {len(run.attempts)} attempts (judged by log-every-attempt)",
             _evidence(run, run.attempts),
         )
     problems = []
     for attempt, line, retry in pairs:
         for contract_field in rule.log_fields:
-            problem = _field_problem(policy, contract_field, attempt, line, retry)
+            problem = _field_problem(policy, rule, contract_field, attempt, line, retry=retry)
             if problem:
                 problems.append(f"log line {line.number} ({describe(run, attempt)}): {problem}")
     if problems:
@@ -296,7 +424,14 @@ def _logged(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
 def match_log(
     policy: Policy, run: Run
 ) -> tuple[list[tuple[Attempt, LogLine, int]], list[Attempt], list[LogLine]]:
-    """(attempt, its log line, its retry index) in journal order; unlogged attempts; unmatched lines.
+    """(attempt, its log line, its retry index) in journal order; unlogged attempts; unmatched lines."""
+    return _pair_log(policy, run, run_calls(policy, run))
+
+
+def _pair_log(
+    policy: Policy, run: Run, calls: Sequence[Call]
+) -> tuple[list[tuple[Attempt, LogLine, int]], list[Attempt], list[LogLine]]:
+    """Log lines paired with the attempts of `calls`.
 
     Per endpoint, attempts and lines are paired in order, as many as can be; where a line is missing
     (or extra), the `activity_id` and `retry` keys decide which attempt it was, so that one missing
@@ -309,8 +444,8 @@ def match_log(
         endpoint = names.get(str(line.data.get(policy.log.endpoint_key))) if line.data is not None else None
         (lines.setdefault(endpoint, []) if endpoint else extra).append(line)
     attempts: dict[str, list[tuple[Attempt, int]]] = {}
-    for index, attempt in enumerate(run.attempts):
-        retry = sum(1 for a in run.attempts[:index] if _same_operation(a, attempt))
+    for attempt in run.attempts:
+        retry = call_of(calls, attempt).retry_index(attempt)
         attempts.setdefault(attempt.endpoint, []).append((attempt, retry))
     pairs: list[tuple[Attempt, LogLine, int]] = []
     unmatched: list[Attempt] = []
@@ -376,7 +511,7 @@ def _killed_mid_attempt(run: Run, unlogged: Sequence[Attempt]) -> Attempt | None
 
 
 def _field_problem(
-    policy: Policy, contract_field: str, attempt: Attempt, line: LogLine, retry: int
+    policy: Policy, rule: Rule, contract_field: str, attempt: Attempt, line: LogLine, *, retry: int
 ) -> str | None:
     key = policy.log.keys[contract_field]
     data = line.data or {}
@@ -386,7 +521,7 @@ def _field_problem(
     expected: Mapping[str, Callable[[], str | None]] = {
         "status": lambda: _equal(value, attempt.status),
         "code": lambda: _equal(value, attempt.code),
-        "error": lambda: _error_problem(value, attempt),
+        "error": lambda: _error_problem(value, attempt, described=rule.lost_described),
         "activity_id": lambda: _activity_problem(value, attempt),
         "request_timestamp": lambda: (
             None
@@ -411,12 +546,16 @@ def _equal(value: object, seen: object) -> str | None:
     )
 
 
-def _error_problem(value: object, attempt: Attempt) -> str | None:
-    if attempt.error is not None:
-        return _equal(value, attempt.error)
-    if attempt.status is None and not (isinstance(value, str) and value.strip()):
-        return f"`value` is {value!r}; a lost answer needs a description of what happened"
-    return None
+def _error_problem(value: object, attempt: Attempt, *, described: bool) -> str | None:
+    """The body's `error` as the sandbox sent it. A lost answer had no body: null is faithful, and
+    only advice (`described`) asks for a description of what happened instead."""
+    if attempt.status is None:
+        if described and not (isinstance(value, str) and value.strip()):
+            return f"`value` is {value!r}; a description of what happened (timeout, dropped) helps"
+        return None
+    if described or attempt.error is None:
+        return None  # the advice is about lost answers only; a body without `error` asks for nothing
+    return _equal(value, attempt.error)
 
 
 def _activity_problem(value: object, attempt: Attempt) -> str | None:

@@ -7,17 +7,31 @@ import re
 import xml.etree.ElementTree as ET
 
 from conformance.certify.results import Certification, RuleVerdict
+from conformance.certify.verdict import NOT_A_CERTIFICATE
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-MARK = {"pass": "PASS", "fail": "FAIL", "not exercised": "n/a "}
+MARK = {"pass": "PASS", "fail": "FAIL", "not exercised": "n/a ", "advice": "NOTE"}
+
+
+def verdict_line(c: Certification) -> str:
+    """`CERTIFIED for core`, `NOT CERTIFIED for core: <why>`, or the incomplete run's warning."""
+    decision = c.decision
+    profiles = ", ".join(c.profiles)
+    if decision.verdict == "incomplete":
+        return f"{NOT_A_CERTIFICATE} ({profiles}): {'; '.join(decision.reasons)}"
+    if decision.verdict == "certified":
+        return f"CERTIFIED for {profiles}: every scenario of the plan ran and every documented rule passed"
+    return f"NOT CERTIFIED for {profiles}: {'; '.join(decision.reasons)}"
 
 
 def render_text(c: Certification) -> str:
     counts = c.counts()
     lines = [
-        f"Certification of {c.subject} ({c.mode}, {len(c.runs)} scenarios, {c.wall_seconds:.1f} s)",
-        *(f"  {MARK[v.verdict]} {v.rule.id:<28} [{v.rule.level}] {_short(v)}" for v in c.verdicts.values()),
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['not exercised']} not exercised",
+        f"Certification of {c.subject} ({c.mode}, profiles {', '.join(c.profiles)}, "
+        f"{len(c.runs)} scenarios, {c.wall_seconds:.1f} s)",
+        *(f"  {MARK[v.verdict]} {v.rule.id:<32} [{v.rule.level}] {_short(v)}" for v in c.verdicts.values()),
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['not exercised']} not exercised, "
+        f"{counts['advice']} advice not followed (inferred rules and advice do not decide the verdict)",
     ]
     for verdict in c.verdicts.values():
         if verdict.verdict != "fail":
@@ -27,6 +41,7 @@ def render_text(c: Certification) -> str:
             if outcome.verdict == "fail":
                 lines.append(f"  scenario {outcome.scenario}: {outcome.reason}")
                 lines += [f"    {e}" for e in outcome.evidence[:12]]
+    lines.append(f"\n{verdict_line(c)}")
     return "\n".join(lines) + "\n"
 
 
@@ -55,7 +70,12 @@ def render_junit(c: Certification, meta: dict[str, str]) -> str:
         },
     )
     properties = ET.SubElement(suite, "properties")
-    for name, value in meta.items():
+    summary = {
+        "verdict": c.decision.verdict,
+        "verdict_line": verdict_line(c),
+        "profiles": ",".join(c.profiles),
+    }
+    for name, value in {**summary, **meta}.items():
         ET.SubElement(properties, "property", {"name": name, "value": _xml(value)})
     for verdict in c.verdicts.values():
         case = ET.SubElement(
@@ -93,7 +113,8 @@ h1{font-size:1.5em;margin:0 0 .2em} .meta{color:#555;margin-bottom:1em}
 table{border-collapse:collapse;width:100%;margin:1em 0}
 th,td{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}
 th{background:#f2f2f2} .v-pass{background:#dff3e0} .v-fail{background:#fbdcdc}
-.v-not-exercised{background:#eee}
+.v-not-exercised{background:#eee} .v-advice{background:#fff4d6}
+.verdict-line{font-size:1.2em;font-weight:700;padding:.5em;border-radius:4px;margin:.5em 0}
 td.verdict{font-weight:700;white-space:nowrap} code,pre{font:12px ui-monospace,monospace}
 pre{background:#f7f7f7;padding:.5em;overflow-x:auto;margin:.3em 0} details{margin:.2em 0}
 .sources a{margin-right:.4em}
@@ -105,6 +126,7 @@ def render_html(c: Certification, meta: dict[str, str]) -> str:
     e = html.escape
     head = (
         f"<h1>Certification: {e(c.subject)}</h1>"
+        f"<div class='verdict-line {_verdict_class(c)}' id=verdict>{e(verdict_line(c))}</div>"
         f"<div class=meta>{' · '.join(f'{e(k)} <code>{e(v)}</code>' for k, v in meta.items())}</div>"
         "<div class=summary>"
         f"<span class=v-pass id=count-pass>{counts['pass']} passed</span>"
@@ -133,6 +155,10 @@ def render_html(c: Certification, meta: dict[str, str]) -> str:
         f"<title>Certification: {e(c.subject)}</title><style>{STYLE}</style></head>"
         f"<body>{head}{table}{runs}</body></html>\n"
     )
+
+
+def _verdict_class(c: Certification) -> str:
+    return {"certified": "v-pass", "not certified": "v-fail", "incomplete": "v-advice"}[c.decision.verdict]
 
 
 def _row(v: RuleVerdict) -> str:

@@ -9,12 +9,14 @@ from typing import Any, Literal
 
 from conformance import strict_json
 from conformance.certify.capped import Captured
+from conformance.certify.verdict import Decision, RuleResult, decide
 from conformance.clock import rfc3339
 from conformance.contract.certification import Policy, Rule, Scenario
 from conformance.sandbox.scripted import Attempt
 
-Verdict = Literal["pass", "fail", "not exercised"]
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "not exercised")
+# "advice": a rule at the advice level that the integration does not follow (shown, never failing).
+Verdict = Literal["pass", "fail", "not exercised", "advice"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "not exercised", "advice")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,31 @@ class Certification:
     verdicts: Mapping[str, RuleVerdict]
     secrets: tuple[str, ...] = field(default=(), repr=False)  # what every written file must hide
     aliases: Mapping[str, str] = field(default_factory=dict, repr=False)  # personal id -> pseudonym
+    profiles: tuple[str, ...] = ("core",)
+    planned: int = 0  # scenarios in the profiles' plan (0: as many as ran)
+    baselines: Mapping[str, str | None] = field(default_factory=dict)  # baseline -> why it did not complete
+
+    @property
+    def decision(self) -> Decision:
+        """certified / not certified / incomplete, and why (`verdict.decide`)."""
+        return decide(
+            ran=len(self.runs),
+            planned=self.planned or len(self.runs),
+            baselines=self.baselines,
+            rules=[
+                RuleResult(rule_id, v.rule.decides, v.verdict, bool(v.outcomes))
+                for rule_id, v in self.verdicts.items()
+            ],
+        )
+
+    def plan_json(self) -> dict[str, Any]:
+        """What the verdict rests on besides the rules: the plan's size and its baselines."""
+        return {
+            "profiles": list(self.profiles),
+            "planned": self.planned or len(self.runs),
+            "ran": len(self.runs),
+            "baselines": dict(self.baselines),
+        }
 
     def failed_rules(self) -> tuple[str, ...]:
         return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == "fail")
@@ -136,8 +163,8 @@ class Certification:
 
     @property
     def exit_status(self) -> int:
-        """0 when every exercised rule passes, 1 when one fails."""
-        return 1 if self.failed_rules() else 0
+        """0 certified, 1 not certified, 3 incomplete: exit 0 means certified and nothing else."""
+        return self.decision.exit_status
 
     def counts(self) -> dict[str, int]:
         return {v: sum(1 for r in self.verdicts.values() if r.verdict == v) for v in VERDICTS}

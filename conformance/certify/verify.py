@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from conformance import strict_json
-from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE, fingerprint
+from conformance.certify.bundle import CERTIFICATE, MANIFEST, PUBLIC_KEY, SIGNATURE, fingerprint
 from conformance.certify.entries import read_entries
+from conformance.certify.verdict import certificate_summary
 from conformance.errors import UsageError
 
 
@@ -32,12 +33,16 @@ class BundleCheck:
     problems: tuple[str, ...]  # why, in words
     pinned: bool = False  # the key was given by the recipient, not read from the bundle
     refused: tuple[str, ...] = ()  # entries no bundle holds ("NAME: why"): nothing else was checked
+    summary: str = ""  # the certificate's verdict, profiles, scenario count, contract digest
 
     @property
     def exit_status(self) -> int:
         return 0 if self.intact else 1
 
     def describe(self) -> str:
+        return self.summary + self._describe_files()
+
+    def _describe_files(self) -> str:
         if self.intact:
             if self.pinned:
                 return (
@@ -62,7 +67,7 @@ class BundleCheck:
 
 def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
     """Check `path` (a bundle directory or zip); `public_key` pins the key it must be signed with."""
-    entries = read_entries(path, whole=(MANIFEST, SIGNATURE, PUBLIC_KEY))
+    entries = read_entries(path, whole=(MANIFEST, SIGNATURE, PUBLIC_KEY, CERTIFICATE))
     if entries.refused:
         # Which of two entries of one name, or what a symlink points to, is not ours to guess.
         return BundleCheck(False, (), (), (), "", (), refused=tuple(entries.refused))
@@ -101,9 +106,19 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
         problems.append(verdict)
     if public_key is not None and key is None:
         problems.append(f"{public_key} is no Ed25519 public key in PEM")
+    summary, verdict_wrong = certificate_summary(files.get(CERTIFICATE))
+    if verdict_wrong is not None:
+        problems.append(verdict_wrong)
     intact = not (changed or added or removed or problems)
     return BundleCheck(
-        intact, tuple(changed), added, removed, signed_by, tuple(problems), pinned=public_key is not None
+        intact,
+        tuple(changed),
+        added,
+        removed,
+        signed_by,
+        tuple(problems),
+        pinned=public_key is not None,
+        summary=summary,
     )
 
 

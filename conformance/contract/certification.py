@@ -19,11 +19,13 @@ from conformance.contract.loader import key_path, read_yaml, validate
 from conformance.errors import ContractError, Place, UsageError
 
 POLICY_FILE = "certification.yaml"
+DEFAULT_PROFILE = "core"
 SCHEMA_FILE = "certification.schema.json"
 
 JudgeKind = Literal["repeats", "retried", "waits", "bounded", "logged"]
-Level = Literal["documented", "inferred"]
+Level = Literal["documented", "inferred", "advice"]
 LoseKind = Literal["dropped", "stalled"]
+Origin = Literal["baseline", "written", "derived"]  # where a scenario comes from
 # Judges that follow the first answer of a retry class (or a lost answer) and the attempts after it.
 TRIGGERED: frozenset[str] = frozenset({"repeats", "retried", "waits", "bounded"})
 # Judges that need the rows of their retry class to be retryable (`safe`) or not.
@@ -62,6 +64,14 @@ class Rule:
     every_attempt: bool
     in_every_scenario: bool
     table_says: str  # the retry table's strategy, or the warning's text, for reports
+    grows: bool = False  # the waits must also grow (Policy.growth)
+    lost_described: bool = False  # a lost answer's `error` must say what happened
+
+    @property
+    def decides(self) -> bool:
+        """Whether the rule's verdict decides the certificate: documented rules do; inferred rules
+        and advice are reported beside it."""
+        return self.level == "documented"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +93,9 @@ class Rule:
             "min_mean_wait_seconds": self.min_mean_wait_seconds,
             "log_fields": list(self.log_fields),
             "every_attempt": self.every_attempt,
+            "grows": self.grows,
+            "lost_described": self.lost_described,
+            "decides": self.decides,
             "table_says": self.table_says,
         }
 
@@ -104,12 +117,15 @@ class Step:
 @dataclass(frozen=True)
 class Scenario:
     name: str
+    profile: str
     description: str
     script: Mapping[str, tuple[Step, ...]]
     account: str
     insiders: str
     sync_delay_seconds: float
     rules: tuple[str, ...]  # its own rules, then those judged in every scenario
+    baseline: bool = False  # the profile's no-fault run, which must complete
+    derived: bool = False  # generated from the table by `generate`
 
     @property
     def lose(self) -> LoseKind | None:
@@ -119,6 +135,9 @@ class Scenario:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "profile": self.profile,
+            "baseline": self.baseline,
+            "derived": self.derived,
             "description": self.description,
             "script": {e: [s.to_json() for s in steps] for e, steps in self.script.items()},
             "account": self.account,
@@ -126,6 +145,28 @@ class Scenario:
             "sync_delay_seconds": self.sync_delay_seconds,
             "rules": list(self.rules),
         }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A certification profile: the endpoints an integration uses, whose plan it is certified on."""
+
+    name: str
+    title: str
+    endpoints: tuple[str, ...]
+    includes: tuple[str, ...] = ()  # profiles whose plans this one's includes
+
+    @property
+    def baseline(self) -> str:
+        return f"baseline-{self.name}"
+
+
+@dataclass(frozen=True)
+class Growth:
+    """The test that waits grow as exponential backoff does (certification.yaml `growth`)."""
+
+    false_refusal: float
+    min_calls: int
 
 
 @dataclass(frozen=True)
@@ -160,25 +201,61 @@ class Policy:
     harness: Harness
     rules: Mapping[str, Rule]
     scenarios: Mapping[str, Scenario]
+    profiles: Mapping[str, Profile]
+    growth: Growth
 
     @property
     def deadline_seconds(self) -> float:
         """No scenario runs longer than this (the budget's window plus the margin)."""
         return self.budget.max_seconds + self.harness.margin_seconds
 
-    def select(self, names: Sequence[str] | None) -> tuple[Scenario, ...]:
-        """The named scenarios (all when None or empty); UsageError naming the unknown one."""
-        if not names:
-            return tuple(self.scenarios.values())
-        for name in names:
-            if name not in self.scenarios:
+    def chosen_profiles(self, names: Sequence[str] | None) -> tuple[str, ...]:
+        """The named profiles (`core` when none) and those they include; UsageError naming an
+        unknown one."""
+        chosen: dict[str, None] = {}
+        for name in names or (DEFAULT_PROFILE,):
+            if name not in self.profiles:
                 raise UsageError(
                     "command line",
-                    "--scenario",
-                    f"no scenario is named {name!r}",
-                    f"use one of: {', '.join(self.scenarios)}",
+                    "--profile",
+                    f"no certification profile is named {name!r}",
+                    f"use one of: {', '.join(self.profiles)}",
                 )
-        return tuple(self.scenarios[n] for n in dict.fromkeys(names))
+            chosen.update(dict.fromkeys((*self.profiles[name].includes, name)))
+        return tuple(chosen)
+
+    def plan(self, profiles: Sequence[str] | None = None) -> tuple[Scenario, ...]:
+        """Every scenario of the profiles (`core` when none), baselines first."""
+        chosen = self.chosen_profiles(profiles)
+        return tuple(
+            sorted(
+                (s for s in self.scenarios.values() if s.profile in chosen),
+                key=lambda s: (not s.baseline, chosen.index(s.profile)),
+            )
+        )
+
+    def select(
+        self, names: Sequence[str] | None, profiles: Sequence[str] | None = None
+    ) -> tuple[Scenario, ...]:
+        """The named scenarios of the profiles' plan (the whole plan when None or empty);
+        UsageError naming a scenario that is unknown or outside the plan."""
+        plan = self.plan(profiles)
+        if not names:
+            return plan
+        in_plan = {s.name: s for s in plan}
+        for name in names:
+            if name in in_plan:
+                continue
+            known = self.scenarios.get(name)
+            raise UsageError(
+                "command line",
+                "--scenario",
+                f"no scenario is named {name!r}"
+                if known is None
+                else f"scenario {name!r} belongs to profile {known.profile!r}, which is not certified",
+                f"use one of: {', '.join(in_plan)}" if known is None else f"add --profile {known.profile}",
+            )
+        return tuple(in_plan[n] for n in dict.fromkeys(names))
 
 
 def load_policy(contract: Contract | None = None, path: Path | None = None) -> Policy:
@@ -206,8 +283,10 @@ class _Builder:
         behaviour = contract.behaviour
         uncontested = {e: x for e, x in behaviour.idempotency.items() if not x.conflict}
         self.selectors = {
+            "all": frozenset(contract.endpoints),
             "idempotent": frozenset(e for e in uncontested if behaviour.idempotent[e]),
             "non_idempotent": frozenset(e for e in uncontested if not behaviour.idempotent[e]),
+            "contested": frozenset(e for e, x in behaviour.idempotency.items() if x.conflict),
         }
 
     def fail(self, where: Sequence[str | int], problem: str, fix: str) -> ContractError:
@@ -223,12 +302,19 @@ class _Builder:
                     ["rules", index, "id"], f"rule {rule.id!r} is defined twice", "give each rule its own id"
                 )
             rules[rule.id] = rule
-        scenarios = {}
-        for index, raw in enumerate(self.doc["scenarios"]):
-            scenario = self._scenario(raw, ["scenarios", index], rules)
+        profiles = self._profiles()
+        scenarios: dict[str, Scenario] = {}
+        written: list[tuple[list[str | int], Mapping[str, Any], Origin]] = [
+            (["profiles", p.name], {"name": p.baseline, "profile": p.name, "rules": []}, "baseline")
+            for p in profiles.values()
+        ]
+        written += [(["scenarios", i], raw, "written") for i, raw in enumerate(self.doc["scenarios"])]
+        written += self._generated(profiles, rules)
+        for where, raw, origin in written:
+            scenario = self._scenario(raw, where, rules, profiles, origin=origin)
             if scenario.name in scenarios:
                 raise self.fail(
-                    ["scenarios", index, "name"], f"scenario {scenario.name!r} is defined twice", "rename one"
+                    [*where, "name"], f"scenario {scenario.name!r} is defined twice", "rename one"
                 )
             scenarios[scenario.name] = scenario
         for index, rule in enumerate(rules.values()):
@@ -253,7 +339,82 @@ class _Builder:
             ),
             rules=rules,
             scenarios=scenarios,
+            profiles=profiles,
+            growth=Growth(
+                false_refusal=float(self.doc["growth"]["false_refusal"]),
+                min_calls=int(self.doc["growth"]["min_calls"]),
+            ),
         )
+
+    def _profiles(self) -> dict[str, Profile]:
+        profiles = {}
+        for name, raw in self.doc["profiles"].items():
+            for index, endpoint in enumerate(raw["endpoints"]):
+                if endpoint not in self.contract.endpoints:
+                    raise self.fail(
+                        ["profiles", name, "endpoints", index],
+                        f"unknown endpoint {endpoint!r}",
+                        f"use one of {list(self.contract.endpoints)}",
+                    )
+            for index, included in enumerate(raw.get("includes", ())):
+                if included not in self.doc["profiles"] or included == name:
+                    raise self.fail(
+                        ["profiles", name, "includes", index],
+                        f"{included!r} is no other profile",
+                        f"use one of {sorted(set(self.doc['profiles']) - {name})}",
+                    )
+            profiles[name] = Profile(
+                name, raw["title"], tuple(raw["endpoints"]), tuple(raw.get("includes", ()))
+            )
+        if DEFAULT_PROFILE not in profiles:
+            raise self.fail(
+                ["profiles"], f"no profile is named {DEFAULT_PROFILE!r}", "define it: it is the default"
+            )
+        return profiles
+
+    def _generated(
+        self, profiles: Mapping[str, Profile], rules: Mapping[str, Rule]
+    ) -> list[tuple[list[str | int], Mapping[str, Any], Origin]]:
+        """The scenarios `generate` derives from the table: one per (entry, endpoint of a profile)."""
+        owner = {e: p.name for p in reversed(list(profiles.values())) for e in p.endpoints}
+        made: list[tuple[list[str | int], Mapping[str, Any], Origin]] = []
+        for index, entry in enumerate(self.doc.get("generate", ())):
+            where: list[str | int] = ["generate", index]
+            row = next((r for r in self.contract.table.rows if r.id == entry["answer"]), None)
+            if row is None:
+                raise self.fail(
+                    [*where, "answer"],
+                    f"{entry['answer']!r} is no row of the error table",
+                    "use a row id of errors.yaml",
+                )
+            for rule_id in entry["rules"]:
+                if rule_id not in rules:
+                    raise self.fail(
+                        [*where, "rules"], f"no rule is named {rule_id!r}", f"use one of {sorted(rules)}"
+                    )
+            selected = self.selectors[entry.get("endpoints", "all")]
+            for endpoint in (e for e in row.endpoints if e in selected and e in owner):
+                applies = [r for r in entry["rules"] if _covers(rules[r], endpoint)]
+                if not applies:
+                    raise self.fail(
+                        [*where, "rules"],
+                        f"none of {entry['rules']} applies to {row.id} on /{endpoint}",
+                        "narrow `endpoints` or name a rule that covers it",
+                    )
+                made.append(
+                    (
+                        where,
+                        {
+                            "name": f"{endpoint}-{entry['suffix']}",
+                            "profile": owner[endpoint],
+                            "description": f"{row.describe()} on {_attempts(entry['times'])} /{endpoint}",
+                            "script": {endpoint: [{"answer": row.id, "times": entry["times"]}]},
+                            "rules": applies,
+                        },
+                        "derived",
+                    )
+                )
+        return made
 
     def _log(self) -> LogFormat:
         keys = dict(self.doc["log"]["keys"])
@@ -343,6 +504,8 @@ class _Builder:
             every_attempt=bool(check.get("every_attempt")),
             in_every_scenario=bool(raw.get("in_every_scenario")),
             table_says=says,
+            grows=bool(check.get("grows")),
+            lost_described=bool(check.get("lost_described")),
         )
 
     def _trigger(self, check: Mapping[str, Any], judge: str, where: list[str | int]) -> tuple[Trigger, str]:
@@ -397,9 +560,21 @@ class _Builder:
         return Trigger(frozenset(r.id for r in rows), False, endpoints, name), retry.strategy
 
     def _scenario(
-        self, raw: Mapping[str, Any], where: list[str | int], rules: Mapping[str, Rule]
+        self,
+        raw: Mapping[str, Any],
+        where: list[str | int],
+        rules: Mapping[str, Rule],
+        profiles: Mapping[str, Profile],
+        *,
+        origin: Origin,
     ) -> Scenario:
         behaviour = self.contract.behaviour
+        if raw["profile"] not in profiles:
+            raise self.fail(
+                [*where, "profile"],
+                f"no profile is named {raw['profile']!r}",
+                f"use one of {sorted(profiles)}",
+            )
         script: dict[str, tuple[Step, ...]] = {}
         for endpoint, steps in raw.get("script", {}).items():
             if endpoint not in self.contract.endpoints:
@@ -440,7 +615,10 @@ class _Builder:
         every = tuple(r.id for r in rules.values() if r.in_every_scenario and r.id not in own)
         return Scenario(
             name=raw["name"],
-            description=raw["description"],
+            profile=raw["profile"],
+            baseline=origin == "baseline",
+            derived=origin == "derived",
+            description=raw.get("description", f"no fault: the {raw['profile']} flow must complete"),
             script=script,
             account=account,
             insiders=insiders,
@@ -484,3 +662,14 @@ class _Builder:
                     f"{trigger.describe} on /{endpoint}",
                     "script the row on an endpoint the rule covers",
                 )
+
+
+def _covers(rule: Rule, endpoint: str) -> bool:
+    return rule.trigger is not None and endpoint in rule.trigger.endpoints
+
+
+def _attempts(times: int | str) -> str:
+    """Which attempts a generated script answers, in words."""
+    if times == "always":
+        return "every attempt of"
+    return "the first attempt of" if times == 1 else f"the first {times} attempts of"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conformance.certify.results import LogLine, Run
+from conformance.client import LiveActivityClient, Parts, RetrySchedule, normal_flow
+from conformance.client.settings import FlowSettings
 from conformance.clock import rfc3339
+from conformance.contract import load_contract
 from conformance.contract.certification import Policy
 from conformance.sandbox.scripted import Attempt
 
@@ -27,6 +32,7 @@ def attempt(
     error: str | None = None,
     activity_id: str | None = ACTIVITY,
     lost: bool = False,
+    body: str = "0",
 ) -> Attempt:
     """An attempt received `at` seconds after START and answered 1 ms later (never, when `lost`)."""
     received = START + timedelta(seconds=at)
@@ -34,7 +40,7 @@ def attempt(
         sequence=sequence,
         endpoint=endpoint,
         activity_id=None if endpoint == "register" else activity_id,
-        body_sha256="0" * 64,
+        body_sha256=body * 64,
         received=received,
         answered=None if lost else received + timedelta(milliseconds=1),
         status=None if lost else status,
@@ -49,9 +55,9 @@ def attempt(
 def log_for(attempts: Sequence[Attempt], drop: str | None = None, **overrides: Any) -> tuple[LogLine, ...]:
     """The log a correct client writes for `attempts`; `drop` leaves a key out, `overrides` change values."""
     lines = []
-    seen: dict[tuple[str, str | None], int] = {}
+    seen: dict[tuple[str, str | None, str], int] = {}
     for number, a in enumerate(attempts, start=1):
-        key = (a.endpoint, a.activity_id)
+        key = (a.endpoint, a.activity_id, a.body_sha256)  # one call: same endpoint, activity, body
         record: dict[str, Any] = {
             "endpoint": a.endpoint,
             "status": a.status,
@@ -96,3 +102,19 @@ def flow(*errors: Mapping[str, Any]) -> list[Attempt]:
 
 def stamp(moment: datetime) -> str:
     return rfc3339(moment, exact=True)
+
+
+def seeded_reference(seed: int) -> Callable[[FlowSettings], None]:
+    """The reference client, its jitter drawn from one seeded generator for the whole certification
+    (each scenario draws on, as separate processes would draw independently)."""
+    rng = random.Random(seed)  # noqa: S311 (jitter draws, not secrets)
+
+    def integration(settings: FlowSettings) -> None:
+        contract = load_contract()
+        parts = replace(
+            Parts.from_contract(contract, settings), schedule=RetrySchedule.from_contract(contract, rng)
+        )
+        with LiveActivityClient(settings, contract=contract, parts=parts) as client:
+            normal_flow(client)
+
+    return integration

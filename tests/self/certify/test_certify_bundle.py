@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conformance.certify import Certification, certify_in_process, verify_bundle, write_bundle
 from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE
+from conformance.certify.verdict import Decision
 from conformance.cli import main
 from conformance.client import run_flow
 from conformance.client.settings import FlowSettings
@@ -175,3 +176,32 @@ def test_a_signing_key_that_is_no_ed25519_pem_is_refused(
     with pytest.raises(UsageError, match="not an unencrypted PEM private key"):
         write_bundle(certification, tmp_path / "out", signing_key=bad)
     assert not (tmp_path / "out").exists()
+
+
+def test_verify_prints_the_verdict_profiles_scenario_count_and_digest(
+    bundle: Path, certification: Certification, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A two-scenario run's bundle verifies intact, and verify says plainly it is not a certificate."""
+    assert main(["certify", "verify", str(bundle)]) == 0
+    out = capsys.readouterr().out
+    planned = len(certification.policy.plan(None))
+    assert "verdict: incomplete (INCOMPLETE: this run is not a certificate)" in out
+    assert "profiles: core" in out
+    assert f"scenarios: 2 of {planned} planned" in out
+    assert f"contract digest: {certification.policy.contract.digest}" in out
+    certificate = json.loads((bundle / "certificate.json").read_text())
+    assert certificate["verdict"] == "incomplete"
+    assert certificate["warning"] == "INCOMPLETE: this run is not a certificate"
+    assert certificate["profiles"] == ["core"]
+
+
+def test_a_signed_bundle_whose_verdict_does_not_follow_from_its_results_fails(
+    certification: Certification, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle signed with a valid key but claiming `certified` for a partial run is refused (exit 1)."""
+    monkeypatch.setattr(Certification, "decision", property(lambda _self: Decision("certified", ())))
+    forged = write_bundle(certification, tmp_path / "forged")
+    monkeypatch.undo()
+    check = verify_bundle(forged)
+    assert check.exit_status == 1
+    assert "certificate.json says 'certified', but its own results say 'incomplete'" in check.describe()

@@ -72,9 +72,10 @@ def test_malformed_options_end_with_one_message(capsys: pytest.CaptureFixture[st
     assert "--parallel" in capsys.readouterr().err
 
 
-def test_a_client_that_retries_a_401_fails_with_exit_status_1(
+def test_a_one_scenario_run_shows_the_failure_and_exits_3_as_incomplete(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """--scenario: the broken rule is shown, but the run is incomplete (exit 3), never a certificate."""
     status = main(
         [
             "certify",
@@ -87,11 +88,13 @@ def test_a_client_that_retries_a_401_fails_with_exit_status_1(
         ]
     )
     out = capsys.readouterr().out
-    assert status == 1
+    assert status == 3
     assert "FAIL no-retry-auth" in out
+    assert "INCOMPLETE: this run is not a certificate" in out
     assert "register-401: after 401 HTTP_401 on /register, sent again 1 time(s); at most 0 allowed" in out
     assert "sbx-key" not in out  # the key the command was given is never printed
     assert main(["certify", "verify", str(tmp_path / "b")]) == 0
+    assert "verdict: incomplete" in capsys.readouterr().out
 
 
 def test_the_reference_client_passes_over_http_in_parallel() -> None:
@@ -99,7 +102,8 @@ def test_the_reference_client_passes_over_http_in_parallel() -> None:
     result = certify_command(
         f"{PYTHON} -m conformance.client", ["update-400", "update-502"], quiet_seconds=0.2
     )
-    assert result.exit_status == 0, result.failed_rules()
+    assert not result.failed_rules(), result.failed_rules()
+    assert result.exit_status == 3  # two scenarios of the plan: incomplete
     assert {"no-retry-validation", "retry-upstream-idempotent", "log-timestamp-retry"} <= set(
         result.passed_rules()
     )

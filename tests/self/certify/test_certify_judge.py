@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conformance.certify.calls import group_calls
 from conformance.certify.judge import judge_rule, judge_runs
 from conformance.certify.results import LogLine, Run
 from conformance.contract.certification import Policy, load_policy
@@ -103,13 +104,13 @@ CASES: list[tuple[str, str, Any, Any]] = [
     ),
     (
         "retry-rate-limit",
-        "register-429-three-times",
+        "register-429",
         _register_only(429, "HTTP_429", [0.0, 1.0, 3.0], code=None, then_ok=True),
         _register_only(429, "HTTP_429", [0.0], code=None),
     ),
     (
         "backoff-rate-limit",
-        "register-429-three-times",
+        "register-429",
         _register_only(429, "HTTP_429", [0.0, 0.4, 1.9], code=None, then_ok=True),
         _register_only(429, "HTTP_429", [0.0, 0.003, 0.006], code=None, then_ok=True, ok_after=0.003),
     ),
@@ -136,9 +137,21 @@ CASES: list[tuple[str, str, Any, Any]] = [
     ),
     (
         "retry-auth-layer",
-        "register-503-three-times",
+        "register-503",
         _register_only(503, "HTTP_503", [0.0, 1.0, 3.0], code=None, then_ok=True),
         _register_only(503, "HTTP_503", [0.0, 1.0], code=None),
+    ),
+    (
+        "backoff-auth-layer",
+        "register-503",
+        _register_only(503, "HTTP_503", [0.0, 0.4, 1.9], code=None, then_ok=True),
+        _register_only(503, "HTTP_503", [0.0, 0.003, 0.006], code=None, then_ok=True, ok_after=0.003),
+    ),
+    (
+        "backoff-upstream-contested",
+        "register-502",
+        _register_only(502, "UPSTREAM_UNAVAILABLE", [0.0, 0.8, 2.5]),
+        _register_only(502, "UPSTREAM_UNAVAILABLE", [0.0, 0.002, 0.004, 0.006]),
     ),
     (
         "retry-budget",
@@ -274,19 +287,27 @@ def test_the_retry_counter_must_count_the_attempts_of_one_call(policy: Policy) -
     attempts = _register_only(429, "HTTP_429", [0.0, 1.0], code=None, then_ok=True)
     log = log_for(attempts, retry=0)
     outcome = judge_rule(
-        policy, policy.rules["log-timestamp-retry"], run_of(policy, "register-429-three-times", attempts, log)
+        policy, policy.rules["log-timestamp-retry"], run_of(policy, "register-429", attempts, log)
     )
     assert outcome.verdict == "fail"
     assert "this is attempt 1 of the call" in outcome.evidence[0]
 
 
-def test_a_lost_answer_is_logged_with_a_null_status_and_a_description(policy: Policy) -> None:
-    """The log of a lost attempt carries status null and says what happened in `error`."""
+def test_a_lost_answer_logged_with_null_code_and_error_passes_and_only_advice_asks_more(
+    policy: Policy,
+) -> None:
+    """With no answer there is no body: null `code` and `error` are faithful (log-code-error passes);
+    only the advice rule asks for a description, and its verdict is `advice`, never a fail."""
     attempts = [attempt(1, "register", 0.0, 200), attempt(2, **_lost("start", 0.1))]
     run: Run = run_of(policy, "start-lost-dropped", attempts)
     assert judge_rule(policy, policy.rules["log-code-error"], run).verdict == "pass"
     silent = run_of(policy, "start-lost-dropped", attempts, log_for(attempts, error=None))
-    assert judge_rule(policy, policy.rules["log-code-error"], silent).verdict == "fail"
+    verdicts = judge_runs(policy, [silent])
+    assert verdicts["log-code-error"].verdict == "pass"
+    assert verdicts["log-lost-answer-described"].verdict == "advice"
+    assert not policy.rules["log-lost-answer-described"].decides
+    assert "fail" not in {v.verdict for v in verdicts.values()}
+    assert judge_runs(policy, [run])["log-lost-answer-described"].verdict == "pass"
     activity = run.attempts[1].activity_id
     assert activity is not None
     assert ACTIVITY in activity
@@ -311,6 +332,15 @@ def test_a_client_stopped_mid_retry_is_not_failed_as_one_that_gave_up(policy: Po
     assert "judged by wait-token-sync" in outcome.reason
     verdicts = judge_runs(policy, [run])
     assert _only(verdicts, run.scenario.rules, "fail") == {"wait-token-sync"}
+
+
+def test_an_attempt_cut_off_in_flight_is_not_taken_for_moving_on(policy: Policy) -> None:
+    """Stopped by the harness with the call's last request received but never answered (killed
+    in flight): the client was still retrying, so retry-token-sync is still not exercised."""
+    hammered = _hammered_sync_gate(0.001)
+    cut = attempt(len(hammered) + 1, "update", 0.3, None, lost=True)
+    run = run_of(policy, "update-token-not-synced", [*hammered, cut], stopped="attempts")
+    assert judge_rule(policy, policy.rules["retry-token-sync"], run).verdict == "not exercised"
 
 
 def test_spending_the_budget_before_the_fault_clears_fails_the_waiting_rule(policy: Policy) -> None:
@@ -339,7 +369,7 @@ def test_a_slow_client_stopped_at_the_deadline_while_waiting_is_not_failed_as_gi
     """Two 429s 40 s apart, then the deadline: it had not stopped retrying, so retry-rate-limit is
     not exercised (and says so); its slowness is the budget's business."""
     attempts = _register_only(429, "HTTP_429", [0.0, 40.0], code=None)
-    run = run_of(policy, "register-429-three-times", attempts, stopped="deadline")
+    run = run_of(policy, "register-429", attempts, stopped="deadline")
     outcome = judge_rule(policy, policy.rules["retry-rate-limit"], run)
     assert outcome.verdict == "not exercised"
     assert "retried 1 time(s) over 40.0 s" in outcome.reason
@@ -376,7 +406,7 @@ def test_a_counter_off_by_one_fails_only_the_retry_rule(policy: Policy) -> None:
         data = {**(line.data or {})}
         data["retry"] += 1
         shifted.append(LogLine(line.number, json.dumps(data), data))
-    run = run_of(policy, "register-429-three-times", attempts, tuple(shifted))
+    run = run_of(policy, "register-429", attempts, tuple(shifted))
     assert _only(judge_runs(policy, [run]), run.scenario.rules, "fail") == {"log-timestamp-retry"}
 
 
@@ -396,3 +426,60 @@ def test_the_attempt_a_stopped_client_could_not_log_is_spared(policy: Policy) ->
         policy, policy.rules["log-every-attempt"], run_of(policy, "update-token-not-synced", attempts, log)
     )
     assert ended.verdict == "fail"
+
+
+# -- calls and retries -----------------------------------------------------------------------------
+
+
+def _two_updates(second_retry: int) -> tuple[list[Any], Any]:
+    """register, start, /update (body A) answered 400, then /update (body B) answered 200, logged
+    with `retry` 0 then `second_retry`."""
+    attempts = [
+        *flow(),
+        attempt(3, "update", 0.3, 400, row="VALIDATION_FAILED", code="VALIDATION_FAILED", body="a"),
+        attempt(4, "update", 1.3, 200, body="b"),
+    ]
+    lines = list(log_for(attempts))
+    last = {**dict(lines[-1].data or {}), "retry": second_retry}
+    lines[-1] = LogLine(lines[-1].number, json.dumps(last), last)
+    return attempts, tuple(lines)
+
+
+def test_a_second_update_with_a_new_body_is_a_new_call_not_a_retry(policy: Policy) -> None:
+    """Two /update calls on one activity with two bodies, the second logged as a first attempt:
+    the 400 was not sent again, and the retry counters are right."""
+    attempts, log = _two_updates(second_retry=0)
+    verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
+    assert verdicts["no-retry-validation"].verdict == "pass", verdicts["no-retry-validation"].reason
+    assert verdicts["log-timestamp-retry"].verdict == "pass", verdicts["log-timestamp-retry"].reason
+    assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 1, 1]
+
+
+def test_a_request_the_log_marks_as_a_retry_is_one_even_with_a_new_body(policy: Policy) -> None:
+    """The same second /update, logged with `retry` 1: the client says it retried the 400."""
+    attempts, log = _two_updates(second_retry=1)
+    verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
+    assert verdicts["no-retry-validation"].verdict == "fail"
+    assert "sent again 1 time(s)" in verdicts["no-retry-validation"].reason
+    assert verdicts["log-timestamp-retry"].verdict == "pass"
+
+
+def test_the_same_body_sent_again_is_a_retry_whatever_the_log_says() -> None:
+    """Same endpoint, activity and body: one call of two attempts."""
+    attempts = [*flow(), attempt(3, "update", 0.3, 502, body="a"), attempt(4, "update", 1.0, 200, body="a")]
+    assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 2]
+
+
+def test_a_later_call_is_not_counted_as_attempts_of_an_earlier_one(policy: Policy) -> None:
+    """PUSH_TOKEN_NOT_SYNCED twice on /update (body A), then 200, then /update (body B) logged as a
+    first attempt: two calls, and log-timestamp-retry passes with the counters 0, 1, 2, 0."""
+    gated = [
+        attempt(3 + i, "update", 0.2 + 2 * i, 412, row="PUSH_TOKEN_NOT_SYNCED", body="a") for i in range(2)
+    ]
+    ok = [attempt(5, "update", 4.2, 200, body="a"), attempt(6, "update", 5.0, 200, body="b")]
+    attempts = [*flow(), *gated, *ok]
+    log = log_for(attempts)
+    assert [line.data["retry"] for line in log[2:] if line.data] == [0, 1, 2, 0]
+    assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 3, 1]
+    rule = policy.rules["log-timestamp-retry"]
+    assert judge_rule(policy, rule, run_of(policy, "update-412-token", attempts, log)).verdict == "pass"

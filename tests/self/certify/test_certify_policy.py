@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import load_contract
-from conformance.contract.certification import load_policy
+from conformance.contract.certification import Policy, load_policy
 from conformance.contract.loader import default_contracts_dir
 from conformance.errors import ContractError, UsageError
 
@@ -77,26 +77,39 @@ BROKEN = [
         "unknown source",
     ),
     (
-        "script: {update: [{answer: VALIDATION_FAILED}]}",
-        "script: {update: [{answer: NO_SUCH_ROW}]}",
-        "scenarios[0].script.update[0].answer",
+        "script: {register: [{answer: HTTP_503, times: always}]}",
+        "script: {register: [{answer: NO_SUCH_ROW, times: always}]}",
+        "scenarios[3].script.register[0].answer",
         "no row",
     ),
     (
-        "script: {update: [{answer: UPSTREAM_UNAVAILABLE}]}",
-        "script: {start: [{answer: UPSTREAM_UNAVAILABLE}]}",
-        "scenarios[10].rules[0]",
-        "applies on",
+        "endpoints: idempotent, times: 1, rules: [retry-upstream-idempotent]",
+        "endpoints: all, times: 1, rules: [retry-upstream-idempotent]",
+        "generate[2].rules",
+        "applies to",
     ),
     (
-        "    rules: [no-retry-validation]\n",
+        "    rules: [no-retry-auth]\n",
         "    rules: [no-such-rule]\n",
         "scenarios[0].rules[0]",
         "no rule is named",
     ),
-    ("    account: unknown_key\n", "    account: nobody\n", "scenarios[1].account", "unknown account state"),
+    ("    account: unknown_key\n", "    account: nobody\n", "scenarios[0].account", "unknown account state"),
+    (
+        'profile: core\n    description: "The key',
+        'profile: nope\n    description: "The key',
+        "scenarios[0].profile",
+        "no profile",
+    ),
+    ("answer: NO_ELIGIBLE_DEVICE,", "answer: NO_SUCH_ROW,", "generate[9].answer", "no row"),
+    (
+        "endpoints: [add-users, remove-users]",
+        "endpoints: [add-users, nowhere]",
+        "profiles.segments.endpoints[1]",
+        "unknown endpoint",
+    ),
     ("    request_timestamp: timestamp\n", "", "log.keys", "error_logging"),
-    ("rules: [retry-budget]", "rules: [retry-auth-layer]", "rules[12].id", "exercised by no scenario"),
+    ("rules: [retry-budget]", "rules: [retry-auth-layer]", "rules[14].id", "exercised by no scenario"),
     ("format: 1\n", "format: [\n", "line", "not valid YAML"),
 ]
 
@@ -122,3 +135,81 @@ def test_a_missing_file_names_itself(contracts: Path) -> None:
     (contracts / "certification.yaml").unlink()
     with pytest.raises(ContractError, match=r"certification.yaml at \(whole file\): the file does not exist"):
         load_policy(load_contract(contracts))
+
+
+def _account_rows(policy: Policy) -> set[str]:
+    """Rows a key's account state gives on its first call, whatever the endpoint."""
+    return {code for e in policy.contract.behaviour.accounts.values() for code in e.outcome.codes}
+
+
+def test_every_retry_class_is_played_on_every_endpoint_of_each_profile() -> None:
+    """Each (retry class, endpoint) pair of a profile where the table names the class has a scenario
+    of that profile that scripts a row of the class on that endpoint (account-level classes, such
+    as 401, are played once, by the key's account state)."""
+    policy = load_policy()
+    account = _account_rows(policy)
+    rows = [r for r in policy.contract.table.rows if r.retry is not None]
+    per_endpoint = {
+        r.retry.error_class
+        for r in rows
+        if r.retry is not None and not all(x.id in account for x in rows if x.retry == r.retry)
+    }
+    missing = []
+    for profile in policy.profiles.values():
+        scripted = {
+            (step.row, endpoint)
+            for s in policy.scenarios.values()
+            if s.profile == profile.name
+            for endpoint, steps in s.script.items()
+            for step in steps
+        }
+        for row in rows:
+            if row.retry is None or row.retry.error_class not in per_endpoint:
+                continue
+            for endpoint in (e for e in row.endpoints if e in profile.endpoints):
+                played = any(
+                    (other.id, endpoint) in scripted
+                    for other in rows
+                    if other.retry is not None and other.retry.error_class == row.retry.error_class
+                )
+                if not played:
+                    missing.append((profile.name, row.retry.error_class, endpoint))
+    assert sorted(set(missing)) == []
+
+
+def test_each_profile_has_a_baseline_and_core_is_the_default() -> None:
+    """Every profile's plan starts with its no-fault baseline; no --profile means core."""
+    policy = load_policy()
+    assert policy.chosen_profiles(None) == ("core",)
+    for name, profile in policy.profiles.items():
+        plan = policy.plan([name])
+        baselines = [s for s in plan if s.baseline]
+        assert profile.baseline in {s.name for s in baselines}
+        assert all(not s.script for s in baselines)
+        assert plan[: len(baselines)] == tuple(baselines)
+        assert {s.profile for s in plan} == {name, *profile.includes}
+
+
+def test_every_plan_meets_each_growing_class_on_enough_calls() -> None:
+    """Each plan plays every `grows` rule's class on at least growth.min_calls endpoints, the number
+    from which a constant wait is surely refused."""
+    policy = load_policy()
+    for name in policy.profiles:
+        plan = policy.plan([name])
+        for rule in (r for r in policy.rules.values() if r.grows):
+            calls = [s for s in plan if rule.id in s.rules]
+            assert len(calls) >= policy.growth.min_calls, (name, rule.id)
+
+
+def test_a_scenario_of_another_profile_names_the_profile_to_add() -> None:
+    """--scenario add-users-429 without --profile segments says to add it."""
+    with pytest.raises(UsageError) as caught:
+        load_policy().select(["add-users-429"])
+    assert "add --profile segments" in str(caught.value)
+
+
+def test_an_unknown_profile_is_a_usage_error_listing_the_profiles() -> None:
+    with pytest.raises(UsageError) as caught:
+        load_policy().plan(["gold"])
+    assert "no certification profile is named 'gold'" in str(caught.value)
+    assert "core, segments" in str(caught.value)

@@ -20,13 +20,17 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from conformance.client import Answer, AttemptRecord, LiveActivityClient, LogFormat, Parts, normal_flow
 from conformance.client.__main__ import settings_from_env
 from conformance.client.client import Log, Policy, Schedule, log_format
-from conformance.client.policy import Decision, NoResponse, Outcome, Retry, Stop
+from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop, Wait
+from conformance.client.results import CallResult
 from conformance.client.settings import FlowSettings, Integration
 from conformance.contract import Contract, load_contract
+from conformance.contract.certification import Policy as CertPolicy
+from conformance.contract.certification import Scenario, load_policy
 
 # -- the variations: a part that behaves like the reference part except where `when` holds ---------
 
@@ -144,9 +148,77 @@ GIVE_UP = Stop("rejected", "flawed: gave up")
 @dataclass(frozen=True)
 class Flaw:
     name: str
-    breaks: str  # the certification rule id it must fail, and no other
+    breaks: str  # the certification rule id it must fail, and no other (or the baseline it never completes)
     description: str
     apply: Callable[[Parts, FlowSettings, Contract], Parts]
+    client: type[LiveActivityClient] = LiveActivityClient
+
+
+class StartWithoutTitle(LiveActivityClient):
+    """Sends /start without `content.title`: every /start gets a 400, the flow never completes."""
+
+    def call(self, endpoint: str, body: Mapping[str, Any], *, activity_id: str | None = None) -> CallResult:
+        if endpoint == "start" and isinstance(body.get("content"), dict):
+            body = {**body, "content": {k: v for k, v in body["content"].items() if k != "title"}}
+        return super().call(endpoint, body, activity_id=activity_id)
+
+
+AT_ONCE = "flawed: retried at once"
+
+
+@dataclass(frozen=True)
+class AtOnceWithinBudget:
+    """The reference schedule, except that a retry marked AT_ONCE is sent without waiting. The
+    reference budget still ends a backoff call; a sync-gate call is hammered until it clears or the
+    harness stops it (the flaw is the missing wait, not a missing budget)."""
+
+    inner: Schedule
+
+    def next_wait(self, retry: Retry, *, attempts_made: int, elapsed: float) -> float | None:
+        wait = self.inner.next_wait(retry, attempts_made=attempts_made, elapsed=elapsed)
+        if retry.reason != AT_ONCE:
+            return wait
+        return 0.0 if wait is not None or retry.wait == "sync" else None
+
+
+def _at_once(
+    status: int, code: str | None, endpoint: str
+) -> Callable[[Parts, FlowSettings, Contract], Parts]:
+    """Retries this answer on this endpoint only, without waiting."""
+
+    def apply(parts: Parts, _s: FlowSettings, _c: Contract) -> Parts:
+        gate = RetryPolicy.from_contract(_contract()).sync_gate_codes
+        wait: Wait = "sync" if code in gate else "backoff"
+        policy = PolicyExcept(parts.policy, answered(status, code, endpoint), Retry(wait, AT_ONCE, status))
+        return replace(parts, policy=policy, schedule=AtOnceWithinBudget(parts.schedule))
+
+    return apply
+
+
+def _constant(_retry: Retry, _attempts_made: int) -> float:
+    return 0.1
+
+
+def scenario_flaw(policy: CertPolicy, scenario: Scenario) -> Flaw:
+    """The flaw that breaks a generated (class, endpoint) scenario's own rule there, and nowhere else:
+    a wait rule -> retried at once; a `retried` rule -> given up; a `repeats` rule -> retried."""
+    ((endpoint, steps),) = scenario.script.items()
+    row = policy.contract.table.row(str(steps[0].row))
+    own = [policy.rules[r] for r in scenario.rules if not policy.rules[r].in_every_scenario]
+    rule = next((r for r in own if r.judge == "waits"), None) or next(r for r in own if r.judge != "logged")
+    if rule.judge == "waits":
+        how, apply = "retries at once", _at_once(row.status, row.code, endpoint)
+    elif rule.judge == "retried":
+        how, apply = "gives up on", _policy(answered(row.status, row.code, endpoint), GIVE_UP)
+    else:
+        how, apply = "retries", _retries(row.status, row.code, endpoint)
+    return Flaw(f"{scenario.name}-{rule.id}", rule.id, f"{how} {row.describe()} on /{endpoint} only", apply)
+
+
+def scenario_flaws(policy: CertPolicy) -> dict[str, Flaw]:
+    """One flaw per scenario that certification.yaml `generate` derived from the table."""
+    flaws = [scenario_flaw(policy, s) for s in policy.scenarios.values() if s.derived]
+    return {f.name: f for f in flaws}
 
 
 def _policy(when: When, instead: Decision) -> Callable[[Parts, FlowSettings, Contract], Parts]:
@@ -235,6 +307,19 @@ FLAWS: Mapping[str, Flaw] = {
             "retries a 429 at once",
             _schedule(lambda r: r.status == 429, _no_wait),
         ),
+        Flaw(
+            "constant-backoff",
+            "backoff-rate-limit",
+            "waits a constant 0.1 s before every retry of a 429",
+            _schedule(lambda r: r.status == 429, _constant),
+        ),
+        Flaw(
+            "never-completes",
+            "baseline-core",
+            "sends /start without content.title: every /start is refused with 400",
+            lambda parts, _s, _c: parts,
+            StartWithoutTitle,
+        ),
         Flaw("gives-up-on-502", "retry-upstream-idempotent", "never retries a 502", _gives_up_on(502)),
         Flaw(
             "retries-502-on-start",
@@ -319,13 +404,13 @@ def run_flawed(flaw: Flaw, settings: FlowSettings) -> bool:
     """Run the normal flow with `flaw`; True when the flow finished."""
     contract = _contract()
     parts = flaw.apply(Parts.from_contract(contract, settings), settings, contract)
-    with LiveActivityClient(settings, contract=contract, parts=parts) as client:
+    with flaw.client(settings, contract=contract, parts=parts) as client:
         return normal_flow(client).finished
 
 
 def flawed_integration(name: str) -> Integration:
-    """The in-process `Integration` with the flaw `name`."""
-    flaw = FLAWS[name]
+    """The in-process `Integration` with the flaw `name` (of FLAWS, or a scenario flaw)."""
+    flaw = FLAWS[name] if name in FLAWS else scenario_flaws(load_policy(_contract()))[name]
 
     def integration(settings: FlowSettings) -> None:
         run_flawed(flaw, settings)
@@ -335,8 +420,9 @@ def flawed_integration(name: str) -> Integration:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flaw", required=True, choices=sorted(FLAWS))
-    flaw = FLAWS[parser.parse_args(argv).flaw]
+    every = {**FLAWS, **scenario_flaws(load_policy(_contract()))}
+    parser.add_argument("--flaw", required=True, choices=sorted(every))
+    flaw = every[parser.parse_args(argv).flaw]
     try:
         settings = settings_from_env(os.environ)
     except ValueError as exc:

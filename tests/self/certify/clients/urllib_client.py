@@ -4,11 +4,14 @@ library only (urllib, json), its retry rules typed in from the vendor's retry ta
 
 `conformance certify --command "python urllib_client.py"` must certify it like the reference
 client. It reads LA_BASE_URL, LA_API_KEY, LA_INSIDER_IDS, LA_ACTIVITY_TYPE and LA_LOG_FILE, runs
-register -> add-users -> start -> update -> end, and exits 0 when the flow finished (1 otherwise).
+register -> add-users -> remove-users -> start -> update (ETA 20 min) -> update (ETA 10 min) -> end,
+and exits 0 when the flow finished (1 otherwise).
 
-How it differs from `conformance.client` on purpose: procedural, two small classes; decorrelated
-jitter (each wait drawn between a floor and three times the last one) instead of full jitter; a
-shorter timeout and a smaller budget; a sync wait drawn between 2 and 3 s.
+How it differs from `conformance.client` on purpose: procedural, two small classes; several /update
+calls per activity, each with its own body; equal jitter (half the doubling step plus up to as much
+again) instead of full jitter; a shorter timeout and a smaller budget; a sync wait drawn between 2
+and 3 s; an attempt whose answer was lost is logged with `code` and `error` null (there was no
+body), not with a description.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ PREFIX = "/api/v1/live-activity/"
 TIMEOUT = 3.0  # seconds to wait for an answer before taking it as lost
 MAX_ATTEMPTS = 6  # per call
 MAX_SECONDS = 45.0  # per call, from its first attempt: under one rate window (60 s)
+BASE_SECONDS = 1.0  # the retry table's first backoff step
 RATE = (900, 60.0)  # our own budget per key + path + method: 90 % of the documented 1,000 / 60 s
 
 # The vendor's retry table, by (status, code); None matches any code of that status.
@@ -120,11 +124,11 @@ class Api:
 
     def call(self, endpoint: str, body: Json, activity_id: str | None) -> tuple[str, Json]:
         """Send until done; returns (how it ended, the last body)."""
-        first, lost_before, wait = time.monotonic(), False, 0.0
+        first, lost_before = time.monotonic(), False
         for attempt in range(MAX_ATTEMPTS):
             self.window.take((self.key, PREFIX + endpoint, "POST"))
             sent_at = datetime.now(UTC)
-            status, answer, failure, lost_now = post(self.base_url, self.key, endpoint, body)
+            status, answer, _failure, lost_now = post(self.base_url, self.key, endpoint, body)
             code = answer.get("code") if isinstance(answer.get("code"), str) else None
             verdict = what_next(endpoint, status, code, lost_before, lost_now)
             lost_before = lost_before or lost_now
@@ -133,7 +137,7 @@ class Api:
                     "endpoint": endpoint,
                     "status": status,
                     "code": code,
-                    "error": answer.get("error") or failure,
+                    "error": answer.get("error"),  # null when no answer came: there was no body
                     "activity_id": activity_id or answer.get("activity_id"),
                     "timestamp": sent_at.isoformat().replace("+00:00", "Z"),
                     "retry": attempt,
@@ -141,7 +145,7 @@ class Api:
             )
             if verdict not in (BACKOFF, SYNC):
                 return verdict, answer
-            wait = next_wait(verdict, wait)
+            wait = next_wait(verdict, attempt + 1)
             if time.monotonic() + wait - first > MAX_SECONDS:
                 break
             time.sleep(wait)
@@ -152,12 +156,13 @@ class Api:
             out.write(json.dumps(line) + "\n")
 
 
-def next_wait(kind: str, last: float) -> float:
-    """Decorrelated jitter for backoff (between 0.5 s and three times the last wait, at most 10 s);
+def next_wait(kind: str, retry: int) -> float:
+    """Equal jitter for backoff (half the table's 1, 2, 4, 8 s step, plus up to as much again);
     a few seconds for the token sync."""
     if kind == SYNC:
         return JITTER.uniform(2.0, 3.0)
-    return min(10.0, JITTER.uniform(0.5, max(last, 0.5) * 3))
+    step = BASE_SECONDS * 2.0 ** (retry - 1)
+    return float(step / 2 + JITTER.uniform(0.0, step / 2))
 
 
 def run(env: dict[str, str]) -> str:
@@ -172,10 +177,14 @@ def run(env: dict[str, str]) -> str:
     activity_id = answer.get("activity_id")
     if ended != "done" or not isinstance(activity_id, str):
         return f"register: {ended}"
-    steps: list[tuple[str, Json]] = [("add-users", {"insider_ids": late})] if late else []
+    steps: list[tuple[str, Json]] = (
+        [("add-users", {"insider_ids": late}), ("remove-users", {"insider_ids": first[:1]})] if late else []
+    )
     steps += [
         ("start", {"content": {"title": "Order", "message": "On its way", "content_state": {"eta": 30}}}),
-        ("update", {"content": {"title": "Order", "message": "Nearby", "content_state": {"eta": 5}}}),
+        # A delivery updates its ETA as the courier moves: several /update calls, each a new call.
+        ("update", {"content": {"title": "Order", "message": "20 minutes", "content_state": {"eta": 20}}}),
+        ("update", {"content": {"title": "Order", "message": "10 minutes", "content_state": {"eta": 10}}}),
         ("end", {"content": {"title": "Order", "message": "Delivered", "content_state": {"eta": 0}}}),
     ]
     for endpoint, extra in steps:
