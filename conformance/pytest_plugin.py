@@ -352,6 +352,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     Under pytest-xdist each worker writes its part and the controlling process merges them.
     """
+    from conformance.coverage import coverage_json
     from conformance.results import merge, read_results
 
     config = session.config
@@ -376,7 +377,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if results is None or not results.cases:
         return
     results.interrupted |= session.exitstatus == pytest.ExitCode.INTERRUPTED  # workers may not know it
-    results.write(path)
+    results.write(path, coverage_json(results))
     counts = results.counts()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
@@ -421,12 +422,14 @@ def conformance_target(
 ) -> Iterator[Target]:
     """The target under test, built once per run; cleaned up at the end, also after Ctrl-C."""
     from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
+    from conformance.contract.rules import contract_items
     from conformance.sandbox.serve import reading_choices
     from conformance.targets.kind import RunOptions
 
     results = _run_results(pytestconfig)
     results.base_url = pytestconfig.getoption("base_url") or target_profile.base_url
     results.contract_digest = contract.digest
+    results.expectations = list(contract_items(contract))
 
     def record(result: CaseResult) -> None:
         results.cases.append(result)

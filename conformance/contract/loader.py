@@ -320,7 +320,21 @@ class _BehaviourBuilder:
             note=data.get("note", ""),
             conflict=conflict,
             sandbox_choice=dict(data.get("sandbox_choice", {})),
+            id=self.expectation_id(where),
         )
+
+    def expectation_id(self, where: Sequence[str | int]) -> str:
+        """`where` as a dotted path, each list item named by its `id` (or `row`, or a transition's
+        `endpoint@from`) rather than its index, so that an id survives reordering the file."""
+        node: Any = self.doc
+        names = []
+        for part in where:
+            node = node[part]
+            if isinstance(part, int):
+                names.append(node.get("id") or node.get("row") or f"{node['endpoint']}@{node['from']}")
+            else:
+                names.append(part)
+        return ".".join(names)
 
     def known_sources(self, keys: Sequence[str], where: Sequence[str | int]) -> None:
         for index, key in enumerate(keys):

@@ -124,6 +124,9 @@ class Expectation:
     note: str = ""
     conflict: tuple[ConflictSide, ...] = ()
     sandbox_choice: Mapping[str, Any] = field(default_factory=dict)
+    # Where behaviour.yaml states it (`fields.activity-id-required.cases.missing`): what a results
+    # case names to say it judged this expectation (see conformance/coverage.py).
+    id: str = ""
 
     @property
     def asserted(self) -> bool:

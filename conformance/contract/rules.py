@@ -1,9 +1,10 @@
 """Every expectation of behaviour.yaml with the endpoints it applies to: what lint covers and checks,
-and what the schemathesis check accepts as a documented code."""
+what the schemathesis check accepts as a documented code, and what a run should exercise (the
+contract's items, in the units every count of a run uses)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from conformance.contract.model import Contract, Expectation
@@ -87,3 +88,50 @@ def rules(contract: Contract) -> Iterator[Rule]:
     yield Rule("R", "rate_limit", every, b.rate_limit.expectation)
     for i, probe in enumerate(b.probes):
         yield Rule("P", f"probes[{i}]", probe.endpoints, probe.expectation)
+
+
+# -- what a run should exercise: the units check, progress, the summary and the reports count -------
+
+PAIR = "pair"  # an error-table row on one endpoint it names
+RULE = "rule"  # an expectation of behaviour.yaml that states a response
+ITEM_UNITS = (PAIR, RULE)
+
+
+@dataclass(frozen=True)
+class ContractItem:
+    """One thing the contract expects that a run should judge: a (row, endpoint) pair of the error
+    table, or a rule of behaviour.yaml (its id, the expectation's key path)."""
+
+    unit: str
+    id: str
+    level: str
+    endpoints: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} on {self.endpoints[0]}" if self.unit == PAIR else self.id
+
+
+def contract_items(contract: Contract) -> tuple[ContractItem, ...]:
+    """Every pair of the error table, then every rule: every expectation that states a response
+    (`rules`), the eligibility classes and the rows only a fault provokes."""
+    pairs = tuple(
+        ContractItem(PAIR, row.id, "documented", (endpoint,))
+        for row in contract.table.rows
+        for endpoint in row.endpoints
+    )
+    b = contract.behaviour
+    stated = (
+        *((r.expectation, r.endpoints) for r in rules(contract)),
+        *((c.expectation, (*b.eligibility.no_eligible_endpoints,)) for c in b.eligibility.classes.values()),
+        *((f.expectation, contract.table.row(f.row).endpoints) for f in b.fault_only),
+    )
+    return pairs + tuple(ContractItem(RULE, e.id, e.level, endpoints) for e, endpoints in stated)
+
+
+def units_line(items: Sequence[ContractItem]) -> str:
+    """`23 rows, 97 (row, endpoint) pairs, 81 rules`: the units every count of a run is in."""
+    pairs = [i for i in items if i.unit == PAIR]
+    rows = len({i.id for i in pairs})
+    rules_ = sum(1 for i in items if i.unit == RULE)
+    return f"{rows} rows, {len(pairs)} (row, endpoint) pairs, {rules_} rules"

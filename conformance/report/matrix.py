@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from conformance.coverage import shows_row
 from conformance.report.pairs import Pair
 from conformance.results import ERROR, CaseResult
 
@@ -61,8 +62,11 @@ def anchor(row: str, endpoint: str) -> str:
 
 
 def table_rows(case: CaseResult) -> list[str]:
-    """The error-table rows a case exercised (none for a case that names no endpoint)."""
-    return list(filter(ROW_ID.fullmatch, case.rows)) if case.endpoint else []
+    """The error-table rows a case exercised (none for a case that names no endpoint); a pass
+    exercised only the row the target answered with, not every row it would have accepted."""
+    if not case.endpoint:
+        return []
+    return [row for row in case.rows if ROW_ID.fullmatch(row) and shows_row(case, row)]
 
 
 def ordered(keys: Iterable[Key]) -> list[Key]:

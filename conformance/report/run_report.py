@@ -12,10 +12,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.coverage import Counts, Covered, counts, coverage, exercised_lines
 from conformance.report.latency import Percentiles, run_latency
 from conformance.report.matrix import LEVEL_ORDER, anchor, by_cell, verdict_of
 from conformance.report.pairs import outcome
 from conformance.results import ERROR, CaseResult, Observed, RunResults
+
+NO_ITEMS = "The results file lists no contract items (written by an older suite, or no target opened)."
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,22 @@ class RunReport:
     not_verified: tuple[NotVerified, ...]
     recorded: tuple[Recorded, ...]
     latency: tuple[tuple[str, Percentiles], ...]
+    coverage: tuple[Covered, ...]  # every item of the contract, whether a case judged it or not
+    units: Counts | None  # rows, pairs and rules, as progress and the summary count them
+
+    def coverage_order(self) -> tuple[Covered, ...]:
+        """Failed items first, then the asserted ones no case judged, then the rest, in contract order."""
+        rank = {"failed": 0, "not exercised": 1}
+        return tuple(
+            sorted(
+                self.coverage,
+                key=lambda c: rank.get(c.verdict, 2) if c.item.level != "undocumented" or c.failed else 3,
+            )
+        )
+
+    def exercised(self) -> list[str]:
+        """`documented expectations exercised: N / N`, and the same for inferred and undocumented."""
+        return exercised_lines(self.coverage)
 
     def verdict(self) -> str:
         """The headline: what failed, or that every verified case passed."""
@@ -119,6 +138,8 @@ def build_report(results: RunResults, file: Path) -> RunReport:
         not_verified=_not_verified(cases),
         recorded=_recorded(cases),
         latency=run_latency(results),
+        coverage=coverage(results),
+        units=counts(results),
     )
 
 

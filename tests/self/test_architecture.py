@@ -22,7 +22,13 @@ LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("contract",),
     ),
     "prediction": (
-        ("conformance.generate", "conformance.checks", "conformance.failures", "conformance.results"),
+        (
+            "conformance.generate",
+            "conformance.checks",
+            "conformance.failures",
+            "conformance.results",
+            "conformance.coverage",
+        ),
         ("contract", "target values"),
     ),
     "sandbox": (("conformance.sandbox",), ("contract", "target values")),
