@@ -90,13 +90,13 @@ class RunReport:
 
     def coverage_order(self) -> tuple[Covered, ...]:
         """Failed items first, then the asserted ones no case judged, then the rest, in contract order."""
-        rank = {"failed": 0, "not exercised": 1}
-        return tuple(
-            sorted(
-                self.coverage,
-                key=lambda c: rank.get(c.verdict, 2) if c.item.level != "undocumented" or c.failed else 3,
-            )
-        )
+
+        def rank(c: Covered) -> int:
+            if c.failed:
+                return 0
+            return 3 if c.item.level == "undocumented" else 2 if c.judged else 1
+
+        return tuple(sorted(self.coverage, key=rank))
 
     def exercised(self) -> list[str]:
         """`documented expectations exercised: N / N`, and the same for inferred and undocumented."""
