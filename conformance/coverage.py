@@ -1,14 +1,16 @@
 """Contract coverage, and the one set of counts of a run.
 
 A run is counted in the contract's units (`contract/rules.py`): error-table rows, (row, endpoint)
-pairs, and behaviour rules. `conformance check` announces them, progress and the end-of-run summary
-count them (`Counts.line`), and the reports show the coverage table (`coverage`): each item, its
-level, the cases that judged it, its verdict.
+pairs, behaviour rules, and readings (what holds under every option of an open point). `conformance
+check` announces them, progress and the end-of-run summary count them (`Counts.line`), and the
+reports show the coverage table (`coverage`): each item, its level, the cases that judged it, its
+verdict.
 
 A pair is verified only where the target answered with its row: a case that accepts several codes
 (REQUEST_INVALID or BAD_REQUEST) and passed shows the row it got, not every row it would have
 accepted. A rule is judged by a case that names it among the expectations its verdict is about
-(`CaseResult.expectations`, written by the verifier from the oracle).
+(`CaseResult.expectations`, written by the verifier from the oracle); a reading's common ground by
+a case that judges one of the rules it governs (`governs:` in behaviour.yaml).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from conformance.contract.model import LEVELS
-from conformance.contract.rules import PAIR, RULE, ContractItem
+from conformance.contract.rules import PAIR, READING, RULE, ContractItem
 from conformance.results import CaseResult, Observed, RunResults
 
 JUDGED = ("passed", "failed")
@@ -69,13 +71,20 @@ def coverage(results: RunResults) -> tuple[Covered, ...]:
                 by_pair[(row, case.endpoint)].append(case)
         for expectation in case.expectations:
             by_rule[expectation].append(case)
-    return tuple(
-        _covered(item, by_pair[(item.id, item.endpoints[0])] if item.unit == PAIR else by_rule[item.id])
-        for item in results.expectations
-    )
+
+    def cases_of(item: ContractItem) -> list[CaseResult]:
+        if item.unit == PAIR:
+            return by_pair[(item.id, item.endpoints[0])]
+        if item.unit == READING:  # each case once, though it may judge several governed rules
+            return list({id(c): c for g in item.governs for c in by_rule[g]}.values())
+        return by_rule[item.id]
+
+    return tuple(_covered(item, cases_of(item)) for item in results.expectations)
 
 
 def _covered(item: ContractItem, cases: list[CaseResult]) -> Covered:
+    if item.level == "undocumented":  # never judged, whatever else a case that names it judged
+        return Covered(item, 0, 0, len(cases))
     verdicts = [c.verdict for c in cases]
     judged = sum(v in JUDGED for v in verdicts)
     return Covered(item, judged, verdicts.count("failed"), verdicts.count("recorded"))
@@ -122,14 +131,15 @@ class Tally:
 
 @dataclass(frozen=True)
 class Counts:
-    """The one set of counts of a run: rows, (row, endpoint) pairs and rules."""
+    """The one set of counts of a run: rows, (row, endpoint) pairs, rules and readings."""
 
     rows: Tally
     pairs: Tally
     rules: Tally
+    readings: Tally
 
     def line(self) -> str:
-        return "; ".join(t.text() for t in (self.rows, self.pairs, self.rules))
+        return "; ".join(t.text() for t in (self.rows, self.pairs, self.rules, self.readings))
 
 
 def counts(results: RunResults) -> Counts | None:
@@ -147,6 +157,7 @@ def counts(results: RunResults) -> Counts | None:
         rows=_tally("rows", row_verdicts),
         pairs=_tally("(row, endpoint) pairs", [p.verdict for p in pairs]),
         rules=_tally("rules", [c.verdict for c in covered if c.item.unit == RULE]),
+        readings=_tally("readings", [c.verdict for c in covered if c.item.unit == READING]),
     )
 
 

@@ -295,6 +295,7 @@ def _item(data: dict[str, Any], where: str) -> ContractItem:
         id=_field(data, "id", (str,), where),
         level=_choice(data, "level", LEVELS, where),
         endpoints=_strings(data, "endpoints", where),
+        governs=_strings(data, "governs", where, ()),
     )
 
 

@@ -256,6 +256,7 @@ class _BehaviourBuilder:
             key: m.Source(key=key, title=value["title"], url=value["url"])
             for key, value in doc["sources"].items()
         }
+        self.ids: set[str] = set()  # of every expectation built so far: what a reading may govern
 
     def fail(self, where: Sequence[str | int], problem: str, fix: str) -> ContractError:
         return ContractError(self.path, Place(path=key_path(where)), problem, fix)
@@ -320,8 +321,12 @@ class _BehaviourBuilder:
             note=data.get("note", ""),
             conflict=conflict,
             sandbox_choice=dict(data.get("sandbox_choice", {})),
-            id=self.expectation_id(where),
+            id=self.remember(self.expectation_id(where)),
         )
+
+    def remember(self, expectation_id: str) -> str:
+        self.ids.add(expectation_id)
+        return expectation_id
 
     def expectation_id(self, where: Sequence[str | int]) -> str:
         """`where` as a dotted path, each list item named by its `id` (or `row`, or a transition's
@@ -376,7 +381,7 @@ class _BehaviourBuilder:
 
     def build(self) -> m.Behaviour:
         d = self.doc
-        return m.Behaviour(
+        behaviour = m.Behaviour(
             sources=self.sources,
             extra_codes=self.extra_codes,
             success_status=d["success"]["status"],
@@ -439,6 +444,18 @@ class _BehaviourBuilder:
             ),
             readings=self.readings(d["readings"]),
         )
+        self.check_governs(d["readings"])  # once every expectation is built
+        return behaviour
+
+    def check_governs(self, items: Sequence[Mapping[str, Any]]) -> None:
+        for i, r in enumerate(items):
+            for j, governed in enumerate(r["governs"]):
+                if governed not in self.ids:
+                    raise self.fail(
+                        ["readings", i, "governs", j],
+                        f"{governed!r} names no expectation of behaviour.yaml",
+                        "use the key path of one, list items named by their id (e.g. body.body-empty)",
+                    )
 
     def readings(self, items: Sequence[Mapping[str, Any]]) -> dict[str, m.Reading]:
         readings: dict[str, m.Reading] = {}
@@ -453,6 +470,7 @@ class _BehaviourBuilder:
                 sources=tuple(r["sources"]),
                 options=dict(r["options"]),
                 asserted=r["asserted"],
+                governs=tuple(r["governs"]),
             )
         return readings
 

@@ -318,6 +318,7 @@ class Reading:
     sources: tuple[str, ...]
     options: Mapping[str, str]  # option name -> what a server taking it does, in file order
     asserted: str
+    governs: tuple[str, ...] = ()  # ids of the expectations whose judged cases exercise `asserted`
 
     @property
     def default(self) -> str:

@@ -88,6 +88,8 @@ class Expected:
     rules: tuple[str, ...]
     recorded_only: bool = False
     note: str = ""
+    # Ids of the undocumented expectations the request falls under: recorded, never judged.
+    undocumented: tuple[str, ...] = ()
 
     @property
     def level(self) -> Level:
@@ -179,7 +181,10 @@ class _Oracle:
             recorded |= not expectation.asserted
             alternatives.extend(self.alternatives_of(rule, expectation))
         return Expected(
-            alternatives=tuple(alternatives), rules=tuple(r for r, _ in self.broken), recorded_only=recorded
+            alternatives=tuple(alternatives),
+            rules=tuple(r for r, _ in self.broken),
+            recorded_only=recorded,
+            undocumented=tuple(e.id for _, e in self.broken if not e.asserted and e.id),
         )
 
     def alternatives_of(self, rule: str, expectation: Expectation) -> list[Alternative]:
@@ -362,7 +367,10 @@ class _Oracle:
         probe = self.probe_of(body, activity)
         if probe is not None:
             return Expected(
-                tuple(self.alternatives_of(probe.id, probe.expectation)), (rule, probe.id), recorded_only=True
+                tuple(self.alternatives_of(probe.id, probe.expectation)),
+                (rule, probe.id),
+                recorded_only=True,
+                undocumented=(probe.expectation.id,),
             )
         if not expectation.asserted:
             choice = expectation.sandbox_choice.get("outcome")
@@ -370,9 +378,15 @@ class _Oracle:
             if choice == "sync_gate" and activity is not None:
                 gate = self.sync_gate(activity, body)
                 return Expected(
-                    gate.alternatives, (rule, *gate.rules), recorded_only=True, note="; ".join(notes)
+                    gate.alternatives,
+                    (rule, *gate.rules),
+                    recorded_only=True,
+                    note="; ".join(notes),
+                    undocumented=(expectation.id,),
                 )
-            return Expected((), (rule,), recorded_only=True, note="; ".join(notes))
+            return Expected(
+                (), (rule,), recorded_only=True, note="; ".join(notes), undocumented=(expectation.id,)
+            )
         if expectation.outcome.kind == "error":
             return Expected(tuple(self.alternatives_of(rule, expectation)), (rule,))
         if expectation.outcome.kind == "sync_gate":
@@ -440,7 +454,13 @@ class _Oracle:
         ids: list[str] = body["insider_ids"]
         insiders = [self.insider(i) for i in dict.fromkeys(ids)]
         if len(ids) != len(set(ids)):
-            return Expected((), ("insider-ids-duplicates",), recorded_only=True, note="duplicate insider ids")
+            return Expected(
+                (),
+                ("insider-ids-duplicates",),
+                recorded_only=True,
+                note="duplicate insider ids",
+                undocumented=(self.behaviour.insider_ids.duplicates.id,),
+            )
         rule = f"eligibility:{endpoint}"
         single = rules.single_without_profile_endpoint
         if endpoint == single and len(insiders) == 1 and insiders[0].eligibility == "no_profile":

@@ -238,9 +238,10 @@ def _rows(expected: Expected) -> tuple[str, ...]:
 
 
 def _judged(expected: Expected, matched: Alternative | None) -> tuple[str, ...]:
-    """The expectations a verdict is about: the one the answer met, else every one it could have met."""
+    """The expectations a verdict is about: the one the answer met, else every one it could have met;
+    and the undocumented ones the request fell under, which only record."""
     alternatives = (matched,) if matched is not None else expected.alternatives
-    return tuple(dict.fromkeys(e for a in alternatives for e in a.expectations))
+    return tuple(dict.fromkeys([*(e for a in alternatives for e in a.expectations), *expected.undocumented]))
 
 
 def _matched(alternative: Alternative | None) -> str | None:
