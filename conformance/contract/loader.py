@@ -93,6 +93,11 @@ def read_yaml(path: Path, text: str) -> dict[str, Any]:
     return data
 
 
+def _transition(endpoint: str, state: str) -> str:
+    """How an expectation id names a lifecycle transition (`update@STARTED`)."""
+    return f"{endpoint}@{state}"
+
+
 def key_path(parts: Sequence[str | int]) -> str:
     """`rows[3].code` from ("rows", 3, "code")."""
     text = ""
@@ -324,6 +329,12 @@ class _BehaviourBuilder:
             id=self.remember(self.expectation_id(where)),
         )
 
+    def governed_id(self, governed: str | Mapping[str, str]) -> str:
+        """A `governs` entry as an expectation id: a transition is named by its endpoint and state."""
+        if isinstance(governed, str):
+            return governed
+        return ".".join(("lifecycle", "transitions", _transition(governed["endpoint"], governed["from"])))
+
     def remember(self, expectation_id: str) -> str:
         self.ids.add(expectation_id)
         return expectation_id
@@ -336,7 +347,7 @@ class _BehaviourBuilder:
         for part in where:
             node = node[part]
             if isinstance(part, int):
-                names.append(node.get("id") or node.get("row") or f"{node['endpoint']}@{node['from']}")
+                names.append(node.get("id") or node.get("row") or _transition(node["endpoint"], node["from"]))
             else:
                 names.append(part)
         return ".".join(names)
@@ -449,7 +460,7 @@ class _BehaviourBuilder:
 
     def check_governs(self, items: Sequence[Mapping[str, Any]]) -> None:
         for i, r in enumerate(items):
-            for j, governed in enumerate(r["governs"]):
+            for j, governed in enumerate(map(self.governed_id, r["governs"])):
                 if governed not in self.ids:
                     raise self.fail(
                         ["readings", i, "governs", j],
@@ -470,7 +481,7 @@ class _BehaviourBuilder:
                 sources=tuple(r["sources"]),
                 options=dict(r["options"]),
                 asserted=r["asserted"],
-                governs=tuple(r["governs"]),
+                governs=tuple(map(self.governed_id, r["governs"])),
             )
         return readings
 
