@@ -62,11 +62,8 @@ def anchor(row: str, endpoint: str) -> str:
 
 
 def table_rows(case: CaseResult) -> list[str]:
-    """The error-table rows a case exercised (none for a case that names no endpoint); a pass
-    exercised only the row the target answered with, not every row it would have accepted."""
-    if not case.endpoint:
-        return []
-    return [row for row in case.rows if ROW_ID.fullmatch(row) and shows_row(case, row)]
+    """The error-table rows a case exercised (none for a case that names no endpoint)."""
+    return list(filter(ROW_ID.fullmatch, case.rows)) if case.endpoint else []
 
 
 def ordered(keys: Iterable[Key]) -> list[Key]:
@@ -76,11 +73,18 @@ def ordered(keys: Iterable[Key]) -> list[Key]:
     return sorted(found, key=lambda k: (k[0], endpoints.index(k[1])))
 
 
-def by_cell(cases: Iterable[CaseResult]) -> dict[Key, list[CaseResult]]:
-    """One run's cases grouped by the (row, endpoint) pairs they exercised, in matrix order."""
+def by_cell(cases: Iterable[CaseResult], *, answered: bool = False) -> dict[Key, list[CaseResult]]:
+    """One run's cases grouped by the (row, endpoint) pairs they exercised, in matrix order.
+
+    `answered`: a pass counts only for the row the target answered with, not for every row it
+    would have accepted (one run's matrix: verified where seen). A history or drift keeps every
+    row a case named, so that a target switching between two accepted codes shows in both cells.
+    """
     touched: dict[Key, list[CaseResult]] = {}
     for case in cases:
         for row in table_rows(case):
+            if answered and not shows_row(case, row):
+                continue
             touched.setdefault((row, case.endpoint), []).append(case)
     return {key: touched[key] for key in ordered(touched)}
 

@@ -133,7 +133,9 @@ def build_report(results: RunResults, file: Path) -> RunReport:
         # The field arrives with interrupt handling; a file written before it was not interrupted.
         interrupted=bool(getattr(results, "interrupted", False)),
         counts=results.counts(),
-        cells=tuple(_cell(row, endpoint, found) for (row, endpoint), found in by_cell(cases).items()),
+        cells=tuple(
+            _cell(row, endpoint, found) for (row, endpoint), found in by_cell(cases, answered=True).items()
+        ),
         failures=tuple(c for c in cases if c.verdict == "failed"),
         not_verified=_not_verified(cases),
         recorded=_recorded(cases),

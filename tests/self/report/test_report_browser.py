@@ -99,7 +99,7 @@ def test_the_run_page_shows_the_coverage_table_failed_items_first(run_page: Path
     """The coverage table is on the page: the failed expectation first, then the ones no case judged,
     and the lines of what was exercised at its end."""
     text = rendered(run_page, tmp_path / "profile").visible()
-    coverage = text.split("\nContract coverage\n")[1].split("\nBehaviour recorded")[0]
+    coverage = text.split("\nContract coverage\n")[1].split("\nFailures\n")[0]
     failed = (f"{WINDOW.minimum.code} on {WINDOW.endpoint}", WINDOW.minimum.expectation.id)
     passed = f"{bundled_contract().behaviour.sandbox_fallback_code} on {WINDOW.endpoint}"
     unjudged = coverage.index("target_devices.empty_list")
