@@ -191,6 +191,15 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
         probe=register(account="unbound"),
     ),
     Mutant(
+        name="not-renewed-key-wrong-code",
+        category="code",
+        description="a key whose account was not renewed gets 412 PARTNER_REQUIRED instead of 401",
+        edit=_behaviour(
+            "not_renewed: {expect: {codes: [HTTP_401]}", "not_renewed: {expect: {codes: [PARTNER_REQUIRED]}"
+        ),
+        probe=register(account="not_renewed"),
+    ),
+    Mutant(
         name="single-ghost-wrong-code",
         category="eligibility",
         description="/register of one insider without a profile gets APP_NOT_FOUND, not PROFILE_NOT_FOUND",
