@@ -1,11 +1,13 @@
 """The `conformance` command: contracts build|lint, sandbox serve, run, drift, report.
 
-Every user-facing failure is a `ConformanceError`: printed as one message, exit status 2.
+Every user-facing failure is a `ConformanceError`: printed as one message, exit status 2. A reader
+that stops reading (`conformance check | head`) ends the command quietly, as SIGPIPE ends a Unix tool.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -259,10 +261,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # here, where a reader gone is caught, not in the interpreter's exit
+        return status
     except ConformanceError as error:
         print(error, file=sys.stderr)
         return BAD_INPUT
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+# What a shell reports for a command that SIGPIPE ended (128 + 13).
+READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """Stdout's reader went away (`| head`): stop without a traceback. Point stdout at /dev/null, so
+    that the interpreter's flush at exit does not raise BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return READER_GONE
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from conformance.contract import Contract
+from conformance.contract.rules import contract_items, units_line
 from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Response
 from conformance.targets.control import HttpControl
@@ -336,10 +337,9 @@ def _stamped(answer: _Answer, where: tuple[str, str]) -> _Stamped:
 
 
 def _verifies(contract: Contract) -> tuple[str, ...]:
-    pairs = sum(len(row.endpoints) for row in contract.table.rows)
     return (
-        f"the {len(contract.table.rows)} rows of the error table on the endpoints each names "
-        f"({pairs} row x endpoint pairs), except those skipped below",
+        f"{units_line(contract_items(contract))} of the contract (the units progress and the summary "
+        "count), except those skipped below",
         "boundaries, the lifecycle, the retry rules and schemathesis over openapi.yaml, from the contract",
         "undocumented behaviour is recorded, never judged",
     )

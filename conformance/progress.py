@@ -1,7 +1,8 @@
 """What a person watching a run, or reading its CI log the next morning, sees of it.
 
-After each test module, one line: the contract rows verified, failed and not verified so far. At the
-end, the summary: those counts, the top reasons why cases were not verified, the failed rows, and
+After each test module, one line: the error-table rows, (row, endpoint) pairs and behaviour rules
+verified, failed and not verified so far, in the units `conformance check` announces. At the end,
+the summary: those counts, the top reasons why cases were not verified, the failed rows, and
 whether the run was interrupted or left activities STARTED. Plain lines only (no carriage return, no
 colour), so that a log without a terminal reads as a terminal does; pytest's own output stays as it is.
 """
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import pytest
 
+from conformance.coverage import counts
 from conformance.results import ERROR, CaseResult, RunResults
 
 TOP_REASONS = 5
@@ -22,34 +23,10 @@ LEFT_SHOWN = 10
 PREFIX = "conformance"
 
 
-@dataclass(frozen=True)
-class RowTally:
-    """Each contract row the cases name, by what the run found: a row is failed if any of its cases
-    failed, verified if one passed and none failed, recorded if its outcomes were only recorded
-    (undocumented behaviour, never judged), and not verified if it was only skipped or errored."""
-
-    verified: frozenset[str]
-    failed: frozenset[str]
-    recorded: frozenset[str]
-    not_verified: frozenset[str]
-
-    @classmethod
-    def of(cls, cases: Iterable[CaseResult]) -> RowTally:
-        verdicts: dict[str, set[str]] = defaultdict(set)
-        for case in cases:
-            for row in case.rows:
-                verdicts[row].add(case.verdict)
-        failed = {r for r, v in verdicts.items() if "failed" in v}
-        verified = {r for r, v in verdicts.items() if "passed" in v} - failed
-        recorded = {r for r, v in verdicts.items() if "recorded" in v} - failed - verified
-        rest = set(verdicts) - failed - verified - recorded
-        return cls(frozenset(verified), frozenset(failed), frozenset(recorded), frozenset(rest))
-
-    def line(self) -> str:
-        return (
-            f"rows: {len(self.verified)} verified, {len(self.failed)} failed, "
-            f"{len(self.recorded)} recorded (undocumented), {len(self.not_verified)} not verified"
-        )
+def tally_line(results: RunResults) -> str:
+    """The run so far in the contract's units (rows, pairs, rules; see conformance/coverage.py)."""
+    found = counts(results)
+    return found.line() if found is not None else "rows: none counted (no target was opened)"
 
 
 def case_counts(results: RunResults) -> str:
@@ -84,7 +61,7 @@ def failed_rows(cases: Iterable[CaseResult]) -> list[str]:
 
 def summary_lines(results: RunResults) -> list[str]:
     """The end-of-run summary of `results` (what `Progress` prints after the run)."""
-    lines = [RowTally.of(results.cases).line(), case_counts(results)]
+    lines = [tally_line(results), case_counts(results)]
     if results.interrupted:
         lines.append("interrupted: these are the cases of the tests that ran before the stop")
     reasons = top_reasons(results.cases)
@@ -149,11 +126,10 @@ class Progress:
         results = self._results()
         if self._reporter is None or not self._per_module or results is None:
             return
-        tally = RowTally.of(results.cases)
         end_line(self._reporter)
         name = module.rpartition("/")[2]
         done = f"{self._done}/{self._collected} tests"
-        self._reporter.write_line(f"{PREFIX}: {done}, after {name}: {tally.line()}")
+        self._reporter.write_line(f"{PREFIX}: {done}, after {name}: {tally_line(results)}")
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         results = self._results()

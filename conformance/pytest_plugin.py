@@ -352,6 +352,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     Under pytest-xdist each worker writes its part and the controlling process merges them.
     """
+    from conformance.coverage import coverage_json
     from conformance.results import merge, read_results
 
     config = session.config
@@ -379,7 +380,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from conformance.earned import unearned
 
     results.unearned = unearned(results.cases)
-    results.write(path)
+    results.write(path, coverage_json(results))
     if results.unearned and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a pass is earned: verifying nothing is none
     counts = results.counts()
@@ -426,12 +427,14 @@ def conformance_target(
 ) -> Iterator[Target]:
     """The target under test, built once per run; cleaned up at the end, also after Ctrl-C."""
     from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
+    from conformance.contract.rules import contract_items
     from conformance.sandbox.serve import reading_choices
     from conformance.targets.kind import RunOptions
 
     results = _run_results(pytestconfig)
     results.base_url = pytestconfig.getoption("base_url") or target_profile.base_url
     results.contract_digest = contract.digest
+    results.expectations = list(contract_items(contract))
 
     def record(result: CaseResult) -> None:
         results.cases.append(result)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from conformance import files
 from conformance.contract.model import LEVELS
+from conformance.contract.rules import ITEM_UNITS, ContractItem
 from conformance.errors import Place, ResultsError
 
 FORMAT = 1
@@ -56,6 +58,9 @@ class CaseResult:
     latency_ms: float | None = None
     reason: str = ""  # for skips: why the target could not be tested; for failures and errors: the summary
     request: str = ""  # for failures: the request as a curl command, its key redacted
+    # The ids of the contract's expectations the verdict judged (behaviour.yaml key paths, see
+    # conformance/coverage.py): a pass, those of the answer it met; a failure, every one it broke.
+    expectations: tuple[str, ...] = ()
 
 
 def unverified(
@@ -111,6 +116,9 @@ class RunResults:
     # Why this run is not green whatever its verdicts (it judged no documented case, or errors
     # outnumber verdicts: `conformance.earned`); "" when it verified something.
     unearned: str = ""
+    # What the contract expects a run to judge (conformance/contract/rules.py), written with the
+    # cases so that a report counts what was not exercised without the contract at hand.
+    expectations: list[ContractItem] = field(default_factory=list)
 
     def record_edge(self, row: str, edge: MeasuredEdge) -> None:
         """Record the measured edge of `row` (e.g. ENDS_AT_TOO_SOON); a later measurement replaces it."""
@@ -120,17 +128,20 @@ class RunResults:
         counted = Counter(c.verdict for c in self.cases)
         return {v: counted.get(v, 0) for v in VERDICTS}
 
-    def to_json(self) -> str:
+    def to_json(self, coverage: Sequence[Mapping[str, object]] = ()) -> str:
+        """The file's text; `coverage` (conformance/coverage.py: derived from the cases, for readers
+        of the JSON) is written as it is and not read back."""
         data = asdict(self)
         data["format"] = FORMAT
         data["counts"] = self.counts()
+        data["coverage"] = list(coverage)
         return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, coverage: Sequence[Mapping[str, object]] = ()) -> None:
         """Write via a temporary file and a rename: a crash never leaves half a results file."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            files.write_atomically(path, self.to_json())
+            files.write_atomically(path, self.to_json(coverage))
         except OSError as exc:
             raise ResultsError(
                 path, Place(), f"cannot be written: {exc}", "pass a writable --results path"
@@ -152,6 +163,7 @@ def merge(parts: list[RunResults]) -> RunResults:
         leftovers=[x for p in parts for x in p.leftovers],
         edges={row: e for p in parts for row, e in p.edges.items()},
         interrupted=any(p.interrupted for p in parts),
+        expectations=next((p.expectations for p in parts if p.expectations), []),
     )
 
 
@@ -254,6 +266,10 @@ def _run(data: dict[str, Any]) -> RunResults:
         edges={row: _edge(_object(e, f"edges.{row}"), f"edges.{row}") for row, e in edges.items()},
         interrupted=_field(data, "interrupted", (bool,), "", False),
         unearned=_field(data, "unearned", text, "", ""),
+        expectations=[
+            _item(_object(e, f"expectations[{i}]"), f"expectations[{i}]")
+            for i, e in enumerate(_field(data, "expectations", (list,), "", []))
+        ],
     )
 
 
@@ -276,6 +292,17 @@ def _case(data: dict[str, Any], where: str) -> CaseResult:
         latency_ms=latency,
         reason=_field(data, "reason", text, where, ""),
         request=_field(data, "request", text, where, ""),
+        expectations=_strings(data, "expectations", where, ()),
+    )
+
+
+def _item(data: dict[str, Any], where: str) -> ContractItem:
+    return ContractItem(
+        unit=_choice(data, "unit", ITEM_UNITS, where),
+        id=_field(data, "id", (str,), where),
+        level=_choice(data, "level", LEVELS, where),
+        endpoints=_strings(data, "endpoints", where),
+        governs=_strings(data, "governs", where, ()),
     )
 
 

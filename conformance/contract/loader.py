@@ -93,6 +93,11 @@ def read_yaml(path: Path, text: str) -> dict[str, Any]:
     return data
 
 
+def _transition(endpoint: str, state: str) -> str:
+    """How an expectation id names a lifecycle transition (`update@STARTED`)."""
+    return f"{endpoint}@{state}"
+
+
 def key_path(parts: Sequence[str | int]) -> str:
     """`rows[3].code` from ("rows", 3, "code")."""
     text = ""
@@ -256,6 +261,7 @@ class _BehaviourBuilder:
             key: m.Source(key=key, title=value["title"], url=value["url"])
             for key, value in doc["sources"].items()
         }
+        self.ids: set[str] = set()  # of every expectation built so far: what a reading may govern
 
     def fail(self, where: Sequence[str | int], problem: str, fix: str) -> ContractError:
         return ContractError(self.path, Place(path=key_path(where)), problem, fix)
@@ -320,7 +326,31 @@ class _BehaviourBuilder:
             note=data.get("note", ""),
             conflict=conflict,
             sandbox_choice=dict(data.get("sandbox_choice", {})),
+            id=self.remember(self.expectation_id(where)),
         )
+
+    def governed_id(self, governed: str | Mapping[str, str]) -> str:
+        """A `governs` entry as an expectation id: a transition is named by its endpoint and state."""
+        if isinstance(governed, str):
+            return governed
+        return ".".join(("lifecycle", "transitions", _transition(governed["endpoint"], governed["from"])))
+
+    def remember(self, expectation_id: str) -> str:
+        self.ids.add(expectation_id)
+        return expectation_id
+
+    def expectation_id(self, where: Sequence[str | int]) -> str:
+        """`where` as a dotted path, each list item named by its `id` (or `row`, or a transition's
+        `endpoint@from`) rather than its index, so that an id survives reordering the file."""
+        node: Any = self.doc
+        names = []
+        for part in where:
+            node = node[part]
+            if isinstance(part, int):
+                names.append(node.get("id") or node.get("row") or _transition(node["endpoint"], node["from"]))
+            else:
+                names.append(part)
+        return ".".join(names)
 
     def known_sources(self, keys: Sequence[str], where: Sequence[str | int]) -> None:
         for index, key in enumerate(keys):
@@ -362,7 +392,7 @@ class _BehaviourBuilder:
 
     def build(self) -> m.Behaviour:
         d = self.doc
-        return m.Behaviour(
+        behaviour = m.Behaviour(
             sources=self.sources,
             extra_codes=self.extra_codes,
             success_status=d["success"]["status"],
@@ -425,6 +455,18 @@ class _BehaviourBuilder:
             ),
             readings=self.readings(d["readings"]),
         )
+        self.check_governs(d["readings"])  # once every expectation is built
+        return behaviour
+
+    def check_governs(self, items: Sequence[Mapping[str, Any]]) -> None:
+        for i, r in enumerate(items):
+            for j, governed in enumerate(map(self.governed_id, r["governs"])):
+                if governed not in self.ids:
+                    raise self.fail(
+                        ["readings", i, "governs", j],
+                        f"{governed!r} names no expectation of behaviour.yaml",
+                        "use the key path of one, list items named by their id (e.g. body.body-empty)",
+                    )
 
     def readings(self, items: Sequence[Mapping[str, Any]]) -> dict[str, m.Reading]:
         readings: dict[str, m.Reading] = {}
@@ -439,6 +481,7 @@ class _BehaviourBuilder:
                 sources=tuple(r["sources"]),
                 options=dict(r["options"]),
                 asserted=r["asserted"],
+                governs=tuple(map(self.governed_id, r["governs"])),
             )
         return readings
 

@@ -124,6 +124,9 @@ class Expectation:
     note: str = ""
     conflict: tuple[ConflictSide, ...] = ()
     sandbox_choice: Mapping[str, Any] = field(default_factory=dict)
+    # Where behaviour.yaml states it (`fields.activity-id-required.cases.missing`): what a results
+    # case names to say it judged this expectation (see conformance/coverage.py).
+    id: str = ""
 
     @property
     def asserted(self) -> bool:
@@ -315,6 +318,7 @@ class Reading:
     sources: tuple[str, ...]
     options: Mapping[str, str]  # option name -> what a server taking it does, in file order
     asserted: str
+    governs: tuple[str, ...] = ()  # ids of the expectations whose judged cases exercise `asserted`
 
     @property
     def default(self) -> str:

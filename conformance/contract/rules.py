@@ -1,12 +1,13 @@
 """Every expectation of behaviour.yaml with the endpoints it applies to: what lint covers and checks,
-and what the schemathesis check accepts as a documented code."""
+what the schemathesis check accepts as a documented code, and what a run should exercise (the
+contract's items, in the units every count of a run uses)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
 
-from conformance.contract.model import Contract, Expectation
+from conformance.contract.model import LEVELS, Contract, Expectation
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,81 @@ def rules(contract: Contract) -> Iterator[Rule]:
     yield Rule("R", "rate_limit", every, b.rate_limit.expectation)
     for i, probe in enumerate(b.probes):
         yield Rule("P", f"probes[{i}]", probe.endpoints, probe.expectation)
+
+
+# -- what a run should exercise: the units check, progress, the summary and the reports count -------
+
+PAIR = "pair"  # an error-table row on one endpoint it names
+RULE = "rule"  # an expectation of behaviour.yaml that states a response
+READING = "reading"  # what holds under every option of an open point (`asserted`)
+ITEM_UNITS = (PAIR, RULE, READING)
+
+
+@dataclass(frozen=True)
+class ContractItem:
+    """One thing the contract expects that a run should judge: a (row, endpoint) pair of the error
+    table, a rule of behaviour.yaml (its id, the expectation's key path), or a reading's common
+    ground, judged where one of the expectations it `governs` is."""
+
+    unit: str
+    id: str
+    level: str
+    endpoints: tuple[str, ...]
+    governs: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} on {self.endpoints[0]}" if self.unit == PAIR else self.id
+
+
+def contract_items(contract: Contract) -> tuple[ContractItem, ...]:
+    """Every pair of the error table, then every rule: every expectation that states a response
+    (`rules`), the eligibility classes and the rows only a fault provokes."""
+    pairs = tuple(
+        ContractItem(PAIR, row.id, "documented", (endpoint,))
+        for row in contract.table.rows
+        for endpoint in row.endpoints
+    )
+    b = contract.behaviour
+    stated = (
+        *((r.expectation, r.endpoints) for r in rules(contract)),
+        *((c.expectation, (*b.eligibility.no_eligible_endpoints,)) for c in b.eligibility.classes.values()),
+        *((f.expectation, contract.table.row(f.row).endpoints) for f in b.fault_only),
+    )
+    levels = {e.id: e.level for e in every_expectation(b)}
+    readings = tuple(
+        ContractItem(READING, f"readings.{r.id}", _reading_level(levels[g] for g in r.governs), (), r.governs)
+        for r in b.readings.values()
+    )
+    return pairs + tuple(ContractItem(RULE, e.id, e.level, endpoints) for e, endpoints in stated) + readings
+
+
+def _reading_level(governed: Iterable[str]) -> str:
+    """The weakest asserted level among what a reading governs: its common ground is only as sure as
+    the rules it holds for; undocumented when it governs no asserted rule (nothing but records)."""
+    asserted = [level for level in governed if level != "undocumented"]
+    return max(asserted, key=LEVELS.index) if asserted else "undocumented"
+
+
+def every_expectation(node: object) -> Iterator[Expectation]:
+    """Every expectation inside `node` (the Behaviour, or any part of it), found by walking it."""
+    if isinstance(node, Expectation):
+        yield node
+    elif is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            yield from every_expectation(getattr(node, f.name))
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from every_expectation(value)
+    elif isinstance(node, tuple):
+        for value in node:
+            yield from every_expectation(value)
+
+
+def units_line(items: Sequence[ContractItem]) -> str:
+    """`23 rows, 97 (row, endpoint) pairs, 86 rules, 19 readings`: the units a run is counted in."""
+    pairs = [i for i in items if i.unit == PAIR]
+    rows = len({i.id for i in pairs})
+    rules_ = sum(1 for i in items if i.unit == RULE)
+    readings = sum(1 for i in items if i.unit == READING)
+    return f"{rows} rows, {len(pairs)} (row, endpoint) pairs, {rules_} rules, {readings} readings"

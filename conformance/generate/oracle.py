@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -66,7 +66,8 @@ class Alternative:
     `body` maps a dotted response field to the value it must have (`ABSENT`: must not be there; an
     `AtLeast`: a bound only). A key `a+b` is the sum of the fields `a` and `b`.
     `reading` names the option of an open point this alternative takes, so the results say which one
-    the target took.
+    the target took. `expectations` are the ids of the contract's expectations (behaviour.yaml) a
+    response meeting this alternative shows kept: what a results case says it judged.
     """
 
     kind: Literal["ok", "error"]
@@ -76,6 +77,7 @@ class Alternative:
     codes: tuple[str, ...] = ()
     body: Mapping[str, Any] = field(default_factory=dict)
     reading: str = ""
+    expectations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Expected:
     rules: tuple[str, ...]
     recorded_only: bool = False
     note: str = ""
+    # Ids of the undocumented expectations the request falls under: recorded, never judged.
+    undocumented: tuple[str, ...] = ()
 
     @property
     def level(self) -> Level:
@@ -107,6 +111,8 @@ class _Oracle:
         self.request = request
         self.when = when
         self.broken: list[tuple[str, Expectation]] = []
+        # Rules a valid request falls under besides its state's (an empty target_devices list).
+        self.applied: list[Expectation] = []
 
     # -- the whole answer -----------------------------------------------------------------------
 
@@ -126,7 +132,15 @@ class _Oracle:
                 self.state_error(body)
             return self.from_broken()
         assert isinstance(body, dict)  # no rule broken means the body parsed to an object
-        return self.valid(body)
+        self.applied.append(self.behaviour.accounts[self.request.account])
+        valid = self.valid(body)
+        applied = tuple(e.id for e in self.applied)
+        return replace(
+            valid,
+            alternatives=tuple(
+                replace(a, expectations=(*a.expectations, *applied)) for a in valid.alternatives
+            ),
+        )
 
     def state_error(self, body: dict[str, Any]) -> None:
         """A broken request that names an activity may also be refused for the activity's state.
@@ -167,15 +181,35 @@ class _Oracle:
             recorded |= not expectation.asserted
             alternatives.extend(self.alternatives_of(rule, expectation))
         return Expected(
-            alternatives=tuple(alternatives), rules=tuple(r for r, _ in self.broken), recorded_only=recorded
+            alternatives=tuple(alternatives),
+            rules=tuple(r for r, _ in self.broken),
+            recorded_only=recorded,
+            undocumented=tuple(e.id for _, e in self.broken if not e.asserted and e.id),
         )
 
     def alternatives_of(self, rule: str, expectation: Expectation) -> list[Alternative]:
         outcome = expectation.outcome
         if outcome.kind == "error" and outcome.status is not None:
-            return [Alternative("error", outcome.status, rule, expectation.level, outcome.codes)]
+            return [
+                Alternative(
+                    "error",
+                    outcome.status,
+                    rule,
+                    expectation.level,
+                    outcome.codes,
+                    expectations=(expectation.id,),
+                )
+            ]
         if outcome.kind == "ok":
-            return [Alternative("ok", self.behaviour.success_status, rule, expectation.level)]
+            return [
+                Alternative(
+                    "ok",
+                    self.behaviour.success_status,
+                    rule,
+                    expectation.level,
+                    expectations=(expectation.id,),
+                )
+            ]
         sides = [side.outcome for side in expectation.conflict if side.outcome is not None]
         return [
             Alternative(
@@ -184,6 +218,7 @@ class _Oracle:
                 rule,
                 expectation.level,
                 s.codes,
+                expectations=(expectation.id,),
             )
             for s in sides
             if s.kind in ("ok", "error")
@@ -300,6 +335,8 @@ class _Oracle:
         rule = self.behaviour.target_devices
         if value is ABSENT:
             return
+        if value == []:
+            self.applied.append(rule.empty_list)
         if not isinstance(value, list) or any(not isinstance(e, dict) for e in value):
             self.broken.append(("target-devices-shape", _unstated("target_devices is not a list of objects")))
             return
@@ -326,10 +363,14 @@ class _Oracle:
         expectation = transition.expectation
         rule = f"lifecycle:{endpoint}:{state}"
         notes = []
+        self.applied.append(expectation)
         probe = self.probe_of(body, activity)
         if probe is not None:
             return Expected(
-                tuple(self.alternatives_of(probe.id, probe.expectation)), (rule, probe.id), recorded_only=True
+                tuple(self.alternatives_of(probe.id, probe.expectation)),
+                (rule, probe.id),
+                recorded_only=True,
+                undocumented=(probe.expectation.id,),
             )
         if not expectation.asserted:
             choice = expectation.sandbox_choice.get("outcome")
@@ -337,9 +378,15 @@ class _Oracle:
             if choice == "sync_gate" and activity is not None:
                 gate = self.sync_gate(activity, body)
                 return Expected(
-                    gate.alternatives, (rule, *gate.rules), recorded_only=True, note="; ".join(notes)
+                    gate.alternatives,
+                    (rule, *gate.rules),
+                    recorded_only=True,
+                    note="; ".join(notes),
+                    undocumented=(expectation.id,),
                 )
-            return Expected((), (rule,), recorded_only=True, note="; ".join(notes))
+            return Expected(
+                (), (rule,), recorded_only=True, note="; ".join(notes), undocumented=(expectation.id,)
+            )
         if expectation.outcome.kind == "error":
             return Expected(tuple(self.alternatives_of(rule, expectation)), (rule,))
         if expectation.outcome.kind == "sync_gate":
@@ -350,11 +397,11 @@ class _Oracle:
             return self.eligibility(body, activity)
         if endpoint == roles.removes_from_segment:
             removed = sum(len(self.insider(i).devices) for i in set(body["insider_ids"]) & activity.segment)
-            return self.ok(rule, expectation.level, {"removed": removed, "matched": 0, "added": 0})
+            return self.ok(rule, expectation, {"removed": removed, "matched": 0, "added": 0})
         if endpoint == roles.starts:
             sessions = len(self.targets(activity, body))
-            return self.ok(rule, expectation.level, {"sessions_triggered": sessions})
-        return self.ok(rule, expectation.level, {})  # a success whose body no role fixes: its shape only
+            return self.ok(rule, expectation, {"sessions_triggered": sessions})
+        return self.ok(rule, expectation, {})  # a success whose body no role fixes: its shape only
 
     def probe_of(self, body: dict[str, Any], activity: ActivityModel | None) -> Probe | None:
         """The undocumented probe a request on an existing activity falls under, if any: then no
@@ -387,9 +434,11 @@ class _Oracle:
             return "DEAD"
         return activity.state
 
-    def ok(self, rule: str, level: Level, body: Mapping[str, Any]) -> Expected:
+    def ok(self, rule: str, expectation: Expectation, body: Mapping[str, Any]) -> Expected:
         status = self.behaviour.success_status
-        return Expected((Alternative("ok", status, rule, level, body={**self.shape(), **body}),), (rule,))
+        body = {**self.shape(), **body}
+        ok = Alternative("ok", status, rule, expectation.level, body=body, expectations=(expectation.id,))
+        return Expected((ok,), (rule,))
 
     def shape(self) -> dict[str, Fact]:
         """The top-level fields openapi.yaml's success schema of the endpoint requires."""
@@ -405,7 +454,13 @@ class _Oracle:
         ids: list[str] = body["insider_ids"]
         insiders = [self.insider(i) for i in dict.fromkeys(ids)]
         if len(ids) != len(set(ids)):
-            return Expected((), ("insider-ids-duplicates",), recorded_only=True, note="duplicate insider ids")
+            return Expected(
+                (),
+                ("insider-ids-duplicates",),
+                recorded_only=True,
+                note="duplicate insider ids",
+                undocumented=(self.behaviour.insider_ids.duplicates.id,),
+            )
         rule = f"eligibility:{endpoint}"
         single = rules.single_without_profile_endpoint
         if endpoint == single and len(insiders) == 1 and insiders[0].eligibility == "no_profile":
@@ -428,9 +483,7 @@ class _Oracle:
             if endpoint not in rules.no_eligible_endpoints:
                 return Expected((), (rule,), recorded_only=True)
             alt = self.alternatives_of(f"{rule}:no-eligible-device", rules.no_eligible)
-            return Expected(
-                tuple(Alternative(a.kind, a.status, a.rule, a.level, a.codes, facts) for a in alt), (rule,)
-            )
+            return Expected(tuple(replace(a, body=facts) for a in alt), (rule,))
         devices = sum(len(i.devices) for i in eligible)
         known = sum(
             len(i.devices) for i in eligible if activity is not None and i.insider_id in activity.segment
@@ -451,6 +504,9 @@ class _Oracle:
                     "documented",
                     body={**self.shape(), **facts, "matched": count},
                     reading=reading,
+                    expectations=tuple(
+                        dict.fromkeys(rules.classes[i.eligibility].expectation.id for i in insiders)
+                    ),
                 )
                 for reading, count in self.matched_readings(eligible, denied).items()
             ),
@@ -509,9 +565,7 @@ class _Oracle:
         # Before the sync bound, any number of the syncing devices may have synced.
         outcomes = [self.gate_outcome(rule, len(targets), n) for n in range(len(syncing) + 1)]
         alternatives = tuple(
-            Alternative(
-                a.kind, a.status, a.rule, a.level, a.codes, {k: v for k, v in a.body.items() if v is PRESENT}
-            )
+            replace(a, body={k: v for k, v in a.body.items() if v is PRESENT})
             for o in outcomes
             for a in o.alternatives
         )
@@ -524,12 +578,12 @@ class _Oracle:
         if synced == targets:
             return self.ok(
                 f"{rule}:all-synced",
-                gate.all_synced.level,
+                gate.all_synced,
                 {"sessions_triggered": synced, gate.count_field: ABSENT},
             )
         return self.ok(
             f"{rule}:some-synced",
-            gate.some_synced.level,
+            gate.some_synced,
             {"sessions_triggered": synced, gate.count_field: targets - synced},
         )
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from conformance.coverage import shows_row
 from conformance.report.pairs import Pair
 from conformance.results import ERROR, CaseResult
 
@@ -72,11 +73,18 @@ def ordered(keys: Iterable[Key]) -> list[Key]:
     return sorted(found, key=lambda k: (k[0], endpoints.index(k[1])))
 
 
-def by_cell(cases: Iterable[CaseResult]) -> dict[Key, list[CaseResult]]:
-    """One run's cases grouped by the (row, endpoint) pairs they exercised, in matrix order."""
+def by_cell(cases: Iterable[CaseResult], *, answered: bool = False) -> dict[Key, list[CaseResult]]:
+    """One run's cases grouped by the (row, endpoint) pairs they exercised, in matrix order.
+
+    `answered`: a pass counts only for the row the target answered with, not for every row it
+    would have accepted (one run's matrix: verified where seen). A history or drift keeps every
+    row a case named, so that a target switching between two accepted codes shows in both cells.
+    """
     touched: dict[Key, list[CaseResult]] = {}
     for case in cases:
         for row in table_rows(case):
+            if answered and not shows_row(case, row):
+                continue
             touched.setdefault((row, case.endpoint), []).append(case)
     return {key: touched[key] for key in ordered(touched)}
 

@@ -9,7 +9,7 @@ from html import escape
 
 from conformance.report.html_page import bullets, grid, linked_cell, page, section, table, verdict_legend
 from conformance.report.matrix import VERDICT_MARKS
-from conformance.report.run_report import RunCell, RunReport, curl, received
+from conformance.report.run_report import NO_ITEMS, RunCell, RunReport, curl, received
 from conformance.results import CaseResult
 
 
@@ -44,6 +44,7 @@ def render_run_html(report: RunReport) -> str:
                 list(report.counts), [tuple(report.counts.values())], lambda row: row, numeric=(0, 1, 2, 3, 4)
             ),
             section("Error-table rows x endpoints", _matrix(report)),
+            section("Contract coverage", _coverage(report)),
             section("Failures", _failures(report)),
             section("Not verified, and why", _not_verified(report)),
             section("Behaviour recorded, not judged", _recorded(report)),
@@ -70,6 +71,22 @@ def _matrix(report: RunReport) -> str:
 
     legend = verdict_legend(list(VERDICT_MARKS))
     return f"{grid(list(at), cell_html)}<p>Colour: the worst verdict of the cell's cases: {legend}.</p>"
+
+
+def _coverage(report: RunReport) -> str:
+    """Every item of the contract: failed and unexercised asserted ones first, then the totals."""
+    if not report.coverage:
+        return f"<p>{escape(NO_ITEMS)}</p>"
+    rows = table(
+        ("expectation", "level", "cases judged", "verdict"),
+        report.coverage_order(),
+        lambda c: (c.item.label, c.item.level, c.judged, c.verdict),
+        numeric=(2,),
+        css="coverage",
+    )
+    units = f"<p>{escape(report.units.line())}</p>" if report.units else ""
+    totals = "".join(f'<p class="exercised">{escape(line)}</p>' for line in report.exercised())
+    return units + rows + totals
 
 
 def _failures(report: RunReport) -> str:

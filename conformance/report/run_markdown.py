@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conformance.report.markdown_parts import sections, short, table
 from conformance.report.matrix import VERDICT_MARKS
-from conformance.report.run_report import RunReport, curl
+from conformance.report.run_report import NO_ITEMS, RunReport, curl
 
 INTERRUPTED = "**Interrupted**: the run was stopped before it finished; these results are partial."
 
@@ -63,6 +63,7 @@ def _sections(report: RunReport) -> list[tuple[str, list[str]]]:
     )
     return [
         ("Error-table rows x endpoints", _grid(report)),
+        ("Contract coverage", _coverage(report)),
         (
             f"Failures ({len(report.failures)} cases, alike ones counted together)",
             table(failure_header, failures),
@@ -92,6 +93,20 @@ def _sections(report: RunReport) -> list[tuple[str, list[str]]]:
                 limit=len(report.latency),
             ),
         ),
+    ]
+
+
+def _coverage(report: RunReport) -> list[str]:
+    """The items of the contract, failed and unexercised ones first (capped), then the totals whole."""
+    if not report.coverage:
+        return [NO_ITEMS]
+    rows = [(c.item.label, c.item.level, c.judged, c.verdict) for c in report.coverage_order()]
+    units = [report.units.line(), ""] if report.units else []
+    return [
+        *units,
+        *table(("expectation", "level", "cases judged", "verdict"), rows),
+        "",
+        *(f"**{line}**  " for line in report.exercised()),
     ]
 
 

@@ -12,10 +12,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.coverage import Counts, Covered, counts, coverage, exercised_lines
 from conformance.report.latency import Percentiles, run_latency
 from conformance.report.matrix import LEVEL_ORDER, anchor, by_cell, verdict_of
 from conformance.report.pairs import outcome
 from conformance.results import ERROR, CaseResult, Observed, RunResults
+
+NO_ITEMS = "The results file lists no contract items (written by an older suite, or no target opened)."
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,22 @@ class RunReport:
     not_verified: tuple[NotVerified, ...]
     recorded: tuple[Recorded, ...]
     latency: tuple[tuple[str, Percentiles], ...]
+    coverage: tuple[Covered, ...]  # every item of the contract, whether a case judged it or not
+    units: Counts | None  # rows, pairs and rules, as progress and the summary count them
+
+    def coverage_order(self) -> tuple[Covered, ...]:
+        """Failed items first, then the asserted ones no case judged, then the rest, in contract order."""
+
+        def rank(c: Covered) -> int:
+            if c.failed:
+                return 0
+            return 3 if c.item.level == "undocumented" else 2 if c.judged else 1
+
+        return tuple(sorted(self.coverage, key=rank))
+
+    def exercised(self) -> list[str]:
+        """`documented expectations exercised: N / N`, and the same for inferred and undocumented."""
+        return exercised_lines(self.coverage)
 
     def verdict(self) -> str:
         """The headline: what failed, or that every verified case passed."""
@@ -114,11 +133,15 @@ def build_report(results: RunResults, file: Path) -> RunReport:
         # The field arrives with interrupt handling; a file written before it was not interrupted.
         interrupted=bool(getattr(results, "interrupted", False)),
         counts=results.counts(),
-        cells=tuple(_cell(row, endpoint, found) for (row, endpoint), found in by_cell(cases).items()),
+        cells=tuple(
+            _cell(row, endpoint, found) for (row, endpoint), found in by_cell(cases, answered=True).items()
+        ),
         failures=tuple(c for c in cases if c.verdict == "failed"),
         not_verified=_not_verified(cases),
         recorded=_recorded(cases),
         latency=run_latency(results),
+        coverage=coverage(results),
+        units=counts(results),
     )
 
 

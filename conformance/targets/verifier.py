@@ -135,6 +135,7 @@ class Verifier:
             verdict=judgement.verdict,
             matched=_matched(judgement.matched),
             latency_ms=round(response.latency_seconds * 1000, 3) if response else None,
+            expectations=_judged(expected, judgement.matched),
         )
         if arranged:
             miss = "; ".join(judgement.misses[0][1]) if judgement.misses else ""
@@ -234,6 +235,13 @@ def _codes(expected: Expected) -> tuple[str, ...]:
 def _rows(expected: Expected) -> tuple[str, ...]:
     """The contract rows a case exercises: the codes it may get, else the rules it falls under."""
     return _codes(expected) or expected.rules
+
+
+def _judged(expected: Expected, matched: Alternative | None) -> tuple[str, ...]:
+    """The expectations a verdict is about: the one the answer met, else every one it could have met;
+    and the undocumented ones the request fell under, which only record."""
+    alternatives = (matched,) if matched is not None else expected.alternatives
+    return tuple(dict.fromkeys([*(e for a in alternatives for e in a.expectations), *expected.undocumented]))
 
 
 def _matched(alternative: Alternative | None) -> str | None:

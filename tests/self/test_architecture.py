@@ -34,6 +34,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "conformance.failures",
             "conformance.results",
             "conformance.earned",
+            "conformance.coverage",
         ),
         ("contract", "target values"),
     ),

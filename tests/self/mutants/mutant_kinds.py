@@ -444,6 +444,21 @@ def offset_dropped(field: str) -> Rewrite:
     return rewrite
 
 
+def incomplete_elements_dropped(field: str, element_fields: tuple[str, ...]) -> Rewrite:
+    """The elements of the JSON list `field` that lack one of `element_fields` are dropped before the
+    sandbox reads the request (ignored, where they should be refused); every other request passes."""
+
+    def rewrite(_endpoint: str, request: bytes) -> bytes:
+        body = _json_object(request)
+        elements = body.get(field) if body is not None else None
+        if body is None or not isinstance(elements, list):
+            return request
+        whole = [e for e in elements if not isinstance(e, dict) or all(k in e for k in element_fields)]
+        return request if len(whole) == len(elements) else json.dumps({**body, field: whole}).encode()
+
+    return rewrite
+
+
 def _field(seen: Seen, name: str) -> Any:
     return seen.body.get(name) if isinstance(seen.body, dict) else None
 

@@ -16,6 +16,7 @@ import httpx
 
 from conformance.targets.profile import Insider, TargetProfile
 from tests.self.mutants.mutant_kinds import Answer, Bench, Probe
+from tests.self.reference import bundled_contract
 
 if TYPE_CHECKING:
     from tests.self.sandbox.sandbox_support import Api
@@ -117,6 +118,20 @@ def after(state: str, endpoint: str, insiders: Insiders | None = None) -> Probe:
         chosen = (insiders or ELIGIBLE)(api.profile)
         activity_id = _arrange(api, state, chosen)
         return answer(api.post(endpoint, api.body_for(endpoint, activity_id, ids(chosen))))
+
+    return probe
+
+
+def target_device_without(endpoint: str, element_field: str) -> Probe:
+    """`endpoint` on a synced activity, its target_devices' one element without `element_field`."""
+
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        field = bundled_contract().behaviour.target_devices.field
+        insider = ELIGIBLE(api.profile)[0]
+        body = api.push_body(api.synced(insider), [(insider.insider_id, insider.devices[0].udid)])
+        body[field] = [{k: v for k, v in e.items() if k != element_field} for e in body[field]]
+        return answer(api.post(endpoint, body))
 
     return probe
 

@@ -24,6 +24,7 @@ from tests.self.mutants.mutant_kinds import (
     bodyless,
     both,
     carrying,
+    incomplete_elements_dropped,
     merged,
     nested_without,
     offset_dropped,
@@ -45,12 +46,14 @@ from tests.self.mutants.mutant_probes import (
     register_count,
     register_in_zone,
     register_without,
+    target_device_without,
     together,
 )
 
 ERRORS, BEHAVIOUR = "errors.yaml", "behaviour.yaml"
 _CONTRACT = load_contract()
 _RATE, _IDS = _CONTRACT.behaviour.rate_limit, _CONTRACT.behaviour.insider_ids
+_DEVICES = _CONTRACT.behaviour.target_devices
 _LOW, _HIGH = _CONTRACT.behaviour.ends_at.minimum.value, _CONTRACT.behaviour.ends_at.maximum.value
 # The suite's label of each named ends_at edge (test_ends_at_named_edge[<label>-<zone>]), by offset.
 _EDGE = {edge.value: edge.label for edge in ends_at_edges(_CONTRACT)}
@@ -189,6 +192,22 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
             "unbound: {expect: {codes: [PARTNER_REQUIRED]}", "unbound: {expect: {codes: [VALIDATION_FAILED]}"
         ),
         probe=register(account="unbound"),
+    ),
+    Mutant(
+        name="not-renewed-key-wrong-code",
+        category="code",
+        description="a key whose account was not renewed gets 412 PARTNER_REQUIRED instead of 401",
+        edit=_behaviour(
+            "not_renewed: {expect: {codes: [HTTP_401]}", "not_renewed: {expect: {codes: [PARTNER_REQUIRED]}"
+        ),
+        probe=register(account="not_renewed"),
+    ),
+    Mutant(
+        name="target-device-without-field-ignored",
+        category="code",
+        description="an element of target_devices without its udid is ignored, not TARGET_DEVICES_INVALID",
+        rewrite=incomplete_elements_dropped(_DEVICES.field, _DEVICES.element_fields),
+        probe=target_device_without("update", "udid"),
     ),
     Mutant(
         name="single-ghost-wrong-code",

@@ -93,3 +93,16 @@ def test_the_history_page_renders_to_a_screenshot(history_page: Path, tmp_path: 
     shot = screenshot(history_page, tmp_path / "profile", tmp_path / "history.png")
     assert shot.startswith(PNG)
     assert len(shot) > NOT_BLANK_BYTES
+
+
+def test_the_run_page_shows_the_coverage_table_failed_items_first(run_page: Path, tmp_path: Path) -> None:
+    """The coverage table is on the page: the failed expectation first, then the ones no case judged,
+    and the lines of what was exercised at its end."""
+    text = rendered(run_page, tmp_path / "profile").visible()
+    coverage = text.split("\nContract coverage\n")[1].split("\nFailures\n")[0]
+    failed = (f"{WINDOW.minimum.code} on {WINDOW.endpoint}", WINDOW.minimum.expectation.id)
+    passed = f"{bundled_contract().behaviour.sandbox_fallback_code} on {WINDOW.endpoint}"
+    unjudged = coverage.index("target_devices.empty_list")
+    assert max(coverage.index(item) for item in failed) < unjudged < coverage.index(passed)
+    assert "\ndocumented expectations exercised: " in coverage
+    assert coverage.rstrip().splitlines()[-1].startswith("undocumented behaviour recorded: ")
