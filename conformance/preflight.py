@@ -23,9 +23,12 @@ import httpx
 from conformance.contract import Contract
 from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Response
+from conformance.printable import printable
+from conformance.targets.bounded import Oversized, bounded_client, post
+from conformance.targets.client import redact
 from conformance.targets.control import HttpControl
 from conformance.targets.kinds import kind_named
-from conformance.targets.profile import TargetProfile, load_profile
+from conformance.targets.profile import Limits, TargetProfile, load_profile
 from conformance.targets.servertime import offset_bounds
 
 # A value of contracts/targets/insider.example.toml that a person must replace before a run.
@@ -100,7 +103,9 @@ class Preflight:
             lines.append(f"  target    the {self.target_kind} target needs no network: nothing was sent")
         else:
             r, c = self.reach, self.reach.clock
-            answer = f"{r.status} {r.code}" if r.code else f"{r.status}"
+            # The code is the target's text: no key it echoes, no escape or workflow command it sends.
+            code = printable(redact(r.code, p.secrets())) if r.code else ""
+            answer = f"{r.status} {code}" if code else f"{r.status}"
             lines += [
                 f"  target    {self.base_url}",
                 f"  reached   {r.method} {r.url} (empty body) -> {answer}",
@@ -237,17 +242,17 @@ def reach_target(
         headers[contract.api_key_header] = key
     where = (base_url, f"POST {path}")
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
-            first = _stamped(http, url, headers, where)
+        with bounded_client(timeout=TIMEOUT_SECONDS) as http:
+            first = _stamped(http, url, headers, where, profile.limits)
             if virtual_clock:
                 second = first
             else:
                 time.sleep(max(0.0, first.received + CLOCK_CHECK_SECONDS - time.time()))
-                second = _stamped(http, url, headers, where)
-    except httpx.HTTPError as exc:
+                second = _stamped(http, url, headers, where, profile.limits)
+    except (httpx.HTTPError, Oversized) as exc:
         raise TargetError(
             *where,
-            f"the target cannot be reached: {type(exc).__name__}: {exc}",
+            f"the target cannot be reached: {type(exc).__name__}: {printable(str(exc))}",
             f"check that the target is up and the URL is right (the profile's base_url, or --base-url); "
             f"the profile is {profile.path}",
         ) from None
@@ -255,8 +260,8 @@ def reach_target(
     if low > high:
         raise TargetError(
             *where,
-            f"the target's clock did not move with ours: its Date headers {first.date!r} and "
-            f"{second.date!r} came {second.sent - first.sent:.1f} s apart",
+            f"the target's clock did not move with ours: its Date headers {printable(first.date)!r} and "
+            f"{printable(second.date)!r} came {second.sent - first.sent:.1f} s apart",
             "a sandbox on a virtual clock needs its control token in the environment (the profile's "
             "control.token_env), so that the suite moves and reads that clock",
         )
@@ -279,15 +284,24 @@ class _Stamped:
     high: float
 
 
-def _stamped(http: httpx.Client, url: str, headers: dict[str, str], where: tuple[str, str]) -> _Stamped:
+def _stamped(
+    http: httpx.Client, url: str, headers: dict[str, str], where: tuple[str, str], limits: Limits
+) -> _Stamped:
     sent = time.time()
-    answer = http.post(url, content=b"", headers=headers)
+    answer = post(
+        http,
+        url,
+        content=b"",
+        headers=headers,
+        seconds=limits.request_deadline_seconds,
+        cap=limits.body_cap_bytes,
+    )
     received = time.time()
     date = answer.headers.get("date")
     if date is None:
         raise TargetError(
             *where,
-            f"the answer ({answer.status_code}) has no Date header, and the suite reads the "
+            f"the answer ({answer.status}) has no Date header, and the suite reads the "
             "target's clock from it",
             "point the profile at the API itself, not at a proxy that strips the Date header",
         )
@@ -295,11 +309,12 @@ def _stamped(http: httpx.Client, url: str, headers: dict[str, str], where: tuple
     if bounds is None:
         raise TargetError(
             *where,
-            f"the answer's Date header ({date!r}) is no HTTP date, and the suite reads the clock from it",
+            f"the answer's Date header ({printable(date)!r}) is no HTTP date, and the suite reads the "
+            "clock from it",
             "point the profile at the API itself, not at a proxy that rewrites the Date header",
         )
-    code = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent).code
-    return _Stamped(answer.status_code, code, date, sent, received, *bounds)
+    code = Response(answer.status, answer.headers, answer.content, received - sent, sent).code
+    return _Stamped(answer.status, code, date, sent, received, *bounds)
 
 
 def _verifies(contract: Contract) -> tuple[str, ...]:

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "conformance"
-FOUNDATIONS = ("conformance.errors", "conformance.clock", "conformance.exchange", "conformance.files")
+FOUNDATIONS = (
+    "conformance.errors",
+    "conformance.clock",
+    "conformance.exchange",
+    "conformance.files",
+    "conformance.printable",
+)
 
 # layer -> (its module prefixes, the layers it may import besides itself and the foundations).
 # A module belongs to the layer of its longest matching prefix.

@@ -1,0 +1,26 @@
+"""Text that came from outside (a target's codes, messages, headers), made safe to print.
+
+A target is not trusted with the terminal or the CI log it is printed into: a control character
+(an ANSI escape, a carriage return, a newline) could rewrite or forge lines, and a GitHub Actions
+workflow command (`::error::`, `::add-mask::`) would be obeyed by the runner. So every such
+character is shown as a `\\xNN` escape and every `::` has its first colon escaped.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Categories whose characters are never printed as they are: controls, format characters (bidi
+# overrides), line and paragraph separators.
+_UNPRINTED = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """`text` on one line, with no character a terminal or a CI runner would act upon."""
+    escaped = "".join(_escape(c) if unicodedata.category(c) in _UNPRINTED else c for c in text)
+    return escaped.replace("::", "\\x3a:")
+
+
+def _escape(char: str) -> str:
+    point = ord(char)
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
