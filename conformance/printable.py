@@ -24,3 +24,19 @@ def printable(text: str) -> str:
 def _escape(char: str) -> str:
     point = ord(char)
     return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+def printable_lines(text: str) -> str:
+    """A block of lines (a traceback quoting a target's answer): each line as `printable` keeps it,
+    except that newlines and tabs stay and only a `::` that starts a line is escaped (source lines
+    with slices such as `[::2]` read as they are)."""
+    lines = []
+    for line in text.split("\n"):
+        escaped = "".join(
+            _escape(c) if c != "\t" and unicodedata.category(c) in _UNPRINTED else c for c in line
+        )
+        body = escaped.lstrip()
+        if body.startswith("::"):
+            escaped = escaped[: len(escaped) - len(body)] + "\\x3a" + body[1:]
+        lines.append(escaped)
+    return "\n".join(lines)

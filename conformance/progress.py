@@ -86,7 +86,8 @@ def summary_lines(results: RunResults) -> list[str]:
     """The end-of-run summary of `results` (what `Progress` prints after the run)."""
     lines = [RowTally.of(results.cases).line(), case_counts(results)]
     if results.interrupted:
-        lines.append("interrupted: these are the cases of the tests that ran before the stop")
+        why = f"{results.interrupted_reason}; " if results.interrupted_reason else ""
+        lines.append(f"interrupted: {why}these are the cases of the tests that ran before the stop")
     reasons = top_reasons(results.cases)
     if reasons:
         lines.append("not verified, top reasons:")

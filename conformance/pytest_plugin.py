@@ -67,6 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.interrupts import sigterm_as_ctrl_c
 
     config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
+    if config.option.tbstyle == "auto":  # a broken target yields a few lines per test, not pages
+        config.option.tbstyle = "short"
     _refuse_shared_control_in_parallel(config)
     _check_sandbox_readings(config)
     _preflight(config)
@@ -256,9 +258,32 @@ def pytest_runtest_makereport(
             message = unreadable_message(call.excinfo.value, _cassette_path(item), item.name)
         if message is not None:
             report.longrepr = message
+    target = item.config.stash.get(TARGET_KEY, None)
+    if target is not None:
+        _stop_if_unanswered(item, call, report, target)
+        from conformance.outcome_text import scrub_report
+
+        scrub_report(report, target.scrub)
     if "conformance_target" in getattr(item, "fixturenames", ()):
         _record_outcome(item.config, _test_id(item), report, report.when)
     return report
+
+
+def _stop_if_unanswered(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, target: Target
+) -> None:
+    """A target that stopped answering stops the run after this test: one message, in the summary
+    and the results (`interrupted`, with the reason), instead of a timeout per remaining request."""
+    from conformance.targets.client import TargetStopped
+
+    reason = target.client.stopped
+    if reason is None:
+        return
+    if call.excinfo is not None and call.excinfo.errisinstance(TargetStopped):
+        report.longrepr = reason
+    item.session.shouldstop = reason
+    results = _run_results(item.config)
+    results.interrupted, results.interrupted_reason = True, reason
 
 
 def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport, phase: str) -> None:

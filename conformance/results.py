@@ -105,6 +105,8 @@ class RunResults:
     edges: dict[str, MeasuredEdge] = field(default_factory=dict)  # row id -> where its edge lies
     # The run was stopped (Ctrl-C, SIGTERM) before every test ran: the cases are a part of the run.
     interrupted: bool = False
+    # Why the run stopped, when the suite stopped it (a target that stopped answering); "" otherwise.
+    interrupted_reason: str = ""
 
     def record_edge(self, row: str, edge: MeasuredEdge) -> None:
         """Record the measured edge of `row` (e.g. ENDS_AT_TOO_SOON); a later measurement replaces it."""
@@ -146,6 +148,7 @@ def merge(parts: list[RunResults]) -> RunResults:
         leftovers=[x for p in parts for x in p.leftovers],
         edges={row: e for p in parts for row, e in p.edges.items()},
         interrupted=any(p.interrupted for p in parts),
+        interrupted_reason=next((p.interrupted_reason for p in parts if p.interrupted_reason), ""),
     )
 
 
@@ -247,6 +250,7 @@ def _run(data: dict[str, Any]) -> RunResults:
         leftovers=list(_strings(data, "leftovers", "", [])),
         edges={row: _edge(_object(e, f"edges.{row}"), f"edges.{row}") for row, e in edges.items()},
         interrupted=_field(data, "interrupted", (bool,), "", False),
+        interrupted_reason=_field(data, "interrupted_reason", text, "", ""),
     )
 
 

@@ -47,6 +47,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "conformance.suite_options",
             "conformance.progress",
             "conformance.interrupts",
+            "conformance.outcome_text",
         ),
         (
             "contract",
