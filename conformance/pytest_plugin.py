@@ -69,6 +69,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
     if config.option.tbstyle == "auto":  # a broken target yields a few lines per test, not pages
         config.option.tbstyle = "short"
+    # Plain pytest outside `conformance run` (which passes the suite's own pytest.ini): no warning
+    # per test for pytest's default junit_family.
+    config.addinivalue_line("filterwarnings", "ignore:record_property is incompatible:pytest.PytestWarning")
     _refuse_shared_control_in_parallel(config)
     _check_sandbox_readings(config)
     _preflight(config)
