@@ -4,7 +4,7 @@ when each change holds, with a timeline of letters per cell (A = the first state
 from __future__ import annotations
 
 from conformance.report.history import History, Tracked
-from conformance.report.markdown_parts import capped, sections, table
+from conformance.report.markdown_parts import capped, inline, sections, table
 
 
 def render_history_markdown(history: History) -> str:
@@ -29,8 +29,11 @@ def _runs(history: History) -> list[str]:
 
 def _sections(history: History) -> list[tuple[str, list[str]]]:
     return [
-        ("Documented regressions", capped([f"- {b.message()}" for b in history.regressions])),
-        ("Tests newly erroring", capped([f"- {b.message()}: {b.reason}" for b in history.newly_erroring])),
+        ("Documented regressions", capped([f"- {inline(b.message())}" for b in history.regressions])),
+        (
+            "Tests newly erroring",
+            capped([f"- {inline(b.message())}: {inline(b.reason)}" for b in history.newly_erroring]),
+        ),
         (
             "Since when: rows x endpoints that changed (failing now, then held, then flapping)",
             _changes(history.changed(history.cells), "row"),
