@@ -67,8 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.interrupts import sigterm_as_ctrl_c
 
     config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
-    if config.option.tbstyle == "auto":  # a broken target yields a few lines per test, not pages
-        config.option.tbstyle = "short"
+    _short_tracebacks(config)
     # Plain pytest outside `conformance run` (which passes the suite's own pytest.ini): no warning
     # per test for pytest's default junit_family.
     config.addinivalue_line("filterwarnings", "ignore:record_property is incompatible:pytest.PytestWarning")
@@ -96,6 +95,18 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.generate.determinism import ignore_local_constants
 
     ignore_local_constants()
+
+
+def _short_tracebacks(config: pytest.Config) -> None:
+    """A broken target yields a few lines per test, not pages: `--tb=short` unless another style is
+    asked for. Against a target with personal data, never the long style nor `--showlocals`: they
+    print each frame's arguments and locals cut to a length, and a cut insider id is no longer one
+    that scrubbing can recognise."""
+    personal = _kind(config).traits.personal_data
+    if config.option.tbstyle == "auto" or (personal and config.option.tbstyle == "long"):
+        config.option.tbstyle = "short"
+    if personal:
+        config.option.showlocals = False
 
 
 def _runs_suite(config: pytest.Config) -> bool:

@@ -30,9 +30,10 @@ def more(total: int, limit: int = LIMIT) -> list[str]:
     return ["", f"_… and {total - limit} more (see the HTML or JSON report)_"] if total > limit else []
 
 
-# Markdown's inline syntax: emphasis, code, links and images, strikethrough, and a table's pipe. An
-# underscore inside a word (`unknown_app`) is no emphasis in GitHub's Markdown and stays as it is.
-_INLINE = str.maketrans({c: "\\" + c for c in "\\`*[]!~|"} | {"<": "&lt;", ">": "&gt;"})
+# Markdown's inline syntax: emphasis, code, strikethrough, HTML and autolinks, and a table's pipe.
+# Brackets stay (`[ends-at-minimum, documented]`, `[604799, 604801]`): a link needs `](`, broken
+# below. An underscore inside a word (`unknown_app`) is no emphasis in GitHub's Markdown either.
+_INLINE = str.maketrans({c: "\\" + c for c in "\\`*~|"} | {"<": "&lt;", ">": "&gt;"})
 _EMPHASIS_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 
@@ -46,7 +47,8 @@ def inline(value: object) -> str:
     emphasis, code, HTML or control character of its own."""
     text = "" if value is None else " ".join(str(value).split())
     text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-    return _EMPHASIS_UNDERSCORE.sub(r"\\_", text.translate(_INLINE))
+    escaped = _EMPHASIS_UNDERSCORE.sub(r"\\_", text.translate(_INLINE))
+    return escaped.replace("](", "]\\(").replace("][", "]\\[")
 
 
 def short(text: str, limit: int = 160) -> str:

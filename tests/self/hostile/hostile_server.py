@@ -6,7 +6,8 @@ Modes: `drip` (the body one byte per `interval` seconds), `hang` (never answers)
 the connection half-way through a body), `huge` (a `size`-byte body), `invalid` (200 with a body
 that is no JSON), `echo` (every error's `code` and `error` carry the request's API key), `markup`
 (every error's `code` and `error` carry workflow commands, terminal escapes and Markdown), `jump`
-(the `Date` header `jump` seconds off, after `after` requests).
+(the `Date` header `jump` seconds off, after `after` requests), `created` (every 200 becomes a 201,
+its body unchanged: each success fails, its body, insider ids and all, in the failure).
 
 Run it by hand for the measurements of docs/hostile-targets.md:
 
@@ -37,7 +38,7 @@ from conformance.sandbox.serve import running
 from conformance.targets.profile import load_profile
 from tests.self.reference import bundled_contract
 
-MODES = ("drip", "hang", "close", "huge", "invalid", "echo", "markup", "jump")
+MODES = ("drip", "hang", "close", "huge", "invalid", "echo", "markup", "jump", "created")
 # What the `markup` mode writes into codes and messages: a workflow command, an ANSI escape that
 # clears the screen, a carriage return that overwrites the line, and Markdown links and emphasis.
 MARKUP = "::error::x \x1b[2J\x1b[31mred\rover **bold** [link](https://example.invalid) `code`"
@@ -139,6 +140,12 @@ class Hostile:
         if isinstance(parsed, dict) and "code" in parsed:
             body = json.dumps({**parsed, "code": code, "error": error}).encode()
         await self._answer(send, start, body)
+
+    async def _created(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start, body = await self._buffered(scope, receive)
+        await self._answer(
+            send, {**start, "status": 201 if start["status"] == 200 else start["status"]}, body
+        )
 
     async def _jump(self, scope: Scope, receive: Receive, send: Send) -> None:
         start, body = await self._buffered(scope, receive)

@@ -28,10 +28,11 @@ def test_printable_lines_keeps_lines_and_escapes_a_command_at_a_line_start() -> 
 
 
 def test_markdown_cells_and_bullets_are_literal() -> None:
-    """Links, emphasis, code, HTML and pipes are escaped; an underscore inside a word stays."""
+    """Links, emphasis, code, HTML and pipes are escaped; an underscore inside a word and brackets
+    that make no link stay."""
     text = inline("**bold** _em_ [link](https://x.invalid) `code` <b>|</b> ~~s~~ unknown_app \x1b")
     assert text == (
-        "\\*\\*bold\\*\\* \\_em\\_ \\[link\\](https://x.invalid) \\`code\\` &lt;b&gt;\\|&lt;/b&gt; "
+        "\\*\\*bold\\*\\* \\_em\\_ [link]\\(https://x.invalid) \\`code\\` &lt;b&gt;\\|&lt;/b&gt; "
         "\\~\\~s\\~\\~ unknown_app \\\\x1b"
     )
-    assert cell("a\nb | c") == "a b \\| c"
+    assert cell("a\nb | c [1, 2]") == "a b \\| c [1, 2]"
