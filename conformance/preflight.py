@@ -23,9 +23,8 @@ import httpx
 from conformance.contract import Contract
 from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Response
-from conformance.printable import printable
+from conformance.printable import printable, redact
 from conformance.targets.bounded import Oversized, bounded_client, post
-from conformance.targets.client import redact
 from conformance.targets.control import HttpControl
 from conformance.targets.kinds import kind_named
 from conformance.targets.profile import Limits, TargetProfile, load_profile

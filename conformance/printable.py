@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 
+REDACTED = "<redacted>"
+
 # Categories whose characters are never printed as they are: controls, format characters (bidi
 # overrides), line and paragraph separators.
 _UNPRINTED = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -40,3 +42,11 @@ def printable_lines(text: str) -> str:
             escaped = escaped[: len(escaped) - len(body)] + "\\x3a" + body[1:]
         lines.append(escaped)
     return "\n".join(lines)
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """Replace every secret in `text`; used on everything the suite prints or writes."""
+    for secret in sorted(secrets, key=len, reverse=True):  # a key may be a prefix of another
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text

@@ -18,10 +18,9 @@ import httpx
 from conformance.clock import VirtualClock
 from conformance.contract import Contract
 from conformance.exchange import Exchange, Request, Response
+from conformance.printable import REDACTED
 from conformance.targets import bounded
 from conformance.targets.profile import TargetProfile
-
-REDACTED = "<redacted>"
 
 
 class RateBudget:
@@ -190,14 +189,6 @@ class ApiClient:
 def _why(exc: httpx.TimeoutException) -> str:
     """`DeadlinePassed` says the deadline; httpx's own timeouts are named by their kind."""
     return str(exc) if isinstance(exc, bounded.DeadlinePassed) else type(exc).__name__
-
-
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret in `text`; used on everything the suite prints or writes."""
-    for secret in sorted(secrets, key=len, reverse=True):  # a key may be a prefix of another
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 # Spend at most this share of the documented rate limit, so clock differences never tip us over.

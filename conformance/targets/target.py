@@ -20,9 +20,9 @@ from conformance.contract import Contract
 from conformance.exchange import Exchange, Request
 from conformance.generate.bodies import push_body
 from conformance.generate.world import ActivityModel, World
-from conformance.printable import printable
+from conformance.printable import printable, redact
 from conformance.results import CaseResult
-from conformance.targets.client import ApiClient, redact
+from conformance.targets.client import ApiClient
 from conformance.targets.control import Control
 from conformance.targets.offers import Offers
 from conformance.targets.profile import TargetProfile, replace_ids

@@ -9,6 +9,7 @@ short limits in its profile, and runs a few suite tests against it as a live tar
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
 from conformance.cli import suite_command
 from tests.self.hostile.hostile_server import served_hostile
 from tests.self.reference import sandbox_profile
@@ -26,9 +28,6 @@ from tests.self.reference import sandbox_profile
 LIMITS: dict[str, float] = {"request_deadline_seconds": 1, "stop_after_unanswered": 2}
 # Hang guard for one suite run, not a timing: a run that needs this long is broken.
 RUN_TIMEOUT_SECONDS = 300
-# Requests the preflight (2) and the clock's calibration (3 and up to 8 sharpening) send before the
-# first test's own: a mode that starts after them hits the tests.
-SETUP_REQUESTS = 13
 ONE_TEST = "test_ineligible_insider_is_counted_beside_an_eligible_one and gdpr"
 REPORT_FORMATS = ("markdown", "html", "junit")
 
@@ -45,18 +44,25 @@ class HostileRun:
 
 
 def hostile_run(tmp_path: Path, mode: str, selection: str, *args: str, **settings: Any) -> HostileRun:
-    """Run the `selection` of suite tests against the sandbox behind `mode`; read what it wrote, and
-    render every report of its results."""
-    with served_hostile(tmp_path, mode, limits=LIMITS, **settings) as served:
+    """Run the `selection` of suite tests against the sandbox behind `mode` (the preflight and the
+    clock's calibration spared); read what it wrote, and render every report of its results."""
+    with served_hostile(tmp_path, mode, limits=LIMITS, spare_empty=True, **settings) as served:
         results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
         command = suite_command(
             *("-q", "--target", "live", "--target-profile", str(served.profile), "-k", selection),
             *("--results", str(results), "--junitxml", str(junit), *args),
         )
         done = subprocess.run(
-            command, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, check=False
+            command,
+            cwd=tmp_path,
+            env={**os.environ, PSEUDONYM_KEY_VARIABLE: "hostile-test-pseudonyms"},
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_SECONDS,
+            check=False,
         )
     artefacts = {"results": results.read_text(encoding="utf-8"), "junit": junit.read_text(encoding="utf-8")}
+    artefacts |= {str(p): p.read_text(encoding="utf-8") for p in sorted(tmp_path.glob("cassettes/**/*.yaml"))}
     for form in REPORT_FORMATS:
         report = subprocess.run(
             [sys.executable, "-m", "conformance.cli", "report", str(results), "--format", form],
@@ -78,7 +84,7 @@ def test_a_target_that_stops_answering_stops_the_run_with_the_reason(
 ) -> None:
     """After the profile's number of unanswered requests the run stops: exit 2 (interrupted), one
     `Interrupted:` line, and the reason in the summary and in the results."""
-    run = hostile_run(tmp_path, mode, "lifecycle", after=SETUP_REQUESTS, **settings)
+    run = hostile_run(tmp_path, mode, "lifecycle", **settings)
     assert run.returncode == 2, run.output[-3000:]
     reason = run.results["interrupted_reason"]
     assert run.results["interrupted"] is True
@@ -90,9 +96,9 @@ def test_a_target_that_stops_answering_stops_the_run_with_the_reason(
 
 def test_an_oversized_body_is_recorded_as_such_unread(tmp_path: Path) -> None:
     """A 3 MB body against a 1 MB cap: the case records "oversized", and the run goes on."""
-    run = hostile_run(tmp_path, "huge", ONE_TEST, after=SETUP_REQUESTS, size=3 << 20)
-    errors = [c["observed"]["error"] for c in run.results["cases"] if c["observed"]]
-    assert errors
+    run = hostile_run(tmp_path, "huge", ONE_TEST, size=3 << 20)
+    errors = [c["observed"]["error"] for c in run.results["cases"] if (c["observed"] or {}).get("error")]
+    assert errors, run.output[-3000:]
     assert all(e.startswith("oversized: the 200 answer's body exceeded 1048576 bytes") for e in errors)
     assert run.results["interrupted"] is False
 
@@ -100,7 +106,7 @@ def test_an_oversized_body_is_recorded_as_such_unread(tmp_path: Path) -> None:
 def test_a_jumping_date_makes_the_cases_error_never_fail(tmp_path: Path) -> None:
     """The target's clock jumps an hour after the first tests: its time-window verdicts become
     `error` with the one reason, none `failed`."""
-    run = hostile_run(tmp_path, "jump", "lifecycle", after=SETUP_REQUESTS + 6, jump=3600.0)
+    run = hostile_run(tmp_path, "jump", "lifecycle", after=2, jump=3600.0)
     verdicts = {c["verdict"] for c in run.results["cases"]}
     reasons = {c["reason"] for c in run.results["cases"] if c["verdict"] == "error"}
     assert "failed" not in verdicts, run.output[-3000:]
@@ -110,9 +116,14 @@ def test_a_jumping_date_makes_the_cases_error_never_fail(tmp_path: Path) -> None
 
 def test_an_echoed_key_reaches_no_artefact(tmp_path: Path) -> None:
     """A target that puts the request's key into every error's `code` and `error`: the key is in
-    neither the output, the results, JUnit nor any report."""
-    run = hostile_run(tmp_path, "echo", "test_row_gives_documented_status_and_code and register")
-    assert run.results["cases"]
+    neither the output, the results, JUnit, any report nor the cassettes recorded from it."""
+    run = hostile_run(
+        tmp_path,
+        "echo",
+        "test_row_gives_documented_status_and_code and register",
+        *("--record-mode", "all", "--cassette-dir", str(tmp_path / "cassettes")),
+    )
+    assert any(name.endswith(".yaml") for name in run.artefacts), run.output[-3000:]
     assert any((c["observed"] or {}).get("code") == "<redacted> was refused" for c in run.results["cases"])
     for key in sandbox_profile().secrets():
         assert key not in run.everything()
