@@ -274,7 +274,7 @@ def pytest_runtest_makereport(
             report.longrepr = message
     target = item.config.stash.get(TARGET_KEY, None)
     if target is not None:
-        _stop_if_unanswered(item, call, report, target)
+        _stop_on_hostile_target(item, call, report, target)
         from conformance.outcome_text import scrub_report
 
         scrub_report(report, target.scrub)
@@ -283,17 +283,19 @@ def pytest_runtest_makereport(
     return report
 
 
-def _stop_if_unanswered(
+def _stop_on_hostile_target(
     item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, target: Target
 ) -> None:
-    """A target that stopped answering stops the run after this test: one message, in the summary
-    and the results (`interrupted`, with the reason), instead of a timeout per remaining request."""
+    """A target that stopped answering, or whose clock jumped, stops the run after this test: one
+    message, in the summary and the results (`interrupted`, with the reason), instead of a timeout
+    per remaining request or verdicts on a time the suite no longer knows."""
     from conformance.targets.client import TargetStopped
+    from conformance.targets.target import ClockJumped
 
-    reason = target.client.stopped
+    reason = target.client.stopped or target.clock_jump
     if reason is None:
         return
-    if call.excinfo is not None and call.excinfo.errisinstance(TargetStopped):
+    if call.excinfo is not None and call.excinfo.errisinstance((TargetStopped, ClockJumped)):
         report.longrepr = reason
     item.session.shouldstop = reason
     results = _run_results(item.config)
@@ -304,9 +306,10 @@ def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport,
     """A failed or skipped phase of `test` becomes a case, unless the test recorded one itself.
 
     A failure becomes an `error` (the suite reached no verdict: a crash, a fixture error, the test's
-    own assertion or `pytest.fail`) unless the test has a `failed` case: `verify` recorded the
-    ContractViolation. A skip becomes `skipped` unless `Verifier.skip` recorded it. The reason is
-    pytest's one-line summary of the outcome, scrubbed through the target's `scrub` once there is one.
+    own assertion or `pytest.fail`) unless the test has a `failed` case (`verify` recorded the
+    ContractViolation) or an `error` one (`verify` recorded why it could reach none). A skip becomes
+    `skipped` unless `Verifier.skip` recorded it. The reason is pytest's one-line summary of the
+    outcome, scrubbed through the target's `scrub` once there is one.
     """
     if report.failed:
         verdict, own, case = ERROR, "failed", f"error ({phase})"
@@ -315,7 +318,7 @@ def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport,
     else:
         return
     results = _run_results(config)
-    if any(c.test == test and c.verdict == own for c in results.cases):
+    if any(c.test == test and c.verdict in (own, verdict) for c in results.cases):
         return
     target = config.stash.get(TARGET_KEY, None)
     reason = _summary(report)

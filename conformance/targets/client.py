@@ -60,8 +60,11 @@ class RateBudget:
             self._sleep(wait)
 
 
-class TargetStopped(Exception):
-    """The target stopped answering: no request is sent any more, and the run stops (the plugin)."""
+class TargetStopped(BaseException):
+    """The target stopped answering: no request is sent any more, and the run stops (the plugin).
+
+    A BaseException, as KeyboardInterrupt is: no `except Exception` on the way swallows it, and
+    Hypothesis does not replay the test to shrink it against a target that will not answer."""
 
 
 @dataclass

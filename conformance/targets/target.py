@@ -34,6 +34,11 @@ CLOCK_JUMP_SECONDS = 5.0
 CLEANUP_ATTEMPTS = 2  # an /end refused for want of a synced token is sent once more, after the sync delay
 
 
+class ClockJumped(BaseException):
+    """The target's clock jumped: the run stops (the plugin), as for `TargetStopped`, and for the
+    same reasons a BaseException."""
+
+
 class Recorder(Protocol):
     def __call__(self, result: CaseResult, /) -> None: ...
 

@@ -191,14 +191,14 @@ def profile_text(url: str, limits: dict[str, float] | None = None) -> str:
 def served_hostile(
     directory: Path, mode: str, *, limits: dict[str, float] | None = None, **settings: Any
 ) -> Iterator[Served]:
-    """The sandbox (real clock) behind a `Hostile` front on a loopback port, and its profile."""
+    """The sandbox (real clock, jumping in the `jump` mode) behind a `Hostile` front on a loopback
+    port, and its profile."""
     contract = bundled_contract()
     path = directory / f"hostile-{mode}.toml"
     path.write_text(profile_text("http://127.0.0.1:1", limits), encoding="utf-8")
-    sandbox = build_sandbox(
-        contract, load_profile(path, contract), clock=SystemClock(), config=SandboxConfig()
-    )
-    front = Hostile(sandbox.app, mode, contract.api_key_header, **settings)
+    clock = JumpingClock()
+    sandbox = build_sandbox(contract, load_profile(path, contract), clock=clock, config=SandboxConfig())
+    front = Hostile(sandbox.app, mode, contract.api_key_header, clock=clock, **settings)
     try:
         with running(dataclasses.replace(sandbox, app=front)) as url:
             path.write_text(profile_text(url, limits), encoding="utf-8")

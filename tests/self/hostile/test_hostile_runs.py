@@ -104,14 +104,17 @@ def test_an_oversized_body_is_recorded_as_such_unread(tmp_path: Path) -> None:
 
 
 def test_a_jumping_date_makes_the_cases_error_never_fail(tmp_path: Path) -> None:
-    """The target's clock jumps an hour after the first tests: its time-window verdicts become
-    `error` with the one reason, none `failed`."""
+    """The target's clock jumps an hour ahead after two requests of the tests: the case in flight
+    becomes `error` with the one reason, none `failed`, and the run stops with that reason."""
     run = hostile_run(tmp_path, "jump", "lifecycle", after=2, jump=3600.0)
-    verdicts = {c["verdict"] for c in run.results["cases"]}
+    verdicts = [c["verdict"] for c in run.results["cases"]]
     reasons = {c["reason"] for c in run.results["cases"] if c["verdict"] == "error"}
     assert "failed" not in verdicts, run.output[-3000:]
-    assert len(reasons) == 1
-    assert next(iter(reasons)).startswith("the target's clock jumped by +3600 s during the run")
+    assert verdicts.count("error") == 1
+    (reason,) = reasons
+    assert reason.startswith("the target's clock jumped by +3600 s during the run")
+    assert run.results["interrupted_reason"] == reason
+    assert run.returncode == 2
 
 
 def test_an_echoed_key_reaches_no_artefact(tmp_path: Path) -> None:
