@@ -93,11 +93,10 @@ class Target:
             self._offset = sample
             return False
         low, high = self._offset
-        gap = max(sample[0] - high, low - sample[1])
-        if gap > CLOCK_JUMP_SECONDS:
-            sign = "+" if sample[0] > high else "-"
+        if max(sample[0] - high, low - sample[1]) > CLOCK_JUMP_SECONDS:
+            jump = (sample[0] + sample[1] - low - high) / 2  # between the brackets' middles
             self.clock_jump = self.clock_jump or (
-                f"the target's clock jumped by {sign}{gap:.0f} s during the run (a Date header of "
+                f"the target's clock jumped by {jump:+.0f} s during the run (a Date header of "
                 f"{printable(date or '')!r}): a verdict that depends on its time cannot be reached"
             )
             return True
