@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from conformance.printable import printable_lines
 from conformance.results import ERROR, CaseResult, RunResults
 
 TOP_REASONS = 5
@@ -159,8 +160,8 @@ class Progress:
         if results is None or not results.cases:
             return
         terminalreporter.write_sep("-", f"{PREFIX} summary")
-        for line in summary_lines(results):
-            terminalreporter.write_line(line)
+        for line in summary_lines(results):  # reasons and leftovers quote the target: escaped
+            terminalreporter.write_line(printable_lines(line))
 
 
 def end_line(reporter: pytest.TerminalReporter) -> None:
