@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from _pytest._code.code import TerminalRepr  # the type pytest accepts as a report's longrepr
 
+from conformance.failures import ContractViolation
 from conformance.printable import printable, printable_lines
 
 
@@ -41,6 +42,20 @@ class ScrubbedRepr(TerminalRepr):
 
     def __str__(self) -> str:
         return self.text
+
+
+def violation_only(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException] | None) -> None:
+    """A contract violation as its own message (what was sent, expected and received, and
+    Hypothesis's falsifying example), without the frames of the suite's code that raised it: a
+    broken target fails hundreds of tests, and each needs a few lines, not a page."""
+    if excinfo is None or not report.failed or not excinfo.errisinstance(ContractViolation):
+        return
+    crash = getattr(report.longrepr, "reprcrash", None)
+    notes = getattr(excinfo.value, "__notes__", ())
+    text = "\n".join([f"E   {line}" for line in str(excinfo.value).splitlines()] + list(notes))
+    report.longrepr = ScrubbedRepr(
+        text, None if crash is None else _Crash(str(crash.path), crash.lineno, crash.message)
+    )
 
 
 def scrub_report(report: pytest.TestReport, scrub: Callable[[str], str]) -> None:

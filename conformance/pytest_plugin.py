@@ -275,8 +275,10 @@ def pytest_runtest_makereport(
     target = item.config.stash.get(TARGET_KEY, None)
     if target is not None:
         _stop_on_hostile_target(item, call, report, target)
-        from conformance.outcome_text import scrub_report
+        from conformance.outcome_text import scrub_report, violation_only
 
+        if item.config.option.tbstyle == "short":
+            violation_only(report, call.excinfo)
         scrub_report(report, target.scrub)
     if "conformance_target" in getattr(item, "fixturenames", ()):
         _record_outcome(item.config, _test_id(item), report, report.when)
