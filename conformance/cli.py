@@ -240,14 +240,23 @@ def _add_verdict(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
 
 
+# The suite's own pytest settings (junit_family, filterwarnings), whatever the rootdir would be.
+SUITE_CONFIG = Path(__file__).parent / "suite" / "pytest.ini"
+
+
 def suite_command(*pytest_args: str) -> list[str]:
-    """The command that runs the suite in a fresh interpreter, so pytest imports (and assert-rewrites) it."""
+    """The command that runs the suite in a fresh interpreter, so pytest imports (and assert-rewrites) it,
+    with the suite's own settings and rootdir (`SUITE_CONFIG`), wherever it is run from."""
     return [
         sys.executable,
         "-m",
         "pytest",
         "--pyargs",
         "conformance.suite",
+        "-c",
+        str(SUITE_CONFIG),
+        "--rootdir",
+        str(SUITE_CONFIG.parent),
         "-p",
         "no:cacheprovider",
         *pytest_args,

@@ -26,10 +26,12 @@ from conformance.contract import Contract
 from conformance.contract.rules import contract_items, units_line
 from conformance.errors import Place, ProfileError, TargetError
 from conformance.exchange import Response
+from conformance.printable import printable, redact
+from conformance.targets.bounded import Oversized, bounded_client, post
 from conformance.targets.control import HttpControl
 from conformance.targets.keyproof import KeyAnswer, judge_key, keys_to_prove
 from conformance.targets.kinds import kind_named
-from conformance.targets.profile import TargetProfile, load_profile
+from conformance.targets.profile import Limits, TargetProfile, load_profile
 from conformance.targets.servertime import offset_bounds
 
 # A value of contracts/targets/insider.example.toml that a person must replace before a run.
@@ -106,7 +108,9 @@ class Preflight:
             lines.append(f"  target    the {self.target_kind} target needs no network: nothing was sent")
         else:
             r, c = self.reach, self.reach.clock
-            answer = f"{r.status} {r.code}" if r.code else f"{r.status}"
+            # The code is the target's text: no key it echoes, no escape or workflow command it sends.
+            code = printable(redact(r.code, p.secrets())) if r.code else ""
+            answer = f"{r.status} {code}" if code else f"{r.status}"
             lines += [
                 f"  target    {self.base_url}",
                 f"  reached   {r.method} {r.url} (empty body) -> {answer}",
@@ -249,21 +253,23 @@ def reach_target(
     where = (base_url, f"POST {path}")
     answers: dict[str, KeyAnswer] = {}
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
-            first = _stamped(_post(http, url, _headers(contract, keys[first_state])), where)
+        with bounded_client(timeout=TIMEOUT_SECONDS) as http:
+            first = _stamped(_post(http, url, _headers(contract, keys[first_state]), profile.limits), where)
             answers[first_state] = judge_key(contract, profile, first_state, first.response)
             for state, key in list(keys.items())[1:]:
-                answer = _post(http, url, _headers(contract, key))
+                answer = _post(http, url, _headers(contract, key), profile.limits)
                 answers[state] = judge_key(contract, profile, state, answer.response)
             if virtual_clock:
                 second = first
             else:
                 time.sleep(max(0.0, first.received + CLOCK_CHECK_SECONDS - time.time()))
-                second = _stamped(_post(http, url, _headers(contract, keys[first_state])), where)
-    except httpx.HTTPError as exc:
+                second = _stamped(
+                    _post(http, url, _headers(contract, keys[first_state]), profile.limits), where
+                )
+    except (httpx.HTTPError, Oversized) as exc:
         raise TargetError(
             *where,
-            f"the target cannot be reached: {type(exc).__name__}: {exc}",
+            f"the target cannot be reached: {type(exc).__name__}: {printable(str(exc))}",
             f"check that the target is up and the URL is right (the profile's base_url, or --base-url); "
             f"the profile is {profile.path}",
         ) from None
@@ -271,8 +277,8 @@ def reach_target(
     if low > high:
         raise TargetError(
             *where,
-            f"the target's clock did not move with ours: its Date headers {first.date!r} and "
-            f"{second.date!r} came {second.sent - first.sent:.1f} s apart",
+            f"the target's clock did not move with ours: its Date headers {printable(first.date)!r} and "
+            f"{printable(second.date)!r} came {second.sent - first.sent:.1f} s apart",
             "a sandbox on a virtual clock needs its control token in the environment (the profile's "
             "control.token_env), so that the suite moves and reads that clock",
         )
@@ -294,11 +300,19 @@ class _Answer:
     received: float
 
 
-def _post(http: httpx.Client, url: str, headers: dict[str, str]) -> _Answer:
+def _post(http: httpx.Client, url: str, headers: dict[str, str], limits: Limits) -> _Answer:
+    """The harmless request, within the profile's deadline and body cap (a drip or a flood ends it)."""
     sent = time.time()
-    answer = http.post(url, content=b"", headers=headers)
+    answer = post(
+        http,
+        url,
+        content=b"",
+        headers=headers,
+        seconds=limits.request_deadline_seconds,
+        cap=limits.body_cap_bytes,
+    )
     received = time.time()
-    response = Response(answer.status_code, dict(answer.headers), answer.content, received - sent, sent)
+    response = Response(answer.status, answer.headers, answer.content, received - sent, sent)
     return _Answer(response, sent, received)
 
 
@@ -330,7 +344,8 @@ def _stamped(answer: _Answer, where: tuple[str, str]) -> _Stamped:
     if bounds is None:
         raise TargetError(
             *where,
-            f"the answer's Date header ({date!r}) is no HTTP date, and the suite reads the clock from it",
+            f"the answer's Date header ({printable(date)!r}) is no HTTP date, and the suite reads the "
+            "clock from it",
             "point the profile at the API itself, not at a proxy that rewrites the Date header",
         )
     return _Stamped(response.status, response.code, date, answer.sent, answer.received, *bounds, response)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import pytest
 
 from conformance.coverage import counts
+from conformance.printable import printable_lines
 from conformance.results import ERROR, CaseResult, RunResults
 
 TOP_REASONS = 5
@@ -63,7 +64,8 @@ def summary_lines(results: RunResults) -> list[str]:
     """The end-of-run summary of `results` (what `Progress` prints after the run)."""
     lines = [tally_line(results), case_counts(results)]
     if results.interrupted:
-        lines.append("interrupted: these are the cases of the tests that ran before the stop")
+        why = f"{results.interrupted_reason}; " if results.interrupted_reason else ""
+        lines.append(f"interrupted: {why}these are the cases of the tests that ran before the stop")
     reasons = top_reasons(results.cases)
     if reasons:
         lines.append("not verified, top reasons:")
@@ -136,8 +138,8 @@ class Progress:
         if results is None or not results.cases:
             return
         terminalreporter.write_sep("-", f"{PREFIX} summary")
-        for line in summary_lines(results):
-            terminalreporter.write_line(line)
+        for line in summary_lines(results):  # reasons and leftovers quote the target: escaped
+            terminalreporter.write_line(printable_lines(line))
 
 
 def end_line(reporter: pytest.TerminalReporter) -> None:

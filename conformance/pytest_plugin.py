@@ -67,6 +67,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.interrupts import sigterm_as_ctrl_c
 
     config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
+    _short_tracebacks(config)
+    # Plain pytest outside `conformance run` (which passes the suite's own pytest.ini): no warning
+    # per test for pytest's default junit_family.
+    config.addinivalue_line("filterwarnings", "ignore:record_property is incompatible:pytest.PytestWarning")
     _refuse_shared_control_in_parallel(config)
     _check_sandbox_readings(config)
     _preflight(config)
@@ -91,6 +95,18 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.generate.determinism import ignore_local_constants
 
     ignore_local_constants()
+
+
+def _short_tracebacks(config: pytest.Config) -> None:
+    """A broken target yields a few lines per test, not pages: `--tb=short` unless another style is
+    asked for. Against a target with personal data, never the long style nor `--showlocals`: they
+    print each frame's arguments and locals cut to a length, and a cut insider id is no longer one
+    that scrubbing can recognise."""
+    personal = _kind(config).traits.personal_data
+    if config.option.tbstyle == "auto" or (personal and config.option.tbstyle == "long"):
+        config.option.tbstyle = "short"
+    if personal:
+        config.option.showlocals = False
 
 
 def _runs_suite(config: pytest.Config) -> bool:
@@ -256,18 +272,46 @@ def pytest_runtest_makereport(
             message = unreadable_message(call.excinfo.value, _cassette_path(item), item.name)
         if message is not None:
             report.longrepr = message
+    target = item.config.stash.get(TARGET_KEY, None)
+    if target is not None:
+        _stop_on_hostile_target(item, call, report, target)
+        from conformance.outcome_text import scrub_report, violation_only
+
+        if item.config.option.tbstyle == "short":
+            violation_only(report, call.excinfo)
+        scrub_report(report, target.scrub)
     if "conformance_target" in getattr(item, "fixturenames", ()):
         _record_outcome(item.config, _test_id(item), report, report.when)
     return report
+
+
+def _stop_on_hostile_target(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, target: Target
+) -> None:
+    """A target that stopped answering, or whose clock jumped, stops the run after this test: one
+    message, in the summary and the results (`interrupted`, with the reason), instead of a timeout
+    per remaining request or verdicts on a time the suite no longer knows."""
+    from conformance.targets.client import TargetStopped
+    from conformance.targets.target import ClockJumped
+
+    reason = target.client.stopped or target.clock_jump
+    if reason is None:
+        return
+    if call.excinfo is not None and call.excinfo.errisinstance((TargetStopped, ClockJumped)):
+        report.longrepr = reason
+    item.session.shouldstop = reason
+    results = _run_results(item.config)
+    results.interrupted, results.interrupted_reason = True, reason
 
 
 def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport, phase: str) -> None:
     """A failed or skipped phase of `test` becomes a case, unless the test recorded one itself.
 
     A failure becomes an `error` (the suite reached no verdict: a crash, a fixture error, the test's
-    own assertion or `pytest.fail`) unless the test has a `failed` case: `verify` recorded the
-    ContractViolation. A skip becomes `skipped` unless `Verifier.skip` recorded it. The reason is
-    pytest's one-line summary of the outcome, scrubbed through the target's `scrub` once there is one.
+    own assertion or `pytest.fail`) unless the test has a `failed` case (`verify` recorded the
+    ContractViolation) or an `error` one (`verify` recorded why it could reach none). A skip becomes
+    `skipped` unless `Verifier.skip` recorded it. The reason is pytest's one-line summary of the
+    outcome, scrubbed through the target's `scrub` once there is one.
     """
     if report.failed:
         verdict, own, case = ERROR, "failed", f"error ({phase})"
@@ -276,7 +320,7 @@ def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport,
     else:
         return
     results = _run_results(config)
-    if any(c.test == test and c.verdict == own for c in results.cases):
+    if any(c.test == test and c.verdict in (own, verdict) for c in results.cases):
         return
     target = config.stash.get(TARGET_KEY, None)
     reason = _summary(report)

@@ -119,6 +119,8 @@ class RunResults:
     # What the contract expects a run to judge (conformance/contract/rules.py), written with the
     # cases so that a report counts what was not exercised without the contract at hand.
     expectations: list[ContractItem] = field(default_factory=list)
+    # Why the run stopped, when the suite stopped it (a target that stopped answering); "" otherwise.
+    interrupted_reason: str = ""
 
     def record_edge(self, row: str, edge: MeasuredEdge) -> None:
         """Record the measured edge of `row` (e.g. ENDS_AT_TOO_SOON); a later measurement replaces it."""
@@ -164,6 +166,7 @@ def merge(parts: list[RunResults]) -> RunResults:
         edges={row: e for p in parts for row, e in p.edges.items()},
         interrupted=any(p.interrupted for p in parts),
         expectations=next((p.expectations for p in parts if p.expectations), []),
+        interrupted_reason=next((p.interrupted_reason for p in parts if p.interrupted_reason), ""),
     )
 
 
@@ -270,6 +273,7 @@ def _run(data: dict[str, Any]) -> RunResults:
             _item(_object(e, f"expectations[{i}]"), f"expectations[{i}]")
             for i, e in enumerate(_field(data, "expectations", (list,), "", []))
         ],
+        interrupted_reason=_field(data, "interrupted_reason", text, "", ""),
     )
 
 

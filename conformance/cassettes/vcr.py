@@ -11,13 +11,15 @@ from typing import Any
 
 from conformance.cassettes.pseudonyms import Pseudonyms
 from conformance.cassettes.tags import FORMAT, FORMAT_HEADER, current
+from conformance.printable import redact
 
 SECRET_HEADERS = ("x-api-key", "authorization", "x-sandbox-control")
 KEPT_RESPONSE_HEADERS = ("content-type",)
 
 
-def vcr_config(pseudonyms: Pseudonyms | None) -> dict[str, Any]:
-    """The keyword arguments of `vcr.use_cassette` for a suite test (pytest-recording's `vcr_config`)."""
+def vcr_config(pseudonyms: Pseudonyms | None, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The keyword arguments of `vcr.use_cassette` for a suite test (pytest-recording's `vcr_config`);
+    `secrets` (the profile's keys) are redacted from response bodies, where a target may echo them."""
 
     def before_record_request(request: Any) -> Any:
         tags = current()  # set around the send by the suite: see tags.py
@@ -36,8 +38,9 @@ def vcr_config(pseudonyms: Pseudonyms | None) -> dict[str, Any]:
         headers = response.get("headers", {})
         response["headers"] = {k: v for k, v in headers.items() if k.lower() in KEPT_RESPONSE_HEADERS}
         body = response.get("body", {})
-        if pseudonyms is not None and body.get("string"):
-            body["string"] = pseudonyms.apply(text(body["string"])).encode()
+        if body.get("string") and (pseudonyms is not None or secrets):
+            kept = redact(text(body["string"]), secrets)
+            body["string"] = (pseudonyms.apply(kept) if pseudonyms is not None else kept).encode()
         return response
 
     return {

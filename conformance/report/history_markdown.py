@@ -6,7 +6,7 @@ each change (`…` stands for the runs left out; the JSON has every run)."""
 from __future__ import annotations
 
 from conformance.report.history import Gap, History, Tracked
-from conformance.report.markdown_parts import capped, sections, table
+from conformance.report.markdown_parts import capped, inline, sections, table
 
 
 def render_history_markdown(history: History) -> str:
@@ -45,8 +45,11 @@ def _runs(history: History, shown: list[int | Gap]) -> list[str]:
 
 def _sections(history: History, shown: list[int | Gap]) -> list[tuple[str, list[str]]]:
     return [
-        ("Documented regressions", capped([f"- {b.message()}" for b in history.regressions])),
-        ("Tests newly erroring", capped([f"- {b.message()}: {b.reason}" for b in history.newly_erroring])),
+        ("Documented regressions", capped([f"- {inline(b.message())}" for b in history.regressions])),
+        (
+            "Tests newly erroring",
+            capped([f"- {inline(b.message())}: {inline(b.reason)}" for b in history.newly_erroring]),
+        ),
         (
             "What changed, and since when: rows x endpoints (failing now, then held, then flapping)",
             _changes(history, history.changed(history.cells), "row", shown),

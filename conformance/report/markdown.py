@@ -6,7 +6,7 @@ A summary table first, then one section per kind of change, each capped (see `ma
 from __future__ import annotations
 
 from conformance.report.drift import Drift
-from conformance.report.markdown_parts import capped, cell, sections, table
+from conformance.report.markdown_parts import capped, cell, inline, sections, table
 from conformance.report.sections import drift_sections
 
 
@@ -38,5 +38,5 @@ def _summary(drift: Drift) -> list[str]:
 
 
 def _sections(drift: Drift) -> list[tuple[str, list[str]]]:
-    regressions = ("Documented regressions", capped([f"- {r.message}" for r in drift.regressions]))
+    regressions = ("Documented regressions", capped([f"- {inline(r.message)}" for r in drift.regressions]))
     return [regressions, *((s.title, table(*s.table(brief=True))) for s in drift_sections(drift))]

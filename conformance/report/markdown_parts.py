@@ -5,6 +5,7 @@ every long list ends with "and N more" (the HTML and JSON renderings have everyt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 LIMIT = 10
@@ -29,10 +30,25 @@ def more(total: int, limit: int = LIMIT) -> list[str]:
     return ["", f"_… and {total - limit} more (see the HTML or JSON report)_"] if total > limit else []
 
 
+# Markdown's inline syntax: emphasis, code, strikethrough, HTML and autolinks, and a table's pipe.
+# Brackets stay (`[ends-at-minimum, documented]`, `[604799, 604801]`): a link needs `](`, broken
+# below. An underscore inside a word (`unknown_app`) is no emphasis in GitHub's Markdown either.
+_INLINE = str.maketrans({c: "\\" + c for c in "\\`*~|"} | {"<": "&lt;", ">": "&gt;"})
+_EMPHASIS_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
 def cell(value: object) -> str:
-    """A table cell: one line, no pipe or HTML that would break the table."""
+    """A table cell: one line, no pipe or HTML that would break the table, no link or emphasis."""
+    return inline(value)
+
+
+def inline(value: object) -> str:
+    """Text (a target's code, a reason, a test name) as literal Markdown on one line: no link,
+    emphasis, code, HTML or control character of its own."""
     text = "" if value is None else " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    escaped = _EMPHASIS_UNDERSCORE.sub(r"\\_", text.translate(_INLINE))
+    return escaped.replace("](", "]\\(").replace("][", "]\\[")
 
 
 def short(text: str, limit: int = 160) -> str:

@@ -93,4 +93,4 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def vcr_config(conformance_target: Any) -> dict[str, Any]:
-    return configuration(conformance_target.pseudonyms)
+    return configuration(conformance_target.pseudonyms, conformance_target.secrets())

@@ -18,9 +18,9 @@ import httpx
 from conformance.clock import VirtualClock
 from conformance.contract import Contract
 from conformance.exchange import Exchange, Request, Response
+from conformance.printable import REDACTED
+from conformance.targets import bounded
 from conformance.targets.profile import TargetProfile
-
-REDACTED = "<redacted>"
 
 
 class RateBudget:
@@ -60,6 +60,13 @@ class RateBudget:
             self._sleep(wait)
 
 
+class TargetStopped(BaseException):
+    """The target stopped answering: no request is sent any more, and the run stops (the plugin).
+
+    A BaseException, as KeyboardInterrupt is: no `except Exception` on the way swallows it, and
+    Hypothesis does not replay the test to shrink it against a target that will not answer."""
+
+
 @dataclass
 class ApiClient:
     """Sends `Request` values to a target and returns `Exchange` values; never raises on HTTP errors."""
@@ -72,11 +79,18 @@ class ApiClient:
     on_exchange: list[Callable[[Exchange], None]] = field(default_factory=list)
     # Answers a request without sending it (cassette replay of an injected drop), or None to send.
     intercept: Callable[[Request], Exchange | None] | None = None
+    # Why the run stops sending (the target stopped answering), once it does; see `TargetStopped`.
+    stopped: str | None = field(default=None, init=False)
+    _unanswered: int = field(default=0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def send(self, request: Request, *, spend_budget: bool = True, timeout: float | None = None) -> Exchange:
         """Send and time one request; `spend_budget=False` only for the opt-in rate-limit probe.
 
         `timeout` shortens the client's wait where a test expects no answer (an injected drop).
+        Every request is bounded by the profile's `limits` (whole-request deadline, body cap); after
+        `stop_after_unanswered` requests in a row with no answer, this and every later call raises
+        `TargetStopped`.
         """
         path = self.contract.paths[request.endpoint]
         headers = {}
@@ -85,6 +99,8 @@ class ApiClient:
             headers[self.contract.api_key_header] = key
         if request.content_type is not None:
             headers["Content-Type"] = request.content_type
+        if self.stopped is not None:
+            raise TargetStopped(self.stopped)
         intercepted = self.intercept(request) if self.intercept is not None else None
         if intercepted is not None:
             return intercepted
@@ -92,11 +108,26 @@ class ApiClient:
             self.budget.acquire((request.account, path, "POST"))
         sent_at = self.now()
         started = time.perf_counter()
+        limits = self.profile.limits
+        seconds = (
+            limits.request_deadline_seconds
+            if timeout is None
+            else min(timeout, limits.request_deadline_seconds)
+        )
         try:
-            limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
-            raw = self.http.post(path, content=request.content(), headers=headers, timeout=limit)
+            answer = bounded.post(
+                self.http,
+                path,
+                content=request.content(),
+                headers=headers,
+                seconds=seconds,
+                cap=limits.body_cap_bytes,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout),
+            )
+        except bounded.Oversized as exc:
+            exchange = Exchange(request=request, response=None, error=str(exc))
         except httpx.TimeoutException as exc:
-            exchange = Exchange(request=request, response=None, error=f"timeout: {type(exc).__name__}")
+            exchange = Exchange(request=request, response=None, error=f"timeout: {_why(exc)}")
         except httpx.TransportError as exc:
             exchange = Exchange(
                 request=request, response=None, error=f"transport error: {type(exc).__name__}"
@@ -105,16 +136,31 @@ class ApiClient:
             exchange = Exchange(
                 request=request,
                 response=Response(
-                    status=raw.status_code,
-                    headers=dict(raw.headers),
-                    content=raw.content,
+                    status=answer.status,
+                    headers=answer.headers,
+                    content=answer.content,
                     latency_seconds=time.perf_counter() - started,
                     sent_at=sent_at,
                 ),
             )
         for listener in self.on_exchange:
             listener(exchange)
+        self._count_unanswered(exchange)
         return exchange
+
+    def _count_unanswered(self, exchange: Exchange) -> None:
+        """Stop the run after the profile's number of consecutive requests with no answer at all."""
+        unanswered = exchange.response is None and not (exchange.error or "").startswith("oversized")
+        with self._lock:
+            self._unanswered = self._unanswered + 1 if unanswered else 0
+            limit = self.profile.limits.stop_after_unanswered
+            if self._unanswered >= limit and self.stopped is None:
+                self.stopped = (
+                    f"the target stopped answering: {limit} consecutive requests got no answer "
+                    f"(the last: {exchange.error}); the run stops"
+                )
+        if self.stopped is not None and unanswered:
+            raise TargetStopped(self.stopped)
 
     def key_for(self, account: str) -> str | None:
         """The key for an account state; None for `missing_key`. A state the profile lacks is a bug
@@ -143,12 +189,9 @@ class ApiClient:
         return " ".join(shlex.quote(p) for p in parts)
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret in `text`; used on everything the suite prints or writes."""
-    for secret in sorted(secrets, key=len, reverse=True):  # a key may be a prefix of another
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+def _why(exc: httpx.TimeoutException) -> str:
+    """`DeadlinePassed` says the deadline; httpx's own timeouts are named by their kind."""
+    return str(exc) if isinstance(exc, bounded.DeadlinePassed) else type(exc).__name__
 
 
 # Spend at most this share of the documented rate limit, so clock differences never tip us over.

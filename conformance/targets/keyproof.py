@@ -23,6 +23,7 @@ from conformance.errors import Place, ProfileError
 from conformance.exchange import Exchange, Request, Response
 from conformance.generate.oracle import Expected, expected_outcome
 from conformance.generate.world import World
+from conformance.printable import printable, redact
 from conformance.targets.profile import Account, TargetProfile
 
 __all__ = ["KeyAnswer", "harmless_request", "judge_key", "keys_to_prove", "required_states"]
@@ -157,7 +158,9 @@ def judge_key(contract: Contract, profile: TargetProfile, state: str, response: 
         fits.append(candidate)
         own |= candidate == state and judgement == f"account:{state}"
     let_through = state in required_states(contract)
-    answer = KeyAnswer(state, response.status, response.code, tuple(fits), own, let_through)
+    # The code is the target's text: shown without a key it echoes, an escape or a workflow command.
+    code = printable(redact(response.code, profile.secrets())) if response.code else None
+    answer = KeyAnswer(state, response.status, code, tuple(fits), own, let_through)
     if fits and state not in fits:
         _refuse_answer(contract, profile, answer)
     return answer

@@ -57,6 +57,16 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How long and how much the suite waits for and reads from the target: a target that drips,
+    hangs or floods costs a run bounded time and memory, and one that stops answering ends it."""
+
+    request_deadline_seconds: float = 20.0  # one request, connecting and the whole body included
+    body_cap_bytes: int = 1 << 20  # a longer body is recorded as oversized, the rest unread
+    stop_after_unanswered: int = 5  # consecutive requests with no answer that stop the run
+
+
+@dataclass(frozen=True)
 class TargetProfile:
     path: Path
     name: str
@@ -69,6 +79,7 @@ class TargetProfile:
     accounts: Mapping[str, Account]
     insiders: tuple[Insider, ...]
     control_token_env: str | None = None
+    limits: Limits = Limits()
 
     def control_token(self) -> str | None:
         """The control API's token (a served sandbox's), from its environment variable, if set."""
@@ -225,4 +236,5 @@ def _build(path: Path, data: Mapping[str, Any], contract: Contract) -> TargetPro
         },
         insiders=insiders,
         control_token_env=data.get("control", {}).get("token_env"),
+        limits=Limits(**data.get("limits", {})),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from conformance.cassettes.pseudonyms import Pseudonyms
@@ -19,15 +20,23 @@ from conformance.contract import Contract
 from conformance.exchange import Exchange, Request
 from conformance.generate.bodies import push_body
 from conformance.generate.world import ActivityModel, World
+from conformance.printable import printable, redact
 from conformance.results import CaseResult
-from conformance.targets.client import ApiClient, redact
+from conformance.targets.client import ApiClient
 from conformance.targets.control import Control
 from conformance.targets.offers import Offers
 from conformance.targets.profile import TargetProfile, replace_ids
-from conformance.targets.servertime import ServerClock
+from conformance.targets.servertime import ServerClock, offset_bounds
 from conformance.targets.traits import Traits
 
+# A `Date` more than this beyond every earlier one is a jump of the target's clock, not latency.
+CLOCK_JUMP_SECONDS = 5.0
 CLEANUP_ATTEMPTS = 2  # an /end refused for want of a synced token is sent once more, after the sync delay
+
+
+class ClockJumped(BaseException):
+    """The target's clock jumped: the run stops (the plugin), as for `TargetStopped`, and for the
+    same reasons a BaseException."""
 
 
 class Recorder(Protocol):
@@ -50,6 +59,9 @@ class Target:
     # How time passes on the target when its clock is not virtual (a replay never really sleeps).
     sleep: Callable[[float], None] = time.sleep
     world: World = field(init=False)
+    # Why the target's time can no longer be trusted (its clock jumped), once it cannot.
+    clock_jump: str | None = field(default=None, init=False)
+    _offset: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.world = World(self.contract, self.profile)
@@ -61,10 +73,39 @@ class Target:
 
     def _observe(self, exchange: Exchange) -> None:
         response = exchange.response
-        if response is not None:
-            self.clock.observe(
-                response.headers.get("date"), response.sent_at, response.sent_at + response.latency_seconds
+        if response is None:
+            return
+        date, sent = response.headers.get("date"), response.sent_at
+        if not self._jumped(date, sent, sent + response.latency_seconds):
+            self.clock.observe(date, sent, sent + response.latency_seconds)
+
+    def _jumped(self, date: str | None, sent: float, received: float) -> bool:
+        """Does this `Date` contradict every earlier one by more than `CLOCK_JUMP_SECONDS`? Then the
+        target's clock jumped (or it lies): the clock keeps what it knew, and `clock_jump` says why
+        verdicts that depend on the target's time can no longer be reached.
+
+        Only a real clock is watched: a virtual one moves when the suite moves it, and a replay's
+        headers were stamped at recording time."""
+        sample = offset_bounds(date, sent, received) if date and not self._clock_moves_itself() else None
+        if sample is None:
+            return False
+        if self._offset is None:
+            self._offset = sample
+            return False
+        low, high = self._offset
+        if max(sample[0] - high, low - sample[1]) > CLOCK_JUMP_SECONDS:
+            jump = (sample[0] + sample[1] - low - high) / 2  # between the brackets' middles
+            self.clock_jump = self.clock_jump or (
+                f"the target's clock jumped by {jump:+.0f} s during the run (a Date header of "
+                f"{printable(date or '')!r}): a verdict that depends on its time cannot be reached"
             )
+            return True
+        narrowed = (max(low, sample[0]), min(high, sample[1]))
+        self._offset = narrowed if narrowed[0] <= narrowed[1] else sample
+        return False
+
+    def _clock_moves_itself(self) -> bool:
+        return self.kind.replays or self.clock_is_virtual
 
     # -- its clock ---------------------------------------------------------------------------------
 
@@ -169,7 +210,7 @@ class Target:
         is left to expire at its ends_at (the shortest the suite's margin allows) and listed.
         A replay has nothing to clean: it never reached a target.
         """
-        if self.kind.replays:
+        if self.kind.replays or self.client.stopped is not None:  # a target that stopped answering
             return
         not_synced = self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0])
         for activity in self._alive(self.contract.started_state):
@@ -193,6 +234,8 @@ class Target:
         return [f"{a.activity_id} ({a.state}, expires {rfc3339(a.ends_at)})" for a in self._alive(*alive)]
 
     def _alive(self, *states: str) -> list[ActivityModel]:
-        """The run's activities in one of `states` that have not surely expired by now."""
-        now = self.when().earliest
+        """The run's activities in one of `states` that have not surely expired by now (all of them,
+        when a target that stopped answering left the clock unread)."""
+        known = self.clock.calibrated or self.client.stopped is None
+        now = self.when().earliest if known else datetime.min.replace(tzinfo=UTC)
         return [a for a in self.world.activities.values() if a.state in states and a.ends_at > now]

@@ -25,9 +25,9 @@ from conformance.exchange import Exchange, Request
 from conformance.failures import describe, violation
 from conformance.generate.oracle import Alternative, Expected, expected_outcome
 from conformance.generate.world import ActivityModel, World
-from conformance.results import ARRANGEMENT, CaseResult, Observed, unverified
+from conformance.results import ARRANGEMENT, ERROR, CaseResult, Observed, unverified
 from conformance.targets.profile import TargetProfile
-from conformance.targets.target import Target
+from conformance.targets.target import ClockJumped, Target
 
 BARRIER_TIMEOUT_SECONDS = 10.0  # threads of one parallel send: started together, never waiting forever
 
@@ -131,7 +131,7 @@ class Verifier:
             rows=rows,
             level=expected.level,
             expected=tuple(self.target.scrub(describe(self.contract, a)) for a in expected.alternatives),
-            observed=_observed(exchange),
+            observed=_observed(exchange, self.target.scrub),
             verdict=judgement.verdict,
             matched=_matched(judgement.matched),
             latency_ms=round(response.latency_seconds * 1000, 3) if response else None,
@@ -140,6 +140,9 @@ class Verifier:
         if arranged:
             miss = "; ".join(judgement.misses[0][1]) if judgement.misses else ""
             result = replace(result, reason=self.target.scrub(f"arrangement, not judged further: {miss}"))
+        if judgement.verdict == "failed" and self.target.clock_jump is not None:
+            self.target.record(replace(result, verdict=ERROR, reason=self.target.clock_jump))
+            raise ClockJumped(self.target.clock_jump)
         if judgement.verdict == "failed":
             error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
             message = self.target.scrub(str(error))
@@ -251,14 +254,15 @@ def _matched(alternative: Alternative | None) -> str | None:
     return f"{alternative.rule} [{alternative.reading}]" if alternative.reading else alternative.rule
 
 
-def _observed(exchange: Exchange) -> Observed:
+def _observed(exchange: Exchange, scrub: Callable[[str], str]) -> Observed:
+    """What the target answered, its text scrubbed (a target may echo a key or an insider id)."""
     response = exchange.response
     if response is None:
         return Observed(status=None, code=None, body_fields=(), has_body=False, error=exchange.error)
     body = response.json()
     return Observed(
         status=response.status,
-        code=response.code,
-        body_fields=tuple(sorted(body)) if isinstance(body, dict) else (),
+        code=None if response.code is None else scrub(response.code),
+        body_fields=tuple(sorted(scrub(k) for k in body)) if isinstance(body, dict) else (),
         has_body=bool(response.content.strip()),
     )

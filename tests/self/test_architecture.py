@@ -16,6 +16,7 @@ FOUNDATIONS = (
     "conformance.exchange",
     "conformance.files",
     "conformance.strict_json",
+    "conformance.printable",
 )
 
 # layer -> (its module prefixes, the layers it may import besides itself and the foundations).
@@ -54,6 +55,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "conformance.suite_options",
             "conformance.progress",
             "conformance.interrupts",
+            "conformance.outcome_text",
         ),
         (
             "contract",

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from conformance.cassettes.pseudonyms import Pseudonyms
 from conformance.cassettes.recorded import RecordedTest
 from conformance.contract import Contract
+from conformance.targets.bounded import bounded_client
 from conformance.targets.client import ApiClient, rate_budget
 from conformance.targets.control import HttpControl
 from conformance.targets.kind import RunOptions
@@ -48,7 +47,7 @@ class LiveKind:
             if options.recording and options.pseudonym_key
             else None
         )
-        with httpx.Client(base_url=base_url, timeout=LIVE_TIMEOUT_SECONDS) as http:
+        with bounded_client(base_url=base_url, timeout=LIVE_TIMEOUT_SECONDS) as http:
             budget = rate_budget(contract, profile, workers=options.workers)
             client = ApiClient(contract, profile, http, budget)
             token = profile.control_token()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from conformance.contract import load_contract
+from conformance.printable import REDACTED
 from conformance.results import ERROR
-from conformance.targets.client import REDACTED
 from conformance.targets.profile import load_profile, sandbox_profile_path
 from tests.self.suite.suite_runner import SuiteRun, run_suite
 

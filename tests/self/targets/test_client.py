@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.exchange import Exchange, Request
-from conformance.targets.client import REDACTED, ApiClient, RateBudget, redact
+from conformance.printable import REDACTED, redact
+from conformance.targets.client import ApiClient, RateBudget
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.targets.targets_support import FakeClock, Recorder, client
 

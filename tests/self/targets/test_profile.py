@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import ProfileError
-from conformance.targets.profile import load_profile, sandbox_profile_path
+from conformance.targets.profile import Limits, load_profile, sandbox_profile_path
 from tests.self.reference import bundled_contract, sandbox_profile
 
 LIVE_URL = "https://live-activity.api.useinsider.com"
@@ -82,6 +82,17 @@ def test_control_token_is_read_from_its_environment_variable(monkeypatch: pytest
     assert sandbox_profile().control_token() == "tok"
 
 
+def test_limits_default_and_are_read(tmp_path: Path) -> None:
+    """A profile without `limits` gets the defaults; each key given replaces its default only."""
+    assert sandbox_profile().limits == Limits()
+    path = tmp_path / "limited.toml"
+    text = _sandbox_text().replace(
+        "sync_delay_seconds = 0.2", "sync_delay_seconds = 0.2\nlimits = { stop_after_unanswered = 2 }"
+    )
+    path.write_text(text, encoding="utf-8")
+    assert load_profile(path, bundled_contract()).limits == Limits(stop_after_unanswered=2)
+
+
 # -- malformed profiles --------------------------------------------------------------------------
 
 
@@ -152,6 +163,13 @@ CASES = {
         "accounts.good",
         "valid under each of",
         "target-profile.schema.json",
+    ),
+    "zero-request-deadline": Broken(
+        "sync_delay_seconds = 0.2",
+        "sync_delay_seconds = 0.2\nlimits = { request_deadline_seconds = 0 }",
+        "limits.request_deadline_seconds",
+        "less than or equal to the minimum",
+        "the longest one request may take",
     ),
     "device-without-udid": Broken(
         'devices = [{ udid = "sbx-udid-a1" }]',
