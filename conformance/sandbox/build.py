@@ -95,6 +95,7 @@ def build_sandbox(
         limiter=limiter,
         replies=replies,
         rate_limited_row=contract.behaviour.rate_limit.row,
+        bucket=contract.behaviour.rate_limit.bucket,
         retry_after=readings.takes(RETRY_AFTER_HEADER, "present"),
     )
     faults = FaultQueue()
