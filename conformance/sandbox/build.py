@@ -128,6 +128,7 @@ def build_sandbox(
         ControlApi(control, settings.control_token),
         settings.drop_hang_seconds,
         settings.latency_ms,
+        http=settings.http,
     )
     return Sandbox(app=app, control=control, settings=settings, seed=seed, contract=contract, profile=profile)
 
