@@ -161,6 +161,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MS",
         help="one-way network latency: each request and each answer waits this long",
     )
+    serve.add_argument(
+        "--http",
+        action="append",
+        default=[],
+        metavar="STYLE",
+        help="speak HTTP as many servers do (repeatable): gzip (when the request accepts it), chunked, "
+        "close (the connection after every answer), charset (on the JSON content type), or all",
+    )
     return parser
 
 
@@ -368,6 +376,7 @@ def _serve(args: argparse.Namespace, contracts: Path) -> int:
         readings=reading_choices(args.reading),
         clock_offset_seconds=args.clock_offset,
         latency_ms=args.latency_ms,
+        http=frozenset(args.http),
     )
     serve(
         args.host,

@@ -6,6 +6,7 @@ either loaded whole or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -257,6 +258,15 @@ class _BehaviourBuilder:
         self.table = table
         self.path = path
         self.extra_codes = {e["code"]: e["status"] for e in doc["extra_codes"]}
+        # code -> its other names (both ways), and the rules none applies to (see extra_codes).
+        self.synonyms: dict[str, tuple[str, ...]] = {}
+        self.not_for: dict[str, frozenset[str]] = {}
+        for e in doc["extra_codes"]:
+            if "synonym_of" in e:
+                pair = (e["code"], e["synonym_of"])
+                for one, other in (pair, pair[::-1]):
+                    self.synonyms[one] = (*self.synonyms.get(one, ()), other)
+                    self.not_for[one] = self.not_for.get(one, frozenset()) | set(e.get("not_for", ()))
         self.sources = {
             key: m.Source(key=key, title=value["title"], url=value["url"])
             for key, value in doc["sources"].items()
@@ -294,13 +304,22 @@ class _BehaviourBuilder:
         return tuple(names)
 
     def expectation(
-        self, data: Mapping[str, Any], where: Sequence[str | int], *, states_outcome: bool = True
+        self,
+        data: Mapping[str, Any],
+        where: Sequence[str | int],
+        *,
+        states_outcome: bool = True,
+        rule: str = "",
     ) -> m.Expectation:
-        """Build an expectation; `states_outcome=False` for facts (a delay, idempotency), not responses."""
+        """Build an expectation; `states_outcome=False` for facts (a delay, idempotency), not responses.
+
+        The codes it accepts take in their synonyms (extra_codes `synonym_of`), unless its `rule` is
+        one a synonym is `not_for`; a conflict's sides keep the names their sources give.
+        """
         self.known_sources(data["sources"], [*where, "sources"])
         for i, side in enumerate(data.get("conflict", ())):
             self.known_sources(side["sources"], [*where, "conflict", i, "sources"])
-        outcome = self.outcome(data, where)
+        outcome = self.with_synonyms(self.outcome(data, where), rule)
         if states_outcome and outcome.kind == "unknown" and data["level"] != "undocumented":
             raise self.fail(
                 where,
@@ -374,6 +393,28 @@ class _BehaviourBuilder:
         kind = data.get("outcome", "unknown")
         return m.Outcome(kind=cast(m.OutcomeKind, kind))
 
+    def with_synonyms(self, outcome: m.Outcome, rule: str) -> m.Outcome:
+        """The outcome accepting every other name of each code it accepts, in the order written."""
+        named = [
+            other
+            for code in outcome.codes
+            if rule not in self.not_for.get(code, frozenset())
+            for other in self.synonyms.get(code, ())
+        ]
+        codes = tuple(dict.fromkeys((*outcome.codes, *named)))
+        return outcome if codes == outcome.codes else dataclasses.replace(outcome, codes=codes)
+
+    def known_rules(self, rules: set[str]) -> None:
+        """Every rule a synonym is `not_for` is a body or field rule of this file."""
+        for i, e in enumerate(self.doc["extra_codes"]):
+            for j, rule in enumerate(e.get("not_for", ())):
+                if rule not in rules:
+                    raise self.fail(
+                        ["extra_codes", i, "not_for", j],
+                        f"no body or field rule has the id {rule!r}",
+                        f"use one of {sorted(rules)}",
+                    )
+
     def status(self, code: str) -> int:
         return self.extra_codes.get(code) or self.table.row(code).status
 
@@ -392,6 +433,7 @@ class _BehaviourBuilder:
 
     def build(self) -> m.Behaviour:
         d = self.doc
+        self.known_rules({r["id"] for r in (*d["body"], *d["fields"])})
         behaviour = m.Behaviour(
             sources=self.sources,
             extra_codes=self.extra_codes,
@@ -402,7 +444,9 @@ class _BehaviourBuilder:
                 d["sandbox_fallback_code"]["code"], ["sandbox_fallback_code", "code"]
             ),
             body_rules=tuple(
-                m.BodyRule(id=r["id"], case=r["case"], expectation=self.expectation(r, ["body", i]))
+                m.BodyRule(
+                    id=r["id"], case=r["case"], expectation=self.expectation(r, ["body", i], rule=r["id"])
+                )
                 for i, r in enumerate(d["body"])
             ),
             field_rules=tuple(
@@ -416,6 +460,7 @@ class _BehaviourBuilder:
                             if "conflict" in r
                             else e,
                             ["fields", i, "cases", case],
+                            rule=r["id"],
                         )
                         for case, e in r["cases"].items()
                     },

@@ -23,6 +23,8 @@ from conformance.generate.world import ActivityModel, World
 from conformance.targets.profile import Insider
 
 ABSENT = "<absent>"
+# The rule a push with `target_devices: []` falls under (besides its endpoint's): the whole segment.
+TARGET_DEVICES_EMPTY_LIST = "target-devices-empty-list"
 # A field's JSON type as openapi.yaml declares it; `timestamp` is a string of format date-time.
 FieldKind = Literal["string", "timestamp", "array", "object", "other"]
 
@@ -391,7 +393,7 @@ class _Oracle:
             return Expected(tuple(self.alternatives_of(rule, expectation)), (rule,))
         if expectation.outcome.kind == "sync_gate":
             assert activity is not None  # DEAD is every unknown id, and DEAD never opens the gate
-            return self.sync_gate(activity, body)
+            return self.broadcast(body, self.sync_gate(activity, body))
         assert activity is not None  # DEAD is every unknown id, and DEAD answers no endpoint with a success
         if endpoint == roles.adds_to_segment:
             return self.eligibility(body, activity)
@@ -400,8 +402,22 @@ class _Oracle:
             return self.ok(rule, expectation, {"removed": removed, "matched": 0, "added": 0})
         if endpoint == roles.starts:
             sessions = len(self.targets(activity, body))
-            return self.ok(rule, expectation, {"sessions_triggered": sessions})
+            return self.broadcast(body, self.ok(rule, expectation, {"sessions_triggered": sessions}))
         return self.ok(rule, expectation, {})  # a success whose body no role fixes: its shape only
+
+    def broadcast(self, body: dict[str, Any], expected: Expected) -> Expected:
+        """A push whose target_devices is an empty list: the whole segment, as the docs say of an
+        omitted one (behaviour.yaml target_devices.empty_list); the case names that rule too."""
+        rule = self.behaviour.target_devices
+        if body.get(rule.field, ABSENT) != [] or not rule.empty_list.asserted:
+            return expected
+        level = max(expected.level, rule.empty_list.level, key=LEVELS.index)
+        return Expected(
+            tuple(replace(a, level=max(a.level, level, key=LEVELS.index)) for a in expected.alternatives),
+            (*expected.rules, TARGET_DEVICES_EMPTY_LIST),
+            expected.recorded_only,
+            expected.note,
+        )
 
     def probe_of(self, body: dict[str, Any], activity: ActivityModel | None) -> Probe | None:
         """The undocumented probe a request on an existing activity falls under, if any: then no

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from conformance.clock import Clock
 from conformance.sandbox.engine import Engine, RawRequest
 from conformance.sandbox.faults import DROP_EXTENSION, FaultQueue, Journal
+from conformance.sandbox.http_style import HttpStyle
 from conformance.sandbox.replies import Reply
 
 CONTENT_TYPE_HEADER = b"content-type"
@@ -182,6 +183,8 @@ def build_app(
     control: ASGIApp,
     hang_seconds: float,
     latency_ms: int = 0,
+    *,
+    http: frozenset[str] = frozenset(),
 ) -> ASGIApp:
     routes: list[Route | Mount] = [
         Route(paths[name], endpoint, methods=["POST"]) for name, endpoint in endpoints.items()
@@ -189,7 +192,8 @@ def build_app(
     routes.append(Mount("/_sandbox", app=control))
     # A bare Router: no slash redirects (a 307 to /_sandbox/ would betray the control API) and no
     # exception middleware on the hot path; anything unrouted is a plain 404 or 405.
-    app = DropAware(Router(routes=routes, redirect_slashes=False), hang_seconds)
+    # The HTTP style re-sends each answer inside DropAware, which must hold the server's own `send`.
+    app = DropAware(HttpStyle(Router(routes=routes, redirect_slashes=False), http), hang_seconds)
     return Latency(app, latency_ms / 1000) if latency_ms else app
 
 

@@ -95,6 +95,7 @@ def build_sandbox(
         limiter=limiter,
         replies=replies,
         rate_limited_row=contract.behaviour.rate_limit.row,
+        bucket=contract.behaviour.rate_limit.bucket,
         retry_after=readings.takes(RETRY_AFTER_HEADER, "present"),
     )
     faults = FaultQueue()
@@ -127,6 +128,7 @@ def build_sandbox(
         ControlApi(control, settings.control_token),
         settings.drop_hang_seconds,
         settings.latency_ms,
+        http=settings.http,
     )
     return Sandbox(app=app, control=control, settings=settings, seed=seed, contract=contract, profile=profile)
 

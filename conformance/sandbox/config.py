@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contract import Contract
+from conformance.sandbox.http_style import http_styles
 from conformance.sandbox.readings import WHICH_ERROR_WINS, Readings, resolve_readings
 from conformance.targets.profile import TargetProfile
 
@@ -47,6 +48,8 @@ class SandboxConfig:
     readings: Mapping[str, str] = field(default_factory=dict)
     clock_offset_seconds: float = 0.0
     latency_ms: int = 0
+    # How answers travel (sandbox/http_style.py): gzip, chunked, close, charset; none by default.
+    http: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Settings:
     readings: Readings  # every reading of the contract, with its option
     clock_offset_seconds: float
     latency_ms: int
+    http: frozenset[str]
 
 
 def resolve(config: SandboxConfig, contract: Contract, profile: TargetProfile) -> Settings:
@@ -94,6 +98,7 @@ def resolve(config: SandboxConfig, contract: Contract, profile: TargetProfile) -
         readings=readings,
         clock_offset_seconds=config.clock_offset_seconds,
         latency_ms=config.latency_ms,
+        http=http_styles(config.http),
     )
 
 

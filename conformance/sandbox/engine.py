@@ -29,9 +29,10 @@ class RawRequest:
     body: bytes
     too_large: bool
 
-    @property
-    def bucket(self) -> Bucket:
-        return (self.key or "", self.path, self.method)
+    def bucket(self, parts: tuple[str, ...]) -> Bucket:
+        """The rate bucket this request counts in: its values of the contract's `bucket` parts."""
+        values = {"api_key": self.key or "", "path": self.path, "method": self.method}
+        return tuple(values[part] for part in parts)
 
 
 class Engine:
@@ -45,6 +46,7 @@ class Engine:
         limiter: RateLimiter,
         replies: Replies,
         rate_limited_row: str,
+        bucket: tuple[str, ...],
         retry_after: bool = False,
     ) -> None:
         self._seed = seed
@@ -54,20 +56,23 @@ class Engine:
         self._limiter = limiter
         self._replies = replies
         self._rate_limited_row = rate_limited_row
+        self._bucket = bucket
         self._retry_after = retry_after
 
     def stand_in(self, raw: RawRequest, status: int) -> tuple[str, Reply]:
         """(account state, the row of `status`) for an injected status fault: nothing checked or counted."""
         row = self._replies.row_for_status(status)
-        return self._seed.account_of(raw.key), self._with_retry_after(self._replies.error(row), raw.bucket)
+        reply = self._with_retry_after(self._replies.error(row), raw.bucket(self._bucket))
+        return self._seed.account_of(raw.key), reply
 
     def handle(self, raw: RawRequest) -> tuple[str, Reply]:
         """(account state, reply). Checks run in precedence order; the first objection answers."""
         account = self._seed.account_of(raw.key)
-        if not self._limiter.admit(raw.bucket):
-            return account, self._with_retry_after(self._replies.error(self._rate_limited_row), raw.bucket)
+        bucket = raw.bucket(self._bucket)
+        if not self._limiter.admit(bucket):
+            return account, self._with_retry_after(self._replies.error(self._rate_limited_row), bucket)
         reply = self._handle(raw, account)
-        self._limiter.answered(raw.bucket, success=reply.code is None)
+        self._limiter.answered(bucket, success=reply.code is None)
         return account, reply
 
     def _with_retry_after(self, reply: Reply, bucket: Bucket) -> Reply:

@@ -1,4 +1,4 @@
-"""The rate limit: N requests per window per bucket (API key, path, method).
+"""The rate limit: N requests per window per bucket (behaviour.yaml rate_limit.bucket: API key, path, method).
 
 By default (the first option of the reading rate-limit-window) windows are fixed and clock-aligned;
 rate-limit-window=sliding makes it the last `window_seconds` instead, and rate-limit-counts decides
@@ -16,7 +16,7 @@ from collections import deque
 
 from conformance.clock import Clock
 
-Bucket = tuple[str, str, str]
+Bucket = tuple[str, ...]  # the request's values of the contract's bucket parts
 
 
 class RateLimiter:

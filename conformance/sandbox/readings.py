@@ -42,6 +42,7 @@ RATE_LIMIT_WINDOW = Switch("rate-limit-window", ("fixed", "sliding"))
 RETRY_AFTER_HEADER = Switch("retry-after-header", ("absent", "present"))
 CLOCK_RESOLUTION = Switch("clock-resolution", ("real-time", "whole-seconds"))
 TOKEN_SYNC = Switch("token-sync", ("at-bound", "staggered"))
+WRONG_TYPE_CODE = Switch("wrong-type-code", ("field-code", "bad-request"))
 
 SWITCHES: tuple[Switch, ...] = (
     UNPARSEABLE_BODY_CODE,
@@ -63,6 +64,7 @@ SWITCHES: tuple[Switch, ...] = (
     RETRY_AFTER_HEADER,
     CLOCK_RESOLUTION,
     TOKEN_SYNC,
+    WRONG_TYPE_CODE,
 )
 # Reading id -> the option names the sandbox implements.
 IMPLEMENTED: Mapping[str, tuple[str, ...]] = {switch.id: switch.options for switch in SWITCHES}

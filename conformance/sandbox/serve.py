@@ -18,6 +18,7 @@ from conformance.contract import load_contract
 from conformance.errors import UsageError
 from conformance.sandbox.build import Sandbox, build_sandbox
 from conformance.sandbox.config import SandboxConfig
+from conformance.sandbox.http_style import ALL_STYLES, HTTP_STYLES
 from conformance.sandbox.readings import all_switched, switched
 from conformance.targets.profile import load_profile, sandbox_profile_path
 
@@ -53,7 +54,8 @@ def serve(
             "sandbox serve",
             str(exc),
             "pass a positive --rate-limit and --sync-delay, a --latency-ms of 0 or more, a finite "
-            "--clock-offset, and --reading ID=OPTION with a reading of behaviour.yaml and one of its options",
+            "--clock-offset, --reading ID=OPTION with a reading of behaviour.yaml and one of its options, "
+            f"and --http with one of {', '.join(HTTP_STYLES)}, {ALL_STYLES}",
         ) from None
     sock = listening_socket(host, port)
     _print_banner(sandbox, base_url(sock), clock)
@@ -175,4 +177,6 @@ def _variations(sandbox: Sandbox) -> list[str]:
         lines.append(f"  clock offset {settings.clock_offset_seconds:+} s")
     if settings.latency_ms:
         lines.append(f"  latency {settings.latency_ms} ms each way")
+    if settings.http:
+        lines.append(f"  http {', '.join(s for s in HTTP_STYLES if s in settings.http)}")
     return lines

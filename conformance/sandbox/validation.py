@@ -22,6 +22,7 @@ from conformance.sandbox.readings import (
     TITLE_MESSAGE_ON_UPDATE_END,
     UNKNOWN_REQUEST_FIELDS,
     UNPARSEABLE_BODY_CODE,
+    WRONG_TYPE_CODE,
     Readings,
 )
 from conformance.sandbox.rules import Codes, decide
@@ -44,6 +45,8 @@ FALLBACK: Mapping[str, tuple[str, ...]] = {
     "whitespace": ("whitespace", "empty"),
 }
 MALFORMED = frozenset({"null", "wrong_type", "not_a_timestamp"})
+# The cases the reading wrong-type-code=bad-request reads as a body that cannot be parsed as the request.
+WRONGLY_TYPED = frozenset({"null", "wrong_type"})
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The fields the reading title-message-on-update-end makes required where their case is undocumented.
 TITLE_AND_MESSAGE = frozenset({"content.title", "content.message"})
@@ -105,8 +108,10 @@ class Checks:
         self._content_type_code = codes.decided(behaviour.body_rule("wrong_content_type").expectation)
         self._body_codes = _body_codes(behaviour.body_rules, codes, readings)
         required = readings.takes(TITLE_MESSAGE_ON_UPDATE_END, "required")
+        unreadable = _option_code("bad-request") if readings.takes(WRONG_TYPE_CODE, "bad-request") else None
         self._fields = {
-            endpoint: _field_checks(contract, endpoint, codes, required) for endpoint in contract.endpoints
+            endpoint: _field_checks(contract, endpoint, codes, required, unreadable)
+            for endpoint in contract.endpoints
         }
         self._declared = (
             {endpoint: frozenset(contract.request_properties(endpoint)) for endpoint in contract.endpoints}
@@ -221,9 +226,14 @@ def _body_codes(rules: tuple[BodyRule, ...], codes: Codes, readings: Readings) -
     return found
 
 
+def _option_code(option: str) -> str:
+    """The code an option is named after (`bad-request` names BAD_REQUEST)."""
+    return option.replace("-", "_").upper()
+
+
 def _code_named(rules: tuple[BodyRule, ...], case: str, option: str) -> str:
     """The code of the `case` rule that the option names (`bad-request` names BAD_REQUEST)."""
-    wanted = option.replace("-", "_").upper()
+    wanted = _option_code(option)
     accepted = next((rule.expectation.outcome.codes for rule in rules if rule.case == case), ())
     if wanted not in accepted:
         raise ValueError(f"behaviour.yaml body case {case!r} does not accept {wanted}, option {option!r}")
@@ -231,14 +241,24 @@ def _code_named(rules: tuple[BodyRule, ...], case: str, option: str) -> str:
 
 
 def _field_checks(
-    contract: Contract, endpoint: str, codes: Codes, title_and_message_required: bool
+    contract: Contract,
+    endpoint: str,
+    codes: Codes,
+    title_and_message_required: bool,
+    unreadable: str | None,
 ) -> tuple[_FieldCheck, ...]:
-    """The field rules of one endpoint, in file order, with each field's type from openapi.yaml."""
+    """The field rules of one endpoint, in file order, with each field's type from openapi.yaml.
+
+    `unreadable` (wrong-type-code=bad-request): the code a wrongly typed field gets, where its case
+    accepts it (a body that cannot be parsed as the request)."""
     checks = []
     for rule in contract.behaviour.field_rules_for(endpoint):
         path = tuple(rule.field.split("."))
         schema = contract.request_field(endpoint, rule.field)
-        decided = {case: codes.decided(e) for case, e in rule.cases.items()}
+        decided = {
+            case: unreadable if unreadable in e.outcome.codes and case in WRONGLY_TYPED else codes.decided(e)
+            for case, e in rule.cases.items()
+        }
         if title_and_message_required and rule.field in TITLE_AND_MESSAGE:
             # title-message-on-update-end=required: the param tables win where the docs leave it open.
             decided.update({case: codes.fallback for case, e in rule.cases.items() if not e.asserted})

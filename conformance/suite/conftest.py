@@ -49,6 +49,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("malformed_body", bodies, ids=[f"{e}-{label}" for e, label, _ in bodies])
     if "endpoint" in names:
         metafunc.parametrize("endpoint", contract.endpoints)
+    if "devices_endpoint" in names:
+        metafunc.parametrize("devices_endpoint", contract.behaviour.target_devices.endpoints)
 
 
 SPENDS_RATE_BUDGET = "spends_rate_budget"

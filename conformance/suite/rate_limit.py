@@ -16,7 +16,7 @@ backs off when it meets a 429 it did not ask for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from conformance.cassettes.tags import tagging_case
@@ -44,8 +44,11 @@ class Burst:
     seconds: float
 
 
-def provoke_rate_limit(arrange: Arranger, chosen: Provocation, endpoint: str) -> Exchange:
-    """Exhaust the (key, path, method) bucket of `endpoint`, then verify that the next request gets 429.
+def provoke_rate_limit(
+    arrange: Arranger, chosen: Provocation, endpoint: str, *, while_limited: Callable[[], None] | None = None
+) -> Exchange:
+    """Exhaust the (key, path, method) bucket of `endpoint`, then verify that the next request gets 429;
+    then `while_limited`, if given, runs while the bucket is still exhausted.
 
     Requests are built before a burst: arranging one (a sync wait) takes time, and a fixed window
     could turn over in the middle of the burst.
@@ -80,10 +83,22 @@ def provoke_rate_limit(arrange: Arranger, chosen: Provocation, endpoint: str) ->
             if not successes:
                 _no_harmless_success(verifier, endpoint, size)
             _too_slow(verifier, endpoint, fill(verifier, successes))
-        return _expect_limited(verifier, request, endpoint, rate.row, case)
+        limited = _expect_limited(verifier, request, endpoint, rate.row, case)
+        if while_limited is not None:
+            while_limited()
+        return limited
     finally:
         if control is not None:
             control.limit_rate(None)
+
+
+def verify_not_limited(verifier: Verifier, request: Request, *, case: str) -> Exchange:
+    """Send `request` once, with no backoff on a 429, and judge it: for a test whose subject is that
+    this request's bucket has room (the client's usual backoff would wait a 429 away unseen)."""
+    when = verifier.when()
+    with tagging_case(case, (verifier.contract.behaviour.rate_limit.row,)):
+        exchange = verifier.target.client.send(request)
+    return verifier.conclude(exchange, case=case, when=when)
 
 
 def fill(verifier: Verifier, fillers: list[Request]) -> Burst:

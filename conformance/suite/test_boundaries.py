@@ -27,7 +27,7 @@ from conformance.generate.strategies import (
     place_ends_at,
 )
 from conformance.generate.world import ActivityModel
-from conformance.suite.valid import creating_body, valid_body
+from conformance.suite.valid import activity_for, creating_body, valid_body
 from conformance.targets.arrange import Arranger
 from conformance.targets.verifier import Verifier
 
@@ -89,43 +89,73 @@ def test_insider_ids_any_count(arrange: Arranger, data: st.DataObject) -> None:
     _verify_insider_count(arrange, endpoint, count)
 
 
-@given(data=st.data())
-def test_blank_target_device_field(verifier: Verifier, arrange: Arranger, data: st.DataObject) -> None:
-    """A blank insider_id or udid at any position of target_devices is TARGET_DEVICES_INVALID."""
-    rule = verifier.contract.behaviour.target_devices
-    endpoint = data.draw(st.sampled_from(rule.endpoints), label="endpoint")
-    activity = arrange.reuse("registered", arrange.register)
-    pairs = [
+def _device_pairs(verifier: Verifier) -> list[dict[str, str]]:
+    """target_devices naming every device of the syncing insiders: the segment an arranged activity has."""
+    return [
         {"insider_id": i.insider_id, "udid": d.udid}
         for i in verifier.profile.syncing_insiders()
         for d in i.devices
     ]
-    position = data.draw(st.integers(0, len(pairs) - 1), label="position")
+
+
+def _verify_blank_device_field(
+    arrange: Arranger, endpoint: str, position: int, name: str, blank: str
+) -> None:
+    rule = arrange.contract.behaviour.target_devices
+    pairs = _device_pairs(arrange.verifier)
+    pairs[position] = {**pairs[position], name: blank}
+    body = push_body(_answering_activity(arrange, endpoint), **{rule.field: pairs})
+    arrange.verifier.verify(Request(endpoint, body), case=f"target_devices[{position}].{name} blank")
+
+
+def test_blank_target_device_field_named(arrange: Arranger, devices_endpoint: str) -> None:
+    """An empty insider_id, and an empty udid, in target_devices is TARGET_DEVICES_INVALID, on an
+    activity whose only other documented answer is a success (synced, where the sync gate applies)."""
+    for name in arrange.contract.behaviour.target_devices.element_fields:
+        _verify_blank_device_field(arrange, devices_endpoint, 0, name, "")
+
+
+@given(data=st.data())
+def test_blank_target_device_field(arrange: Arranger, data: st.DataObject) -> None:
+    """A blank insider_id or udid at any position of target_devices is TARGET_DEVICES_INVALID."""
+    rule = arrange.contract.behaviour.target_devices
+    endpoint = data.draw(st.sampled_from(rule.endpoints), label="endpoint")
+    position = data.draw(st.integers(0, len(_device_pairs(arrange.verifier)) - 1), label="position")
     name = data.draw(st.sampled_from(rule.element_fields), label="field")
-    pairs[position] = {**pairs[position], name: data.draw(blank_strings(), label="blank")}
-    body = push_body(activity, **{rule.field: pairs})
-    verifier.verify(Request(endpoint, body), case=f"target_devices[{position}].{name} blank")
+    _verify_blank_device_field(arrange, endpoint, position, name, data.draw(blank_strings(), label="blank"))
+
+
+def test_empty_target_devices_is_the_whole_segment(arrange: Arranger, devices_endpoint: str) -> None:
+    """`target_devices: []` is documented as the whole segment, as an omitted one: every device is
+    pushed to (on /update and /end, once synced, so that a 412 cannot stand in for the answer)."""
+    rule = arrange.contract.behaviour.target_devices
+    body = push_body(_fresh(arrange, devices_endpoint), **{rule.field: []})
+    arrange.verifier.verify(Request(devices_endpoint, body), case=f"{rule.field}: [] (the whole segment)")
+
+
+def _answering_activity(arrange: Arranger, endpoint: str) -> ActivityModel:
+    """This test's activity on which a valid request of `endpoint` gets a success and no other
+    documented answer: registered; started and past its sync bound for a sync-gated endpoint (else
+    412 PUSH_TOKEN_NOT_SYNCED would be documented too, and could stand in for the subject's answer).
+    Broken, a request then breaks its one rule alone, whichever check the target runs first. The
+    examples of one test share the activity while it stays in that state (`Arranger.reuse`)."""
+    gated = endpoint in arrange.contract.behaviour.sync_gate.endpoints
+    return arrange.reuse("synced" if gated else "registered", lambda: _fresh(arrange, endpoint))
+
+
+def _fresh(arrange: Arranger, endpoint: str) -> ActivityModel:
+    """A new activity a valid request of `endpoint` (one that acts on an activity) succeeds on."""
+    activity = activity_for(arrange, endpoint)
+    assert activity is not None, f"/{endpoint} acts on an existing activity"
+    return activity
 
 
 def _shaped_body(arrange: Arranger, endpoint: str) -> dict[str, Any]:
-    """A well-formed body for `endpoint`, on an activity in the first state whose answer to the
-    endpoint is documented and no error (registered; started for the endpoint that ends one): broken,
-    the body then breaks that rule alone, whichever check the target runs first. The examples of one
-    test share the activity while it stays in that state (`Arranger.reuse`)."""
-    contract = arrange.contract
-    if endpoint == contract.roles.creates_activity:
+    """A well-formed body for `endpoint`, on an activity in a state whose only documented answer to
+    it is a success (`_answering_activity`): broken, the body then breaks that rule alone."""
+    if endpoint == arrange.contract.roles.creates_activity:
         return creating_body(arrange.verifier)
-    if contract.behaviour.lifecycle.answering_states(endpoint)[0] == contract.started_state:
-        activity = arrange.reuse("started", lambda: _started(arrange))
-    else:
-        activity = arrange.reuse("registered", arrange.register)
-    return valid_body(arrange.verifier, endpoint, activity)
-
-
-def _started(arrange: Arranger) -> ActivityModel:
-    activity = arrange.register()
-    arrange.start(activity)
-    return activity
+    return valid_body(arrange.verifier, endpoint, _answering_activity(arrange, endpoint))
 
 
 def test_broken_required_field(arrange: Arranger, field_break: tuple[str, FieldBreak]) -> None:

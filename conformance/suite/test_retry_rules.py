@@ -14,8 +14,14 @@ from conformance.contract.model import RetryWarning
 from conformance.exchange import Exchange, Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.suite.provoke import provocations
-from conformance.suite.rate_limit import burst_size, fill, harmless_successes, provoke_rate_limit
-from conformance.suite.valid import update_endpoint
+from conformance.suite.rate_limit import (
+    burst_size,
+    fill,
+    harmless_successes,
+    provoke_rate_limit,
+    verify_not_limited,
+)
+from conformance.suite.valid import update_endpoint, valid_body
 from conformance.targets.arrange import Arranger
 from conformance.targets.verifier import Verifier
 
@@ -205,6 +211,43 @@ def test_rate_limit_is_the_documented_one(verifier: Verifier, arrange: Arranger)
     finally:
         verifier.world.pending_rows.pop(endpoint, None)
         verifier.target.wait(rate.per_seconds)  # leave a fresh window: the suite never causes a 429 itself
+
+
+@pytest.mark.spends_rate_budget
+def test_rate_buckets_are_per_key_path_and_method(verifier: Verifier, arrange: Arranger) -> None:
+    """With one endpoint's bucket exhausted for the good key, another endpoint and another key are not
+    limited: the docs fix one bucket per API key, path and method (behaviour.yaml rate_limit.bucket)."""
+    contract, rate = verifier.contract, verifier.contract.behaviour.rate_limit
+    roles = contract.roles
+    endpoint, beside = roles.removes_from_segment, roles.adds_to_segment
+    chosen = next(p for p in provocations(contract, rate.row, endpoint) if p.kind == "rate_limit")
+    activity = arrange.register()
+    others = [s for s, a in verifier.profile.accounts.items() if s != "good" and a.key() is not None]
+
+    def unaffected() -> None:
+        body = valid_body(verifier, beside, activity)
+        verify_not_limited(
+            verifier, Request(beside, body), case=f"/{beside} while /{endpoint}'s bucket is full"
+        )
+        for other in others[:1]:
+            request = Request(endpoint, valid_body(verifier, endpoint, activity), account=other)
+            verify_not_limited(
+                verifier, request, case=f"key {other} on /{endpoint} while the good key's is full"
+            )
+
+    try:
+        provoke_rate_limit(arrange, chosen, endpoint, while_limited=unaffected)
+    finally:
+        if verifier.target.control is None:
+            verifier.target.wait(
+                rate.per_seconds
+            )  # leave a fresh window: the suite never causes a 429 itself
+    if not others:
+        verifier.skip(
+            "the target profile offers no key besides the good one: another key's bucket not checked",
+            endpoint=endpoint,
+            rows=(rate.row,),
+        )
 
 
 def test_transient_row_clears_on_retry(verifier: Verifier, arrange: Arranger, transient_row: str) -> None:

@@ -25,9 +25,6 @@ from conformance.suite_options import OPTIONS, PLUGIN_OPTIONS
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md")))
 README_MAX_LINES = 250
-# Pages other branches of this round are writing; the README and the index already link them. Each
-# must still be missing here (a test below says so), so that the entry goes once the page has landed.
-PAGES_TO_COME = frozenset({"docs/open-points-and-http.md"})
 
 _FENCE = re.compile(r"^(`{3,})(\S*)\s*$")
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
@@ -191,18 +188,9 @@ def test_a_relative_link_leads_somewhere(doc: Path, target: str) -> None:
     """A relative link of the docs names a file that exists, and a heading of it when it has an anchor."""
     path, _, anchor = target.partition("#")
     file = (doc.parent / path).resolve() if path else doc
-    name = file.relative_to(ROOT).as_posix() if file.is_relative_to(ROOT) else str(file)
-    if name in PAGES_TO_COME and not file.exists():
-        return
     assert file.exists(), f"{doc.relative_to(ROOT)} links {target}: no such file"
     if anchor and file.suffix == ".md":
         assert anchor in _anchors(file), f"{doc.relative_to(ROOT)} links {target}: no such heading"
-
-
-def test_pages_to_come_are_still_to_come() -> None:
-    """A page listed as arriving from another branch is not here yet: once it lands, drop it from the list."""
-    landed = sorted(page for page in PAGES_TO_COME if (ROOT / page).exists())
-    assert not landed, f"remove {landed} from PAGES_TO_COME: its links are now checked like any other"
 
 
 def test_the_readme_stays_short() -> None:

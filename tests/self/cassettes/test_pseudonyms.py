@@ -37,7 +37,8 @@ KEY = "cassette-self-test-pseudonym-key"
 # path depends on the served sandbox's real clock (no expiry rule); and the rate-limit probe, which a
 # live target without --allow-rate-limit-probe skips before any request.
 LIVE_SELECT = (
-    "test_blank_target_device_field or test_repeat_after_success_follows_the_retry_warning or "
+    "(test_blank_target_device_field and not named) or "
+    "test_repeat_after_success_follows_the_retry_warning or "
     "test_lifecycle_sequences or test_rate_limit_is_the_documented_one"
 )
 

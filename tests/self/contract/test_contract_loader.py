@@ -69,3 +69,20 @@ def test_cli_prints_one_message_and_exits_2(
     assert err.count("contract error in ") == 1
     assert err.count("\n  fix: ") == 1
     assert "Traceback" not in err
+
+
+def test_a_synonym_is_accepted_wherever_its_other_name_is() -> None:
+    """BAD_REQUEST (RRF) and REQUEST_INVALID (the table) name one meaning: every expectation that
+    accepts one accepts both, but for the rules the synonym is not for (a body with no field)."""
+    behaviour = load_contract(CONTRACTS).behaviour
+    expectations = [(rule.id, e) for rule in behaviour.field_rules for e in rule.cases.values()] + [
+        (rule.id, rule.expectation) for rule in behaviour.body_rules
+    ]
+    not_for = {"body-empty", "body-empty-object"}
+    for rule, expectation in expectations:
+        codes = set(expectation.outcome.codes)
+        if rule not in not_for and codes & {"REQUEST_INVALID", "BAD_REQUEST"}:
+            assert {"REQUEST_INVALID", "BAD_REQUEST"} <= codes, rule
+    assert behaviour.body_rule("empty").expectation.outcome.codes == ("REQUEST_INVALID",)
+    sides = [s.outcome.codes for s in behaviour.body_rule("unparseable").expectation.conflict if s.outcome]
+    assert sides == [("REQUEST_INVALID",), ("BAD_REQUEST",)]  # each source keeps its own name

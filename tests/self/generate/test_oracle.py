@@ -167,13 +167,13 @@ FIELD_CASES = [
         "activity_type",
         ("register", *PUSH_ENDPOINTS),
         "null",
-        {"ACTIVITY_TYPE_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID"},
+        {"ACTIVITY_TYPE_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"},
     ),
     (
         "activity_type",
         ("register", *PUSH_ENDPOINTS),
         "wrong_type",
-        {"ACTIVITY_TYPE_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID"},
+        {"ACTIVITY_TYPE_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"},
     ),
     ("activity_type", SEGMENT_ENDPOINTS, "missing", {"ACTIVITY_TYPE_REQUIRED", "VALIDATION_FAILED"}),
     ("activity_type", SEGMENT_ENDPOINTS, "empty", {"ACTIVITY_TYPE_REQUIRED", "VALIDATION_FAILED"}),
@@ -185,13 +185,13 @@ FIELD_CASES = [
         "activity_id",
         (*SEGMENT_ENDPOINTS, *PUSH_ENDPOINTS),
         "null",
-        {"ACTIVITY_ID_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID"},
+        {"ACTIVITY_ID_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"},
     ),
     (
         "activity_id",
         (*SEGMENT_ENDPOINTS, *PUSH_ENDPOINTS),
         "wrong_type",
-        {"ACTIVITY_ID_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID"},
+        {"ACTIVITY_ID_REQUIRED", "VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"},
     ),
     (
         "insider_ids",
@@ -203,19 +203,29 @@ FIELD_CASES = [
         "insider_ids",
         ("register", *SEGMENT_ENDPOINTS),
         "null",
-        {"INSIDER_IDS_OUT_OF_RANGE", "VALIDATION_FAILED", "REQUEST_INVALID"},
+        {"INSIDER_IDS_OUT_OF_RANGE", "VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"},
     ),
     (
         "insider_ids",
         ("register", *SEGMENT_ENDPOINTS),
         "wrong_type",
-        {"INSIDER_IDS_OUT_OF_RANGE", "VALIDATION_FAILED", "REQUEST_INVALID"},
+        {"INSIDER_IDS_OUT_OF_RANGE", "VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"},
     ),
     ("ends_at", ("register",), "missing", {"VALIDATION_FAILED", "ENDS_AT_IN_PAST"}),
-    ("ends_at", ("register",), "empty", {"VALIDATION_FAILED", "ENDS_AT_IN_PAST", "REQUEST_INVALID"}),
-    ("ends_at", ("register",), "wrong_type", {"VALIDATION_FAILED", "ENDS_AT_IN_PAST", "REQUEST_INVALID"}),
+    (
+        "ends_at",
+        ("register",),
+        "empty",
+        {"VALIDATION_FAILED", "ENDS_AT_IN_PAST", "REQUEST_INVALID", "BAD_REQUEST"},
+    ),
+    (
+        "ends_at",
+        ("register",),
+        "wrong_type",
+        {"VALIDATION_FAILED", "ENDS_AT_IN_PAST", "REQUEST_INVALID", "BAD_REQUEST"},
+    ),
     ("content", PUSH_ENDPOINTS, "missing", {"VALIDATION_FAILED"}),
-    ("content", PUSH_ENDPOINTS, "wrong_type", {"VALIDATION_FAILED", "REQUEST_INVALID"}),
+    ("content", PUSH_ENDPOINTS, "wrong_type", {"VALIDATION_FAILED", "REQUEST_INVALID", "BAD_REQUEST"}),
     ("content.content_state", PUSH_ENDPOINTS, "missing", {"VALIDATION_FAILED"}),
     ("content.title", ("start",), "missing", {"VALIDATION_FAILED"}),
     ("content.message", ("start",), "missing", {"VALIDATION_FAILED"}),
@@ -288,7 +298,10 @@ def test_field_cases_cover_every_asserted_case_of_the_contract() -> None:
 def test_ends_at_not_a_timestamp(text: str) -> None:
     """An ends_at that is no RFC 3339 timestamp with an offset gets the not_a_timestamp codes."""
     expected = expect(Request("register", {**register_body(), "ends_at": text}))
-    assert _one_error(expected) == (400, {"VALIDATION_FAILED", "REQUEST_INVALID", "ENDS_AT_IN_PAST"})
+    assert _one_error(expected) == (
+        400,
+        {"VALIDATION_FAILED", "REQUEST_INVALID", "ENDS_AT_IN_PAST", "BAD_REQUEST"},
+    )
     assert expected.rules == ("ends-at-required:not_a_timestamp",)
 
 

@@ -361,6 +361,20 @@ def unparseable_request(seen: Seen) -> bool:
     return False
 
 
+def blank_in(field: str, element_field: str) -> Condition:
+    """The request's list `field` has an object whose `element_field` is a blank string."""
+
+    def condition(seen: Seen) -> bool:
+        body = _json_object(seen.request)
+        elements = body.get(field) if body is not None else None
+        return isinstance(elements, list) and any(
+            isinstance(e, dict) and isinstance(e.get(element_field), str) and not e[element_field].strip()
+            for e in elements
+        )
+
+    return condition
+
+
 KEEP: Any = object()
 
 

@@ -110,14 +110,15 @@ def raw(endpoint: str, content: bytes, content_type: str | None = "application/j
     return probe
 
 
-def after(state: str, endpoint: str, insiders: Insiders | None = None) -> Probe:
-    """`endpoint` on an activity of `insiders` in `state`: registered, started, synced or ended."""
+def after(state: str, endpoint: str, insiders: Insiders | None = None, **extra: Any) -> Probe:
+    """`endpoint` on an activity of `insiders` in `state`: registered, started, synced or ended; the
+    valid body with the fields `extra` gives added or replaced."""
 
     def probe(bench: Bench) -> Answer:
         api = bench.api
         chosen = (insiders or ELIGIBLE)(api.profile)
         activity_id = _arrange(api, state, chosen)
-        return answer(api.post(endpoint, api.body_for(endpoint, activity_id, ids(chosen))))
+        return answer(api.post(endpoint, {**api.body_for(endpoint, activity_id, ids(chosen)), **extra}))
 
     return probe
 
@@ -173,5 +174,19 @@ def over_the_limit(requests: int, *, lowered: bool = True) -> Probe:
         for _ in range(requests):
             api.post("register", content=b"")
         return answer(api.post("register", content=b""))
+
+    return probe
+
+
+def beside_the_limit(requests: int, endpoint: str, beside: str) -> Probe:
+    """`requests` requests with an empty body to `endpoint` (the limit lowered to that), then one to
+    `beside`: a bucket per path leaves it room."""
+
+    def probe(bench: Bench) -> Answer:
+        api = bench.api
+        bench.control.limit_rate(requests)
+        for _ in range(requests):
+            api.post(endpoint, content=b"")
+        return answer(api.post(beside, content=b""))
 
     return probe

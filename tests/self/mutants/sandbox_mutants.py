@@ -21,6 +21,7 @@ from tests.self.mutants.mutant_kinds import (
     Mutant,
     answered,
     becomes,
+    blank_in,
     bodyless,
     both,
     carrying,
@@ -38,6 +39,7 @@ from tests.self.mutants.mutant_kinds import (
 )
 from tests.self.mutants.mutant_probes import (
     after,
+    beside_the_limit,
     first_of,
     one_syncing_one_offline,
     over_the_limit,
@@ -54,6 +56,7 @@ ERRORS, BEHAVIOUR = "errors.yaml", "behaviour.yaml"
 _CONTRACT = load_contract()
 _RATE, _IDS = _CONTRACT.behaviour.rate_limit, _CONTRACT.behaviour.insider_ids
 _DEVICES = _CONTRACT.behaviour.target_devices
+_TARGET_INSIDER = (_CONTRACT.behaviour.target_devices.field, "insider_id")
 _LOW, _HIGH = _CONTRACT.behaviour.ends_at.minimum.value, _CONTRACT.behaviour.ends_at.maximum.value
 # The suite's label of each named ends_at edge (test_ends_at_named_edge[<label>-<zone>]), by offset.
 _EDGE = {edge.value: edge.label for edge in ends_at_edges(_CONTRACT)}
@@ -166,6 +169,14 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
         probe=over_the_limit(_RATE.requests, lowered=False),
     ),
     Mutant(
+        name="rate-bucket-per-key",
+        category="rate limiting",
+        description="one rate bucket per API key, not per key, path and method: a full /remove-users "
+        "bucket limits /add-users too",
+        edit=_behaviour("bucket: [api_key, path, method]", "bucket: [api_key]"),
+        probe=beside_the_limit(2, "remove-users", "add-users"),
+    ),
+    Mutant(
         name="field-wrong-code",
         category="code",
         description="a missing activity_type gets VALIDATION_FAILED instead of ACTIVITY_TYPE_REQUIRED",
@@ -276,6 +287,15 @@ CONTRACT_MUTANTS: tuple[Mutant, ...] = (
         probe=after("started", "update"),
     ),
     Mutant(
+        name="empty-target-devices-refused",
+        category="code",
+        description="`target_devices: []` gets TARGET_DEVICES_INVALID instead of the whole segment",
+        edit=_behaviour(
+            "empty_list: {outcome: ok,", "empty_list: {expect: {codes: [TARGET_DEVICES_INVALID]},"
+        ),
+        probe=after("registered", "start", target_devices=[]),
+    ),
+    Mutant(
         name="not-synced-wrong-code",
         category="sync gate",
         description="no device synced gets 412 APNS_CERT_MISSING instead of PUSH_TOKEN_NOT_SYNCED",
@@ -353,6 +373,16 @@ RESPONSE_MUTANTS: tuple[Mutant, ...] = (
         description="skipped_not_synced counts one device too many",
         corrupt=where(carrying("skipped_not_synced"), plus_one("skipped_not_synced")),
         probe=after("synced", "update", one_syncing_one_offline),
+    ),
+    Mutant(
+        name="blank-target-insider-accepted-on-update",
+        category="sync gate",
+        description="/update accepts a blank insider_id in target_devices, then answers 412 (none synced)",
+        corrupt=where(
+            both(answered(400, code="TARGET_DEVICES_INVALID", endpoint="update"), blank_in(*_TARGET_INSIDER)),
+            becomes(412, {"error": "push token not synced", "code": "PUSH_TOKEN_NOT_SYNCED"}),
+        ),
+        probe=after("synced", "update", target_devices=[{"insider_id": "", "udid": "any-udid"}]),
     ),
     Mutant(
         name="added-plus-1",

@@ -16,10 +16,9 @@ from conformance.results import CaseResult, Observed, RunResults, read_results
 from tests.self.reference import bundled_contract
 from tests.self.report.report_support import report
 
-# Expectations no suite test judges yet on this branch: the equality below fails on a new gap, and on
-# a gap closed without removing it here. target_devices.empty_list: its test (an empty target_devices
-# list) comes from branch green-subject (issue 17, item 4); remove it here when merging that branch.
-EXPECTED_MISSING = {"target_devices.empty_list"}
+# Expectations no suite test judges: the equality below fails on a new gap, and on a gap closed
+# without removing it here. None today: every documented and inferred expectation has a judged case.
+EXPECTED_MISSING: set[str] = set()
 
 
 def _case(

@@ -177,6 +177,25 @@ def test_unparseable_and_blank_bodies_get_the_code_the_option_names(make: Make, 
     }
 
 
+@covers("wrong-type-code", "field-code", "bad-request")
+@pytest.mark.parametrize("option", list(B.readings["wrong-type-code"].options))
+def test_wrongly_typed_fields_get_the_code_the_option_names(make: Make, option: str) -> None:
+    """field-code: a wrongly typed or null field gets its rule's code; bad-request: BAD_REQUEST (a body
+    that cannot be read as the request), where the case accepts it; a blank field keeps its code."""
+    api = make({"wrong-type-code": option}).api
+    rule = next(r for r in B.field_rules if r.field == "activity_type" and "register" in r.endpoints)
+    body = api.register_body([SYNCING.insider_id])
+    answers = {
+        case: api.post("register", {**body, "activity_type": value})
+        for case, value in (("wrong_type", 12345), ("null", None), ("empty", ""))
+    }
+    for case, answer in answers.items():
+        accepted = rule.cases[case].outcome.codes
+        wanted = "BAD_REQUEST" if option == "bad-request" and case != "empty" else _decided(rule.cases[case])
+        assert wanted in accepted
+        assert (answer.status_code, code_of(answer)) == (bundled_contract().status_of(wanted), wanted)
+
+
 @covers("unknown-request-fields", "ignored")
 def test_unknown_fields_are_ignored_by_default(make: Make) -> None:
     """ignored: an undeclared top-level field changes nothing."""

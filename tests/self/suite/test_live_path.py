@@ -131,7 +131,7 @@ def test_rate_limit_probe_leaves_the_run_clean(counting: str, tmp_path: Path) ->
     limited = [c for c in run.results["cases"] if c["case"].startswith("over the rate limit")]
     unverified = [c for c in run.results["cases"] if "rate-limit-counts=successes-only" in c["reason"]]
     if counting == "every-request":
-        assert len(limited) == 7, limited  # the six 429 rows and the backoff test
+        assert len(limited) == 8, limited  # the six 429 rows, the backoff test and the bucket test
         assert all(c["verdict"] == "passed" for c in limited), limited
         assert unverified == []
     else:
