@@ -37,10 +37,15 @@ def answered_row(case: CaseResult) -> str | None:
     return observed.code or f"HTTP_{observed.status}"
 
 
+# Verdicts that say what the target answered: they belong to the row it answered with.
+SEEN = frozenset({"passed", "recorded"})
+
+
 def shows_row(case: CaseResult, row: str) -> bool:
-    """Whether `case` counts for `row` on its endpoint: a pass only where the target answered with
-    the row; any other verdict wherever the case names the row."""
-    return row in case.rows and (case.verdict != "passed" or answered_row(case) == row)
+    """Whether `case` counts for `row` on its endpoint: what the target was seen doing (a pass, or a
+    recorded answer) only where it answered with the row; a failure or a skip wherever the case names
+    the row, since each row it names went unmet or unseen."""
+    return row in case.rows and (case.verdict not in SEEN or answered_row(case) == row)
 
 
 @dataclass(frozen=True)
