@@ -212,19 +212,22 @@ class Target:
         """
         if self.kind.replays or self.client.stopped is not None:  # a target that stopped answering
             return
-        not_synced = self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0])
-        for activity in self._alive(self.contract.started_state):
-            request = Request(self.contract.roles.ends, push_body(activity))
-            for _ in range(CLEANUP_ATTEMPTS):
-                exchange = self.send(request)
-                if exchange.response is None or exchange.response.status != not_synced:
-                    break
+        pending = self._alive(self.contract.started_state)
+        for attempt in range(CLEANUP_ATTEMPTS):
+            if attempt:  # one sync delay for all the refused ones, not one each
                 self.wait(self.profile.sync_delay_seconds)
-            if (
-                exchange.response is not None
-                and exchange.response.status == self.contract.behaviour.success_status
-            ):
-                self.world.follow(request, exchange.response.json(), self.clock.reads_at_most)
+            pending = [a for a in pending if self._end_refused_unsynced(a)]
+            if not pending:
+                break
+
+    def _end_refused_unsynced(self, activity: ActivityModel) -> bool:
+        """End `activity`; True when the target refused for want of a synced token (worth a retry)."""
+        not_synced = self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0])
+        request = Request(self.contract.roles.ends, push_body(activity))
+        response = self.send(request).response
+        if response is not None and response.status == self.contract.behaviour.success_status:
+            self.world.follow(request, response.json(), self.clock.reads_at_most)
+        return response is not None and response.status == not_synced
 
     def leftovers(self) -> list[str]:
         """Activities still alive on the target, with their expiry: the results list them."""

@@ -27,8 +27,9 @@ def recorded() -> list[CaseResult]:
 
 @pytest.fixture
 def target(recorded: list[CaseResult]) -> Iterator[Target]:
-    with kind_named("sandbox").open(bundled_contract(), sandbox_profile(), recorded.append, RunOptions()) as t:
-        yield t
+    sandbox = kind_named("sandbox")
+    with sandbox.open(bundled_contract(), sandbox_profile(), recorded.append, RunOptions()) as opened:
+        yield opened
 
 
 def _arranger(target: Target, pool: SyncPool, test: str) -> Arranger:
