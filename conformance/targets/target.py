@@ -61,6 +61,9 @@ class Target:
     world: World = field(init=False)
     # Why the target's time can no longer be trusted (its clock jumped), once it cannot.
     clock_jump: str | None = field(default=None, init=False)
+    # Activities whose /start was on its way when the run was stopped: the target may have started
+    # them, so cleanup sends each an /end too (and follows only a success).
+    maybe_started: list[ActivityModel] = field(default_factory=list, init=False)
     _offset: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -212,7 +215,8 @@ class Target:
         """
         if self.kind.replays or self.client.stopped is not None:  # a target that stopped answering
             return
-        pending = self._alive(self.contract.started_state)
+        started = self._alive(self.contract.started_state)
+        pending = [*started, *(a for a in self.maybe_started if a not in started)]
         for attempt in range(CLEANUP_ATTEMPTS):
             if attempt:  # one sync delay for all the refused ones, not one each
                 self.wait(self.profile.sync_delay_seconds)
@@ -234,7 +238,16 @@ class Target:
         if self.kind.replays:
             return []
         alive = {*self.contract.behaviour.lifecycle.states} - {self.contract.ended_state}
-        return [f"{a.activity_id} ({a.state}, expires {rfc3339(a.ends_at)})" for a in self._alive(*alive)]
+        return [
+            f"{a.activity_id} ({self._state_of(a)}, expires {rfc3339(a.ends_at)})"
+            for a in self._alive(*alive)
+        ]
+
+    def _state_of(self, activity: ActivityModel) -> str:
+        """Its state as far as the run knows; one whose /start was cut off may have been started."""
+        if activity in self.maybe_started and activity.state != self.contract.started_state:
+            return f"{self.contract.started_state}, if its /start arrived"
+        return activity.state
 
     def _alive(self, *states: str) -> list[ActivityModel]:
         """The run's activities in one of `states` that have not surely expired by now (all of them,
