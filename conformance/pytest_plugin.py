@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from conformance.targets.arrange import Arranger
     from conformance.targets.kind import TargetKind
     from conformance.targets.profile import TargetProfile
+    from conformance.targets.syncpool import SyncPool
     from conformance.targets.target import Target
     from conformance.targets.verifier import Verifier
 
@@ -553,12 +554,22 @@ def verifier(
         yield from _recorded_test(handle, request)
 
 
+@pytest.fixture(scope="session")
+def conformance_sync_pool(conformance_target: Target, pytestconfig: pytest.Config) -> SyncPool | None:
+    """This worker's activities started ahead, so that sync waits overlap: only on a live run that does
+    not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time)."""
+    from conformance.targets.syncpool import SyncPool
+
+    off = pytestconfig.getoption("no_sync_pool") or _cassettes_in_use(pytestconfig)
+    return None if off or conformance_target.clock_is_virtual else SyncPool(conformance_target)
+
+
 @pytest.fixture
-def arrange(verifier: Verifier) -> Arranger:
+def arrange(verifier: Verifier, conformance_sync_pool: SyncPool | None) -> Arranger:
     """What sets a test up: activities in the states it needs, and injected faults."""
     from conformance.targets.arrange import Arranger
 
-    return Arranger(verifier)
+    return Arranger(verifier, pool=conformance_sync_pool)
 
 
 def _test_id(item: pytest.Item) -> str:

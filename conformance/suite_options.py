@@ -94,6 +94,13 @@ OPTIONS: tuple[SuiteOption, ...] = (
         {"type": Path, "default": None, "metavar": "DIR"},
     ),
     SuiteOption(
+        ("--no-sync-pool",),
+        "on a live target, arrange each synced activity when its test asks for it, waiting the sync bound "
+        "each time, instead of starting them ahead so that the waits overlap",
+        "conformance run --target live --target-profile live.toml --no-sync-pool",
+        {"action": "store_true"},
+    ),
+    SuiteOption(
         ("--sandbox-reading",),
         "the embedded sandbox takes this option of a reading of behaviour.yaml (repeatable)",
         "conformance run --sandbox-reading rate-limit-window=sliding",

@@ -53,9 +53,7 @@ def _gated(arrange: Arranger, endpoint: str, *, syncing: int, offline: int, labe
     chosen = (*profile.syncing_insiders()[:syncing], *profile.never_syncing_insiders()[:offline])
     if len(chosen) != syncing + offline:
         arrange.skip("the target profile lists too few syncing or never-syncing insiders for this case")
-    activity = arrange.register(chosen)
-    arrange.start(activity)
-    arrange.wait_for_sync()
+    activity = arrange.synced(chosen)
     request = Request(endpoint, push_body(activity))
     arrange.verifier.verify(request, case=label)
     if not syncing:

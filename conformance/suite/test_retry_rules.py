@@ -90,10 +90,8 @@ def test_not_retryable_row_repeats_identically(
 
 def _first_call(arrange: Arranger, warning: RetryWarning) -> Request:
     """The call a warning is about, on an activity where it succeeds (sync-gated: started and synced)."""
-    activity = arrange.register()
-    if warning.endpoint in arrange.contract.behaviour.sync_gate.endpoints:
-        arrange.start(activity)
-        arrange.wait_for_sync()
+    gated = warning.endpoint in arrange.contract.behaviour.sync_gate.endpoints
+    activity = arrange.synced() if gated else arrange.register()
     return Request(warning.endpoint, push_body(activity))
 
 

@@ -84,11 +84,11 @@ def activity_for(arrange: Arranger, endpoint: str, need: Need = "nothing") -> Ac
         return None
     if need == "nothing":
         need = "synced" if endpoint in contract.behaviour.sync_gate.endpoints else "registered"
-    activity = arrange.register()
     if need == "dead":
-        return arrange.ended(activity)
-    if need in ("started", "synced"):
-        arrange.start(activity)
+        return arrange.ended()
     if need == "synced":
-        arrange.wait_for_sync()
+        return arrange.synced()
+    activity = arrange.register()
+    if need == "started":
+        arrange.start(activity)
     return activity

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from conformance.clock import ServerTime, rfc3339
 from conformance.contract import Contract
@@ -32,9 +32,17 @@ LIFETIME_MARGIN_SECONDS = 10
 REUSE_MARGIN_SECONDS = 60
 
 
+class Pool(Protocol):
+    """Activities started ahead (conformance/targets/syncpool.py): one for this test, or None."""
+
+    def take(self, arranger: Arranger, insiders: tuple[Insider, ...]) -> ActivityModel | None: ...
+
+
 @dataclass
 class Arranger:
     verifier: Verifier
+    # Where STARTED activities come from with their sync wait already begun: None arranges each now.
+    pool: Pool | None = None
     # need -> (this test's activity for it, the state it was in when made): see `reuse`.
     kept: dict[str, tuple[ActivityModel, str]] = field(default_factory=dict)
 
@@ -111,7 +119,11 @@ class Arranger:
 
     def start(self, activity: ActivityModel) -> Exchange:
         request = Request(self.contract.roles.starts, push_body(activity))
-        return self.verifier.verify(request, case=f"{ARRANGEMENT}start", arrangement=True)
+        try:
+            return self.verifier.verify(request, case=f"{ARRANGEMENT}start", arrangement=True)
+        except KeyboardInterrupt:  # stopped while the /start was on its way: cleanup tries an /end
+            self.verifier.target.maybe_started.append(activity)
+            raise
 
     def wait_for_sync(self) -> None:
         """Wait until what this test started is past the target's declared sync bound (virtual: move it)."""
@@ -122,10 +134,20 @@ class Arranger:
             if remaining > 0:
                 self.verifier.target.wait(remaining + SYNC_MARGIN_SECONDS)
 
-    def ended(self, activity: ActivityModel) -> ActivityModel:
-        """A started, synced, then ended activity (DEAD)."""
-        self.start(activity)
+    def synced(self, insiders: tuple[Insider, ...] | None = None) -> ActivityModel:
+        """A STARTED activity of `insiders` (default as `register`), past the target's sync bound:
+        this test's own, from the pool if it has one (its wait began while earlier tests ran)."""
+        chosen = insiders or self.profile.syncing_insiders()
+        activity = self.pool.take(self, chosen) if self.pool is not None and chosen else None
+        if activity is None:
+            activity = self.register(insiders)
+            self.start(activity)
         self.wait_for_sync()
+        return activity
+
+    def ended(self) -> ActivityModel:
+        """A started, synced, then ended activity (DEAD)."""
+        activity = self.synced()
         self.verifier.arrange(Request(self.contract.roles.ends, push_body(activity)))
         return activity
 

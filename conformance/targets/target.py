@@ -61,6 +61,9 @@ class Target:
     world: World = field(init=False)
     # Why the target's time can no longer be trusted (its clock jumped), once it cannot.
     clock_jump: str | None = field(default=None, init=False)
+    # Activities whose /start was on its way when the run was stopped: the target may have started
+    # them, so cleanup sends each an /end too (and follows only a success).
+    maybe_started: list[ActivityModel] = field(default_factory=list, init=False)
     _offset: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -212,26 +215,39 @@ class Target:
         """
         if self.kind.replays or self.client.stopped is not None:  # a target that stopped answering
             return
-        not_synced = self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0])
-        for activity in self._alive(self.contract.started_state):
-            request = Request(self.contract.roles.ends, push_body(activity))
-            for _ in range(CLEANUP_ATTEMPTS):
-                exchange = self.send(request)
-                if exchange.response is None or exchange.response.status != not_synced:
-                    break
+        started = self._alive(self.contract.started_state)
+        pending = [*started, *(a for a in self.maybe_started if a not in started)]
+        for attempt in range(CLEANUP_ATTEMPTS):
+            if attempt:  # one sync delay for all the refused ones, not one each
                 self.wait(self.profile.sync_delay_seconds)
-            if (
-                exchange.response is not None
-                and exchange.response.status == self.contract.behaviour.success_status
-            ):
-                self.world.follow(request, exchange.response.json(), self.clock.reads_at_most)
+            pending = [a for a in pending if self._end_refused_unsynced(a)]
+            if not pending:
+                break
+
+    def _end_refused_unsynced(self, activity: ActivityModel) -> bool:
+        """End `activity`; True when the target refused for want of a synced token (worth a retry)."""
+        not_synced = self.contract.status_of(self.contract.behaviour.sync_gate.none_synced.outcome.codes[0])
+        request = Request(self.contract.roles.ends, push_body(activity))
+        response = self.send(request).response
+        if response is not None and response.status == self.contract.behaviour.success_status:
+            self.world.follow(request, response.json(), self.clock.reads_at_most)
+        return response is not None and response.status == not_synced
 
     def leftovers(self) -> list[str]:
         """Activities still alive on the target, with their expiry: the results list them."""
         if self.kind.replays:
             return []
         alive = {*self.contract.behaviour.lifecycle.states} - {self.contract.ended_state}
-        return [f"{a.activity_id} ({a.state}, expires {rfc3339(a.ends_at)})" for a in self._alive(*alive)]
+        return [
+            f"{a.activity_id} ({self._state_of(a)}, expires {rfc3339(a.ends_at)})"
+            for a in self._alive(*alive)
+        ]
+
+    def _state_of(self, activity: ActivityModel) -> str:
+        """Its state as far as the run knows; one whose /start was cut off may have been started."""
+        if activity in self.maybe_started and activity.state != self.contract.started_state:
+            return f"{self.contract.started_state}, if its /start arrived"
+        return activity.state
 
     def _alive(self, *states: str) -> list[ActivityModel]:
         """The run's activities in one of `states` that have not surely expired by now (all of them,

@@ -42,6 +42,9 @@ class Verifier:
     # Activities this test started: waits for sync depend on them only, so a test's requests (and
     # its cassette) are the same whichever tests ran before it.
     started: list[ActivityModel] = field(default_factory=list)
+    # Where its cases go: the run's results, unless it prepares ahead for a test not known yet (the
+    # sync pool keeps them until it hands the activity over: conformance/targets/syncpool.py).
+    sink: Callable[[CaseResult], None] | None = None
 
     def __repr__(self) -> str:
         """Short: Hypothesis prints the fixture's repr in failure reports, and the world is large."""
@@ -141,18 +144,21 @@ class Verifier:
             miss = "; ".join(judgement.misses[0][1]) if judgement.misses else ""
             result = replace(result, reason=self.target.scrub(f"arrangement, not judged further: {miss}"))
         if judgement.verdict == "failed" and self.target.clock_jump is not None:
-            self.target.record(replace(result, verdict=ERROR, reason=self.target.clock_jump))
+            self._record(replace(result, verdict=ERROR, reason=self.target.clock_jump))
             raise ClockJumped(self.target.clock_jump)
         if judgement.verdict == "failed":
             error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
             message = self.target.scrub(str(error))
             curl = self.target.scrub(error.details.curl)
-            self.target.record(replace(result, reason=message.splitlines()[0], request=curl))
+            self._record(replace(result, reason=message.splitlines()[0], request=curl))
             raise type(error)(error.details, message, exchange)
-        self.target.record(result)
+        self._record(result)
         if response is not None and response.status == self.contract.behaviour.success_status:
             self._follow(request, response.json())
         return exchange
+
+    def _record(self, result: CaseResult) -> None:
+        (self.sink or self.target.record)(result)
 
     def arrange(self, request: Request, *, when: ServerTime | None = None) -> Exchange:
         """Set a test up with `request`: judged only on what the test needs (see `verify`)."""
@@ -213,7 +219,7 @@ class Verifier:
     def skip(self, reason: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> NoReturn:
         """Skip the test and record it as not verified, with the reason."""
         reason = self.target.scrub(reason)
-        self.target.record(unverified(self.test, "skipped", reason, endpoint=endpoint, rows=rows))
+        self._record(unverified(self.test, "skipped", reason, endpoint=endpoint, rows=rows))
         pytest.skip(reason)
 
     def require_account(self, state: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:

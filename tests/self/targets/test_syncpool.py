@@ -1,0 +1,85 @@
+"""The sync pool (conformance/targets/syncpool.py): one activity per test, ended or listed at the end.
+
+On the embedded sandbox (its virtual clock makes the sync waits instant); the fixture that decides
+where a run uses the pool is exercised by tests/self/suite/test_sync_pool_live.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.results import CaseResult
+from conformance.targets.arrange import Arranger
+from conformance.targets.kind import RunOptions
+from conformance.targets.kinds import kind_named
+from conformance.targets.syncpool import PREPARING, SyncPool
+from conformance.targets.target import Target
+from conformance.targets.verifier import Verifier
+from tests.self.reference import bundled_contract, sandbox_profile
+
+
+@pytest.fixture
+def recorded() -> list[CaseResult]:
+    return []
+
+
+@pytest.fixture
+def target(recorded: list[CaseResult]) -> Iterator[Target]:
+    sandbox = kind_named("sandbox")
+    with sandbox.open(bundled_contract(), sandbox_profile(), recorded.append, RunOptions()) as opened:
+        yield opened
+
+
+def _arranger(target: Target, pool: SyncPool, test: str) -> Arranger:
+    return Arranger(Verifier(target=target, test=test, record_property=lambda *_: None), pool=pool)
+
+
+def test_each_test_gets_an_activity_of_its_own(target: Target, recorded: list[CaseResult]) -> None:
+    """Tests asking the pool for a synced activity each get a different one, with the cases that made it
+    recorded under their own name only."""
+    pool = SyncPool(target)
+    activities = [_arranger(target, pool, f"test_{n}").synced() for n in range(6)]
+    ids = [a.activity_id for a in activities]
+    assert len(set(ids)) == len(ids)
+    assert all(a.state == target.contract.started_state for a in activities)
+    assert not [c for c in recorded if c.test == PREPARING]
+    for n, activity_id in enumerate(ids):
+        starts = [c for c in recorded if c.test == f"test_{n}" and c.endpoint == target.contract.roles.starts]
+        assert len(starts) == 1, (n, activity_id)
+    prepared_ahead = len(target.world.activities) - len(ids)
+    assert 0 < prepared_ahead <= 8
+
+
+def test_a_taken_activity_is_not_handed_out_again(target: Target) -> None:
+    """What one test did to its activity (here: ended it) never reaches another test through the pool."""
+    pool = SyncPool(target)
+    first = _arranger(target, pool, "test_first").ended()
+    later = [_arranger(target, pool, f"test_{n}").synced() for n in range(4)]
+    assert first.state == target.contract.ended_state
+    assert first.activity_id not in {a.activity_id for a in later}
+    assert all(a.state == target.contract.started_state for a in later)
+
+
+def test_activities_left_in_the_pool_are_ended_at_cleanup(target: Target) -> None:
+    """The activities prepared ahead and never taken are ended with the run's others."""
+    pool = SyncPool(target)
+    taken = {_arranger(target, pool, f"test_{n}").synced().activity_id for n in range(3)}
+    untaken = [a for a in target.world.activities.values() if a.activity_id not in taken]
+    assert untaken
+    target.clean_up()
+    assert all(a.state == target.contract.ended_state for a in untaken)
+    assert target.leftovers() == []
+
+
+def test_pool_activities_that_cannot_be_ended_are_leftovers(target: Target) -> None:
+    """An activity prepared ahead for devices that never sync cannot be ended: the leftovers list it."""
+    pool = SyncPool(target)
+    offline = target.profile.never_syncing_insiders()[:1]
+    taken = _arranger(target, pool, "test_offline").synced(offline)
+    untaken = [a for a in target.world.activities.values() if a.activity_id != taken.activity_id]
+    assert untaken
+    target.clean_up()
+    leftovers = " ".join(target.leftovers())
+    assert all(a.activity_id in leftovers for a in untaken)
