@@ -557,10 +557,11 @@ def verifier(
 @pytest.fixture(scope="session")
 def conformance_sync_pool(conformance_target: Target, pytestconfig: pytest.Config) -> SyncPool | None:
     """This worker's activities started ahead, so that sync waits overlap: only on a live run that does
-    not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time)."""
+    not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time),
+    and only when asked for (`--sync-pool`)."""
     from conformance.targets.syncpool import SyncPool
 
-    off = pytestconfig.getoption("no_sync_pool") or _cassettes_in_use(pytestconfig)
+    off = not pytestconfig.getoption("sync_pool") or _cassettes_in_use(pytestconfig)
     return None if off or conformance_target.clock_is_virtual else SyncPool(conformance_target)
 
 
