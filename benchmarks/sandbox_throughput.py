@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conformance.clock import VirtualClock  # noqa: E402 - the checkout, not an installed copy
 from conformance.contract import load_contract  # noqa: E402
+from conformance.core.clock import VirtualClock  # noqa: E402 - the checkout, not an installed copy
+from conformance.profile.target_profile import TargetProfile, load_profile, sandbox_profile_path  # noqa: E402
 from conformance.sandbox import SandboxConfig, build_sandbox  # noqa: E402
-from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path  # noqa: E402
 
 UPDATES_PER_CYCLE = 3
 NO_LIMIT = 10**9

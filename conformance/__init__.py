@@ -7,7 +7,7 @@ The public surface, grouped by layer (see ARCHITECTURE.md):
 """
 
 from conformance.contract import Contract, load_contract
-from conformance.errors import (
+from conformance.core.errors import (
     CassetteError,
     ConformanceError,
     ContractError,

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.errors import ConformanceError
-from conformance.suite_options import help_epilog
+from conformance.core.errors import ConformanceError
+from conformance.plugin.options import help_epilog
 
 BAD_INPUT = 2  # the exit status of every command given input it cannot work with
 PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR: how the suite's preflight stops a run
@@ -327,7 +327,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         # A fresh interpreter, so pytest imports (and assert-rewrites) the suite itself.
         contracts = ["--contracts", str(args.contracts)] if args.contracts else []
         command = suite_command(*contracts, *args.pytest_args)
-        from conformance.interrupts import run_child
+        from conformance.plugin.interrupts import run_child
 
         status = run_child(command)  # Ctrl-C and SIGTERM let the suite clean up and write its results
         # A run that cannot start (its preflight failed) exits as every other command given bad input.
@@ -346,7 +346,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return report_main(args.results, args.format, args.output)
     if args.command == "check":
         from conformance.contract import load_contract
-        from conformance.preflight import check_main
+        from conformance.targets.preflight import check_main
 
         return check_main(
             load_contract(directory),
@@ -356,7 +356,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             allow_rate_limit_probe=args.allow_rate_limit_probe,
         )
     if args.command == "verdict":
-        from conformance.earned import verdict_main
+        from conformance.judging.earned import verdict_main
 
         return verdict_main(args.results, args.baseline, github=args.github)
     if args.command == "cassettes" and args.action == "lint":
@@ -394,8 +394,8 @@ def _lint_cassettes(contracts: Path, cassette_dir: Path | None, profile_path: Pa
     from conformance.cassettes.lint import lint
     from conformance.cassettes.messages import default_cassette_dir
     from conformance.contract import load_contract
+    from conformance.profile.target_profile import load_profile, sandbox_profile_path
     from conformance.targets.kinds import NAMES, kind_named
-    from conformance.targets.profile import load_profile, sandbox_profile_path
 
     contract = load_contract(contracts)
     profile = load_profile(profile_path or sandbox_profile_path(contract), contract)

@@ -7,8 +7,8 @@ The plugin no longer does this for them: it stays inert in any session that does
 from hypothesis import settings
 
 from conformance.generate.determinism import ignore_local_constants
-from conformance.pytest_plugin import register_hypothesis_profiles
-from conformance.suite_options import DEFAULT_HYPOTHESIS_PROFILE
+from conformance.plugin.hooks import register_hypothesis_profiles
+from conformance.plugin.options import DEFAULT_HYPOTHESIS_PROFILE
 
 register_hypothesis_profiles()
 settings.load_profile(DEFAULT_HYPOTHESIS_PROFILE)

@@ -11,7 +11,7 @@ from pathlib import Path
 from conformance.cassettes.recorded import headers, interactions
 from conformance.cassettes.tags import TARGET_HEADER
 from conformance.cassettes.vcr import SECRET_HEADERS
-from conformance.errors import CassetteError
+from conformance.core.errors import CassetteError
 
 # Strings that look like credentials: long runs of key characters, or anything named like a key.
 KEY_LIKE = re.compile(

@@ -9,7 +9,7 @@ import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
 
 from conformance.cassettes.vcr import short
-from conformance.errors import CassetteError, Place
+from conformance.core.errors import CassetteError, Place
 
 
 def default_cassette_dir() -> Path:

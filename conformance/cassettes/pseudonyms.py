@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from conformance.targets.profile import replace_ids
+from conformance.profile.target_profile import replace_ids
 
 PSEUDONYM_KEY_VARIABLE = "LA_CASSETTE_PSEUDONYM_KEY"
 

@@ -21,10 +21,10 @@ from conformance.cassettes.tags import (
     START_HEADER,
     TestTags,
 )
-from conformance.clock import ClockReading
-from conformance.errors import CassetteError, Place
-from conformance.files import write_atomically
-from conformance.targets.offers import Offers
+from conformance.core.clock import ClockReading
+from conformance.core.errors import CassetteError, Place
+from conformance.core.files import write_atomically
+from conformance.profile.offers import Offers
 
 # libyaml's safe loader when PyYAML has it (its wheels do): a replay reads every cassette's tags.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from conformance.targets.offers import Offers
+from conformance.profile.offers import Offers
 
 FORMAT = "1"
 TAG = "x-conformance-"

@@ -11,7 +11,7 @@ from typing import Any
 
 from conformance.cassettes.pseudonyms import Pseudonyms
 from conformance.cassettes.tags import FORMAT, FORMAT_HEADER, current
-from conformance.printable import redact
+from conformance.core.printable import redact
 
 SECRET_HEADERS = ("x-api-key", "authorization", "x-sandbox-control")
 KEPT_RESPONSE_HEADERS = ("content-type",)

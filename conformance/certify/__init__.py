@@ -35,8 +35,8 @@ with Ed25519); `verify_bundle(path)` checks one offline (`conformance certify ve
 """
 
 from conformance.certify.bundle import write_bundle
+from conformance.certify.findings import Certification, RuleVerdict, ScenarioOutcome
 from conformance.certify.harness import certify_command, certify_in_process
-from conformance.certify.results import Certification, RuleVerdict, ScenarioOutcome
 from conformance.certify.verify import BundleCheck, verify_bundle
 from conformance.client.settings import FlowSettings, Integration
 from conformance.contract.certification import Policy, Rule, Scenario, load_policy

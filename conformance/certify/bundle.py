@@ -23,13 +23,13 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conformance import strict_json
+from conformance.certify.findings import Certification
 from conformance.certify.render import render_html, render_junit
-from conformance.certify.results import Certification
 from conformance.certify.verdict import NOT_A_CERTIFICATE
-from conformance.clock import rfc3339
-from conformance.errors import UsageError
-from conformance.targets.profile import replace_ids
+from conformance.core import strict_json
+from conformance.core.clock import rfc3339
+from conformance.core.errors import UsageError
+from conformance.profile.target_profile import replace_ids
 
 MANIFEST = "MANIFEST.json"
 CERTIFICATE = "certificate.json"

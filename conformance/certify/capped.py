@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 CHUNK = 64 * 1024
 # Kept of each of stdout and stderr, per scenario: its first and its last bytes. A client's output

@@ -13,7 +13,7 @@ from conformance.certify.verdict import NOT_A_CERTIFICATE
 from conformance.certify.verify import verify_bundle
 from conformance.contract import load_contract
 from conformance.contract.certification import load_policy
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 INTERRUPTED = 130
 

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from conformance.certify.capped import file_kind
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 CHUNK = 1024 * 1024
 # No file we write comes near these: a bundle of a flood run is under 20 MB in all.

@@ -23,16 +23,16 @@ import respx
 from conformance.certify.calls import group_calls
 from conformance.certify.capped import Captured, read_log
 from conformance.certify.contain import Contained, adopting_orphans
+from conformance.certify.findings import Certification, LogLine, Run, parse_log
 from conformance.certify.judge import baseline_problem, judge_runs
-from conformance.certify.results import Certification, LogLine, Run, parse_log
 from conformance.certify.stage import Stage, build_stage, sandbox_profile
 from conformance.client.settings import FlowSettings, Integration
-from conformance.clock import SystemClock, VirtualClock
 from conformance.contract.certification import Policy, Scenario, load_policy
-from conformance.errors import UsageError
+from conformance.core.clock import SystemClock, VirtualClock
+from conformance.core.errors import UsageError
+from conformance.profile.target_profile import TargetProfile
 from conformance.sandbox.serve import running
 from conformance.sandbox.transport import InProcessTransport
-from conformance.targets.profile import TargetProfile
 
 IN_PROCESS_BASE_URL = "http://certify.invalid"
 # How often a command run looks at its sandbox's journal and its process.

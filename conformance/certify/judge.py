@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from conformance.certify.calls import Call, call_of, group_calls
-from conformance.certify.results import LogLine, RuleVerdict, Run, ScenarioOutcome, Verdict
-from conformance.clock import parse_rfc3339
+from conformance.certify.findings import LogLine, RuleVerdict, Run, ScenarioOutcome, Verdict
 from conformance.contract.certification import Policy, Rule, Trigger
+from conformance.core.clock import parse_rfc3339
 from conformance.sandbox.scripted import Attempt
 
 Judge = Callable[[Policy, Rule, Run], ScenarioOutcome]

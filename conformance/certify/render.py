@@ -6,7 +6,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 
-from conformance.certify.results import Certification, RuleVerdict
+from conformance.certify.findings import Certification, RuleVerdict
 from conformance.certify.verdict import NOT_A_CERTIFICATE
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.clock import Clock
 from conformance.contract.certification import Policy, Scenario
-from conformance.errors import ProfileError
+from conformance.core.clock import Clock
+from conformance.core.errors import ProfileError
+from conformance.profile.target_profile import TargetProfile, load_profile, sandbox_profile_path
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
 from conformance.sandbox.scripted import AttemptJournal, Script, ScriptedSandbox, ScriptStep
-from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path
 
 
 @dataclass(frozen=True)

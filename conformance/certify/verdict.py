@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from conformance import strict_json
+from conformance.core import strict_json
 
 CertificateVerdict = Literal["certified", "not certified", "incomplete"]
 EXIT_STATUS: Mapping[CertificateVerdict, int] = {"certified": 0, "not certified": 1, "incomplete": 3}

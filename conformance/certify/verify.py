@@ -16,11 +16,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from conformance import strict_json
 from conformance.certify.bundle import CERTIFICATE, MANIFEST, PUBLIC_KEY, SIGNATURE, fingerprint
 from conformance.certify.entries import read_entries
 from conformance.certify.verdict import certificate_summary
-from conformance.errors import UsageError
+from conformance.core import strict_json
+from conformance.core.errors import UsageError
 
 
 @dataclass(frozen=True)

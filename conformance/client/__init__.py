@@ -11,13 +11,12 @@ record for every attempt. Time comes from `FlowSettings.sleep` / `FlowSettings.n
     report = run_flow(settings)   # FlowSettings: base URL, key, insider ids, activity type, log file
 """
 
+from conformance.client.activity_client import LiveActivityClient, Parts
 from conformance.client.backoff import Backoff, RetryBudget, RetrySchedule
 from conformance.client.budget import RateBudget
-from conformance.client.client import LiveActivityClient, Parts
 from conformance.client.flow import FlowReport, normal_flow, run_flow
 from conformance.client.log import AttemptLog, AttemptRecord, LogFormat
-from conformance.client.policy import NoResponse, RetryPolicy
-from conformance.client.results import (
+from conformance.client.outcomes import (
     Answer,
     CallResult,
     GaveUp,
@@ -26,6 +25,7 @@ from conformance.client.results import (
     Success,
     Uncertain,
 )
+from conformance.client.policy import NoResponse, RetryPolicy
 
 __all__ = [
     "Answer",

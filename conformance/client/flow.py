@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from conformance.client.client import LiveActivityClient
-from conformance.client.results import (
+from conformance.client.activity_client import LiveActivityClient
+from conformance.client.outcomes import (
     CallResult,
     GaveUp,
     ProbablyDoneByLostAttempt,
@@ -27,7 +27,7 @@ from conformance.client.results import (
     Uncertain,
 )
 from conformance.client.settings import FlowSettings
-from conformance.clock import rfc3339
+from conformance.core.clock import rfc3339
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from conformance.client.results import Answer
+from conformance.client.outcomes import Answer
 from conformance.contract import Contract, ErrorRow
 
 Wait = Literal["backoff", "sync"]

@@ -1,6 +1,6 @@
 """The contract: the published table and the behaviour rules as one validated, typed model.
 
-This package imports nothing else from `conformance` but `conformance.errors`.
+This package imports nothing else from `conformance` but `conformance.core.errors`.
 """
 
 from conformance.contract.loader import default_contracts_dir, load_contract

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from conformance import files
 from conformance.contract.loader import _read, endpoint_paths, read_yaml
 from conformance.contract.table import build_errors_document
-from conformance.errors import ContractError, Place
+from conformance.core import files
+from conformance.core.errors import ContractError, Place
 
 TABLE_FILE = "error-table.md"
 ERRORS_FILE = "errors.yaml"

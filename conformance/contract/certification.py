@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from conformance.contract import Contract, load_contract
 from conformance.contract.loader import key_path, read_yaml, validate
-from conformance.errors import ContractError, Place, UsageError
+from conformance.core.errors import ContractError, Place, UsageError
 
 POLICY_FILE = "certification.yaml"
 DEFAULT_PROFILE = "core"

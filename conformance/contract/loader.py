@@ -19,7 +19,7 @@ import referencing.exceptions
 import yaml
 
 from conformance.contract import model as m
-from conformance.errors import ContractError, Place
+from conformance.core.errors import ContractError, Place
 
 API_PREFIX = "/api/v1/live-activity/"
 CONTRACT_FILES = ("errors.yaml", "behaviour.yaml", "openapi.yaml")

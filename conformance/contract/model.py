@@ -125,7 +125,7 @@ class Expectation:
     conflict: tuple[ConflictSide, ...] = ()
     sandbox_choice: Mapping[str, Any] = field(default_factory=dict)
     # Where behaviour.yaml states it (`fields.activity-id-required.cases.missing`): what a results
-    # case names to say it judged this expectation (see conformance/coverage.py).
+    # case names to say it judged this expectation (see conformance/judging/coverage.py).
     id: str = ""
 
     @property

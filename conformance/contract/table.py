@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.errors import ContractError, Place
+from conformance.core.errors import ContractError, Place
 
 ERROR_COLUMNS = ("HTTP", "Code", "Endpoints", "Meaning", "Typical Cause", "Suggested Fix")
 RETRY_COLUMNS = ("Error class", "Safe to retry?", "Strategy")

@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance.contract import Contract
 from conformance.generate.world import ActivityModel
-from conformance.targets.profile import TargetProfile
+from conformance.profile.target_profile import TargetProfile
 
 
 def register_body(

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from conformance.clock import ServerTime, parse_rfc3339
 from conformance.contract import Expectation
 from conformance.contract.model import LEVELS, Level, Outcome, Probe, State
-from conformance.exchange import Request
+from conformance.core.clock import ServerTime, parse_rfc3339
+from conformance.core.exchange import Request
 from conformance.generate.world import ActivityModel, World
-from conformance.targets.profile import Insider
+from conformance.profile.target_profile import Insider
 
 ABSENT = "<absent>"
 # The rule a push with `target_devices: []` falls under (besides its endpoint's): the whole segment.

@@ -16,10 +16,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.clock import ServerTime, rfc3339
 from conformance.contract import Contract
 from conformance.contract.model import EndsAtWindow, FieldRule
-from conformance.targets.profile import TargetProfile
+from conformance.core.clock import ServerTime, rfc3339
+from conformance.profile.target_profile import TargetProfile
 
 BLANKS = ("", " ", "\t", "  \n ")
 SECONDS_PER_MINUTE = 60

@@ -13,8 +13,8 @@ from typing import Any
 
 from conformance.contract import Contract
 from conformance.contract.model import State
-from conformance.exchange import Request
-from conformance.targets.profile import TargetProfile
+from conformance.core.exchange import Request
+from conformance.profile.target_profile import TargetProfile
 
 
 @dataclass

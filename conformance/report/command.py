@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from conformance import files
-from conformance.errors import Place, UsageError
+from conformance.core import files
+from conformance.core.errors import Place, UsageError
+from conformance.judging.results import read_results
 from conformance.report.drift import Drift, compare
 from conformance.report.history import History, build_history
 from conformance.report.history_html import render_history_html
@@ -30,7 +31,6 @@ from conformance.report.run_html import render_run_html
 from conformance.report.run_markdown import render_run_markdown
 from conformance.report.run_report import RunReport, build_report
 from conformance.report.serialize import render_history_json, render_json
-from conformance.results import read_results
 
 RENDERERS: dict[str, Callable[[Drift], str]] = {
     "markdown": render_markdown,

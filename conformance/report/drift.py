@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from conformance.judging.results import ERROR, CaseResult, RunResults
 from conformance.report.edges import EdgeDrift, compare_edges
 from conformance.report.latency import EndpointLatency, compare_latency
 from conformance.report.matrix import Cell, build_cells, verdict_of
 from conformance.report.pairs import Pair, outcome, pair_cases
-from conformance.results import ERROR, CaseResult, RunResults
 
 Direction = Literal["added", "removed"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.results import Interval, MeasuredEdge, RunResults
+from conformance.judging.results import Interval, MeasuredEdge, RunResults
 
 
 @dataclass(frozen=True)

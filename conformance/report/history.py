@@ -29,9 +29,9 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Literal, TypeVar
 
+from conformance.judging.results import ERROR
 from conformance.report.history_digest import CellState, RunDigest, StoredRun
 from conformance.report.matrix import LEVEL_ORDER, Key, ordered
-from conformance.results import ERROR
 
 Status = Literal["unchanged", "changed", "flapping"]
 SLUG = re.compile(r"[^A-Za-z0-9_:.-]+")

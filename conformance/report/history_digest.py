@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.judging.results import ERROR, CaseResult, RunResults
 from conformance.report.matrix import Key, by_cell, table_rows, verdict_of
 from conformance.report.pairs import keyed, outcome
-from conformance.results import ERROR, CaseResult, RunResults
 
 
 @dataclass(frozen=True)

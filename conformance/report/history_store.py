@@ -18,9 +18,9 @@ from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conformance.errors import Place, ResultsError, UsageError
+from conformance.core.errors import Place, ResultsError, UsageError
+from conformance.judging.results import read_results
 from conformance.report.history_digest import StoredRun, decode, digest_run, encode
-from conformance.results import read_results
 
 FORMAT = "conformance-drift-history 1"
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime
 
+from conformance.judging.results import ERROR, CaseResult
 from conformance.report.run_report import RunReport, curl, received
-from conformance.results import ERROR, CaseResult
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

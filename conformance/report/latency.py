@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conformance.results import RunResults
+from conformance.judging.results import RunResults
 
 
 @dataclass(frozen=True)

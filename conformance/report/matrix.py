@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from conformance.coverage import shows_row
+from conformance.judging.coverage import shows_row
+from conformance.judging.results import ERROR, CaseResult
 from conformance.report.pairs import Pair
-from conformance.results import ERROR, CaseResult
 
 ROW_ID = re.compile(r"[A-Z][A-Z0-9_]*")
 Key = tuple[str, str]  # (row, endpoint)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from conformance.results import CaseResult, Observed, RunResults
+from conformance.judging.results import CaseResult, Observed, RunResults
 
 Key = tuple[str, str, int]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from html import escape
 
+from conformance.judging.results import CaseResult
 from conformance.report.html_page import bullets, grid, linked_cell, page, section, table, verdict_legend
 from conformance.report.matrix import VERDICT_MARKS
 from conformance.report.run_report import NO_ITEMS, RunCell, RunReport, curl, received
-from conformance.results import CaseResult
 
 
 def render_run_html(report: RunReport) -> str:

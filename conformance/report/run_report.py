@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.coverage import Counts, Covered, counts, coverage, exercised_lines
+from conformance.judging.coverage import Counts, Covered, counts, coverage, exercised_lines
+from conformance.judging.results import ERROR, CaseResult, Observed, RunResults
 from conformance.report.latency import Percentiles, run_latency
 from conformance.report.matrix import LEVEL_ORDER, anchor, by_cell, verdict_of
 from conformance.report.pairs import outcome
-from conformance.results import ERROR, CaseResult, Observed, RunResults
 
 NO_ITEMS = "The results file lists no contract items (written by an older suite, or no target opened)."
 

@@ -7,7 +7,7 @@ precedence, limits, the option of each of behaviour.yaml's `readings`, a clock o
 latency), so a differently configured sandbox can check the suite asserts only what is documented.
 """
 
-from conformance.sandbox.build import Sandbox, build_sandbox
+from conformance.sandbox.assemble import Sandbox, build_sandbox
 from conformance.sandbox.config import SandboxConfig, default_messages
 from conformance.sandbox.control import ClockNotVirtualError, SandboxControl
 from conformance.sandbox.faults import Fault, JournalEntry

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from conformance.clock import parse_rfc3339
 from conformance.contract import Contract
+from conformance.core.clock import parse_rfc3339
+from conformance.sandbox.decide import Codes
 from conformance.sandbox.eligibility import DeviceKey, EligibilityRules, SegmentDelta
 from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.readings import (
@@ -23,7 +24,6 @@ from conformance.sandbox.readings import (
     Readings,
 )
 from conformance.sandbox.replies import Replies, Reply
-from conformance.sandbox.rules import Codes
 from conformance.sandbox.state import (
     ACTIVITY_ID,
     DEAD,

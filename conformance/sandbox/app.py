@@ -16,7 +16,7 @@ from email.utils import formatdate
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.clock import Clock
+from conformance.core.clock import Clock
 from conformance.sandbox.engine import Engine, RawRequest
 from conformance.sandbox.faults import DROP_EXTENSION, FaultQueue, Journal
 from conformance.sandbox.http_style import HttpStyle

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contract import Contract
+from conformance.profile.target_profile import TargetProfile
 from conformance.sandbox.http_style import http_styles
 from conformance.sandbox.readings import WHICH_ERROR_WINS, Readings, resolve_readings
-from conformance.targets.profile import TargetProfile
 
 # The check groups a request runs through; `precedence` orders them.
 CHECK_GROUPS = frozenset(

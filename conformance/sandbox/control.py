@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.clock import Clock, VirtualClock
+from conformance.core.clock import Clock, VirtualClock
 from conformance.sandbox.faults import FAULT_KINDS, Fault, FaultQueue, Journal, JournalEntry
 from conformance.sandbox.ratelimit import RateLimiter
 from conformance.sandbox.replies import Replies

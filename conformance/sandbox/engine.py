@@ -16,7 +16,7 @@ from conformance.sandbox.ratelimit import Bucket, RateLimiter
 from conformance.sandbox.replies import Replies, Reply
 from conformance.sandbox.seed import Seed
 from conformance.sandbox.state import ActivityStore
-from conformance.sandbox.validation import Check
+from conformance.sandbox.validation import RequestCheck
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Engine:
         self,
         *,
         seed: Seed,
-        checks: Sequence[Check],
+        checks: Sequence[RequestCheck],
         store: ActivityStore,
         actions: Actions,
         limiter: RateLimiter,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from conformance.clock import rfc3339
+from conformance.core.clock import rfc3339
 
 FaultKind = Literal["status", "latency", "drop_after_commit"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("status", "latency", "drop_after_commit")

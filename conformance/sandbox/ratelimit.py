@@ -14,7 +14,7 @@ import math
 import threading
 from collections import deque
 
-from conformance.clock import Clock
+from conformance.core.clock import Clock
 
 Bucket = tuple[str, ...]  # the request's values of the contract's bucket parts
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from conformance.clock import rfc3339
+from conformance.core.clock import rfc3339
 from conformance.sandbox.app import send_reply
-from conformance.sandbox.build import Sandbox
+from conformance.sandbox.assemble import Sandbox
 from conformance.sandbox.faults import Fault
 from conformance.sandbox.replies import Replies
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from conformance.contract import Contract
-from conformance.targets.profile import Device, TargetProfile
+from conformance.profile.target_profile import Device, TargetProfile
 
 # Account states (behaviour.yaml `accounts`) for a request that carries no key, or a key no account has.
 MISSING_KEY = "missing_key"

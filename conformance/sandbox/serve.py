@@ -13,14 +13,14 @@ from typing import Literal
 
 import uvicorn
 
-from conformance.clock import Clock, SystemClock, VirtualClock
 from conformance.contract import load_contract
-from conformance.errors import UsageError
-from conformance.sandbox.build import Sandbox, build_sandbox
+from conformance.core.clock import Clock, SystemClock, VirtualClock
+from conformance.core.errors import UsageError
+from conformance.profile.target_profile import load_profile, sandbox_profile_path
+from conformance.sandbox.assemble import Sandbox, build_sandbox
 from conformance.sandbox.config import SandboxConfig
 from conformance.sandbox.http_style import ALL_STYLES, HTTP_STYLES
 from conformance.sandbox.readings import all_switched, switched
-from conformance.targets.profile import load_profile, sandbox_profile_path
 
 # Seconds a shutdown waits for open requests (a dropped one may hang) before cancelling them.
 GRACEFUL_SHUTDOWN_SECONDS = 2

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from conformance.clock import Clock
 from conformance.contract import Outcome
 from conformance.contract.model import Lifecycle, Roles, State
+from conformance.core.clock import Clock
+from conformance.sandbox.decide import Codes, decide
 from conformance.sandbox.eligibility import DeviceKey
 from conformance.sandbox.incoming import Incoming
 from conformance.sandbox.readings import END_ON_REGISTERED, Readings
-from conformance.sandbox.rules import Codes, decide
 
 ACTIVITY_ID = "activity_id"
 # The states of the model's `State` type; the lifecycle rules say what each allows.

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance.clock import Clock, parse_rfc3339
 from conformance.contract import Contract
 from conformance.contract.model import BodyRule
+from conformance.core.clock import Clock, parse_rfc3339
+from conformance.sandbox.decide import Codes, decide
 from conformance.sandbox.incoming import BLANK_BODY, Incoming
 from conformance.sandbox.readings import (
     CLOCK_RESOLUTION,
@@ -25,9 +26,8 @@ from conformance.sandbox.readings import (
     WRONG_TYPE_CODE,
     Readings,
 )
-from conformance.sandbox.rules import Codes, decide
 
-Check = Callable[[Incoming], str | None]
+RequestCheck = Callable[[Incoming], str | None]
 
 _MISSING = object()
 JSON_TYPES: Mapping[str, type | tuple[type, ...]] = {
@@ -127,7 +127,7 @@ class Checks:
         self._device_codes = {case: codes.decided(e) for case, e in self._devices.cases.items()}
         self._empty_devices_code = codes.of(decide(self._devices.empty_list))
 
-    def groups(self) -> dict[str, Check]:
+    def groups(self) -> dict[str, RequestCheck]:
         return {
             "account": self.account,
             "body": self.body,

@@ -17,7 +17,7 @@ import pytest
 from conformance.cassettes.messages import default_cassette_dir
 from conformance.cassettes.vcr import vcr_config as configuration
 from conformance.contract import load_contract
-from conformance.errors import ConformanceError
+from conformance.core.errors import ConformanceError
 from conformance.generate.strategies import ends_at_edges, field_breaks, insider_id_counts, malformed_bodies
 
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.results import Interval, Unit
+from conformance.judging.results import Interval, Unit
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from conformance.contract import Contract
 from conformance.contract.model import EndsAtWindow, Expectation
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.generate.strategies import FieldBreak, field_breaks, insider_ids, place_ends_at
 from conformance.suite.valid import Need, activity_for, creating_body, need_of_state, valid_body

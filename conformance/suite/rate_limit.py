@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from conformance.cassettes.tags import tagging_case
-from conformance.exchange import Exchange, Request
+from conformance.core.exchange import Exchange, Request
 from conformance.generate.bodies import segment_body
 from conformance.suite.provoke import Provocation
 from conformance.targets.arrange import Arranger

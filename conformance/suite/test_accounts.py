@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.contract import load_contract
-from conformance.errors import ConformanceError
+from conformance.core.errors import ConformanceError
 from conformance.suite.provoke import provocations
 from conformance.targets.arrange import Arranger
 from conformance.targets.verifier import Verifier

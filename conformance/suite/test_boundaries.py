@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.contract import Contract
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.generate.strategies import (
     FieldBreak,

@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from conformance.clock import ServerTime, rfc3339
-from conformance.exchange import Request
-from conformance.failures import ContractViolation
+from conformance.core.clock import ServerTime, rfc3339
+from conformance.core.exchange import Request
 from conformance.generate.bodies import register_body
-from conformance.results import Interval, MeasuredEdge, Observed, RunResults
+from conformance.judging.failures import ContractViolation
+from conformance.judging.results import Interval, MeasuredEdge, Observed, RunResults
 from conformance.suite.edge_search import EdgeSearch, Seen, find_switch, first_beyond
 from conformance.targets.verifier import Verifier
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.contract import load_contract
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body
 from conformance.suite.valid import creating_body
 from conformance.targets.arrange import Arranger

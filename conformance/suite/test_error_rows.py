@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.contract import ErrorRow
-from conformance.exchange import Exchange
+from conformance.core.exchange import Exchange
 from conformance.suite.provoke import Provocation, provocations
 from conformance.suite.rate_limit import provoke_rate_limit
 from conformance.targets.arrange import Arranger

@@ -11,7 +11,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.generate.determinism import seed_from_name
 from conformance.generate.world import ActivityModel

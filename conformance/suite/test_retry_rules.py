@@ -11,7 +11,7 @@ import pytest
 from conformance.cassettes.tags import tagging_case
 from conformance.contract import Contract, load_contract
 from conformance.contract.model import RetryWarning
-from conformance.exchange import Exchange, Request
+from conformance.core.exchange import Exchange, Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.suite.provoke import provocations
 from conformance.suite.rate_limit import (

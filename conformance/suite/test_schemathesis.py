@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from conformance.contract import Contract, load_contract
 from conformance.contract.loader import API_PREFIX
 from conformance.contract.rules import documented_codes
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.targets.verifier import Verifier
 
 

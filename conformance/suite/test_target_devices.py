@@ -7,7 +7,7 @@ other documented answer (412 not synced) can stand in for the subject's.
 
 from __future__ import annotations
 
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body
 from conformance.suite.valid import activity_for
 from conformance.targets.arrange import Arranger

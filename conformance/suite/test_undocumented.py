@@ -15,7 +15,7 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.contract.model import Behaviour, State
-from conformance.exchange import Request
+from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.generate.strategies import FieldBreak
 from conformance.suite.valid import activity_for, need_of_state, valid_body

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NoReturn, Protocol
 
-from conformance.clock import ServerTime, rfc3339
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Request
+from conformance.core.clock import ServerTime, rfc3339
+from conformance.core.exchange import Exchange, Request
 from conformance.generate.bodies import push_body, register_body
 from conformance.generate.world import ActivityModel
-from conformance.results import ARRANGEMENT
-from conformance.targets.control import Control, FaultKind
-from conformance.targets.profile import Insider, TargetProfile
+from conformance.judging.results import ARRANGEMENT
+from conformance.profile.target_profile import Insider, TargetProfile
+from conformance.targets.control_client import Control, FaultKind
 from conformance.targets.verifier import Verifier
 
 SYNC_MARGIN_SECONDS = 0.05

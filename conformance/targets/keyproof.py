@@ -16,15 +16,15 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from conformance.checks import judge
-from conformance.clock import ServerTime
 from conformance.contract import Contract
-from conformance.errors import Place, ProfileError
-from conformance.exchange import Exchange, Request, Response
+from conformance.core.clock import ServerTime
+from conformance.core.errors import Place, ProfileError
+from conformance.core.exchange import Exchange, Request, Response
+from conformance.core.printable import printable, redact
 from conformance.generate.oracle import Expected, expected_outcome
 from conformance.generate.world import World
-from conformance.printable import printable, redact
-from conformance.targets.profile import Account, TargetProfile
+from conformance.judging.checks import judge
+from conformance.profile.target_profile import Account, TargetProfile
 
 __all__ = ["KeyAnswer", "harmless_request", "judge_key", "keys_to_prove", "required_states"]
 

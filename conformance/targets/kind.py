@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from conformance.targets.traits import Traits
+from conformance.profile.traits import Traits
 
 if TYPE_CHECKING:
     from conformance.cassettes.recorded import RecordedTest
     from conformance.contract import Contract
+    from conformance.profile.target_profile import TargetProfile
     from conformance.sandbox import Sandbox
-    from conformance.targets.profile import TargetProfile
     from conformance.targets.target import Recorder, Target
 
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
 from conformance.cassettes.recorded import RecordedTest
-from conformance.clock import ClockReading, ReadingKind, ServerTime, VirtualClock
-from conformance.errors import CassetteError, Place
-from conformance.exchange import Exchange, Request
-from conformance.targets.control import FaultKind
-from conformance.targets.profile import Account
+from conformance.core.clock import ClockReading, ReadingKind, ServerTime, VirtualClock
+from conformance.core.errors import CassetteError, Place
+from conformance.core.exchange import Exchange, Request
+from conformance.profile.target_profile import Account
+from conformance.targets.control_client import FaultKind
 from conformance.targets.servertime import ExactServerClock, ServerClock
 from conformance.targets.target import Target
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from conformance.clock import Phase, ServerTime
+from conformance.core.clock import Phase, ServerTime
 
 # How long a request may take to reach the handler beyond the slowest latency seen: room for the
 # suite's own work between reading the clock and sending.

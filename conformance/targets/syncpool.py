@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from conformance.generate.world import ActivityModel
-from conformance.results import CaseResult
+from conformance.judging.results import CaseResult
+from conformance.profile.target_profile import Insider
 from conformance.targets.arrange import REUSE_MARGIN_SECONDS, Arranger
-from conformance.targets.profile import Insider
 from conformance.targets.target import Target
 from conformance.targets.verifier import Verifier
 

@@ -15,19 +15,19 @@ from typing import Protocol
 
 from conformance.cassettes.pseudonyms import Pseudonyms
 from conformance.cassettes.tags import not_recorded
-from conformance.clock import ServerTime, rfc3339
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Request
+from conformance.core.clock import ServerTime, rfc3339
+from conformance.core.exchange import Exchange, Request
+from conformance.core.printable import printable, redact
 from conformance.generate.bodies import push_body
 from conformance.generate.world import ActivityModel, World
-from conformance.printable import printable, redact
-from conformance.results import CaseResult
-from conformance.targets.client import ApiClient
-from conformance.targets.control import Control
-from conformance.targets.offers import Offers
-from conformance.targets.profile import TargetProfile, replace_ids
+from conformance.judging.results import CaseResult
+from conformance.profile.offers import Offers
+from conformance.profile.target_profile import TargetProfile, replace_ids
+from conformance.profile.traits import Traits
+from conformance.targets.api_client import ApiClient
+from conformance.targets.control_client import Control
 from conformance.targets.servertime import ServerClock, offset_bounds
-from conformance.targets.traits import Traits
 
 # A `Date` more than this beyond every earlier one is a jump of the target's clock, not latency.
 CLOCK_JUMP_SECONDS = 5.0

@@ -18,15 +18,15 @@ from typing import Any, NoReturn
 import pytest
 
 from conformance.cassettes.tags import tagging_case
-from conformance.checks import judge
-from conformance.clock import ServerTime
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Request
-from conformance.failures import describe, violation
+from conformance.core.clock import ServerTime
+from conformance.core.exchange import Exchange, Request
 from conformance.generate.oracle import Alternative, Expected, expected_outcome
 from conformance.generate.world import ActivityModel, World
-from conformance.results import ARRANGEMENT, ERROR, CaseResult, Observed, unverified
-from conformance.targets.profile import TargetProfile
+from conformance.judging.checks import judge
+from conformance.judging.failures import describe, violation
+from conformance.judging.results import ARRANGEMENT, ERROR, CaseResult, Observed, unverified
+from conformance.profile.target_profile import TargetProfile
 from conformance.targets.target import ClockJumped, Target
 
 BARRIER_TIMEOUT_SECONDS = 10.0  # threads of one parallel send: started together, never waiting forever

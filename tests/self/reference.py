@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from conformance.contract import Contract, load_contract
-from conformance.targets.profile import TargetProfile, load_profile, sandbox_profile_path
+from conformance.profile.target_profile import TargetProfile, load_profile, sandbox_profile_path
 
 
 @cache

@@ -10,71 +10,48 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "conformance"
-FOUNDATIONS = (
-    "conformance.errors",
-    "conformance.clock",
-    "conformance.exchange",
-    "conformance.files",
-    "conformance.strict_json",
-    "conformance.printable",
-)
-
-# layer -> (its module prefixes, the layers it may import besides itself and the foundations).
-# A module belongs to the layer of its longest matching prefix.
-LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "foundations": (FOUNDATIONS, ()),
-    "contract": (("conformance.contract",), ()),
-    "target values": (
-        ("conformance.targets.profile", "conformance.targets.offers", "conformance.targets.traits"),
-        ("contract",),
-    ),
-    "prediction": (
-        (
-            "conformance.generate",
-            "conformance.checks",
-            "conformance.failures",
-            "conformance.results",
-            "conformance.earned",
-            "conformance.coverage",
-        ),
-        ("contract", "target values"),
-    ),
-    "sandbox": (("conformance.sandbox",), ("contract", "target values")),
-    "reports": (("conformance.report",), ("contract", "prediction")),
-    "recording": (("conformance.cassettes",), ("target values",)),
+# layer -> (its package, the layers it may import besides itself and the foundations). A layer is one
+# package, so a module's layer is its package's name.
+LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "foundations": ("conformance.core", ()),
+    "contract": ("conformance.contract", ()),
+    "target values": ("conformance.profile", ("contract",)),
+    "prediction": ("conformance.generate", ("contract", "target values")),
+    "judging": ("conformance.judging", ("contract", "target values", "prediction")),
+    "sandbox": ("conformance.sandbox", ("contract", "target values")),
+    "reports": ("conformance.report", ("contract", "judging")),
+    "recording": ("conformance.cassettes", ("target values",)),
     "targets": (
-        ("conformance.targets",),
-        ("contract", "target values", "prediction", "sandbox", "recording"),
+        "conformance.targets",
+        ("contract", "target values", "prediction", "judging", "sandbox", "recording"),
     ),
-    "preflight": (("conformance.preflight",), ("contract", "target values", "targets")),
+    "plugin": (
+        "conformance.plugin",
+        ("contract", "target values", "prediction", "judging", "sandbox", "reports", "recording", "targets"),
+    ),
     "suite": (
-        (
-            "conformance.pytest_plugin",
-            "conformance.hookspecs",
-            "conformance.suite",
-            "conformance.suite_options",
-            "conformance.progress",
-            "conformance.interrupts",
-            "conformance.outcome_text",
-        ),
+        "conformance.suite",
         (
             "contract",
             "target values",
             "prediction",
+            "judging",
             "sandbox",
             "reports",
             "recording",
             "targets",
-            "preflight",
+            "plugin",
         ),
     ),
-    "client": (("conformance.client",), ("contract",)),
+    "client": ("conformance.client", ("contract",)),
     "certification": (
-        ("conformance.certify",),
-        ("contract", "target values", "sandbox", "reports", "prediction", "client"),
+        "conformance.certify",
+        ("contract", "target values", "sandbox", "reports", "judging", "prediction", "client"),
     ),
-    "command line": (("conformance", "conformance.cli", "conformance.__main__"), ()),
+    # the package itself (its public names) and the command line may import everything
+    "command line": ("conformance.cli", ()),
 }
+TOP = ("conformance",)
 
 
 def _module(path: Path) -> str:
@@ -87,14 +64,16 @@ MODULES = {_module(p): p for p in SOURCES}
 
 
 def _layer(module: str) -> str | None:
-    matches = [
-        (len(prefix), name)
-        for name, (prefixes, _) in LAYERS.items()
-        for prefix in prefixes
-        # the package itself is a module of the command line, not a prefix of every module
-        if module == prefix or (prefix != "conformance" and module.startswith(prefix + "."))
-    ]
-    return max(matches)[1] if matches else None
+    if module in TOP:
+        return "command line"
+    return next(
+        (
+            name
+            for name, (package, _) in LAYERS.items()
+            if module == package or module.startswith(package + ".")
+        ),
+        None,
+    )
 
 
 @cache

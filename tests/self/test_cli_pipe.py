@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import READER_GONE
-from conformance.results import RunResults
+from conformance.judging.results import RunResults
 
 MAIN = "import sys; from conformance.cli import main; sys.exit(main())"
 

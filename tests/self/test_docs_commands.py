@@ -19,8 +19,8 @@ import pytest
 
 from conformance.cli import _parser
 from conformance.contract import load_contract
+from conformance.plugin.options import OPTIONS, PLUGIN_OPTIONS
 from conformance.sandbox.readings import resolve_readings
-from conformance.suite_options import OPTIONS, PLUGIN_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md")))

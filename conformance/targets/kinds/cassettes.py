@@ -14,14 +14,14 @@ import httpx
 
 from conformance.cassettes.pseudonyms import Pseudonyms
 from conformance.cassettes.recorded import RecordedTest
-from conformance.clock import VirtualClock
 from conformance.contract import Contract
-from conformance.targets.client import ApiClient, rate_budget
+from conformance.core.clock import VirtualClock
+from conformance.profile.target_profile import TargetProfile
+from conformance.profile.traits import Traits
+from conformance.targets.api_client import ApiClient, rate_budget
 from conformance.targets.kind import RunOptions
-from conformance.targets.profile import TargetProfile
 from conformance.targets.replay import Replay
 from conformance.targets.target import Recorder, Target
-from conformance.targets.traits import Traits
 
 
 class CassettesKind:

@@ -13,15 +13,15 @@ from pathlib import Path
 from conformance.cassettes.pseudonyms import Pseudonyms
 from conformance.cassettes.recorded import RecordedTest
 from conformance.contract import Contract
+from conformance.profile.target_profile import TargetProfile
+from conformance.profile.traits import Traits
+from conformance.targets.api_client import ApiClient, rate_budget
 from conformance.targets.bounded import bounded_client
-from conformance.targets.client import ApiClient, rate_budget
-from conformance.targets.control import HttpControl
+from conformance.targets.control_client import HttpControl
 from conformance.targets.kind import RunOptions
-from conformance.targets.profile import TargetProfile
 from conformance.targets.replay import RecordingServerClock
 from conformance.targets.servertime import BracketedServerClock, ExactServerClock
 from conformance.targets.target import Recorder, Target
-from conformance.targets.traits import Traits
 
 LIVE_TIMEOUT_SECONDS = 10.0
 

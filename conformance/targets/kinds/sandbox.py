@@ -7,16 +7,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from conformance.cassettes.recorded import RecordedTest
-from conformance.clock import VirtualClock
 from conformance.contract import Contract
+from conformance.core.clock import VirtualClock
+from conformance.profile.target_profile import TargetProfile
+from conformance.profile.traits import Traits
 from conformance.sandbox import Fault, SandboxConfig, SandboxControl, build_sandbox
-from conformance.targets.client import ApiClient, rate_budget
-from conformance.targets.control import FaultKind
+from conformance.targets.api_client import ApiClient, rate_budget
+from conformance.targets.control_client import FaultKind
 from conformance.targets.kind import RunOptions
-from conformance.targets.profile import TargetProfile
 from conformance.targets.servertime import ExactServerClock
 from conformance.targets.target import Recorder, Target
-from conformance.targets.traits import Traits
 
 
 class InProcessControl:

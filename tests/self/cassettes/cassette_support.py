@@ -85,7 +85,7 @@ def pytest_configure(config):
     Cassette.play_response = spy_play
     shift = float(os.environ.get("PROBE_PIN_SHIFT", "0"))
     if shift:
-        from conformance.clock import VirtualClock
+        from conformance.core.clock import VirtualClock
 
         pin = VirtualClock.pin
         VirtualClock.pin = lambda self, moment: pin(self, moment + timedelta(seconds=shift))

@@ -26,7 +26,7 @@ from conformance.cassettes.tags import (
 )
 from conformance.cassettes.vcr import SECRET_HEADERS
 from conformance.cli import main
-from conformance.targets.offers import Offers
+from conformance.profile.offers import Offers
 from tests.self.cassettes.cassette_support import (
     BACKOFF_TEST,
     LOST_RESPONSE_TEST,

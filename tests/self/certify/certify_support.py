@@ -9,12 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conformance.certify.results import LogLine, Run
+from conformance.certify.findings import LogLine, Run
 from conformance.client import LiveActivityClient, Parts, RetrySchedule, normal_flow
 from conformance.client.settings import FlowSettings
-from conformance.clock import rfc3339
 from conformance.contract import load_contract
 from conformance.contract.certification import Policy
+from conformance.core.clock import rfc3339
 from conformance.sandbox.scripted import Attempt
 
 START = datetime(2026, 5, 20, 10, 0, 0, tzinfo=UTC)

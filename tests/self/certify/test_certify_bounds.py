@@ -30,7 +30,7 @@ from conformance.certify.capped import (
 from conformance.certify.harness import log_lines
 from conformance.cli import main
 from conformance.client.settings import FlowSettings
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 PYTHON = shlex.quote(sys.executable)
 CLIENTS = Path(__file__).parent / "clients"

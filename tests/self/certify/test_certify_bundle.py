@@ -18,7 +18,7 @@ from conformance.certify.verdict import Decision
 from conformance.cli import main
 from conformance.client import run_flow
 from conformance.client.settings import FlowSettings
-from conformance.errors import UsageError
+from conformance.core.errors import UsageError
 
 SCENARIOS = ["update-400", "start-lost-dropped"]
 

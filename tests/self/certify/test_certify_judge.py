@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from conformance.certify.calls import group_calls
+from conformance.certify.findings import LogLine, Run
 from conformance.certify.judge import judge_rule, judge_runs
-from conformance.certify.results import LogLine, Run
 from conformance.contract.certification import Policy, load_policy
 from tests.self.certify.certify_support import ACTIVITY, attempt, flow, log_for, run_of
 

@@ -11,7 +11,7 @@ import pytest
 from conformance.contract import load_contract
 from conformance.contract.certification import Policy, load_policy
 from conformance.contract.loader import default_contracts_dir
-from conformance.errors import ContractError, UsageError
+from conformance.core.errors import ContractError, UsageError
 
 
 def test_rules_read_their_rows_and_endpoints_from_the_contract() -> None:

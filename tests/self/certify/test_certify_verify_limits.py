@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance import strict_json
 from conformance.certify import Certification, certify_in_process, verify_bundle, write_bundle
 from conformance.certify.bundle import MANIFEST
 from conformance.certify.entries import ENTRY_LIMIT, TOTAL_LIMIT
 from conformance.cli import main
 from conformance.client import run_flow
 from conformance.client.settings import FlowSettings
+from conformance.core import strict_json
 
 MB = 1024 * 1024
 SCENARIO = "update-400"

@@ -31,8 +31,8 @@ from conformance.client import (
 from conformance.client.__main__ import main
 from conformance.client.policy import Retry, Stop
 from conformance.client.settings import FlowSettings
-from conformance.clock import parse_rfc3339
 from conformance.contract import load_contract
+from conformance.core.clock import parse_rfc3339
 
 BASE_URL = "http://api.test"
 KEY = "secret-key-4f9a1c"

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.contract import load_contract
-from conformance.errors import ContractError
+from conformance.core.errors import ContractError
 from tests.self.contract.contract_cases import CONTRACTS, case_params, replace_once
 
 CASES = case_params("malformed")

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.contract.loader import endpoint_paths, read_yaml
 from conformance.contract.table import build_errors_document
-from conformance.errors import ContractError
+from conformance.core.errors import ContractError
 from tests.self.contract.contract_cases import CONTRACTS, case_params, replace_once
 
 SIX = ("register", "add-users", "remove-users", "start", "update", "end")

@@ -10,12 +10,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from conformance.clock import ServerTime, rfc3339
 from conformance.contract.model import State
-from conformance.exchange import Exchange, Request, Response
+from conformance.core.clock import ServerTime, rfc3339
+from conformance.core.exchange import Exchange, Request, Response
 from conformance.generate.oracle import Expected, expected_outcome
 from conformance.generate.world import ActivityModel, World
-from conformance.targets.profile import Insider
+from conformance.profile.target_profile import Insider
 from tests.self.reference import bundled_contract, sandbox_profile
 
 # A whole second, so that an offset added to it is exactly what the oracle sees.

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.checks import judge, lookup, registered_checks
-from conformance.exchange import Exchange, Request
-from conformance.failures import ContractViolation, violation
+from conformance.core.exchange import Exchange, Request
 from conformance.generate.oracle import ABSENT, Alternative, Expected, Present
-from conformance.targets.client import ApiClient
+from conformance.judging.checks import judge, lookup, registered_checks
+from conformance.judging.failures import ContractViolation, violation
+from conformance.targets.api_client import ApiClient
 from tests.self.generate.generate_support import (
     T0,
     devices,

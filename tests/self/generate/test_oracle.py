@@ -13,8 +13,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conformance.clock import ServerTime, parse_rfc3339, rfc3339
-from conformance.exchange import Request
+from conformance.core.clock import ServerTime, parse_rfc3339, rfc3339
+from conformance.core.exchange import Request
 from conformance.generate.oracle import (
     ABSENT,
     COUNT,

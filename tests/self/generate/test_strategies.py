@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.clock import ServerTime
-from conformance.exchange import Request
+from conformance.core.clock import ServerTime
+from conformance.core.exchange import Request
 from conformance.generate.oracle import Expected, field_case
 from conformance.generate.strategies import (
     BREAKS,

@@ -33,10 +33,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.clock import SystemClock
+from conformance.core.clock import SystemClock
+from conformance.profile.target_profile import load_profile
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
-from conformance.targets.profile import load_profile
 from tests.self.reference import bundled_contract
 
 MODES = ("drip", "hang", "close", "huge", "invalid", "echo", "markup", "jump", "created")

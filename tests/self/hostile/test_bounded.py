@@ -13,10 +13,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from conformance.exchange import Request
+from conformance.core.exchange import Request
+from conformance.profile.target_profile import Limits
 from conformance.targets import bounded
-from conformance.targets.client import ApiClient, TargetStopped
-from conformance.targets.profile import Limits
+from conformance.targets.api_client import ApiClient, TargetStopped
 from tests.self.reference import bundled_contract, sandbox_profile
 
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"

@@ -3,7 +3,7 @@ workflow command; in Markdown reports, no link, emphasis or HTML of its own."""
 
 from __future__ import annotations
 
-from conformance.printable import printable, printable_lines
+from conformance.core.printable import printable, printable_lines
 from conformance.report.markdown_parts import cell, inline
 
 HOSTILE = "::error::x \x1b[2J\x1b[31mred\rover\n::add-mask::k \u202egnirts"

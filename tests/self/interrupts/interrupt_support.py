@@ -22,10 +22,10 @@ from typing import Any
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.clock import SystemClock
+from conformance.core.clock import SystemClock
+from conformance.profile.target_profile import load_profile
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
-from conformance.targets.profile import load_profile
 from tests.self.reference import bundled_contract
 from tests.self.suite.suite_runner import TOKEN_VARIABLE
 

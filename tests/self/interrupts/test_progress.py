@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance.coverage import counts as contract_counts
-from conformance.progress import LEFT_SHOWN, failed_rows, summary_lines, top_reasons
-from conformance.results import ERROR, CaseResult, Observed, RunResults, read_results, unverified
+from conformance.judging.coverage import counts as contract_counts
+from conformance.judging.results import ERROR, CaseResult, Observed, RunResults, read_results, unverified
+from conformance.plugin.progress import LEFT_SHOWN, failed_rows, summary_lines, top_reasons
 from tests.self.reference import bundled_contract
 from tests.self.suite.suite_runner import run_suite
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import ResultsError
-from conformance.results import RunResults, merge, read_results, unverified
+from conformance.core.errors import ResultsError
+from conformance.judging.results import RunResults, merge, read_results, unverified
 
 
 def results(*, interrupted: bool = False) -> RunResults:

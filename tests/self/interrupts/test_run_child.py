@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.interrupts import run_child, sigterm_as_ctrl_c
+from conformance.plugin.interrupts import run_child, sigterm_as_ctrl_c
 from tests.self.interrupts.interrupt_support import wait_until
 
 CHILD = """

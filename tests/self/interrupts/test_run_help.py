@@ -9,9 +9,9 @@ import sys
 import pytest
 from hypothesis import settings
 
-from conformance import interrupts
 from conformance.cli import main
-from conformance.suite_options import HYPOTHESIS_PROFILES, OPTIONS, PLUGIN_OPTIONS, TARGETS
+from conformance.plugin import interrupts
+from conformance.plugin.options import HYPOTHESIS_PROFILES, OPTIONS, PLUGIN_OPTIONS, TARGETS
 from tests.self.reference import bundled_contract
 
 

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance.clock import Clock
 from conformance.contract import Contract, load_contract
+from conformance.core.clock import Clock
+from conformance.profile.target_profile import TargetProfile
 from conformance.sandbox import Sandbox, SandboxConfig, SandboxControl, build_sandbox
-from conformance.targets.profile import TargetProfile
 
 if TYPE_CHECKING:
     from tests.self.sandbox.sandbox_support import Api

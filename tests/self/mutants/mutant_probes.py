@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from conformance.targets.profile import Insider, TargetProfile
+from conformance.profile.target_profile import Insider, TargetProfile
 from tests.self.mutants.mutant_kinds import Answer, Bench, Probe
 from tests.self.reference import bundled_contract
 

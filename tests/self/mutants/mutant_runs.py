@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conformance.clock import SystemClock
 from conformance.contract import load_contract
+from conformance.core.clock import SystemClock
+from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
-from conformance.targets.profile import load_profile, sandbox_profile_path
 from tests.self.mutants.mutant_kinds import plugin_path, plugin_source
 from tests.self.mutants.sandbox_mutants import BY_NAME
 from tests.self.suite.suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile

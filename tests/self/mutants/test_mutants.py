@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import Sandbox, build_sandbox
 from tests.self.mutants.mutant_kinds import FAMILIES, Answer, Bench, Gap, Mutant
 from tests.self.mutants.mutant_runs import (

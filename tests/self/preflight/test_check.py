@@ -18,13 +18,13 @@ import pytest
 import respx
 
 from conformance.cli import main
-from conformance.clock import VirtualClock
 from conformance.contract import load_contract
-from conformance.errors import ProfileError, TargetError
-from conformance.preflight import PLACEHOLDER, preflight
+from conformance.core.clock import VirtualClock
+from conformance.core.errors import ProfileError, TargetError
+from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
-from conformance.targets.profile import load_profile, sandbox_profile_path
+from conformance.targets.preflight import PLACEHOLDER, preflight
 
 CONTRACT = load_contract()
 SANDBOX_TOML = sandbox_profile_path(CONTRACT)

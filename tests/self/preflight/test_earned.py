@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from conformance.earned import unearned
-from conformance.results import ARRANGEMENT, CaseResult, unverified
+from conformance.judging.earned import unearned
+from conformance.judging.results import ARRANGEMENT, CaseResult, unverified
 from tests.self.suite.suite_runner import run_suite
 
 

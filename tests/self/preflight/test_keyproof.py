@@ -7,10 +7,10 @@ import json
 import pytest
 
 from conformance.contract import load_contract
-from conformance.errors import ProfileError
-from conformance.exchange import Response
+from conformance.core.errors import ProfileError
+from conformance.core.exchange import Response
+from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from conformance.targets.keyproof import judge_key, required_states
-from conformance.targets.profile import load_profile, sandbox_profile_path
 
 CONTRACT = load_contract()
 PROFILE = load_profile(sandbox_profile_path(CONTRACT), CONTRACT)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from conformance.results import CaseResult, RunResults, unverified
+from conformance.judging.results import CaseResult, RunResults, unverified
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / "examples" / "nightly-live.yml"

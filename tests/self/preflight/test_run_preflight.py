@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import load_contract
+from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from conformance.sandbox import build_sandbox
 from conformance.sandbox.serve import running
-from conformance.targets.profile import load_profile, sandbox_profile_path
 
 MOST_LINES = 4
 BAD_INPUT = 2  # `conformance run` exits so for pytest's usage error

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli import main
-from conformance.results import ERROR, CaseResult, MeasuredEdge, Observed, RunResults, unverified
+from conformance.judging.results import ERROR, CaseResult, MeasuredEdge, Observed, RunResults, unverified
 from tests.self.reference import bundled_contract
 
 # What a suite test that cannot reach a verdict leaves in the results (see the plugin).

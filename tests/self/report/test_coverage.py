@@ -10,9 +10,9 @@ import yaml
 
 from conformance.contract import load_contract
 from conformance.contract.rules import PAIR, RULE, contract_items
-from conformance.coverage import counts, coverage, unexercised
+from conformance.judging.coverage import counts, coverage, unexercised
+from conformance.judging.results import CaseResult, Observed, RunResults, read_results
 from conformance.report.matrix import by_cell
-from conformance.results import CaseResult, Observed, RunResults, read_results
 from tests.self.reference import bundled_contract
 from tests.self.report.report_support import report
 

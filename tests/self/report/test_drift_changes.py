@@ -10,9 +10,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from conformance.judging.results import read_results
 from conformance.report.drift import Drift, compare
 from conformance.report.latency import Percentiles, percentiles
-from conformance.results import read_results
 from tests.self.reference import bundled_contract
 from tests.self.report.report_support import Case, answered, drift, edited, first, load
 

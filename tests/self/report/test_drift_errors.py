@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conformance.results import MeasuredEdge, read_results
+from conformance.judging.results import MeasuredEdge, read_results
 from tests.self.reference import bundled_contract
 from tests.self.report.report_support import drift, edited, synthetic_runs
 

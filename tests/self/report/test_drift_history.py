@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from conformance.judging.results import ERROR, unverified
 from conformance.report.history import Series, State
-from conformance.results import ERROR, unverified
 from tests.self.report.report_support import (
     CRASH,
     NIGHT_FILES,

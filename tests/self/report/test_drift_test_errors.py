@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conformance.judging.results import ERROR
 from conformance.report.matrix import ROW_ID
-from conformance.results import ERROR
 from tests.self.report.report_support import CRASH, Case, drift, edited, load
 
 NEWLY_ERRORING = "### Tests newly erroring (no verdict reached; each counts as a regression"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import ResultsError
-from conformance.results import ERROR, VERDICTS, read_results, unverified
+from conformance.core.errors import ResultsError
+from conformance.judging.results import ERROR, VERDICTS, read_results, unverified
 from tests.self.report.report_support import CRASH, synthetic_runs
 
 

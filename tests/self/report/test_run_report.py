@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from conformance.judging.results import ERROR, read_results
 from conformance.report.junit import render_junit
 from conformance.report.markdown_parts import LIMIT
 from conformance.report.matrix import ROW_ID
 from conformance.report.run_html import render_run_html
 from conformance.report.run_markdown import INTERRUPTED, render_run_markdown
 from conformance.report.run_report import build_report
-from conformance.results import ERROR, read_results
 from tests.self.reference import bundled_contract
 from tests.self.report.report_support import (
     CRASH,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import Sandbox
 from tests.self.sandbox.sandbox_support import Api, build
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
+from conformance.profile.target_profile import Insider, TargetProfile
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox
-from conformance.targets.profile import Insider, TargetProfile
 from tests.self.reference import bundled_contract, sandbox_profile
 
 # High enough that no unit test meets it; the rate-limit tests configure their own.

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
+from conformance.profile.target_profile import TargetProfile, load_profile
 from conformance.sandbox import Sandbox, SandboxConfig, build_sandbox, default_messages
-from conformance.targets.profile import TargetProfile, load_profile
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.sandbox.sandbox_support import Api, code_of
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import Sandbox
 from tests.self.reference import sandbox_profile
 from tests.self.sandbox.sandbox_support import Api, code_of

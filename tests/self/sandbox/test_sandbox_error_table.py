@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
 from tests.self.reference import bundled_contract, sandbox_profile

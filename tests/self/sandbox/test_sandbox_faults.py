@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from conformance.clock import SystemClock, VirtualClock
+from conformance.core.clock import SystemClock, VirtualClock
 from conformance.sandbox import ClockNotVirtualError, Fault, Sandbox, SandboxConfig, build_sandbox
 from conformance.sandbox.serve import running
 from tests.self.reference import bundled_contract, sandbox_profile

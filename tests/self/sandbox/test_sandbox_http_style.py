@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conformance.cli import main
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox.http_style import HTTP_STYLES, accepts_gzip, http_styles
 from conformance.sandbox.serve import running
 from tests.self.reference import bundled_contract

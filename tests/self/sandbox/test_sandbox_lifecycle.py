@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from conformance.clock import VirtualClock
 from conformance.contract.model import State
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import Sandbox
-from conformance.sandbox.rules import Codes, decide
+from conformance.sandbox.decide import Codes, decide
 from conformance.sandbox.state import ActivityStore
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.sandbox.sandbox_support import ONE_HOUR, Api, code_of

@@ -26,11 +26,11 @@ import httpx
 import pytest
 
 from conformance.cli import main
-from conformance.clock import VirtualClock
 from conformance.contract import Expectation
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import Fault, Sandbox
+from conformance.sandbox.decide import Codes
 from conformance.sandbox.readings import IMPLEMENTED, all_switched, resolve_readings
-from conformance.sandbox.rules import Codes
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.sandbox.sandbox_support import (
     ONE_HOUR,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox import Sandbox
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.sandbox.sandbox_support import Api, build, key

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conformance.cli import main
-from conformance.clock import VirtualClock
+from conformance.core.clock import VirtualClock
 from conformance.sandbox.serve import listening_socket, running
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.sandbox.sandbox_support import build, key, serve_command

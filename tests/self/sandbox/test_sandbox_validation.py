@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from conformance.clock import VirtualClock
-from conformance.sandbox.rules import Codes
+from conformance.core.clock import VirtualClock
+from conformance.sandbox.decide import Codes
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.sandbox.sandbox_support import Api, build, code_of, key
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conformance.contract import load_contract
-from conformance.targets.profile import load_profile
+from conformance.profile.target_profile import load_profile
 from tests.self.suite.suite_runner import (
     SUITE_TIMEOUT_SECONDS,
     TOKEN_VARIABLE,

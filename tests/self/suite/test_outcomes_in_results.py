@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from conformance.contract import load_contract
-from conformance.printable import REDACTED
-from conformance.results import ERROR
-from conformance.targets.profile import load_profile, sandbox_profile_path
+from conformance.core.printable import REDACTED
+from conformance.judging.results import ERROR
+from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from tests.self.suite.suite_runner import SuiteRun, run_suite
 
 SELECTED = ("-p", "no:randomly", "-k", "test_wrong_content_type")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.pytest_plugin import _test_id
+from conformance.plugin.hooks import _test_id
 
 
 def _item(nodeid: str, name: str) -> Any:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conformance.targets.client import ApiClient, RateBudget
+from conformance.targets.api_client import ApiClient, RateBudget
 from tests.self.reference import bundled_contract, sandbox_profile
 
 MAX_SLEEPS = 1_000

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.exchange import Exchange, Request
-from conformance.printable import REDACTED, redact
-from conformance.targets.client import ApiClient, RateBudget
+from conformance.core.exchange import Exchange, Request
+from conformance.core.printable import REDACTED, redact
+from conformance.targets.api_client import ApiClient, RateBudget
 from tests.self.reference import bundled_contract, sandbox_profile
 from tests.self.targets.targets_support import FakeClock, Recorder, client
 

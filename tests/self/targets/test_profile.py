@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import ProfileError
-from conformance.targets.profile import Limits, load_profile, sandbox_profile_path
+from conformance.core.errors import ProfileError
+from conformance.profile.target_profile import Limits, load_profile, sandbox_profile_path
 from tests.self.reference import bundled_contract, sandbox_profile
 
 LIVE_URL = "https://live-activity.api.useinsider.com"

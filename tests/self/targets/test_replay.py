@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conformance.clock import ClockReading, Phase, ServerTime, VirtualClock
-from conformance.targets.offers import Offers
+from conformance.core.clock import ClockReading, Phase, ServerTime, VirtualClock
+from conformance.profile.offers import Offers
 from conformance.targets.replay import ClockReplayError, RecordingServerClock, ReplayedServerClock
 from conformance.targets.servertime import BracketedServerClock
 

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from conformance.clock import rfc3339
-from conformance.exchange import Request
-from conformance.failures import ContractViolation
+from conformance.core.clock import rfc3339
+from conformance.core.exchange import Request
 from conformance.generate.bodies import register_body
-from conformance.results import CaseResult
+from conformance.judging.failures import ContractViolation
+from conformance.judging.results import CaseResult
+from conformance.profile.target_profile import replace_ids
 from conformance.targets.kinds import kind_named
-from conformance.targets.profile import replace_ids
 from conformance.targets.servertime import ExactServerClock
 from conformance.targets.target import Target
 from conformance.targets.verifier import Verifier

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.results import CaseResult
+from conformance.judging.results import CaseResult
 from conformance.targets.arrange import Arranger
 from conformance.targets.kind import RunOptions
 from conformance.targets.kinds import kind_named

@@ -20,11 +20,11 @@ from typing import Any
 
 from conformance.client import AttemptRecord, LiveActivityClient, Parts
 from conformance.client.__main__ import settings_from_env
-from conformance.client.client import Log
-from conformance.client.results import ProbablyDoneByLostAttempt, Success
+from conformance.client.activity_client import Log
+from conformance.client.outcomes import ProbablyDoneByLostAttempt, Success
 from conformance.client.settings import FlowSettings
-from conformance.clock import rfc3339
 from conformance.contract import load_contract
+from conformance.core.clock import rfc3339
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from typing import Any
 
 from conformance.client import Answer, AttemptRecord, LiveActivityClient, LogFormat, Parts, normal_flow
 from conformance.client.__main__ import settings_from_env
-from conformance.client.client import Log, Policy, Schedule, log_format
+from conformance.client.activity_client import Log, Policy, Schedule, log_format
+from conformance.client.outcomes import CallResult
 from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop, Wait
-from conformance.client.results import CallResult
 from conformance.client.settings import FlowSettings, Integration
 from conformance.contract import Contract, load_contract
 from conformance.contract.certification import Policy as CertPolicy

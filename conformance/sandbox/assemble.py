@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 import httpx
 from starlette.types import ASGIApp
 
-from conformance.clock import Clock, SystemClock
 from conformance.contract import Contract
+from conformance.core.clock import Clock, SystemClock
+from conformance.profile.target_profile import TargetProfile
 from conformance.sandbox.actions import Actions
 from conformance.sandbox.app import CustomerEndpoint, build_app
 from conformance.sandbox.config import SandboxConfig, Settings, resolve
 from conformance.sandbox.control import ControlApi, SandboxControl
+from conformance.sandbox.decide import Codes
 from conformance.sandbox.eligibility import EligibilityRules
 from conformance.sandbox.engine import Engine
 from conformance.sandbox.faults import FaultQueue, Journal
@@ -25,12 +27,10 @@ from conformance.sandbox.readings import (
     TOKEN_SYNC,
 )
 from conformance.sandbox.replies import Replies
-from conformance.sandbox.rules import Codes
 from conformance.sandbox.seed import Seed, seed_from
 from conformance.sandbox.state import ActivityStore, LifecycleRules
 from conformance.sandbox.transport import in_process_client
 from conformance.sandbox.validation import Checks
-from conformance.targets.profile import TargetProfile
 
 
 @dataclass(frozen=True)

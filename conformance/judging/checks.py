@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Response
+from conformance.core.exchange import Exchange, Response
 from conformance.generate.oracle import ABSENT, Alternative, Expected, Fact
 
 Check = Callable[[Contract, Response, Alternative], "str | None"]

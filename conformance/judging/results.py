@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from conformance import files
 from conformance.contract.model import LEVELS
 from conformance.contract.rules import ITEM_UNITS, ContractItem
-from conformance.errors import Place, ResultsError
+from conformance.core import files
+from conformance.core.errors import Place, ResultsError
 
 FORMAT = 1
 # `error`: the suite reached no verdict (a crash, a fixture error, a test's own assertion, a worker
@@ -59,7 +59,7 @@ class CaseResult:
     reason: str = ""  # for skips: why the target could not be tested; for failures and errors: the summary
     request: str = ""  # for failures: the request as a curl command, its key redacted
     # The ids of the contract's expectations the verdict judged (behaviour.yaml key paths, see
-    # conformance/coverage.py): a pass, those of the answer it met; a failure, every one it broke.
+    # conformance/judging/coverage.py): a pass, those of the answer it met; a failure, every one it broke.
     expectations: tuple[str, ...] = ()
 
 
@@ -114,7 +114,7 @@ class RunResults:
     # The run was stopped (Ctrl-C, SIGTERM) before every test ran: the cases are a part of the run.
     interrupted: bool = False
     # Why this run is not green whatever its verdicts (it judged no documented case, or errors
-    # outnumber verdicts: `conformance.earned`); "" when it verified something.
+    # outnumber verdicts: `conformance.judging.earned`); "" when it verified something.
     unearned: str = ""
     # What the contract expects a run to judge (conformance/contract/rules.py), written with the
     # cases so that a report counts what was not exercised without the contract at hand.
@@ -131,7 +131,7 @@ class RunResults:
         return {v: counted.get(v, 0) for v in VERDICTS}
 
     def to_json(self, coverage: Sequence[Mapping[str, object]] = ()) -> str:
-        """The file's text; `coverage` (conformance/coverage.py: derived from the cases, for readers
+        """The file's text; `coverage` (conformance/judging/coverage.py: derived from the cases, for readers
         of the JSON) is written as it is and not read back."""
         data = asdict(self)
         data["format"] = FORMAT

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conformance.clock import VirtualClock
 from conformance.contract import Contract
-from conformance.exchange import Exchange, Request, Response
-from conformance.printable import REDACTED
+from conformance.core.clock import VirtualClock
+from conformance.core.exchange import Exchange, Request, Response
+from conformance.core.printable import REDACTED
+from conformance.profile.target_profile import TargetProfile
 from conformance.targets import bounded
-from conformance.targets.profile import TargetProfile
 
 
 class RateBudget:

@@ -25,8 +25,7 @@ import httpx
 from conformance.client.backoff import RetrySchedule
 from conformance.client.budget import DEFAULT_SHARE, RateBudget
 from conformance.client.log import AttemptLog, AttemptRecord, LogFormat
-from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop
-from conformance.client.results import (
+from conformance.client.outcomes import (
     Answer,
     CallResult,
     GaveUp,
@@ -35,10 +34,11 @@ from conformance.client.results import (
     Success,
     Uncertain,
 )
+from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop
 from conformance.client.settings import FlowSettings
-from conformance.clock import rfc3339
 from conformance.contract import Contract, load_contract
 from conformance.contract.certification import load_policy
+from conformance.core.clock import rfc3339
 
 # How long to wait for an answer. Not a contract fact: long enough for a slow upstream, short enough
 # that a lost response is noticed. A lost /start is then repeated once (see `policy`).

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from _pytest._code.code import TerminalRepr  # the type pytest accepts as a report's longrepr
 
-from conformance.failures import ContractViolation
-from conformance.printable import printable, printable_lines
+from conformance.core.printable import printable, printable_lines
+from conformance.judging.failures import ContractViolation
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from conformance.results import ARRANGEMENT, ERROR, CaseResult, RunResults, read_results
+from conformance.judging.results import ARRANGEMENT, ERROR, CaseResult, RunResults, read_results
 
 JUDGED = ("passed", "failed")  # the verdicts of a case whose answer was compared with the contract
 EXAMPLES = 3  # cases named in a line about many

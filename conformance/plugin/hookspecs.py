@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conformance.clock import VirtualClock
     from conformance.contract import Contract
+    from conformance.core.clock import VirtualClock
+    from conformance.profile.target_profile import TargetProfile
     from conformance.sandbox import Sandbox
-    from conformance.targets.profile import TargetProfile
 
 
 @pytest.hookspec(firstresult=True)

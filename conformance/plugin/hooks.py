@@ -8,7 +8,7 @@ it stays inert until the session runs the suite (`_runs_suite`): it registers it
 and nothing else happens. Hypothesis's plugin keeps the same discipline, for the same reason: someone
 else's property tests must not run under our profile.
 
-Its options are listed once, in `conformance.suite_options` (`conformance run --help` shows them,
+Its options are listed once, in `conformance.plugin.options` (`conformance run --help` shows them,
 each with an example). Hypothesis profiles `conformance-dev`, `conformance-ci` (deterministic; the
 default) and `conformance-nightly` are chosen with Hypothesis's own `--hypothesis-profile`.
 """
@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.results import ERROR, RunResults, unverified
-from conformance.suite_options import DEFAULT_HYPOTHESIS_PROFILE, HYPOTHESIS_PROFILES
+from conformance.judging.results import ERROR, RunResults, unverified
+from conformance.plugin.options import DEFAULT_HYPOTHESIS_PROFILE, HYPOTHESIS_PROFILES
 
 if TYPE_CHECKING:
     from conformance.contract import Contract
-    from conformance.results import CaseResult
+    from conformance.judging.results import CaseResult
+    from conformance.profile.target_profile import TargetProfile
     from conformance.targets.arrange import Arranger
     from conformance.targets.kind import TargetKind
-    from conformance.targets.profile import TargetProfile
     from conformance.targets.syncpool import SyncPool
     from conformance.targets.target import Target
     from conformance.targets.verifier import Verifier
@@ -47,13 +47,13 @@ PREFLIGHT_KEY = pytest.StashKey[str]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from conformance import hookspecs
+    from conformance.plugin import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from conformance.suite_options import GROUP, OPTIONS
+    from conformance.plugin.options import GROUP, OPTIONS
 
     group = parser.getgroup(*GROUP)
     for option in OPTIONS:  # written once, in suite_options: `conformance run --help` lists them too
@@ -65,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[ACTIVE_KEY] = _runs_suite(config)
     if not _active(config):
         return
-    from conformance.interrupts import sigterm_as_ctrl_c
+    from conformance.plugin.interrupts import sigterm_as_ctrl_c
 
     config.add_cleanup(sigterm_as_ctrl_c())  # SIGTERM stops a run as Ctrl-C does: cleanup, results
     _short_tracebacks(config)
@@ -90,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(DEFAULT_HYPOTHESIS_PROFILE)
     if _worker(config) is None:
         config.pluginmanager.register(_CrashedWorkers(config), "conformance-crashed-workers")
-        from conformance.progress import Progress
+        from conformance.plugin.progress import Progress
 
         config.pluginmanager.register(Progress(config.stash, RESULTS_KEY), "conformance-progress")
     from conformance.generate.determinism import ignore_local_constants
@@ -134,7 +134,7 @@ def _active(config: pytest.Config) -> bool:
 
 
 def register_hypothesis_profiles() -> None:
-    """The suite's Hypothesis profiles (`conformance.suite_options.HYPOTHESIS_PROFILES`).
+    """The suite's Hypothesis profiles (`conformance.plugin.options.HYPOTHESIS_PROFILES`).
 
     Strategies are composed from the contract; examples are requests to a target, so no deadline.
     """
@@ -170,8 +170,8 @@ def _preflight(config: pytest.Config) -> None:
     if _worker(config) is not None or path is None:
         return
     from conformance.contract import load_contract
-    from conformance.errors import ConformanceError
-    from conformance.preflight import preflight
+    from conformance.core.errors import ConformanceError
+    from conformance.targets.preflight import preflight
 
     try:
         config.stash[PREFLIGHT_KEY] = preflight(
@@ -197,7 +197,7 @@ def _check_sandbox_readings(config: pytest.Config) -> None:
     if not chosen:
         return
     from conformance.contract import load_contract
-    from conformance.errors import ConformanceError
+    from conformance.core.errors import ConformanceError
     from conformance.sandbox.readings import resolve_readings
     from conformance.sandbox.serve import reading_choices
 
@@ -276,7 +276,7 @@ def pytest_runtest_makereport(
     target = item.config.stash.get(TARGET_KEY, None)
     if target is not None:
         _stop_on_hostile_target(item, call, report, target)
-        from conformance.outcome_text import scrub_report, violation_only
+        from conformance.plugin.outcome_text import scrub_report, violation_only
 
         if item.config.option.tbstyle == "short":
             violation_only(report, call.excinfo)
@@ -292,7 +292,7 @@ def _stop_on_hostile_target(
     """A target that stopped answering, or whose clock jumped, stops the run after this test: one
     message, in the summary and the results (`interrupted`, with the reason), instead of a timeout
     per remaining request or verdicts on a time the suite no longer knows."""
-    from conformance.targets.client import TargetStopped
+    from conformance.targets.api_client import TargetStopped
     from conformance.targets.target import ClockJumped
 
     reason = target.client.stopped or target.clock_jump
@@ -370,7 +370,7 @@ def _refuse_shared_control_in_parallel(config: pytest.Config) -> None:
     ):
         return
     from conformance.contract import load_contract
-    from conformance.targets.profile import load_profile
+    from conformance.profile.target_profile import load_profile
 
     path = config.getoption("target_profile")
     profile = load_profile(path, load_contract(config.getoption("contracts"))) if path else None
@@ -397,8 +397,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     Under pytest-xdist each worker writes its part and the controlling process merges them.
     """
-    from conformance.coverage import coverage_json
-    from conformance.results import merge, read_results
+    from conformance.judging.coverage import coverage_json
+    from conformance.judging.results import merge, read_results
 
     config = session.config
     if not _active(config):
@@ -418,11 +418,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         results = merge([*(read_results(p) for p in parts), *own])
         for part in parts:
             part.unlink()
-        config.stash[RESULTS_KEY] = results  # the merged run, for the summary (conformance.progress)
+        config.stash[RESULTS_KEY] = results  # the merged run, for the summary (conformance.plugin.progress)
     if results is None or not results.cases:
         return
     results.interrupted |= session.exitstatus == pytest.ExitCode.INTERRUPTED  # workers may not know it
-    from conformance.earned import unearned
+    from conformance.judging.earned import unearned
 
     results.unearned = unearned(results.cases)
     results.write(path, coverage_json(results))
@@ -432,7 +432,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         summary = ", ".join(f"{n} {v}" for v, n in counts.items())
-        from conformance.progress import end_line
+        from conformance.plugin.progress import end_line
 
         end_line(reporter)  # after pytest's progress dots
         reporter.write_line(f"conformance results: {summary} -> {path}")
@@ -445,7 +445,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def contract(pytestconfig: pytest.Config) -> Contract:
     """The loaded contract (validated; a malformed one stops the run with one message)."""
     from conformance.contract import load_contract
-    from conformance.errors import ConformanceError
+    from conformance.core.errors import ConformanceError
 
     try:
         return load_contract(pytestconfig.getoption("contracts"))
@@ -456,8 +456,8 @@ def contract(pytestconfig: pytest.Config) -> Contract:
 @pytest.fixture(scope="session")
 def target_profile(pytestconfig: pytest.Config, contract: Contract) -> TargetProfile:
     """The target profile: what the target offers the suite."""
-    from conformance.errors import ConformanceError
-    from conformance.targets.profile import load_profile, sandbox_profile_path
+    from conformance.core.errors import ConformanceError
+    from conformance.profile.target_profile import load_profile, sandbox_profile_path
 
     path = pytestconfig.getoption("target_profile")
     try:
@@ -589,7 +589,7 @@ def _replay(target: Target, request: pytest.FixtureRequest) -> None:
     """Give the replayed test what its cassette recorded; a cassette it cannot use fails the test."""
     from conformance.cassettes.messages import rerecord_command
     from conformance.cassettes.recorded import read_recorded_test
-    from conformance.errors import CassetteError
+    from conformance.core.errors import CassetteError
 
     path = _cassette_path(request.node)
     rerecord = rerecord_command(request.node.name)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from conformance import strict_json
 from conformance.certify.capped import Captured
 from conformance.certify.verdict import Decision, RuleResult, decide
-from conformance.clock import rfc3339
 from conformance.contract.certification import Policy, Rule, Scenario
+from conformance.core import strict_json
+from conformance.core.clock import rfc3339
 from conformance.sandbox.scripted import Attempt
 
 # "advice": a rule at the advice level that the integration does not follow (shown, never failing).

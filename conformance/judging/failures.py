@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.checks import Judgement
 from conformance.contract import Contract
-from conformance.exchange import Exchange
+from conformance.core.exchange import Exchange
 from conformance.generate.oracle import Alternative, Expected
+from conformance.judging.checks import Judgement
 
 BODY_PREVIEW = 300
 CURL_PREVIEW = 600  # a request of 10,000 insider ids is shown cut, with its full size

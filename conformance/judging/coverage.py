@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from conformance.contract.model import LEVELS
 from conformance.contract.rules import PAIR, READING, RULE, ContractItem
-from conformance.results import CaseResult, Observed, RunResults
+from conformance.judging.results import CaseResult, Observed, RunResults
 
 JUDGED = ("passed", "failed")
 NOT_EXERCISED = "not exercised"

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 import pytest
 
-from conformance.coverage import counts
-from conformance.printable import printable_lines
-from conformance.results import ERROR, CaseResult, RunResults
+from conformance.core.printable import printable_lines
+from conformance.judging.coverage import counts
+from conformance.judging.results import ERROR, CaseResult, RunResults
 
 TOP_REASONS = 5
 FAILED_ROWS_SHOWN = 20
@@ -25,7 +25,7 @@ PREFIX = "conformance"
 
 
 def tally_line(results: RunResults) -> str:
-    """The run so far in the contract's units (rows, pairs, rules; see conformance/coverage.py)."""
+    """The run so far in the contract's units (rows, pairs, rules; see conformance/judging/coverage.py)."""
     found = counts(results)
     return found.line() if found is not None else "rows: none counted (no target was opened)"
 

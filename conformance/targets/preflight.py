@@ -24,14 +24,14 @@ import httpx
 
 from conformance.contract import Contract
 from conformance.contract.rules import contract_items, units_line
-from conformance.errors import Place, ProfileError, TargetError
-from conformance.exchange import Response
-from conformance.printable import printable, redact
+from conformance.core.errors import Place, ProfileError, TargetError
+from conformance.core.exchange import Response
+from conformance.core.printable import printable, redact
+from conformance.profile.target_profile import Limits, TargetProfile, load_profile
 from conformance.targets.bounded import Oversized, bounded_client, post
-from conformance.targets.control import HttpControl
+from conformance.targets.control_client import HttpControl
 from conformance.targets.keyproof import KeyAnswer, judge_key, keys_to_prove
 from conformance.targets.kinds import kind_named
-from conformance.targets.profile import Limits, TargetProfile, load_profile
 from conformance.targets.servertime import offset_bounds
 
 # A value of contracts/targets/insider.example.toml that a person must replace before a run.

@@ -21,7 +21,7 @@ import jsonschema
 
 from conformance.contract import Contract
 from conformance.contract.loader import key_path
-from conformance.errors import Place, ProfileError
+from conformance.core.errors import Place, ProfileError
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]", "sandbox.invalid")
 

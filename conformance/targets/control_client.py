@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 import httpx
 
-from conformance.errors import TargetError
+from conformance.core.errors import TargetError
 
 FaultKind = Literal["status", "latency", "drop_after_commit"]
 CONTROL_HEADER = "X-Sandbox-Control"
