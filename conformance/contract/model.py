@@ -357,6 +357,9 @@ class Behaviour:
     def field_rules_for(self, endpoint: str) -> tuple[FieldRule, ...]:
         return tuple(r for r in self.field_rules if endpoint in r.endpoints)
 
+    def probe(self, probe_id: str) -> Probe:
+        return next(p for p in self.probes if p.id == probe_id)
+
 
 # -- the whole contract --------------------------------------------------------------------------
 

@@ -6,8 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
+from enum import StrEnum
 
 from conformance.contract.model import LEVELS, Contract, Expectation
+
+
+class ProbeId(StrEnum):
+    """The probes of behaviour.yaml whose question code asks by id, each named once here: the oracle
+    records the requests that ask it, the sandbox answers it, the suite sends it."""
+
+    MISMATCHED_ACTIVITY_TYPE = "mismatched-activity-type"
+    UNKNOWN_REQUEST_FIELDS = "unknown-request-fields"
+    START_WITH_NO_MATCHING_TARGET = "start-with-no-matching-target"
+    BODIES_OF_401_AND_503 = "bodies-of-401-and-503"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from conformance.contract import Contract
 from conformance.core.exchange import Exchange, Response
-from conformance.generate.oracle import ABSENT, Alternative, Expected, Fact
+from conformance.generate.expected import ABSENT, Alternative, Expected, Fact
 
 Check = Callable[[Contract, Response, Alternative], "str | None"]
 _CHECKS: dict[str, Check] = {}

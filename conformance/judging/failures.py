@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from conformance.contract import Contract
 from conformance.core.exchange import Exchange
-from conformance.generate.oracle import Alternative, Expected
+from conformance.generate.expected import Alternative, Expected
 from conformance.judging.checks import Judgement
 
 BODY_PREVIEW = 300

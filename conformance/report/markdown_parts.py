@@ -31,7 +31,7 @@ def more(total: int, limit: int = LIMIT) -> list[str]:
 
 
 # Markdown's inline syntax: emphasis, code, strikethrough, HTML and autolinks, and a table's pipe.
-# Brackets stay (`[ends-at-minimum, documented]`, `[604799, 604801]`): a link needs `](`, broken
+# Brackets stay (`[ends_at_window.minimum, documented]`, `[604799, 604801]`): a link needs `](`, broken
 # below. An underscore inside a word (`unknown_app`) is no emphasis in GitHub's Markdown either.
 _INLINE = str.maketrans({c: "\\" + c for c in "\\`*~|"} | {"<": "&lt;", ">": "&gt;"})
 _EMPHASIS_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from conformance.contract import Contract
+from conformance.contract.rules import ProbeId
 from conformance.core.clock import parse_rfc3339
 from conformance.sandbox.decide import Codes
 from conformance.sandbox.eligibility import DeviceKey, EligibilityRules, SegmentDelta
@@ -40,8 +41,6 @@ ENDS_AT = "ends_at"
 TARGET_DEVICES = "target_devices"
 SESSIONS = "sessions_triggered"
 GDPR_DETAILS = "gdpr_denied_details"
-# The probe naming the endpoints on which a mismatched activity_type is refused when the reading says so.
-MISMATCH_PROBE = "mismatched-activity-type"
 
 Action = Callable[[Incoming, Activity], Reply]
 
@@ -79,7 +78,7 @@ class Actions:
         )
         self._same_type_refreshes = readings.takes(REFRESHED_SCOPE, "same-type")
         self._type_checked = frozenset(
-            next((p.endpoints for p in behaviour.probes if p.id == MISMATCH_PROBE), ())
+            next((p.endpoints for p in behaviour.probes if p.id == ProbeId.MISMATCHED_ACTIVITY_TYPE), ())
             if readings.takes(MISMATCHED_ACTIVITY_TYPE, "rejected")
             else ()
         )

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.contract import Contract
+from conformance.contract.rules import ProbeId
 from conformance.sandbox.readings import BODIES_OF_401_AND_503, Readings
-
-# The probe whose sandbox_choice says whether a row documented as "sometimes" body-less gets a body.
-BODY_PROBE = "bodies-of-401-and-503"
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class Replies:
         behaviour = contract.behaviour
         self._success = {behaviour.success_field: behaviour.success_value}
         self._success_status = behaviour.success_status
-        probe = next((p for p in behaviour.probes if p.id == BODY_PROBE), None)
+        probe = next((p for p in behaviour.probes if p.id == ProbeId.BODIES_OF_401_AND_503), None)
         self._sometimes_has_body = bool(
             probe and probe.expectation.sandbox_choice.get("body", False)
         ) or readings.takes(BODIES_OF_401_AND_503, "json")

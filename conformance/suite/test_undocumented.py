@@ -15,6 +15,7 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.contract.model import Behaviour, State
+from conformance.contract.rules import ProbeId
 from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body, segment_body
 from conformance.generate.strategies import FieldBreak
@@ -56,10 +57,10 @@ def _duplicate_ids(arrange: Arranger) -> Request:
 
 
 PROBES: dict[str, Builder] = {
-    "mismatched-activity-type": _mismatched_type,
-    "unknown-request-fields": _unknown_field,
-    "start-with-no-matching-target": _no_matching_target,
-    "bodies-of-401-and-503": _missing_key,
+    ProbeId.MISMATCHED_ACTIVITY_TYPE: _mismatched_type,
+    ProbeId.UNKNOWN_REQUEST_FIELDS: _unknown_field,
+    ProbeId.START_WITH_NO_MATCHING_TARGET: _no_matching_target,
+    ProbeId.BODIES_OF_401_AND_503: _missing_key,
 }
 
 

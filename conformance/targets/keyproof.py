@@ -21,7 +21,9 @@ from conformance.core.clock import ServerTime
 from conformance.core.errors import Place, ProfileError
 from conformance.core.exchange import Exchange, Request, Response
 from conformance.core.printable import printable, redact
-from conformance.generate.oracle import Expected, expected_outcome
+from conformance.generate.expected import Expected
+from conformance.generate.oracle import expected_outcome
+from conformance.generate.request_rules import account_rule
 from conformance.generate.world import World
 from conformance.judging.checks import judge
 from conformance.profile.target_profile import Account, TargetProfile
@@ -156,7 +158,7 @@ def judge_key(contract: Contract, profile: TargetProfile, state: str, response: 
         if judgement is None:
             continue
         fits.append(candidate)
-        own |= candidate == state and judgement == f"account:{state}"
+        own |= candidate == state and judgement == account_rule(state)
     let_through = state in required_states(contract)
     # The code is the target's text: shown without a key it echoes, an escape or a workflow command.
     code = printable(redact(response.code, profile.secrets())) if response.code else None

@@ -21,7 +21,8 @@ from conformance.cassettes.tags import tagging_case
 from conformance.contract import Contract
 from conformance.core.clock import ServerTime
 from conformance.core.exchange import Exchange, Request
-from conformance.generate.oracle import Alternative, Expected, expected_outcome
+from conformance.generate.expected import Alternative, Expected
+from conformance.generate.oracle import expected_outcome
 from conformance.generate.world import ActivityModel, World
 from conformance.judging.checks import judge
 from conformance.judging.failures import describe, violation

@@ -9,6 +9,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.contract import load_contract
+from conformance.contract.rules import ProbeId
 from conformance.core.errors import ContractError
 from tests.self.contract.contract_cases import CONTRACTS, case_params, replace_once
 
@@ -39,6 +40,12 @@ def test_real_contract_loads() -> None:
     contract = load_contract(CONTRACTS)
     assert len(contract.table.rows) == 23
     assert contract.endpoints == ("register", "add-users", "remove-users", "start", "update", "end")
+
+
+def test_every_probe_the_code_asks_is_in_the_contract() -> None:
+    """Each probe id the code names (`ProbeId`) is a probe of the bundled behaviour.yaml."""
+    probes = {p.id for p in load_contract(CONTRACTS).behaviour.probes}
+    assert set(ProbeId) <= probes
 
 
 @pytest.mark.parametrize("case", CASES)

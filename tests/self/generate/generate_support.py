@@ -13,7 +13,8 @@ from typing import Any, cast
 from conformance.contract.model import State
 from conformance.core.clock import ServerTime, rfc3339
 from conformance.core.exchange import Exchange, Request, Response
-from conformance.generate.oracle import Expected, expected_outcome
+from conformance.generate.expected import Expected
+from conformance.generate.oracle import expected_outcome
 from conformance.generate.world import ActivityModel, World
 from conformance.profile.target_profile import Insider
 from tests.self.reference import bundled_contract, sandbox_profile

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.core.exchange import Exchange, Request
-from conformance.generate.oracle import ABSENT, Alternative, Expected, Present
+from conformance.generate.expected import ABSENT, Alternative, Expected, Present
 from conformance.judging.checks import judge, lookup, registered_checks
 from conformance.judging.failures import ContractViolation, violation
 from conformance.targets.api_client import ApiClient
@@ -69,7 +69,7 @@ def test_response_matching_one_of_several_alternatives_passes_and_names_it() -> 
     )
     assert judgement.verdict == "passed"
     assert judgement.matched is not None
-    assert judgement.matched.rule == "insider-ids-below-minimum"
+    assert judgement.matched.rule == "insider_ids.below_minimum"
 
 
 def test_recorded_only_expectation_records_any_response() -> None:

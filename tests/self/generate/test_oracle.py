@@ -15,14 +15,8 @@ from hypothesis import strategies as st
 
 from conformance.core.clock import ServerTime, parse_rfc3339, rfc3339
 from conformance.core.exchange import Request
-from conformance.generate.oracle import (
-    ABSENT,
-    COUNT,
-    PRESENT,
-    Alternative,
-    AtLeast,
-    field_case,
-)
+from conformance.generate.expected import ABSENT, COUNT, PRESENT, Alternative, AtLeast
+from conformance.generate.field_rules import field_case
 from tests.self.generate.generate_support import (
     ACTIVITY_ID,
     EXACT,
@@ -136,7 +130,7 @@ def test_content_type_not_json_asserts_status_only(endpoint: str, content_type: 
     request = Request(endpoint, valid_body(endpoint), content_type=content_type)
     expected = expect(request, state=state)
     assert _one_error(expected) == (400, set())
-    assert expected.rules == ("body-content-type",)
+    assert expected.rules == ("content-type-not-json",)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +145,7 @@ def test_json_media_type_is_read_case_insensitively_with_parameters(content_type
 def test_body_rule_and_content_type_both_accepted() -> None:
     """An empty body sent as text/plain accepts the empty-body code and the status-only 400."""
     expected = expect(Request("register", raw=b"", content_type="text/plain"))
-    assert set(expected.rules) == {"body-content-type", "body-empty"}
+    assert set(expected.rules) == {"content-type-not-json", "body-empty"}
     assert {(a.status, a.codes) for a in expected.alternatives} == {(400, ()), (400, ("REQUEST_INVALID",))}
 
 
@@ -398,7 +392,7 @@ def test_blank_insider_id_element_is_recorded_only(element: Any) -> None:
     """A blank or non-string element of insider_ids is undocumented: recorded, never judged."""
     expected = expect(Request("register", register_body([*syncing_ids(), element])))
     assert expected.recorded_only
-    assert "insider-ids-blank-element" in expected.rules
+    assert "insider_ids.blank_element" in expected.rules
 
 
 def test_duplicate_insider_ids_are_recorded_only() -> None:
@@ -406,7 +400,7 @@ def test_duplicate_insider_ids_are_recorded_only() -> None:
     first = syncing_ids()[0]
     expected = expect(Request("register", register_body([first, first])))
     assert expected.recorded_only
-    assert expected.rules == ("insider-ids-duplicates",)
+    assert expected.rules == ("insider_ids.duplicates",)
 
 
 # -- ends_at -------------------------------------------------------------------------------------
@@ -483,8 +477,8 @@ def test_several_broken_rules_accept_every_rules_code() -> None:
     assert set(expected.rules) == {
         "account:disabled",
         "activity-type-required:empty",
-        "insider-ids-below-minimum",
-        "ends-at-past",
+        "insider_ids.below_minimum",
+        "ends_at_window.past",
     }
     assert codes(expected) == {"LIVE_ACTIVITY_DISABLED", "ACTIVITY_TYPE_REQUIRED", IDS.row, "ENDS_AT_IN_PAST"}
     assert not expected.recorded_only
@@ -740,7 +734,7 @@ def test_sync_gate_before_the_bound_accepts_every_count(endpoint: str) -> None:
     assert ("error", ("PUSH_TOKEN_NOT_SYNCED",)) in kinds
     assert ("ok", ()) in kinds
     assert len(kinds) == devices(*syncing_ids()) + 1
-    assert "sync-gate:not-yet-bounded" in expected.rules
+    assert "sync_gate.delay_seconds" in expected.rules
     assert not expected.recorded_only
 
 
@@ -779,7 +773,7 @@ def test_blank_target_device_field_is_target_devices_invalid(name: str, case: st
     state = world("STARTED", started_at=T0)
     expected = expect(Request("update", push_body(target_devices=[element])), state=state, when=exact(BOUND))
     assert _one_error(expected) == (400, {"TARGET_DEVICES_INVALID"})
-    assert expected.rules == (f"target-devices-{case}",)
+    assert expected.rules == (f"target_devices.cases.{case}",)
 
 
 # -- eligibility ---------------------------------------------------------------------------------

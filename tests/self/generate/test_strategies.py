@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from conformance.core.clock import ServerTime
 from conformance.core.exchange import Request
-from conformance.generate.oracle import Expected, field_case
+from conformance.generate.expected import Expected
+from conformance.generate.field_rules import field_case
 from conformance.generate.strategies import (
     BREAKS,
     FieldBreak,
