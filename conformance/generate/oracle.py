@@ -31,8 +31,10 @@ Family = Callable[[Ask], Finding]
 # fields, insider_ids, ends_at_window, target_devices, lifecycle; the field family holds the four in
 # the middle). Any order would accept the same answers, since every broken rule's outcome is
 # acceptable; this one fixes the order of the alternatives, and so which rule a results case names
-# (`matched`) where several fit one answer, and its `rows`: changing it changes results files.
-# The state comes last because it counts only beside another broken rule (see `expected_outcome`).
+# (`matched`: the first alternative an answer meets) and its `rows`: changing it changes results
+# files. The state comes last, as the sandbox's lifecycle group does: it needs a parsed body and a
+# well-formed activity_id, and its refusal counts only beside another broken rule (a request that
+# breaks nothing else is answered by the state in full, in `success_rules`).
 FAMILIES: tuple[Family, ...] = (account, request_shape, fields, state)
 
 
@@ -42,16 +44,15 @@ def expected_outcome(world: World, request: Request, when: ServerTime) -> Expect
     if injected is not None:
         return _injected(world, injected)  # the target was told to answer this row, whatever is asked
     ask = Ask.of(world, request, when)
-    findings = [family(ask) for family in FAMILIES]
-    *before_state, _ = findings
-    if any(f.broken for f in before_state):
-        return _from_broken(ask, findings)
+    findings = {family: family(ask) for family in FAMILIES}
+    if any(finding.broken for family, finding in findings.items() if family is not state):
+        return _from_broken(ask, tuple(findings.values()))
     # Nothing broken but, perhaps, the state's rule: the state answers, with all it decides.
     assert ask.body is not None  # no body rule broken means the body parsed to an object
-    return meeting(success(ask, ask.body), (e for f in findings for e in f.met))
+    return meeting(success(ask, ask.body), (e for f in findings.values() for e in f.met))
 
 
-def _from_broken(ask: Ask, findings: list[Finding]) -> Expected:
+def _from_broken(ask: Ask, findings: tuple[Finding, ...]) -> Expected:
     broken = [b for f in findings for b in f.broken]
     return Expected(
         alternatives=tuple(a for b in broken for a in alternatives_of(ask.behaviour, b.rule, b.expectation)),
