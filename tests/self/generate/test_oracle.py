@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 from conformance.core.clock import ServerTime, parse_rfc3339, rfc3339
 from conformance.core.exchange import Request
 from conformance.generate.expected import ABSENT, COUNT, PRESENT, Alternative, AtLeast
-from conformance.generate.field_rules import field_case
+from conformance.generate.field_rules import field_case, fields
+from conformance.generate.oracle import FAMILIES, Family
+from conformance.generate.request_rules import account, request_shape
+from conformance.generate.state_rules import state
 from tests.self.generate.generate_support import (
     ACTIVITY_ID,
     EXACT,
@@ -482,6 +485,34 @@ def test_several_broken_rules_accept_every_rules_code() -> None:
     }
     assert codes(expected) == {"LIVE_ACTIVITY_DISABLED", "ACTIVITY_TYPE_REQUIRED", IDS.row, "ENDS_AT_IN_PAST"}
     assert not expected.recorded_only
+
+
+def test_broken_rules_are_listed_in_the_sandboxs_precedence_order() -> None:
+    """The rules a request breaks come family by family, as the sandbox's check groups run
+    (behaviour.yaml precedence.sandbox_choice): account, body, fields, insider_ids, ends_at."""
+    body = {"activity_type": "", "insider_ids": [], "ends_at": rfc3339(T0 - timedelta(seconds=60))}
+    expected = expect(Request("register", body, content_type="text/plain", account="disabled"))
+    assert expected.rules == (
+        "account:disabled",
+        "content-type-not-json",
+        "activity-type-required:empty",
+        "insider_ids.below_minimum",
+        "ends_at_window.past",
+    )
+
+
+def test_families_run_in_the_order_of_the_sandboxs_check_groups() -> None:
+    """FAMILIES follows behaviour.yaml's precedence.sandbox_choice, each family where its group is."""
+    groups: dict[Family, str] = {
+        account: "account",
+        request_shape: "body",
+        fields: "fields",
+        state: "lifecycle",
+    }
+    order = list(bundled_contract().behaviour.precedence.sandbox_choice["order"])
+    assert set(FAMILIES) == set(groups)
+    positions = [order.index(groups[family]) for family in FAMILIES]
+    assert positions == sorted(positions)
 
 
 @settings(max_examples=150)
