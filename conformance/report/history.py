@@ -29,7 +29,7 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Literal, TypeVar
 
-from conformance.judging.results import ERROR
+from conformance.judging.results import Verdict
 from conformance.report.history_digest import CellState, RunDigest, StoredRun
 from conformance.report.matrix import LEVEL_ORDER, Key, ordered
 
@@ -56,7 +56,7 @@ class State:
     """What one cell (or one recorded input class) showed in one run: its worst verdict and every
     distinct answer its cases got."""
 
-    verdict: str
+    verdict: Verdict
     answers: tuple[str, ...]
 
     def __str__(self) -> str:
@@ -176,7 +176,7 @@ class Tracked:
     endpoint: str
     level: str
     states: Series
-    verdicts: tuple[str | None, ...]
+    verdicts: tuple[Verdict | None, ...]
 
     @property
     def slug(self) -> str:
@@ -218,7 +218,7 @@ class History:
     def regressed(self) -> bool:
         return bool(self.regressions or self.newly_erroring)
 
-    def verdict(self) -> str:
+    def headline(self) -> str:
         flapping = sum(1 for b in (*self.regressions, *self.newly_erroring) if b.flapping)
         found = [f"{len(self.regressions)} documented regression(s)"] if self.regressions else []
         found += [f"{len(self.newly_erroring)} test(s) newly erroring"] if self.newly_erroring else []
@@ -232,7 +232,7 @@ class History:
         return sorted(
             found,
             key=lambda t: (
-                t.verdicts[-1] != "failed",
+                t.verdicts[-1] != Verdict.FAILED,
                 t.states.flapping,
                 -t.states.since(),
                 t.name,
@@ -331,7 +331,7 @@ class _Follow:
 
     def __init__(self) -> None:
         self.states: list[State | None] = []
-        self.verdicts: list[str | None] = []
+        self.verdicts: list[Verdict | None] = []
         self.levels: set[str] = set()
 
     def add(self, run: int, state: State, levels: Iterable[str]) -> None:
@@ -365,7 +365,7 @@ class _Fold:
         self.cells: dict[Key, _Follow] = {}  # in the order the runs first exercised them
         self.outside: dict[Key, _Follow] = {}
         # Only what fails (errors) in the latest run can be a regression: only that is followed.
-        self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == "failed"}
+        self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == Verdict.FAILED}
         self.cases = {c.key: _Streak() for c in latest.failed}  # by case_key
         self.tests = {test: _Streak() for test in latest.errors}
         self._states: dict[tuple[str, tuple[str, ...]], State] = {}
@@ -375,7 +375,7 @@ class _Fold:
             _entry(self.cells, cell.key, _Follow).add(run, self._state(cell), cell.levels)
             streak = self.documented_cells.get(cell.key)
             if streak is not None and cell.documented is not None:
-                streak.see(run, cell.documented == "passed")
+                streak.see(run, cell.documented == Verdict.PASSED)
         for cell in digest.outside:
             _entry(self.outside, cell.key, _Follow).add(run, self._state(cell), cell.levels)
         if self.cases:
@@ -387,7 +387,7 @@ class _Fold:
             verdicts = dict(digest.tests)
             for test, streak in self.tests.items():
                 if test in verdicts:
-                    streak.see(run, verdicts[test] != ERROR)
+                    streak.see(run, verdicts[test] != Verdict.ERROR)
 
     def _state(self, cell: CellState) -> State:
         """One object per distinct state, however many runs show it."""

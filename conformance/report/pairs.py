@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from conformance.judging.results import CaseResult, Observed, RunResults
+from conformance.judging.results import CaseResult, Observed, RunResults, Verdict
 
 Key = tuple[str, str, int]
 
@@ -34,7 +34,7 @@ class Pair:
     def undocumented(self) -> bool:
         """Behaviour no source documents: recorded, never judged, in either run."""
         return any(
-            c is not None and (c.level == "undocumented" or c.verdict == "recorded")
+            c is not None and (c.level == "undocumented" or c.verdict == Verdict.RECORDED)
             for c in (self.baseline, self.current)
         )
 
@@ -42,7 +42,7 @@ class Pair:
     def documented(self) -> bool:
         return self.baseline is not None and self.baseline.level == "documented"
 
-    def verdicts(self) -> tuple[str | None, str | None]:
+    def verdicts(self) -> tuple[Verdict | None, Verdict | None]:
         return (
             None if self.baseline is None else self.baseline.verdict,
             None if self.current is None else self.current.verdict,

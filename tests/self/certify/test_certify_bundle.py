@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conformance.certify import Certification, certify_in_process, verify_bundle, write_bundle
 from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE
-from conformance.certify.verdict import Decision
+from conformance.certify.verdict import CertificateVerdict, Decision
 from conformance.cli import main
 from conformance.client import run_flow
 from conformance.client.settings import FlowSettings
@@ -199,7 +199,8 @@ def test_a_signed_bundle_whose_verdict_does_not_follow_from_its_results_fails(
     certification: Certification, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bundle signed with a valid key but claiming `certified` for a partial run is refused (exit 1)."""
-    monkeypatch.setattr(Certification, "decision", property(lambda _self: Decision("certified", ())))
+    claimed = Decision(CertificateVerdict.CERTIFIED, ())
+    monkeypatch.setattr(Certification, "decision", property(lambda _self: claimed))
     forged = write_bundle(certification, tmp_path / "forged")
     monkeypatch.undo()
     check = verify_bundle(forged)

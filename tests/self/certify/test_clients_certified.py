@@ -16,7 +16,7 @@ import pytest
 
 from conformance.certify import Certification, certify_command, certify_in_process, load_policy
 from conformance.certify.render import render_text
-from conformance.certify.verdict import Decision
+from conformance.certify.verdict import CertificateVerdict, Decision
 from tests.self.certify.certify_support import seeded_reference
 from tests.self.certify.clients.delivery import delivery_flow
 from tests.self.certify.clients.flawed import FLAWS, flawed_integration, scenario_flaws
@@ -89,7 +89,7 @@ def test_flawed_client_fails_exactly_its_rule_in_process(name: str) -> None:
         rule: certification.verdicts[rule].reason for rule in certification.failed_rules()
     }
     if POLICY.rules[flaw.breaks].decides:
-        assert decision == Decision("not certified", (f"{flaw.breaks} failed",))
+        assert decision == Decision(CertificateVerdict.NOT_CERTIFIED, (f"{flaw.breaks} failed",))
         assert certification.exit_status == 1
     else:
         assert decision.verdict == "certified"
@@ -114,7 +114,7 @@ def test_a_derived_scenario_flaw_fails_its_rule_only_there(name: str) -> None:
     }
     failing = {o.scenario for o in certification.verdicts[flaw.breaks].outcomes if o.verdict == "fail"}
     assert scenario in failing
-    assert certification.decision == Decision("not certified", (f"{flaw.breaks} failed",))
+    assert certification.decision == Decision(CertificateVerdict.NOT_CERTIFIED, (f"{flaw.breaks} failed",))
 
 
 def test_a_one_scenario_run_is_incomplete_not_a_certificate() -> None:
