@@ -102,10 +102,19 @@ def decide_certificate(certificate: Mapping[str, Any]) -> Decision:
         planned=int(plan["planned"]),
         baselines={str(k): v for k, v in plan["baselines"].items()},
         rules=[
-            RuleResult(str(v["id"]), bool(v["decides"]), Ruling(v["verdict"]), bool(v["outcomes"]))
+            RuleResult(str(v["id"]), bool(v["decides"]), _ruling(v["verdict"]), bool(v["outcomes"]))
             for v in certificate["verdicts"]
         ],
     )
+
+
+def _ruling(value: Any) -> Ruling:
+    """A rule's verdict as a bundle spells it; ValueError naming the spellings a bundle may hold."""
+    try:
+        return Ruling(value)
+    except ValueError:
+        allowed = ", ".join(repr(r.value) for r in Ruling)
+        raise ValueError(f"a rule's verdict {value!r} is not one of {allowed}") from None
 
 
 def verdict_problem(certificate: Mapping[str, Any]) -> str | None:

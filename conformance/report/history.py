@@ -52,7 +52,7 @@ class RunEntry:
 
 
 @dataclass(frozen=True)
-class State:
+class Seen:
     """What one cell (or one recorded input class) showed in one run: its worst verdict and every
     distinct answer its cases got."""
 
@@ -62,7 +62,7 @@ class State:
     def __str__(self) -> str:
         return f"{self.verdict}: {', '.join(self.answers)}"
 
-    def since(self, before: State) -> str:
+    def since(self, before: Seen) -> str:
         """What differs from `before`: `passed → failed, +200, -400 ENDS_AT_TOO_SOON`."""
         parts = [f"{before.verdict} → {self.verdict}"] if before.verdict != self.verdict else []
         parts += [f"+{a}" for a in self.answers if a not in before.answers]
@@ -76,8 +76,8 @@ class Turn:
     None when it has held since."""
 
     run: int
-    before: State
-    after: State
+    before: Seen
+    after: Seen
     until: int | None
 
 
@@ -85,9 +85,9 @@ class Turn:
 class Series:
     """One thing's state in each run, oldest first; None: no case of that run exercised it."""
 
-    states: tuple[State | None, ...]
+    states: tuple[Seen | None, ...]
 
-    def known(self) -> list[tuple[int, State]]:
+    def known(self) -> list[tuple[int, Seen]]:
         return self._known
 
     def turns(self) -> list[int]:
@@ -96,7 +96,7 @@ class Series:
 
     # Computed once: a report asks each series for them many times, over as many runs as the history has.
     @cached_property
-    def _known(self) -> list[tuple[int, State]]:
+    def _known(self) -> list[tuple[int, Seen]]:
         return [(i, s) for i, s in enumerate(self.states) if s is not None]
 
     @cached_property
@@ -117,7 +117,7 @@ class Series:
         return "flapping" if self.flapping else "changed"
 
     @property
-    def latest(self) -> State | None:
+    def latest(self) -> Seen | None:
         known = self.known()
         return known[-1][1] if known else None
 
@@ -140,7 +140,7 @@ class Series:
 
     def first_changes(self) -> list[int]:
         """The first run (0-based) of each distinct change (A → B once, however often it flapped)."""
-        first: dict[tuple[State, State], int] = {}
+        first: dict[tuple[Seen, Seen], int] = {}
         for turn in self.changes():
             first.setdefault((turn.before, turn.after), turn.run)
         return sorted(first.values())
@@ -153,12 +153,12 @@ class Series:
             said += f", first seen in run {self.first_seen() + 1}; flapping ({len(self.turns())} changes)"
         return said
 
-    def letters(self) -> dict[State, str]:
+    def letters(self) -> dict[Seen, str]:
         """Each distinct state's letter, A for the first seen: the timeline's short names."""
         return dict(self._letters)
 
     @cached_property
-    def _letters(self) -> dict[State, str]:
+    def _letters(self) -> dict[Seen, str]:
         distinct = list(dict.fromkeys(s for _, s in self.known()))
         return {s: _letter(n) for n, s in enumerate(distinct)}
 
@@ -330,11 +330,11 @@ class _Follow:
     """One cell's (or recorded class's) state and verdict run by run, and every level its cases had."""
 
     def __init__(self) -> None:
-        self.states: list[State | None] = []
+        self.states: list[Seen | None] = []
         self.verdicts: list[Verdict | None] = []
         self.levels: set[str] = set()
 
-    def add(self, run: int, state: State, levels: Iterable[str]) -> None:
+    def add(self, run: int, state: Seen, levels: Iterable[str]) -> None:
         self._pad(run)
         self.states.append(state)
         self.verdicts.append(state.verdict)
@@ -368,7 +368,7 @@ class _Fold:
         self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == Verdict.FAILED}
         self.cases = {c.key: _Streak() for c in latest.failed}  # by case_key
         self.tests = {test: _Streak() for test in latest.errors}
-        self._states: dict[tuple[str, tuple[str, ...]], State] = {}
+        self._states: dict[tuple[str, tuple[str, ...]], Seen] = {}
 
     def add(self, run: int, digest: RunDigest) -> None:
         for cell in digest.cells:
@@ -389,12 +389,12 @@ class _Fold:
                 if test in verdicts:
                     streak.see(run, verdicts[test] != Verdict.ERROR)
 
-    def _state(self, cell: CellState) -> State:
+    def _state(self, cell: CellState) -> Seen:
         """One object per distinct state, however many runs show it."""
         key = (cell.verdict, cell.answers)
         found = self._states.get(key)
         if found is None:
-            found = self._states[key] = State(cell.verdict, cell.answers)
+            found = self._states[key] = Seen(cell.verdict, cell.answers)
         return found
 
     def regressions(self, latest: RunDigest) -> tuple[Broken, ...]:

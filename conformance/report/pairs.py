@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from conformance.judging.results import CaseResult, Observed, RunResults, Verdict
 
-Key = tuple[str, str, int]
+CaseKey = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def pair_cases(baseline: RunResults, current: RunResults) -> tuple[Pair, ...]:
     return tuple(Pair(k[0], k[1], k[2], before.get(k), after.get(k)) for k in keys)
 
 
-def keyed(cases: Iterable[CaseResult]) -> dict[Key, CaseResult]:
+def keyed(cases: Iterable[CaseResult]) -> dict[CaseKey, CaseResult]:
     """Each case by (test, input class, occurrence): the key that pairs it with another run's."""
     seen: Counter[tuple[str, str]] = Counter()
     found = {}

@@ -47,3 +47,15 @@ def test_a_file_written_before_errors_were_counted_still_reads(tmp_path: Path) -
     del data["counts"][Verdict.ERROR]
     (tmp_path / "results.json").write_text(json.dumps(data), encoding="utf-8")
     assert read_results(tmp_path / "results.json").counts()[Verdict.ERROR] == 0
+
+
+def test_verdicts_keep_the_files_spelling_and_read_back_as_verdicts(tmp_path: Path) -> None:
+    """A file written with every verdict holds the words files always held, and reads back as `Verdict`s."""
+    run, _ = synthetic_runs()
+    run.cases = [unverified(f"t.py::test_{v.value}", v, "why") for v in Verdict]
+    run.write(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    spelled = ["passed", "failed", "recorded", "skipped", "error"]
+    assert [c["verdict"] for c in data["cases"]] == spelled
+    assert sorted(data["counts"]) == sorted(spelled)
+    assert all(type(c.verdict) is Verdict for c in read_results(tmp_path / "results.json").cases)
