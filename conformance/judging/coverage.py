@@ -149,7 +149,7 @@ class Counts:
         return "; ".join(t.text() for t in (self.rows, self.pairs, self.rules, self.readings))
 
 
-def counts(results: RunResults) -> Counts | None:
+def unit_counts(results: RunResults) -> Counts | None:
     """The run's counts in the contract's units; None when the results list no contract items (no
     target was opened, or a file an older suite wrote)."""
     if not results.expectations:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pytest
 
 from conformance.core.printable import printable_lines
-from conformance.judging.coverage import counts
+from conformance.judging.coverage import unit_counts
 from conformance.judging.results import UNVERIFIED, CaseResult, RunResults, Verdict
 
 TOP_REASONS = 5
@@ -26,7 +26,7 @@ PREFIX = "conformance"
 
 def tally_line(results: RunResults) -> str:
     """The run so far in the contract's units (rows, pairs, rules; see conformance/judging/coverage.py)."""
-    found = counts(results)
+    found = unit_counts(results)
     return found.line() if found is not None else "rows: none counted (no target was opened)"
 
 

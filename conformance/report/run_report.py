@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.judging.coverage import Counts, Covered, counts, coverage, exercised_lines
+from conformance.judging.coverage import Counts, Covered, coverage, exercised_lines, unit_counts
 from conformance.judging.results import UNVERIFIED, CaseResult, Observed, RunResults, Verdict
 from conformance.report.latency import Percentiles, run_latency
 from conformance.report.matrix import LEVEL_ORDER, anchor, by_cell, verdict_of
@@ -142,7 +142,7 @@ def build_report(results: RunResults, file: Path) -> RunReport:
         recorded=_recorded(cases),
         latency=run_latency(results),
         coverage=coverage(results),
-        units=counts(results),
+        units=unit_counts(results),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance.judging.coverage import counts as contract_counts
+from conformance.judging.coverage import unit_counts
 from conformance.judging.results import CaseResult, Observed, RunResults, Verdict, read_results, unverified
 from conformance.plugin.progress import LEFT_SHOWN, failed_rows, summary_lines, top_reasons
 from tests.self.reference import bundled_contract
@@ -67,7 +67,7 @@ def test_a_run_in_a_ci_log_shows_progress_and_a_summary_that_match_its_results(t
     assert "\r" not in done.output
     assert "\x1b" not in done.output
     results = read_results(tmp_path / "results.json")
-    tally = contract_counts(results)
+    tally = unit_counts(results)
     assert tally is not None
     progress = re.findall(
         r"(?m)^conformance: (\d+)/(\d+) tests, after (test_\w+\.py): rows: \d+ verified", done.output

@@ -10,7 +10,7 @@ import yaml
 
 from conformance.contract import load_contract
 from conformance.contract.rules import PAIR, RULE, contract_items
-from conformance.judging.coverage import counts, coverage, unexercised
+from conformance.judging.coverage import coverage, unexercised, unit_counts
 from conformance.judging.results import CaseResult, Observed, RunResults, Verdict, read_results
 from conformance.report.matrix import by_cell
 from tests.self.reference import bundled_contract
@@ -93,7 +93,7 @@ def test_counts_are_in_the_contract_units() -> None:
             expectations=("fields.content-required.cases.missing",),
         ),
     )
-    found = counts(results)
+    found = unit_counts(results)
     assert found is not None
     pairs = sum(len(row.endpoints) for row in contract.table.rows)
     assert (found.rows.passed, found.rows.failed, found.rows.total) == (1, 1, len(contract.table.rows))
