@@ -19,8 +19,9 @@ the flow was run:
   elapsed time only through them; any other host is refused by respx.
 
 Both take `profiles` (default `core`; `segments` includes it) and return a `Certification`:
-`.verdicts[rule_id].verdict` is "pass", "fail", "not exercised" or "advice" (with `.reason`, and per
-scenario `.outcomes`), `.failed_rules()` the ids that failed, `.decision` the one verdict
+`.verdicts[rule_id].verdict` is a `Ruling` (PASSED, FAILED, NOT_EXERCISED or ADVICE_NOT_FOLLOWED,
+spelled "pass", "fail", "not exercised", "advice" in the bundle; with `.reason`, and per scenario
+`.outcomes`), `.failed_rules()` the ids that failed, `.decision` the one `CertificateVerdict`
 ("certified", "not certified", "incomplete" when `scenarios` narrowed the plan) with its reasons,
 and `.exit_status` 0, 1 or 3 (`verdict.py`). Bad input (a command that is not found, a flow that never
 reached the sandbox, an unknown scenario) raises a ConformanceError (the CLI prints it, exit 2).
@@ -37,18 +38,21 @@ with Ed25519); `verify_bundle(path)` checks one offline (`conformance certify ve
 from conformance.certify.bundle import write_bundle
 from conformance.certify.findings import Certification, RuleVerdict, ScenarioOutcome
 from conformance.certify.harness import certify_command, certify_in_process
+from conformance.certify.verdict import CertificateVerdict, Ruling
 from conformance.certify.verify import BundleCheck, verify_bundle
 from conformance.client.settings import FlowSettings, Integration
 from conformance.contract.certification import Policy, Rule, Scenario, load_policy
 
 __all__ = [
     "BundleCheck",
+    "CertificateVerdict",
     "Certification",
     "FlowSettings",
     "Integration",
     "Policy",
     "Rule",
     "RuleVerdict",
+    "Ruling",
     "Scenario",
     "ScenarioOutcome",
     "certify_command",

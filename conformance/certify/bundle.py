@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from conformance.certify.findings import Certification
 from conformance.certify.render import render_html, render_junit
-from conformance.certify.verdict import NOT_A_CERTIFICATE
+from conformance.certify.verdict import NOT_A_CERTIFICATE, CertificateVerdict
 from conformance.core import strict_json
 from conformance.core.clock import rfc3339
 from conformance.core.errors import UsageError
@@ -77,7 +77,7 @@ def bundle_files(c: Certification) -> dict[str, bytes]:
         "format": 1,
         "verdict": decision.verdict,
         "verdict_reasons": list(decision.reasons),
-        **({"warning": NOT_A_CERTIFICATE} if decision.verdict == "incomplete" else {}),
+        **({"warning": NOT_A_CERTIFICATE} if decision.verdict == CertificateVerdict.INCOMPLETE else {}),
         "profiles": list(c.profiles),
         "plan": c.plan_json(),
         "subject": c.subject,

@@ -9,7 +9,7 @@ from pathlib import Path
 from conformance.certify.bundle import redactor, write_bundle
 from conformance.certify.harness import certify_command
 from conformance.certify.render import render_text
-from conformance.certify.verdict import NOT_A_CERTIFICATE
+from conformance.certify.verdict import NOT_A_CERTIFICATE, CertificateVerdict
 from conformance.certify.verify import verify_bundle
 from conformance.contract import load_contract
 from conformance.contract.certification import load_policy
@@ -50,7 +50,7 @@ def certify_main(args: argparse.Namespace, contracts: Path) -> int:
     if args.output is not None:
         written = write_bundle(certification, args.output, signing_key=args.signing_key, zip_it=args.zip)
         print(f"bundle written to {written}; check it with `conformance certify verify {written}`")
-        if certification.decision.verdict == "incomplete":
+        if certification.decision.verdict == CertificateVerdict.INCOMPLETE:
             print(f"{NOT_A_CERTIFICATE}: the bundle records a partial run")
     return certification.exit_status
 

@@ -8,15 +8,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from conformance.certify.capped import Captured
-from conformance.certify.verdict import Decision, RuleResult, decide
+from conformance.certify.verdict import Decision, RuleResult, Ruling, decide
 from conformance.contract.certification import Policy, Rule, Scenario
 from conformance.core import strict_json
 from conformance.core.clock import rfc3339
 from conformance.sandbox.scripted import Attempt
-
-# "advice": a rule at the advice level that the integration does not follow (shown, never failing).
-Verdict = Literal["pass", "fail", "not exercised", "advice"]
-VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "not exercised", "advice")
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ class ScenarioOutcome:
     """One rule judged on one scenario run; `evidence` lists the attempts (or log lines) it rests on."""
 
     scenario: str
-    verdict: Verdict
+    verdict: Ruling
     reason: str
     evidence: tuple[str, ...] = ()
 
@@ -105,7 +101,7 @@ class ScenarioOutcome:
 @dataclass(frozen=True)
 class RuleVerdict:
     rule: Rule
-    verdict: Verdict
+    verdict: Ruling
     reason: str
     outcomes: tuple[ScenarioOutcome, ...]
 
@@ -156,15 +152,15 @@ class Certification:
         }
 
     def failed_rules(self) -> tuple[str, ...]:
-        return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == "fail")
+        return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == Ruling.FAILED)
 
     def passed_rules(self) -> tuple[str, ...]:
-        return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == "pass")
+        return tuple(rule_id for rule_id, v in self.verdicts.items() if v.verdict == Ruling.PASSED)
 
     @property
     def exit_status(self) -> int:
         """0 certified, 1 not certified, 3 incomplete: exit 0 means certified and nothing else."""
         return self.decision.exit_status
 
-    def counts(self) -> dict[str, int]:
-        return {v: sum(1 for r in self.verdicts.values() if r.verdict == v) for v in VERDICTS}
+    def counts(self) -> dict[Ruling, int]:
+        return {v: sum(1 for r in self.verdicts.values() if r.verdict == v) for v in Ruling}

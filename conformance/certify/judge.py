@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from conformance.certify.calls import Call, call_of, group_calls
-from conformance.certify.findings import LogLine, RuleVerdict, Run, ScenarioOutcome, Verdict
+from conformance.certify.findings import LogLine, RuleVerdict, Run, ScenarioOutcome
+from conformance.certify.verdict import Ruling
 from conformance.contract.certification import Policy, Rule, Trigger
 from conformance.core.clock import parse_rfc3339
 from conformance.sandbox.scripted import Attempt
@@ -62,22 +63,25 @@ def baseline_problem(policy: Policy, run: Run) -> str | None:
 
 def judge_rule(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     if not run.attempts:
-        return ScenarioOutcome(run.scenario.name, "not exercised", f"the flow sent no request ({run.ended})")
+        return ScenarioOutcome(
+            run.scenario.name, Ruling.NOT_EXERCISED, f"the flow sent no request ({run.ended})"
+        )
     return JUDGES[rule.judge](policy, rule, run)
 
 
 def _overall(rule: Rule, outcomes: tuple[ScenarioOutcome, ...]) -> RuleVerdict:
     if not outcomes:
-        return RuleVerdict(rule, "not exercised", "no scenario that exercises it was run", outcomes)
-    for verdict in ("fail", "pass"):
+        return RuleVerdict(rule, Ruling.NOT_EXERCISED, "no scenario that exercises it was run", outcomes)
+    for verdict in (Ruling.FAILED, Ruling.PASSED):
         hits = [o for o in outcomes if o.verdict == verdict]
         if hits:
             reason = "; ".join(f"{o.scenario}: {o.reason}" for o in hits)
             # Advice is shown, never failing: a rule at that level that is not followed says so.
-            shown: Verdict = "advice" if verdict == "fail" and rule.level == "advice" else verdict
+            advice = verdict == Ruling.FAILED and rule.level == "advice"
+            shown = Ruling.ADVICE_NOT_FOLLOWED if advice else verdict
             return RuleVerdict(rule, shown, reason, outcomes)
     reasons = "; ".join(f"{o.scenario}: {o.reason}" for o in outcomes)
-    return RuleVerdict(rule, "not exercised", reasons, outcomes)
+    return RuleVerdict(rule, Ruling.NOT_EXERCISED, reasons, outcomes)
 
 
 # -- operations and evidence ---------------------------------------------------------------------
@@ -119,7 +123,7 @@ def _not_triggered(rule: Rule, run: Run) -> ScenarioOutcome:
     sent = sorted({a.endpoint for a in run.attempts})
     return ScenarioOutcome(
         run.scenario.name,
-        "not exercised",
+        Ruling.NOT_EXERCISED,
         f"no attempt on {_endpoints(trigger.endpoints)} got {trigger.describe} "
         f"(the flow sent {_endpoints(sent)}; {run.ended})",
     )
@@ -166,12 +170,15 @@ def _repeats(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     if len(later) > allowed:
         return ScenarioOutcome(
             run.scenario.name,
-            "fail",
+            Ruling.FAILED,
             f"{what}, sent again {len(later)} time(s); at most {allowed} allowed",
             evidence,
         )
     return ScenarioOutcome(
-        run.scenario.name, "pass", f"{what}, sent again {len(later)} time(s) (at most {allowed})", evidence
+        run.scenario.name,
+        Ruling.PASSED,
+        f"{what}, sent again {len(later)} time(s) (at most {allowed})",
+        evidence,
     )
 
 
@@ -184,10 +191,15 @@ def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     what = f"after {_answer_of(first)} on /{first.endpoint}"
     success = policy.contract.behaviour.success_status
     if not later:
-        return ScenarioOutcome(run.scenario.name, "fail", f"{what}, never sent again ({run.ended})", evidence)
+        return ScenarioOutcome(
+            run.scenario.name, Ruling.FAILED, f"{what}, never sent again ({run.ended})", evidence
+        )
     if any(a.status == success for a in later):
         return ScenarioOutcome(
-            run.scenario.name, "pass", f"{what}, retried {len(later)} time(s) until {success}", evidence
+            run.scenario.name,
+            Ruling.PASSED,
+            f"{what}, retried {len(later)} time(s) until {success}",
+            evidence,
         )
     if _cut_short(rule, run, [first, *later]):
         # Not a client that gave up: the harness stopped it mid-retry, before the fault cleared.
@@ -196,14 +208,14 @@ def _retried(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
         by = f"judged by {', '.join(judged_by)}" if judged_by else "judged by no rule of this scenario"
         return ScenarioOutcome(
             run.scenario.name,
-            "not exercised",
+            Ruling.NOT_EXERCISED,
             f"{what}, retried {len(later)} time(s) over {span:.1f} s and was still retrying when the "
             f"harness stopped it ({run.stopped}) before the fault cleared; its waits and budget are {by}",
             evidence,
         )
     return ScenarioOutcome(
         run.scenario.name,
-        "fail",
+        Ruling.FAILED,
         f"{what}, retried {len(later)} time(s) but gave up before a {success}: {run.ended}",
         evidence,
     )
@@ -236,19 +248,22 @@ def _waits(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     if not gaps:
         # Not sent again: nothing to wait for (whether it should have been is another rule's concern).
         return ScenarioOutcome(
-            run.scenario.name, "pass", f"not sent again after {_answer_of(first)}: no wait to judge", evidence
+            run.scenario.name,
+            Ruling.PASSED,
+            f"not sent again after {_answer_of(first)}: no wait to judge",
+            evidence,
         )
     mean = sum(gaps) / len(gaps)
     floor = rule.min_mean_wait_seconds
-    verdict: Verdict = "pass" if mean >= floor else "fail"
+    verdict = Ruling.PASSED if mean >= floor else Ruling.FAILED
     retries = f"{len(gaps)} retr{'y' if len(gaps) == 1 else 'ies'}"
     reason = f"mean wait before {retries}: {mean:.3f} s (at least {floor} s)"
     hit = sum(1 for a in chain if _triggered(rule.trigger, a))
-    if verdict == "pass" and hit > policy.budget.max_attempts:
+    if verdict == Ruling.PASSED and hit > policy.budget.max_attempts:
         # Every scenario's fault clears within the budget's attempts for a client that waits as the
         # table says; one that spends them all before it clears waited too little, whatever the mean.
         span = (chain[-1].received - first.received).total_seconds()
-        verdict = "fail"
+        verdict = Ruling.FAILED
         reason += (
             f", but {hit} attempts within {span:.1f} s got {_answer_of(first)}: more than the budget's "
             f"{policy.budget.max_attempts} before the fault cleared, so the waits are too short"
@@ -339,8 +354,8 @@ def growth_outcome(policy: Policy, rule: Rule, runs: Sequence[Run]) -> ScenarioO
     ranks = inversion_p_value([gaps for _, gaps in chains])
     ratios = fisher([max_ratio_p_value(gaps) for _, gaps in chains])
     limit = policy.growth.false_refusal
-    verdict: Verdict = "fail" if min(ranks, ratios) <= limit / 2 else "pass"
-    said = "do not grow as exponential backoff does" if verdict == "fail" else "grow as backoff does"
+    verdict = Ruling.FAILED if min(ranks, ratios) <= limit / 2 else Ruling.PASSED
+    said = "do not grow as exponential backoff does" if verdict == Ruling.FAILED else "grow as backoff does"
     evidence = tuple(f"{name}: waits {', '.join(f'{g:.3f}' for g in gaps)} s" for name, gaps in chains)
     reason = (
         f"the waits of {len(chains)} calls {said}: p-values against full jitter {ranks:.2g} (order) "
@@ -362,10 +377,10 @@ def _bounded(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
     if run.stopped or len(chain) > budget.max_attempts or span > budget.max_seconds:
         stopped = f", still going when the harness stopped it ({run.stopped})" if run.stopped else ""
         reason = f"{len(chain)} attempts over {span:.1f} s{stopped}; {limits}"
-        return ScenarioOutcome(run.scenario.name, "fail", reason, evidence)
+        return ScenarioOutcome(run.scenario.name, Ruling.FAILED, reason, evidence)
     return ScenarioOutcome(
         run.scenario.name,
-        "pass",
+        Ruling.PASSED,
         f"gave up after {len(chain)} attempts over {span:.1f} s ({limits})",
         evidence,
     )
@@ -390,19 +405,21 @@ def _logged(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
         if problems:
             return ScenarioOutcome(
                 name,
-                "fail",
+                Ruling.FAILED,
                 f"{len(problems)} mismatch(es) between the log and the attempts",
                 tuple(problems),
             )
         spared = f"; the last attempt has no line: the harness stopped the client ({run.stopped})"
         return ScenarioOutcome(
-            name, "pass", f"{len(pairs)} attempts, {len(pairs)} log lines" + (spared if cut_off else "")
+            name,
+            Ruling.PASSED,
+            f"{len(pairs)} attempts, {len(pairs)} log lines" + (spared if cut_off else ""),
         )
     if not pairs:
         # Nothing to read the fields from: missing lines are log-every-attempt's to judge.
         return ScenarioOutcome(
             name,
-            "not exercised",
+            Ruling.NOT_EXERCISED,
             f"no log line for any of the {len(run.attempts)} attempts (judged by log-every-attempt)",
             _evidence(run, run.attempts),
         )
@@ -414,10 +431,12 @@ def _logged(policy: Policy, rule: Rule, run: Run) -> ScenarioOutcome:
                 problems.append(f"log line {line.number} ({describe(run, attempt)}): {problem}")
     if problems:
         return ScenarioOutcome(
-            name, "fail", f"{len(problems)} log value(s) missing or wrong", tuple(problems[:20])
+            name, Ruling.FAILED, f"{len(problems)} log value(s) missing or wrong", tuple(problems[:20])
         )
     return ScenarioOutcome(
-        name, "pass", f"{len(pairs)} log lines carry {', '.join(rule.log_fields)} as the sandbox saw them"
+        name,
+        Ruling.PASSED,
+        f"{len(pairs)} log lines carry {', '.join(rule.log_fields)} as the sandbox saw them",
     )
 
 

@@ -7,19 +7,30 @@ import re
 import xml.etree.ElementTree as ET
 
 from conformance.certify.findings import Certification, RuleVerdict
-from conformance.certify.verdict import NOT_A_CERTIFICATE
+from conformance.certify.verdict import NOT_A_CERTIFICATE, CertificateVerdict, Ruling
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-MARK = {"pass": "PASS", "fail": "FAIL", "not exercised": "n/a ", "advice": "NOTE"}
+MARK = {
+    Ruling.PASSED: "PASS",
+    Ruling.FAILED: "FAIL",
+    Ruling.NOT_EXERCISED: "n/a ",
+    Ruling.ADVICE_NOT_FOLLOWED: "NOTE",
+}
+# The HTML page's verdict line takes the colour of a rule that passed, failed, or is only advice.
+VERDICT_CLASS = {
+    CertificateVerdict.CERTIFIED: "v-pass",
+    CertificateVerdict.NOT_CERTIFIED: "v-fail",
+    CertificateVerdict.INCOMPLETE: "v-advice",
+}
 
 
 def verdict_line(c: Certification) -> str:
     """`CERTIFIED for core`, `NOT CERTIFIED for core: <why>`, or the incomplete run's warning."""
     decision = c.decision
     profiles = ", ".join(c.profiles)
-    if decision.verdict == "incomplete":
+    if decision.verdict == CertificateVerdict.INCOMPLETE:
         return f"{NOT_A_CERTIFICATE} ({profiles}): {'; '.join(decision.reasons)}"
-    if decision.verdict == "certified":
+    if decision.verdict == CertificateVerdict.CERTIFIED:
         return f"CERTIFIED for {profiles}: every scenario of the plan ran and every documented rule passed"
     return f"NOT CERTIFIED for {profiles}: {'; '.join(decision.reasons)}"
 
@@ -30,15 +41,16 @@ def render_text(c: Certification) -> str:
         f"Certification of {c.subject} ({c.mode}, profiles {', '.join(c.profiles)}, "
         f"{len(c.runs)} scenarios, {c.wall_seconds:.1f} s)",
         *(f"  {MARK[v.verdict]} {v.rule.id:<32} [{v.rule.level}] {_short(v)}" for v in c.verdicts.values()),
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['not exercised']} not exercised, "
-        f"{counts['advice']} advice not followed (inferred rules and advice do not decide the verdict)",
+        f"{counts[Ruling.PASSED]} passed, {counts[Ruling.FAILED]} failed, "
+        f"{counts[Ruling.NOT_EXERCISED]} not exercised, {counts[Ruling.ADVICE_NOT_FOLLOWED]} advice not "
+        "followed (inferred rules and advice do not decide the verdict)",
     ]
     for verdict in c.verdicts.values():
-        if verdict.verdict != "fail":
+        if verdict.verdict != Ruling.FAILED:
             continue
         lines.append(f"\n{verdict.rule.id} failed: {verdict.rule.title}")
         for outcome in verdict.outcomes:
-            if outcome.verdict == "fail":
+            if outcome.verdict == Ruling.FAILED:
                 lines.append(f"  scenario {outcome.scenario}: {outcome.reason}")
                 lines += [f"    {e}" for e in outcome.evidence[:12]]
     lines.append(f"\n{verdict_line(c)}")
@@ -46,7 +58,7 @@ def render_text(c: Certification) -> str:
 
 
 def _short(verdict: RuleVerdict) -> str:
-    if verdict.verdict == "pass":
+    if verdict.verdict == Ruling.PASSED:
         return verdict.rule.title
     first = next((o for o in verdict.outcomes if o.verdict == verdict.verdict), None)
     return (
@@ -63,9 +75,9 @@ def render_junit(c: Certification, meta: dict[str, str]) -> str:
         {
             "name": "certification",
             "tests": str(len(c.verdicts)),
-            "failures": str(counts["fail"]),
+            "failures": str(counts[Ruling.FAILED]),
             "errors": "0",
-            "skipped": str(counts["not exercised"]),
+            "skipped": str(counts[Ruling.NOT_EXERCISED]),
             "time": f"{c.wall_seconds:.3f}",
         },
     )
@@ -81,10 +93,10 @@ def render_junit(c: Certification, meta: dict[str, str]) -> str:
         case = ET.SubElement(
             suite, "testcase", {"classname": f"certification.{verdict.rule.level}", "name": verdict.rule.id}
         )
-        if verdict.verdict == "fail":
+        if verdict.verdict == Ruling.FAILED:
             failure = ET.SubElement(case, "failure", {"message": _xml(verdict.reason[:500])})
             failure.text = _xml(_details(verdict))
-        elif verdict.verdict == "not exercised":
+        elif verdict.verdict == Ruling.NOT_EXERCISED:
             ET.SubElement(case, "skipped", {"message": _xml(verdict.reason[:500])})
         else:
             ET.SubElement(case, "system-out").text = _xml(_details(verdict))
@@ -129,10 +141,10 @@ def render_html(c: Certification, meta: dict[str, str]) -> str:
         f"<div class='verdict-line {_verdict_class(c)}' id=verdict>{e(verdict_line(c))}</div>"
         f"<div class=meta>{' · '.join(f'{e(k)} <code>{e(v)}</code>' for k, v in meta.items())}</div>"
         "<div class=summary>"
-        f"<span class=v-pass id=count-pass>{counts['pass']} passed</span>"
-        f"<span class=v-fail id=count-fail>{counts['fail']} failed</span>"
+        f"<span class=v-pass id=count-pass>{counts[Ruling.PASSED]} passed</span>"
+        f"<span class=v-fail id=count-fail>{counts[Ruling.FAILED]} failed</span>"
         "<span class=v-not-exercised id=count-not-exercised>"
-        f"{counts['not exercised']} not exercised</span></div>"
+        f"{counts[Ruling.NOT_EXERCISED]} not exercised</span></div>"
     )
     rows = "".join(_row(v) for v in c.verdicts.values())
     table = (
@@ -158,7 +170,7 @@ def render_html(c: Certification, meta: dict[str, str]) -> str:
 
 
 def _verdict_class(c: Certification) -> str:
-    return {"certified": "v-pass", "not certified": "v-fail", "incomplete": "v-advice"}[c.decision.verdict]
+    return VERDICT_CLASS[c.decision.verdict]
 
 
 def _row(v: RuleVerdict) -> str:
@@ -166,7 +178,7 @@ def _row(v: RuleVerdict) -> str:
     cls = "v-" + v.verdict.replace(" ", "-")
     sources = "".join(f"<a href='{e(s.url)}'>{e(s.key)}</a>" for s in v.rule.sources)
     details = "".join(
-        f"<details{' open' if o.verdict == 'fail' else ''}>"
+        f"<details{' open' if o.verdict == Ruling.FAILED else ''}>"
         f"<summary>{e(o.scenario)}: {e(o.verdict)}: {e(o.reason)}</summary>"
         + (f"<pre>{e(chr(10).join(o.evidence))}</pre>" if o.evidence else "")
         + "</details>"

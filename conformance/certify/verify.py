@@ -84,8 +84,8 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
     missing = tuple(n for n in (MANIFEST, SIGNATURE) if n not in digests)
     manifest = files.get(MANIFEST, b"")
     listed = _listed(manifest)
-    verdict = _signature_problem(manifest, files[SIGNATURE], key) if SIGNATURE in files else None
-    if missing or listed is None or verdict == MANIFEST:
+    unsigned = _signature_problem(manifest, files[SIGNATURE], key) if SIGNATURE in files else None
+    if missing or listed is None or unsigned == MANIFEST:
         # An edited manifest cannot vouch for the other files: it alone is named.
         why = (
             "the manifest does not match its signature"
@@ -101,9 +101,9 @@ def verify_bundle(path: Path, public_key: Path | None = None) -> BundleCheck:
         n for n, digest in sorted(listed.items()) if n in corrupt or (n in digests and digests[n] != digest)
     ]
     problems = []
-    if verdict is not None and not (PUBLIC_KEY in changed and public_key is None):
+    if unsigned is not None and not (PUBLIC_KEY in changed and public_key is None):
         changed.append(SIGNATURE)
-        problems.append(verdict)
+        problems.append(unsigned)
     if public_key is not None and key is None:
         problems.append(f"{public_key} is no Ed25519 public key in PEM")
     summary, verdict_wrong = certificate_summary(files.get(CERTIFICATE))

@@ -34,7 +34,7 @@ from conformance.client.outcomes import (
     Success,
     Uncertain,
 )
-from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop
+from conformance.client.policy import AttemptOutcome, NoResponse, Retry, RetryDecision, RetryPolicy, Stop
 from conformance.client.settings import FlowSettings
 from conformance.contract import Contract, load_contract
 from conformance.contract.certification import load_policy
@@ -45,10 +45,10 @@ from conformance.core.clock import rfc3339
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
-class Policy(Protocol):
+class RetryDecider(Protocol):
     """What an attempt's outcome means (`RetryPolicy`)."""
 
-    def decide(self, endpoint: str, outcome: Outcome, *, lost_before: bool) -> Decision: ...
+    def decide(self, endpoint: str, outcome: AttemptOutcome, *, lost_before: bool) -> RetryDecision: ...
 
 
 class Schedule(Protocol):
@@ -67,7 +67,7 @@ class Log(Protocol):
 class Parts:
     """The rules the client follows, each built from the contract; replace one to change one rule."""
 
-    policy: Policy
+    policy: RetryDecider
     schedule: Schedule
     rate_budget: RateBudget
     log: Log
@@ -147,7 +147,7 @@ class LiveActivityClient:
             )
             return result
 
-    def _send(self, method: str, path: str, body: Mapping[str, Any]) -> Outcome:
+    def _send(self, method: str, path: str, body: Mapping[str, Any]) -> AttemptOutcome:
         try:
             response = self._http.request(
                 method, path, json=dict(body), headers={self._key_header: self.settings.api_key}
@@ -201,11 +201,11 @@ def _parse(response: httpx.Response) -> Answer:
     )
 
 
-def _answer(outcome: Outcome) -> Answer | None:
+def _answer(outcome: AttemptOutcome) -> Answer | None:
     return outcome if isinstance(outcome, Answer) else None
 
 
-def _result(endpoint: str, stop: Stop, outcome: Outcome, attempts: int) -> CallResult:
+def _result(endpoint: str, stop: Stop, outcome: AttemptOutcome, attempts: int) -> CallResult:
     answer = _answer(outcome)
     if stop.kind == "success" and answer is not None:
         return Success(endpoint, answer.body, attempts)
@@ -217,7 +217,7 @@ def _result(endpoint: str, stop: Stop, outcome: Outcome, attempts: int) -> CallR
 
 
 def _record(
-    endpoint: str, outcome: Outcome, activity_id: str | None, sent_at: datetime, *, retry: int
+    endpoint: str, outcome: AttemptOutcome, activity_id: str | None, sent_at: datetime, *, retry: int
 ) -> AttemptRecord:
     status: int | None
     code: str | None

@@ -31,7 +31,7 @@ class NoResponse:
     maybe_committed: bool
 
 
-Outcome = Answer | NoResponse
+AttemptOutcome = Answer | NoResponse
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Stop:
     reason: str
 
 
-Decision = Retry | Stop
+RetryDecision = Retry | Stop
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class RetryPolicy:
             ),
         )
 
-    def decide(self, endpoint: str, outcome: Outcome, *, lost_before: bool) -> Decision:
+    def decide(self, endpoint: str, outcome: AttemptOutcome, *, lost_before: bool) -> RetryDecision:
         """What to do after one attempt; `lost_before` says an earlier attempt of this call may
         have been committed without us seeing the answer."""
         if isinstance(outcome, NoResponse):
@@ -125,7 +125,7 @@ class RetryPolicy:
         exact = next((r for r in same_status if r.code is not None and r.code == answer.code), None)
         return exact or next((r for r in same_status if r.code is None), None)
 
-    def _after_no_response(self, endpoint: str, outcome: NoResponse, *, lost_before: bool) -> Decision:
+    def _after_no_response(self, endpoint: str, outcome: NoResponse, *, lost_before: bool) -> RetryDecision:
         if not outcome.maybe_committed or self.idempotent.get(endpoint, False):
             return Retry("backoff", f"{outcome.detail}; repeating it changes nothing")
         if endpoint in self.repeat_answers and not lost_before:

@@ -23,7 +23,8 @@ DEFAULT_PROFILE = "core"
 SCHEMA_FILE = "certification.schema.json"
 
 JudgeKind = Literal["repeats", "retried", "waits", "bounded", "logged"]
-Level = Literal["documented", "inferred", "advice"]
+# A certification rule's level; a case's level is `contract.model.Level` (undocumented, not advice).
+RuleLevel = Literal["documented", "inferred", "advice"]
 LoseKind = Literal["dropped", "stalled"]
 Origin = Literal["baseline", "written", "derived"]  # where a scenario comes from
 # Judges that follow the first answer of a retry class (or a lost answer) and the attempts after it.
@@ -54,7 +55,7 @@ class Rule:
     id: str
     title: str
     judge: JudgeKind
-    level: Level
+    level: RuleLevel
     sources: tuple[SourceRef, ...]
     note: str
     trigger: Trigger | None
@@ -173,7 +174,7 @@ class Growth:
 class Budget:
     max_attempts: int
     max_seconds: float
-    level: Level
+    level: RuleLevel
     note: str
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from conformance.contract import Contract
 from conformance.core.exchange import Exchange, Response
 from conformance.generate.expected import ABSENT, Alternative, Expected, Fact
+from conformance.judging.results import Verdict
 
 Check = Callable[[Contract, Response, Alternative], "str | None"]
 _CHECKS: dict[str, Check] = {}
@@ -139,8 +140,6 @@ def _show(value: Any) -> str:
 
 # -- the judge -----------------------------------------------------------------------------------
 
-Verdict = Literal["passed", "failed", "recorded"]
-
 
 @dataclass(frozen=True)
 class Judgement:
@@ -154,7 +153,7 @@ def judge(contract: Contract, expected: Expected, exchange: Exchange) -> Judgeme
     response = exchange.response
     if response is None:
         lost = tuple((a, (exchange.error or "no response",)) for a in expected.alternatives)
-        return Judgement("recorded" if expected.recorded_only else "failed", None, lost)
+        return Judgement(Verdict.RECORDED if expected.recorded_only else Verdict.FAILED, None, lost)
     tried: list[tuple[Alternative, tuple[str, ...]]] = []
     for alternative in expected.alternatives:
         failed = tuple(
@@ -163,7 +162,7 @@ def judge(contract: Contract, expected: Expected, exchange: Exchange) -> Judgeme
             if (problem := run(contract, response, alternative)) is not None
         )
         if not failed:
-            return Judgement("recorded" if expected.recorded_only else "passed", alternative, ())
+            return Judgement(Verdict.RECORDED if expected.recorded_only else Verdict.PASSED, alternative, ())
         tried.append((alternative, failed))
-    verdict: Verdict = "recorded" if expected.recorded_only or not expected.alternatives else "failed"
+    verdict = Verdict.RECORDED if expected.recorded_only or not expected.alternatives else Verdict.FAILED
     return Judgement(verdict, None, tuple(tried))

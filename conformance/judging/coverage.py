@@ -18,13 +18,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from conformance.contract.model import LEVELS
 from conformance.contract.rules import PAIR, READING, RULE, ContractItem
-from conformance.judging.results import CaseResult, Observed, RunResults
+from conformance.judging.results import JUDGED, CaseResult, Observed, RunResults, Verdict
 
-JUDGED = ("passed", "failed")
-NOT_EXERCISED = "not exercised"
+# An item no case judged or recorded; an item's verdict is otherwise its cases' (`Covered.verdict`).
+NOT_EXERCISED: Final = "not exercised"
+ItemVerdict = Literal[Verdict.PASSED, Verdict.FAILED, Verdict.RECORDED, "not exercised"]
 ERROR_STATUS = 400
 
 
@@ -38,7 +40,7 @@ def answered_row(case: CaseResult) -> str | None:
 
 
 # Verdicts that say what the target answered: they belong to the row it answered with.
-SEEN = frozenset({"passed", "recorded"})
+SEEN = frozenset({Verdict.PASSED, Verdict.RECORDED})
 
 
 def shows_row(case: CaseResult, row: str) -> bool:
@@ -58,12 +60,12 @@ class Covered:
     recorded: int  # cases that only recorded it (undocumented behaviour, never judged)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> ItemVerdict:
         if self.failed:
-            return "failed"
+            return Verdict.FAILED
         if self.judged:
-            return "passed"
-        return "recorded" if self.recorded else NOT_EXERCISED
+            return Verdict.PASSED
+        return Verdict.RECORDED if self.recorded else NOT_EXERCISED
 
 
 def coverage(results: RunResults) -> tuple[Covered, ...]:
@@ -92,7 +94,7 @@ def _covered(item: ContractItem, cases: list[CaseResult]) -> Covered:
         return Covered(item, 0, 0, len(cases))
     verdicts = [c.verdict for c in cases]
     judged = sum(v in JUDGED for v in verdicts)
-    return Covered(item, judged, verdicts.count("failed"), verdicts.count("recorded"))
+    return Covered(item, judged, verdicts.count(Verdict.FAILED), verdicts.count(Verdict.RECORDED))
 
 
 def unexercised(covered: Iterable[Covered]) -> tuple[Covered, ...]:
@@ -147,7 +149,7 @@ class Counts:
         return "; ".join(t.text() for t in (self.rows, self.pairs, self.rules, self.readings))
 
 
-def counts(results: RunResults) -> Counts | None:
+def unit_counts(results: RunResults) -> Counts | None:
     """The run's counts in the contract's units; None when the results list no contract items (no
     target was opened, or a file an older suite wrote)."""
     if not results.expectations:
@@ -166,15 +168,15 @@ def counts(results: RunResults) -> Counts | None:
     )
 
 
-def _worst(verdicts: Iterable[str]) -> str:
+def _worst(verdicts: Iterable[ItemVerdict]) -> ItemVerdict:
     found = set(verdicts)
-    return next((v for v in ("failed", "passed", "recorded") if v in found), NOT_EXERCISED)
+    worst_first: tuple[ItemVerdict, ...] = (Verdict.FAILED, Verdict.PASSED, Verdict.RECORDED)
+    return next((v for v in worst_first if v in found), NOT_EXERCISED)
 
 
-def _tally(unit: str, verdicts: list[str]) -> Tally:
-    return Tally(
-        unit, verdicts.count("passed"), verdicts.count("failed"), verdicts.count("recorded"), len(verdicts)
-    )
+def _tally(unit: str, verdicts: list[ItemVerdict]) -> Tally:
+    passed, failed, recorded = (verdicts.count(v) for v in (Verdict.PASSED, Verdict.FAILED, Verdict.RECORDED))
+    return Tally(unit, passed, failed, recorded, len(verdicts))
 
 
 def coverage_json(results: RunResults) -> list[dict[str, object]]:

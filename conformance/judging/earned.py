@@ -13,9 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from conformance.judging.results import ARRANGEMENT, ERROR, CaseResult, RunResults, read_results
+from conformance.judging.results import ARRANGEMENT, JUDGED, CaseResult, RunResults, Verdict, read_results
 
-JUDGED = ("passed", "failed")  # the verdicts of a case whose answer was compared with the contract
 EXAMPLES = 3  # cases named in a line about many
 
 
@@ -34,14 +33,14 @@ def judged(cases: Iterable[CaseResult], *, documented: bool = False) -> list[Cas
 def unearned(cases: list[CaseResult]) -> str:
     """Why this run's green would not be earned, in one line; "" when it verified something."""
     verdicts = len(judged(cases))
-    errors = sum(c.verdict == ERROR for c in cases)
+    errors = sum(c.verdict == Verdict.ERROR for c in cases)
     if not judged(cases, documented=True):
         arranged = sum(c.case.startswith(ARRANGEMENT) for c in cases)
         counted = Counter(c.verdict for c in cases if not c.case.startswith(ARRANGEMENT))
         return (
             f"verified nothing: no test judged a documented expectation ({len(cases)} cases: "
-            f"{verdicts} judged not documented, {arranged} setting tests up, {counted['recorded']} "
-            f"recorded, {counted['skipped']} skipped, {errors} error)"
+            f"{verdicts} judged not documented, {arranged} setting tests up, {counted[Verdict.RECORDED]} "
+            f"recorded, {counted[Verdict.SKIPPED]} skipped, {errors} error)"
         )
     if errors > verdicts:
         return f"errors outnumber verdicts: {errors} cases ended in error, {verdicts} were judged"
@@ -67,10 +66,10 @@ def nightly_reds(tonight: RunResults, baseline: RunResults | None) -> Iterator[s
     reason = unearned(cases)
     if reason:
         yield reason
-    errors = [c for c in cases if c.verdict == ERROR]
+    errors = [c for c in cases if c.verdict == Verdict.ERROR]
     if errors:
         yield f"{len(errors)} case(s) ended in error, with no verdict: {_examples(errors)}"
-    failing = [c for c in judged(cases, documented=True) if c.verdict == "failed"]
+    failing = [c for c in judged(cases, documented=True) if c.verdict == Verdict.FAILED]
     if baseline is None:
         if failing:
             yield (
@@ -78,7 +77,7 @@ def nightly_reds(tonight: RunResults, baseline: RunResults | None) -> Iterator[s
                 + _examples(failing)
             )
         return
-    known = {_key(c) for c in baseline.cases if c.verdict == "failed" and c.level == "documented"}
+    known = {_key(c) for c in baseline.cases if c.verdict == Verdict.FAILED and c.level == "documented"}
     new = [c for c in failing if _key(c) not in known]
     if new:
         yield f"{len(new)} documented case(s) fail that the baseline did not have failing: {_examples(new)}"

@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,10 +23,27 @@ from conformance.core import files
 from conformance.core.errors import Place, ResultsError
 
 FORMAT = 1
-# `error`: the suite reached no verdict (a crash, a fixture error, a test's own assertion, a worker
-# that died); pytest fails the run for it as for `failed`.
-ERROR = "error"
-VERDICTS = ("passed", "failed", "recorded", "skipped", ERROR)
+
+
+class Verdict(StrEnum):
+    """What a run found of one case; the value is the results file's spelling.
+
+    The order is the file's `counts` order (and the reports' columns).
+    """
+
+    PASSED = "passed"  # the answer is one the contract allows
+    FAILED = "failed"  # the answer breaks a documented or inferred expectation
+    RECORDED = "recorded"  # undocumented behaviour: the answer is kept, never judged
+    SKIPPED = "skipped"  # the target could not be tested (why: the case's `reason`)
+    # The suite reached no verdict (a crash, a fixture error, a test's own assertion, a worker that
+    # died); pytest fails the run for it as for `failed`.
+    ERROR = "error"
+
+
+# The verdicts of a case whose answer was compared with the contract.
+JUDGED = frozenset({Verdict.PASSED, Verdict.FAILED})
+# The verdicts of a case the suite reached no verdict on: nothing was judged or recorded.
+UNVERIFIED = frozenset({Verdict.SKIPPED, Verdict.ERROR})
 # The case name of a request that set a test up (judged only on what the test needs): its endpoint,
 # or its step, follows. Arrangement is not the subject, so such a case verifies no expectation.
 ARRANGEMENT = "arrange: "
@@ -53,7 +71,7 @@ class CaseResult:
     level: str
     expected: tuple[str, ...]  # human-readable acceptable outcomes
     observed: Observed | None
-    verdict: str
+    verdict: Verdict
     matched: str | None = None  # the rule whose outcome the response met (which error won)
     latency_ms: float | None = None
     reason: str = ""  # for skips: why the target could not be tested; for failures and errors: the summary
@@ -64,7 +82,13 @@ class CaseResult:
 
 
 def unverified(
-    test: str, verdict: str, reason: str, *, case: str = "", endpoint: str = "", rows: tuple[str, ...] = ()
+    test: str,
+    verdict: Verdict,
+    reason: str,
+    *,
+    case: str = "",
+    endpoint: str = "",
+    rows: tuple[str, ...] = (),
 ) -> CaseResult:
     """A case the suite reached no verdict on: `skipped` (the target could not be tested) or `error`.
 
@@ -72,7 +96,7 @@ def unverified(
     """
     return CaseResult(
         test=test,
-        case=case or verdict,
+        case=case or verdict.value,
         endpoint=endpoint,
         rows=rows,
         level="",
@@ -128,7 +152,7 @@ class RunResults:
 
     def counts(self) -> dict[str, int]:
         counted = Counter(c.verdict for c in self.cases)
-        return {v: counted.get(v, 0) for v in VERDICTS}
+        return {v: counted.get(v, 0) for v in Verdict}
 
     def to_json(self, coverage: Sequence[Mapping[str, object]] = ()) -> str:
         """The file's text; `coverage` (conformance/judging/coverage.py: derived from the cases, for readers
@@ -291,7 +315,7 @@ def _case(data: dict[str, Any], where: str) -> CaseResult:
         level=_choice(data, "level", ("", *LEVELS), where),
         expected=_strings(data, "expected", where),
         observed=None if observed is None else _observed(observed, f"{where}.observed"),
-        verdict=_choice(data, "verdict", VERDICTS, where),
+        verdict=Verdict(_choice(data, "verdict", tuple(v.value for v in Verdict), where)),
         matched=_field(data, "matched", maybe_text, where, None),
         latency_ms=latency,
         reason=_field(data, "reason", text, where, ""),

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.judging.results import ERROR, RunResults, unverified
+from conformance.judging.results import RunResults, Verdict, unverified
 from conformance.plugin.options import DEFAULT_HYPOTHESIS_PROFILE, HYPOTHESIS_PROFILES
 
 if TYPE_CHECKING:
@@ -315,9 +315,10 @@ def _record_outcome(config: pytest.Config, test: str, report: pytest.TestReport,
     outcome, scrubbed through the target's `scrub` once there is one.
     """
     if report.failed:
-        verdict, own, case = ERROR, "failed", f"error ({phase})"
+        verdict, own, case = Verdict.ERROR, Verdict.FAILED, f"error ({phase})"
     elif report.skipped:
-        verdict = own = case = "skipped"
+        verdict = own = Verdict.SKIPPED
+        case = verdict.value
     else:
         return
     results = _run_results(config)

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 import pytest
 
 from conformance.core.printable import printable_lines
-from conformance.judging.coverage import counts
-from conformance.judging.results import ERROR, CaseResult, RunResults
+from conformance.judging.coverage import unit_counts
+from conformance.judging.results import UNVERIFIED, CaseResult, RunResults, Verdict
 
 TOP_REASONS = 5
 FAILED_ROWS_SHOWN = 20
@@ -26,7 +26,7 @@ PREFIX = "conformance"
 
 def tally_line(results: RunResults) -> str:
     """The run so far in the contract's units (rows, pairs, rules; see conformance/judging/coverage.py)."""
-    found = counts(results)
+    found = unit_counts(results)
     return found.line() if found is not None else "rows: none counted (no target was opened)"
 
 
@@ -38,9 +38,7 @@ def case_counts(results: RunResults) -> str:
 def top_reasons(cases: Iterable[CaseResult], limit: int = TOP_REASONS) -> list[tuple[str, int]]:
     """The most frequent reasons of the cases that reached no verdict (skipped or error), most first."""
     counted = Counter(
-        f"{case.verdict}: {case.reason or 'no reason given'}"
-        for case in cases
-        if case.verdict in ("skipped", ERROR)
+        f"{case.verdict}: {case.reason or 'no reason given'}" for case in cases if case.verdict in UNVERIFIED
     )
     return sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
@@ -49,7 +47,7 @@ def failed_rows(cases: Iterable[CaseResult]) -> list[str]:
     """One line per failed row: its endpoints, how many cases failed, and the first of them."""
     failures: dict[str, list[CaseResult]] = defaultdict(list)
     for case in cases:
-        if case.verdict == "failed":
+        if case.verdict == Verdict.FAILED:
             for row in case.rows or ("(no row)",):
                 failures[row].append(case)
     lines = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from conformance.judging.results import ERROR, CaseResult, RunResults
+from conformance.judging.results import CaseResult, RunResults, Verdict
 from conformance.report.edges import EdgeDrift, compare_edges
 from conformance.report.latency import EndpointLatency, compare_latency
 from conformance.report.matrix import Cell, build_cells, verdict_of
@@ -88,8 +88,8 @@ class VerdictChange:
     case: str
     rows: tuple[str, ...]
     level: str
-    before: str | None  # None: the baseline did not have the case
-    after: str
+    before: Verdict | None  # None: the baseline did not have the case
+    after: Verdict
     reason: str
 
 
@@ -99,13 +99,13 @@ class ErrorChange:
 
     test: str
     case: str  # where it errored, e.g. "error (call)"
-    before: str | None  # the test's worst verdict in each run (error first); None: the run lacks it
-    after: str | None
+    before: Verdict | None  # the test's worst verdict in each run (error first); None: the run lacks it
+    after: Verdict | None
     reason: str  # the error's one-line summary
 
     @property
     def newly(self) -> bool:
-        return self.after == ERROR
+        return self.after == Verdict.ERROR
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,8 @@ class Drift:
         """The exit status: a documented regression, or a test that newly errors."""
         return bool(self.regressions or self.newly_erroring)
 
-    def verdict(self) -> str:
-        """The headline: what regressed, or that nothing did."""
+    def headline(self) -> str:
+        """What regressed, or that nothing did."""
         found = [f"{len(self.regressions)} documented regression(s)"] if self.regressions else []
         found += [f"{len(self.newly_erroring)} test(s) newly erroring"] if self.newly_erroring else []
         return ", ".join(found) or "no documented regression"
@@ -182,8 +182,10 @@ def compare(baseline: RunResults, current: RunResults, files: tuple[Path, Path])
         regressions=_regressions(pairs, cells),
         outcome_changes=_outcome_changes(pairs),
         field_changes=_field_changes(pairs),
-        newly_failing=tuple(_verdict_change(p) for p in pairs if _newly(p, "failed")),
-        newly_passing=tuple(_verdict_change(p) for p in pairs if p.verdicts() == ("failed", "passed")),
+        newly_failing=tuple(_verdict_change(p) for p in pairs if _newly(p, Verdict.FAILED)),
+        newly_passing=tuple(
+            _verdict_change(p) for p in pairs if p.verdicts() == (Verdict.FAILED, Verdict.PASSED)
+        ),
         newly_erroring=tuple(e for e in errors if e.newly),
         no_longer_erroring=tuple(e for e in errors if not e.newly),
         no_longer_verified=tuple(c for c in cells if c.change == "no longer verified"),
@@ -207,7 +209,7 @@ def _summary(results: RunResults, file: Path) -> RunSummary:
     )
 
 
-def _newly(pair: Pair, verdict: str) -> bool:
+def _newly(pair: Pair, verdict: Verdict) -> bool:
     before, after = pair.verdicts()
     return after == verdict and before != verdict
 
@@ -216,7 +218,7 @@ def _regressions(pairs: tuple[Pair, ...], cells: tuple[Cell, ...]) -> tuple[Regr
     found = []
     regressed = set()
     for pair in pairs:
-        if pair.documented and pair.verdicts() == ("passed", "failed"):
+        if pair.documented and pair.verdicts() == (Verdict.PASSED, Verdict.FAILED):
             regressed.add(id(pair))
             where = f"/{pair.latest.endpoint} {pair.case!r} ({pair.test})"
             found.append(Regression("case", f"documented case {where} passed in the baseline and fails now"))
@@ -290,9 +292,9 @@ def _error_changes(baseline: RunResults, current: RunResults) -> tuple[ErrorChan
     for test in dict.fromkeys([*after, *before]):
         was = verdict_of(c.verdict for c in before.get(test, ()))
         now = verdict_of(c.verdict for c in after.get(test, ()))
-        if (was == ERROR) != (now == ERROR):
-            errored = after[test] if now == ERROR else before[test]
-            error = next(c for c in errored if c.verdict == ERROR)
+        if (was == Verdict.ERROR) != (now == Verdict.ERROR):
+            errored = after[test] if now == Verdict.ERROR else before[test]
+            error = next(c for c in errored if c.verdict == Verdict.ERROR)
             changes.append(ErrorChange(test, error.case, was, now, error.reason))
     return tuple(changes)
 

@@ -29,7 +29,7 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Literal, TypeVar
 
-from conformance.judging.results import ERROR
+from conformance.judging.results import Verdict
 from conformance.report.history_digest import CellState, RunDigest, StoredRun
 from conformance.report.matrix import LEVEL_ORDER, Key, ordered
 
@@ -52,17 +52,17 @@ class RunEntry:
 
 
 @dataclass(frozen=True)
-class State:
+class Seen:
     """What one cell (or one recorded input class) showed in one run: its worst verdict and every
     distinct answer its cases got."""
 
-    verdict: str
+    verdict: Verdict
     answers: tuple[str, ...]
 
     def __str__(self) -> str:
         return f"{self.verdict}: {', '.join(self.answers)}"
 
-    def since(self, before: State) -> str:
+    def since(self, before: Seen) -> str:
         """What differs from `before`: `passed → failed, +200, -400 ENDS_AT_TOO_SOON`."""
         parts = [f"{before.verdict} → {self.verdict}"] if before.verdict != self.verdict else []
         parts += [f"+{a}" for a in self.answers if a not in before.answers]
@@ -76,8 +76,8 @@ class Turn:
     None when it has held since."""
 
     run: int
-    before: State
-    after: State
+    before: Seen
+    after: Seen
     until: int | None
 
 
@@ -85,9 +85,9 @@ class Turn:
 class Series:
     """One thing's state in each run, oldest first; None: no case of that run exercised it."""
 
-    states: tuple[State | None, ...]
+    states: tuple[Seen | None, ...]
 
-    def known(self) -> list[tuple[int, State]]:
+    def known(self) -> list[tuple[int, Seen]]:
         return self._known
 
     def turns(self) -> list[int]:
@@ -96,7 +96,7 @@ class Series:
 
     # Computed once: a report asks each series for them many times, over as many runs as the history has.
     @cached_property
-    def _known(self) -> list[tuple[int, State]]:
+    def _known(self) -> list[tuple[int, Seen]]:
         return [(i, s) for i, s in enumerate(self.states) if s is not None]
 
     @cached_property
@@ -117,7 +117,7 @@ class Series:
         return "flapping" if self.flapping else "changed"
 
     @property
-    def latest(self) -> State | None:
+    def latest(self) -> Seen | None:
         known = self.known()
         return known[-1][1] if known else None
 
@@ -140,7 +140,7 @@ class Series:
 
     def first_changes(self) -> list[int]:
         """The first run (0-based) of each distinct change (A → B once, however often it flapped)."""
-        first: dict[tuple[State, State], int] = {}
+        first: dict[tuple[Seen, Seen], int] = {}
         for turn in self.changes():
             first.setdefault((turn.before, turn.after), turn.run)
         return sorted(first.values())
@@ -153,12 +153,12 @@ class Series:
             said += f", first seen in run {self.first_seen() + 1}; flapping ({len(self.turns())} changes)"
         return said
 
-    def letters(self) -> dict[State, str]:
+    def letters(self) -> dict[Seen, str]:
         """Each distinct state's letter, A for the first seen: the timeline's short names."""
         return dict(self._letters)
 
     @cached_property
-    def _letters(self) -> dict[State, str]:
+    def _letters(self) -> dict[Seen, str]:
         distinct = list(dict.fromkeys(s for _, s in self.known()))
         return {s: _letter(n) for n, s in enumerate(distinct)}
 
@@ -176,7 +176,7 @@ class Tracked:
     endpoint: str
     level: str
     states: Series
-    verdicts: tuple[str | None, ...]
+    verdicts: tuple[Verdict | None, ...]
 
     @property
     def slug(self) -> str:
@@ -218,7 +218,7 @@ class History:
     def regressed(self) -> bool:
         return bool(self.regressions or self.newly_erroring)
 
-    def verdict(self) -> str:
+    def headline(self) -> str:
         flapping = sum(1 for b in (*self.regressions, *self.newly_erroring) if b.flapping)
         found = [f"{len(self.regressions)} documented regression(s)"] if self.regressions else []
         found += [f"{len(self.newly_erroring)} test(s) newly erroring"] if self.newly_erroring else []
@@ -232,7 +232,7 @@ class History:
         return sorted(
             found,
             key=lambda t: (
-                t.verdicts[-1] != "failed",
+                t.verdicts[-1] != Verdict.FAILED,
                 t.states.flapping,
                 -t.states.since(),
                 t.name,
@@ -330,11 +330,11 @@ class _Follow:
     """One cell's (or recorded class's) state and verdict run by run, and every level its cases had."""
 
     def __init__(self) -> None:
-        self.states: list[State | None] = []
-        self.verdicts: list[str | None] = []
+        self.states: list[Seen | None] = []
+        self.verdicts: list[Verdict | None] = []
         self.levels: set[str] = set()
 
-    def add(self, run: int, state: State, levels: Iterable[str]) -> None:
+    def add(self, run: int, state: Seen, levels: Iterable[str]) -> None:
         self._pad(run)
         self.states.append(state)
         self.verdicts.append(state.verdict)
@@ -365,17 +365,17 @@ class _Fold:
         self.cells: dict[Key, _Follow] = {}  # in the order the runs first exercised them
         self.outside: dict[Key, _Follow] = {}
         # Only what fails (errors) in the latest run can be a regression: only that is followed.
-        self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == "failed"}
+        self.documented_cells = {c.key: _Streak() for c in latest.cells if c.documented == Verdict.FAILED}
         self.cases = {c.key: _Streak() for c in latest.failed}  # by case_key
         self.tests = {test: _Streak() for test in latest.errors}
-        self._states: dict[tuple[str, tuple[str, ...]], State] = {}
+        self._states: dict[tuple[str, tuple[str, ...]], Seen] = {}
 
     def add(self, run: int, digest: RunDigest) -> None:
         for cell in digest.cells:
             _entry(self.cells, cell.key, _Follow).add(run, self._state(cell), cell.levels)
             streak = self.documented_cells.get(cell.key)
             if streak is not None and cell.documented is not None:
-                streak.see(run, cell.documented == "passed")
+                streak.see(run, cell.documented == Verdict.PASSED)
         for cell in digest.outside:
             _entry(self.outside, cell.key, _Follow).add(run, self._state(cell), cell.levels)
         if self.cases:
@@ -387,14 +387,14 @@ class _Fold:
             verdicts = dict(digest.tests)
             for test, streak in self.tests.items():
                 if test in verdicts:
-                    streak.see(run, verdicts[test] != ERROR)
+                    streak.see(run, verdicts[test] != Verdict.ERROR)
 
-    def _state(self, cell: CellState) -> State:
+    def _state(self, cell: CellState) -> Seen:
         """One object per distinct state, however many runs show it."""
         key = (cell.verdict, cell.answers)
         found = self._states.get(key)
         if found is None:
-            found = self._states[key] = State(cell.verdict, cell.answers)
+            found = self._states[key] = Seen(cell.verdict, cell.answers)
         return found
 
     def regressions(self, latest: RunDigest) -> tuple[Broken, ...]:

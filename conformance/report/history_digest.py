@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.judging.results import ERROR, CaseResult, RunResults
+from conformance.judging.results import JUDGED, CaseResult, RunResults, Verdict
 from conformance.report.matrix import Key, by_cell, table_rows, verdict_of
 from conformance.report.pairs import keyed, outcome
 
@@ -25,10 +25,10 @@ class CellState:
     """A cell (row, endpoint) or a recorded input class (case, endpoint) in one run."""
 
     key: Key
-    verdict: str
+    verdict: Verdict
     answers: tuple[str, ...]  # every distinct answer its cases got, sorted
     levels: tuple[str, ...]
-    documented: str | None  # the worst verdict of its documented cases, if passed or failed
+    documented: Verdict | None  # the worst verdict of its documented cases, if passed or failed
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class RunDigest:
     outside: tuple[CellState, ...]  # in the order the run first met them
     passed: tuple[str, ...]  # the documented cases that passed, by `case_key`
     failed: tuple[FailedCase, ...]  # the documented cases that failed, in the run's order
-    tests: tuple[tuple[str, str], ...]  # each test and its worst verdict, in the run's order
+    tests: tuple[tuple[str, Verdict], ...]  # each test and its worst verdict, in the run's order
     errors: dict[
         str, tuple[str, str]
     ]  # for each test whose verdict is `error`: where and why it first errored
@@ -81,17 +81,17 @@ def digest_run(results: RunResults) -> RunDigest:
     return RunDigest(
         cells=tuple(_state(key, cases) for key, cases in by_cell(results.cases).items()),
         outside=tuple(_state(key, cases) for key, cases in _outside(results.cases).items()),
-        passed=tuple(case_key(*key) for key, case in documented if case.verdict == "passed"),
+        passed=tuple(case_key(*key) for key, case in documented if case.verdict == Verdict.PASSED),
         failed=tuple(
             FailedCase(*key, case.endpoint, tuple(table_rows(case)))
             for key, case in documented
-            if case.verdict == "failed"
+            if case.verdict == Verdict.FAILED
         ),
         tests=tuple((test, _worst(cases)) for test, cases in tests.items()),
         errors={
-            test: next((c.case, c.reason) for c in cases if c.verdict == ERROR)
+            test: next((c.case, c.reason) for c in cases if c.verdict == Verdict.ERROR)
             for test, cases in tests.items()
-            if _worst(cases) == ERROR
+            if _worst(cases) == Verdict.ERROR
         },
     )
 
@@ -105,7 +105,7 @@ def _state(key: Key, cases: list[CaseResult]) -> CellState:
         verdict=verdict,
         answers=tuple(sorted({outcome(c.observed) for c in cases})),
         levels=tuple(sorted({c.level for c in cases})),
-        documented=documented if documented in ("passed", "failed") else None,
+        documented=documented if documented in JUDGED else None,
     )
 
 
@@ -113,7 +113,7 @@ def _outside(cases: Iterable[CaseResult]) -> dict[Key, list[CaseResult]]:
     """Recorded cases that name no error-table row, by (input class, endpoint)."""
     found: dict[Key, list[CaseResult]] = {}
     for case in cases:
-        if case.verdict == "recorded" and not table_rows(case):
+        if case.verdict == Verdict.RECORDED and not table_rows(case):
             found.setdefault((case.case, case.endpoint), []).append(case)
     return found
 
@@ -125,7 +125,7 @@ def _by_test(cases: Iterable[CaseResult]) -> dict[str, list[CaseResult]]:
     return found
 
 
-def _worst(cases: list[CaseResult]) -> str:
+def _worst(cases: list[CaseResult]) -> Verdict:
     verdict = verdict_of(c.verdict for c in cases)
     assert verdict is not None  # a test is in a run only through its cases
     return verdict
@@ -155,7 +155,7 @@ def decode(blob: bytes) -> RunDigest:
                 FailedCase(test, case, int(n), endpoint, tuple(rows))
                 for test, case, n, endpoint, rows in data["failed"]
             ),
-            tests=tuple((test, verdict) for test, verdict in data["tests"]),
+            tests=tuple((test, Verdict(verdict)) for test, verdict in data["tests"]),
             errors={test: (where, why) for test, (where, why) in data["errors"].items()},
         )
     except (zlib.error, UnicodeDecodeError, KeyError, TypeError, IndexError, AttributeError) as exc:
@@ -168,4 +168,5 @@ def _cell_data(cell: CellState) -> list[Any]:
 
 def _cell(data: list[Any]) -> CellState:
     name, endpoint, verdict, answers, levels, documented = data
-    return CellState((name, endpoint), verdict, tuple(answers), tuple(levels), documented)
+    documented = None if documented is None else Verdict(documented)
+    return CellState((name, endpoint), Verdict(verdict), tuple(answers), tuple(levels), documented)

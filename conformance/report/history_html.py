@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from conformance.judging.coverage import NOT_EXERCISED
 from conformance.report.history import Gap, History, Tracked
 from conformance.report.html_page import bullets, page, section, table, verdict_legend
 from conformance.report.matrix import VERDICT_MARKS
@@ -20,7 +21,7 @@ from conformance.report.matrix import VERDICT_MARKS
 def render_history_html(history: History) -> str:
     heading = (
         f"Conformance drift over {len(history.runs)} runs: "
-        f'<span class="{"bad" if history.regressed else "good"}">{escape(history.verdict())}</span>'
+        f'<span class="{"bad" if history.regressed else "good"}">{escape(history.headline())}</span>'
     )
     shown = history.shown()
     changed_cells, changed_outside = history.changed(history.cells), history.changed(history.outside)
@@ -82,7 +83,7 @@ def _legend(history: History, shown: list[int | Gap]) -> str:
     )
     return (
         f"<p>Colour: the cell's verdict in that run: {verdict_legend(list(VERDICT_MARKS))}; "
-        '<span class="v-none">&nbsp;·&nbsp;</span> not exercised. Letter: the state (the verdict and '
+        f'<span class="v-none">&nbsp;·&nbsp;</span> {NOT_EXERCISED}. Letter: the state (the verdict and '
         "every answer its cases got), A for the first seen. A thick left border: the state changed in "
         f"that run.{escape(condensed)}</p>"
     )
@@ -122,7 +123,7 @@ def _timeline_row(history: History, shown: list[int | Gap], tracked: Tracked) ->
         state, verdict = series.states[item], tracked.verdicts[item]
         cells.append(
             f'<td class="run v-{verdict or "none"}{" turn" if item in turns else ""}" '
-            f'title="{escape(str(state) if state else "not exercised")}">{escape(letters[item])}</td>'
+            f'title="{escape(str(state) if state else NOT_EXERCISED)}">{escape(letters[item])}</td>'
         )
     return (
         f'<tr class="{series.status}" id="timeline-{tracked.slug}">'

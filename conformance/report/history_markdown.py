@@ -17,7 +17,7 @@ def render_history_markdown(history: History) -> str:
         ("Counts", summary),
         (f"Runs: {_condensed(shown)}", _runs(history, shown)),
     ]
-    heading = f"## Conformance drift over {len(history.runs)} runs: {history.verdict()}"
+    heading = f"## Conformance drift over {len(history.runs)} runs: {history.headline()}"
     return "\n".join([heading, *sections(blocks)]) + "\n"
 
 

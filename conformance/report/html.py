@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from conformance.judging.coverage import NOT_EXERCISED
+from conformance.judging.results import Verdict
 from conformance.report.drift import Drift
 from conformance.report.html_page import bullets, grid, linked_cell, page, section, table, verdict_legend
 from conformance.report.matrix import CHANGES, Cell
@@ -29,7 +31,7 @@ MARKS = {
 
 
 def render_html(drift: Drift) -> str:
-    verdict = f'<span class="{"bad" if drift.regressed else "good"}">{escape(drift.verdict())}</span>'
+    verdict = f'<span class="{"bad" if drift.regressed else "good"}">{escape(drift.headline())}</span>'
     return page(
         "Conformance drift",
         f"Conformance drift: {verdict}",
@@ -65,8 +67,8 @@ def _matrix(cells: Sequence[Cell]) -> str:
 
     def cell_html(row: str, endpoint: str) -> str:
         cell = at[(row, endpoint)]
-        was = cell.baseline or "not exercised"
-        now = cell.current or "not exercised"
+        was = cell.baseline or NOT_EXERCISED
+        now = cell.current or NOT_EXERCISED
         title = f"{row} on /{endpoint}: {was} → {now} ({cell.change}, {cell.level})"
         label = f"{cell.current or 'none'} {MARKS[cell.change]}".strip()
         classes = f"v-{cell.current or 'none'} ch-{cell.change.replace(' ', '-')}"
@@ -76,7 +78,7 @@ def _matrix(cells: Sequence[Cell]) -> str:
 
 
 def _legend() -> str:
-    verdicts = verdict_legend(("passed", "failed", "recorded", "skipped"))
+    verdicts = verdict_legend((Verdict.PASSED, Verdict.FAILED, Verdict.RECORDED, Verdict.SKIPPED))
     changes = ", ".join(f"{MARKS[c]} {c}" for c in CHANGES if MARKS[c])
     return f"<p>Colour: the verdict now: {verdicts}. Mark: the change since the baseline: {changes}.</p>"
 
@@ -90,7 +92,7 @@ def _sections(drift: Drift) -> list[str]:
 
 
 def _evidence(cell: Cell) -> str:
-    was, now = cell.baseline or "not exercised", cell.current or "not exercised"
+    was, now = cell.baseline or NOT_EXERCISED, cell.current or NOT_EXERCISED
     reasons = "".join(f"<p>Not verified: {escape(r)}</p>" for r in cell.skip_reasons)
     cases = table(
         (

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TypeVar
 
-T = TypeVar("T")
-Key = tuple[str, str]  # (row, endpoint)
+from conformance.report.matrix import Key
 
+T = TypeVar("T")
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1b1f23; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; } h3 { font-size: 1em; }

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime
 
-from conformance.judging.results import ERROR, CaseResult
+from conformance.judging.results import CaseResult, Verdict
 from conformance.report.run_report import RunReport, curl, received
 
 # Characters XML 1.0 cannot carry at all, even escaped.
@@ -29,9 +29,9 @@ def render_junit(report: RunReport) -> str:
         {
             "name": "conformance",
             "tests": str(len(report.results.cases)),
-            "failures": str(counts["failed"]),
-            "errors": str(counts[ERROR]),
-            "skipped": str(counts["skipped"]),
+            "failures": str(counts[Verdict.FAILED]),
+            "errors": str(counts[Verdict.ERROR]),
+            "skipped": str(counts[Verdict.SKIPPED]),
             "timestamp": report.results.started_at,
             **_duration(report),
         },
@@ -81,14 +81,15 @@ def _testcase(suite: ET.Element, case: CaseResult, occurrence: int) -> None:
         ("verdict", case.verdict),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": _text(value)})
-    if case.verdict == "failed":
-        failure = ET.SubElement(element, "failure", {"message": _text(case.reason or "failed")})
+    if case.verdict == Verdict.FAILED:
+        failure = ET.SubElement(element, "failure", {"message": _text(case.reason or case.verdict)})
         failure.text = _text(_details(case))
-    elif case.verdict == ERROR:
-        ET.SubElement(element, "error", {"message": _text(case.reason or "error")}).text = _text(case.case)
-    elif case.verdict == "skipped":
-        ET.SubElement(element, "skipped", {"message": _text(case.reason or "skipped")})
-    elif case.verdict == "recorded":
+    elif case.verdict == Verdict.ERROR:
+        error = ET.SubElement(element, "error", {"message": _text(case.reason or case.verdict)})
+        error.text = _text(case.case)
+    elif case.verdict == Verdict.SKIPPED:
+        ET.SubElement(element, "skipped", {"message": _text(case.reason or case.verdict)})
+    elif case.verdict == Verdict.RECORDED:
         out = ET.SubElement(element, "system-out")
         out.text = _text(f"recorded, not judged: {received(case.observed)}" + _matched(case))
 

@@ -11,7 +11,7 @@ from conformance.report.sections import drift_sections
 
 
 def render_markdown(drift: Drift) -> str:
-    lines = [f"## Conformance drift: {drift.verdict()}", "", *_runs(drift), "", *_summary(drift)]
+    lines = [f"## Conformance drift: {drift.headline()}", "", *_runs(drift), "", *_summary(drift)]
     return "\n".join([*lines, *sections(_sections(drift))]) + "\n"
 
 

@@ -16,15 +16,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conformance.judging.coverage import shows_row
-from conformance.judging.results import ERROR, CaseResult
+from conformance.judging.results import UNVERIFIED, CaseResult, Verdict
 from conformance.report.pairs import Pair
 
 ROW_ID = re.compile(r"[A-Z][A-Z0-9_]*")
 Key = tuple[str, str]  # (row, endpoint)
-WORST_FIRST = (ERROR, "failed", "passed", "recorded", "skipped")
+WORST_FIRST = (Verdict.ERROR, Verdict.FAILED, Verdict.PASSED, Verdict.RECORDED, Verdict.SKIPPED)
 LEVEL_ORDER = ("documented", "inferred", "undocumented", "")
 # One character per verdict, for grids in plain text (Markdown) where colour is not available.
-VERDICT_MARKS = {"passed": "✓", "failed": "✗", "recorded": "●", "skipped": "○", ERROR: "!"}
+VERDICT_MARKS = {
+    Verdict.PASSED: "✓",
+    Verdict.FAILED: "✗",
+    Verdict.RECORDED: "●",
+    Verdict.SKIPPED: "○",
+    Verdict.ERROR: "!",
+}
 Change = Literal[
     "regressed", "newly failing", "no longer verified", "fixed", "new", "gone", "outcome changed", "unchanged"
 ]
@@ -44,8 +50,8 @@ CHANGES: tuple[Change, ...] = (
 class Cell:
     row: str
     endpoint: str
-    baseline: str | None  # the cell's verdict in each run; None: no case exercised it
-    current: str | None
+    baseline: Verdict | None  # the cell's verdict in each run; None: no case exercised it
+    current: Verdict | None
     level: str  # the strongest level among its cases
     change: Change
     pairs: tuple[Pair, ...]  # the evidence: every case that exercised the cell in either run
@@ -89,7 +95,7 @@ def by_cell(cases: Iterable[CaseResult], *, answered: bool = False) -> dict[Key,
     return {key: touched[key] for key in ordered(touched)}
 
 
-def verdict_of(verdicts: Iterable[str]) -> str | None:
+def verdict_of(verdicts: Iterable[Verdict]) -> Verdict | None:
     present = set(verdicts)
     return next((v for v in WORST_FIRST if v in present), None)
 
@@ -120,13 +126,13 @@ def _cell(row: str, endpoint: str, pairs: tuple[Pair, ...], current_cases: list[
         verdict_of(c.verdict for c in before if c.level == "documented"),
         verdict_of(c.verdict for c in after if c.level == "documented"),
     )
-    if documented == ("passed", "failed"):
+    if documented == (Verdict.PASSED, Verdict.FAILED):
         change: Change = "regressed"
-    elif current == "failed" and baseline != "failed":
+    elif current == Verdict.FAILED and baseline != Verdict.FAILED:
         change = "newly failing"
-    elif baseline == "passed" and current in ("skipped", None):
+    elif baseline == Verdict.PASSED and current in (Verdict.SKIPPED, None):
         change = "no longer verified"
-    elif baseline == "failed" and current == "passed":
+    elif baseline == Verdict.FAILED and current == Verdict.PASSED:
         change = "fixed"
     elif baseline is None:
         change = "new"
@@ -137,8 +143,8 @@ def _cell(row: str, endpoint: str, pairs: tuple[Pair, ...], current_cases: list[
     else:
         change = "unchanged"
     tests = {c.test for c in before}
-    reasons = [c.reason for c in after if c.verdict == "skipped"]
-    reasons += [c.reason for c in current_cases if c.verdict in ("skipped", ERROR) and c.test in tests]
+    reasons = [c.reason for c in after if c.verdict == Verdict.SKIPPED]
+    reasons += [c.reason for c in current_cases if c.verdict in UNVERIFIED and c.test in tests]
     levels = {c.level for c in (*before, *after)}
     return Cell(
         row=row,

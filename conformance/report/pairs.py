@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from conformance.judging.results import CaseResult, Observed, RunResults
+from conformance.judging.results import CaseResult, Observed, RunResults, Verdict
 
-Key = tuple[str, str, int]
+CaseKey = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Pair:
     def undocumented(self) -> bool:
         """Behaviour no source documents: recorded, never judged, in either run."""
         return any(
-            c is not None and (c.level == "undocumented" or c.verdict == "recorded")
+            c is not None and (c.level == "undocumented" or c.verdict == Verdict.RECORDED)
             for c in (self.baseline, self.current)
         )
 
@@ -42,7 +42,7 @@ class Pair:
     def documented(self) -> bool:
         return self.baseline is not None and self.baseline.level == "documented"
 
-    def verdicts(self) -> tuple[str | None, str | None]:
+    def verdicts(self) -> tuple[Verdict | None, Verdict | None]:
         return (
             None if self.baseline is None else self.baseline.verdict,
             None if self.current is None else self.current.verdict,
@@ -64,7 +64,7 @@ def pair_cases(baseline: RunResults, current: RunResults) -> tuple[Pair, ...]:
     return tuple(Pair(k[0], k[1], k[2], before.get(k), after.get(k)) for k in keys)
 
 
-def keyed(cases: Iterable[CaseResult]) -> dict[Key, CaseResult]:
+def keyed(cases: Iterable[CaseResult]) -> dict[CaseKey, CaseResult]:
     """Each case by (test, input class, occurrence): the key that pairs it with another run's."""
     seen: Counter[tuple[str, str]] = Counter()
     found = {}

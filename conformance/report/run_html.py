@@ -16,7 +16,7 @@ from conformance.report.run_report import NO_ITEMS, RunCell, RunReport, curl, re
 def render_run_html(report: RunReport) -> str:
     r = report.results
     heading = (
-        f'Conformance run: <span class="{"bad" if report.bad else "good"}">{escape(report.verdict())}</span>'
+        f'Conformance run: <span class="{"bad" if report.bad else "good"}">{escape(report.headline())}</span>'
     )
     banner = (
         '<p class="banner" id="interrupted">Interrupted: the run was stopped before it finished; '

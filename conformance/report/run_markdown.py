@@ -6,6 +6,7 @@ capped (see `markdown_parts`); the HTML rendering has every case and its evidenc
 
 from __future__ import annotations
 
+from conformance.judging.coverage import NOT_EXERCISED
 from conformance.report.markdown_parts import sections, short, table
 from conformance.report.matrix import VERDICT_MARKS
 from conformance.report.run_report import NO_ITEMS, RunReport, curl
@@ -14,7 +15,7 @@ INTERRUPTED = "**Interrupted**: the run was stopped before it finished; these re
 
 
 def render_run_markdown(report: RunReport) -> str:
-    lines = [f"## Conformance run: {report.verdict()}", ""]
+    lines = [f"## Conformance run: {report.headline()}", ""]
     lines += [f"> {INTERRUPTED}", ""] if report.interrupted else []
     lines += [*_run(report), "", *table(list(report.counts), [list(report.counts.values())])]
     return "\n".join([*lines, *sections(_sections(report))]) + "\n"
@@ -124,5 +125,5 @@ def _grid(report: RunReport) -> list[str]:
     return [
         *table(("row", *(f"/{e}" for e in endpoints)), rows, limit=len(rows)),
         "",
-        f"{legend}, · not exercised",
+        f"{legend}, · {NOT_EXERCISED}",
     ]

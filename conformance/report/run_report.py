@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.judging.coverage import Counts, Covered, counts, coverage, exercised_lines
-from conformance.judging.results import ERROR, CaseResult, Observed, RunResults
+from conformance.judging.coverage import Counts, Covered, coverage, exercised_lines, unit_counts
+from conformance.judging.results import UNVERIFIED, CaseResult, Observed, RunResults, Verdict
 from conformance.report.latency import Percentiles, run_latency
 from conformance.report.matrix import LEVEL_ORDER, anchor, by_cell, verdict_of
 from conformance.report.pairs import outcome
@@ -27,7 +27,7 @@ class RunCell:
 
     row: str
     endpoint: str
-    verdict: str
+    verdict: Verdict
     level: str  # the strongest level among its cases
     cases: tuple[CaseResult, ...]
 
@@ -37,7 +37,7 @@ class RunCell:
 
     def reasons(self) -> tuple[str, ...]:
         """Why its cases were not verified, where they say."""
-        return tuple(dict.fromkeys(c.reason for c in self.cases if c.verdict == "skipped" and c.reason))
+        return tuple(dict.fromkeys(c.reason for c in self.cases if c.verdict == Verdict.SKIPPED and c.reason))
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class NotVerified:
     """Cases the run reached no verdict on, for one reason: skipped (the target could not be tested)
     or error (the suite failed to decide)."""
 
-    verdict: str
+    verdict: Verdict
     reason: str
     count: int
     example: str  # one test that gave this reason
@@ -102,16 +102,17 @@ class RunReport:
         """`documented expectations exercised: N / N`, and the same for inferred and undocumented."""
         return exercised_lines(self.coverage)
 
-    def verdict(self) -> str:
-        """The headline: what failed, or that every verified case passed."""
-        found = [f"{self.counts['failed']} failed"] if self.counts["failed"] else []
-        found += [f"{self.counts[ERROR]} error(s)"] if self.counts[ERROR] else []
+    def headline(self) -> str:
+        """What failed, or that every verified case passed."""
+        failed, errors = self.counts[Verdict.FAILED], self.counts[Verdict.ERROR]
+        found = [f"{failed} failed"] if failed else []
+        found += [f"{errors} error(s)"] if errors else []
         headline = ", ".join(found) or "every verified case passed"
         return f"interrupted, {headline}" if self.interrupted else headline
 
     @property
     def bad(self) -> bool:
-        return bool(self.counts["failed"] or self.counts[ERROR])
+        return bool(self.counts[Verdict.FAILED] or self.counts[Verdict.ERROR])
 
     def failure_groups(self) -> tuple[FailureGroup, ...]:
         """The failures, alike ones counted together, in the order the run met them."""
@@ -122,7 +123,7 @@ class RunReport:
 
     def unverified_cells(self) -> tuple[RunCell, ...]:
         """Rows the run exercised on an endpoint and verified no case of."""
-        return tuple(c for c in self.cells if c.verdict == "skipped")
+        return tuple(c for c in self.cells if c.verdict == Verdict.SKIPPED)
 
 
 def build_report(results: RunResults, file: Path) -> RunReport:
@@ -136,12 +137,12 @@ def build_report(results: RunResults, file: Path) -> RunReport:
         cells=tuple(
             _cell(row, endpoint, found) for (row, endpoint), found in by_cell(cases, answered=True).items()
         ),
-        failures=tuple(c for c in cases if c.verdict == "failed"),
+        failures=tuple(c for c in cases if c.verdict == Verdict.FAILED),
         not_verified=_not_verified(cases),
         recorded=_recorded(cases),
         latency=run_latency(results),
         coverage=coverage(results),
-        units=counts(results),
+        units=unit_counts(results),
     )
 
 
@@ -160,10 +161,10 @@ def _cell(row: str, endpoint: str, cases: list[CaseResult]) -> RunCell:
 
 def _not_verified(cases: list[CaseResult]) -> tuple[NotVerified, ...]:
     """Skipped and erroring cases by reason, the most frequent first."""
-    counted: Counter[tuple[str, str]] = Counter()
-    example: dict[tuple[str, str], str] = {}
+    counted: Counter[tuple[Verdict, str]] = Counter()
+    example: dict[tuple[Verdict, str], str] = {}
     for case in cases:
-        if case.verdict in ("skipped", ERROR):
+        if case.verdict in UNVERIFIED:
             key = (case.verdict, case.reason or "no reason given")
             counted[key] += 1
             example.setdefault(key, case.test)
@@ -178,7 +179,7 @@ def _recorded(cases: list[CaseResult]) -> tuple[Recorded, ...]:
     undocumented behaviour first (what no source documents), then which documented answer won."""
     counted: Counter[tuple[str, str, str, str, str]] = Counter()
     for case in cases:
-        if case.verdict == "recorded":
+        if case.verdict == Verdict.RECORDED:
             counted[(case.endpoint, case.case, case.level, received(case.observed), case.matched or "")] += 1
     undocumented_first = sorted(counted, key=lambda key: -LEVEL_ORDER.index(key[2]))
     return tuple(Recorded(*key, count=counted[key]) for key in undocumented_first)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from conformance.judging.coverage import NOT_EXERCISED
 from conformance.report.drift import Drift
 from conformance.report.edges import format_edge
 from conformance.report.latency import Percentiles
@@ -107,7 +108,7 @@ def drift_sections(drift: Drift) -> list[Section[Any]]:
                 Column("row", lambda c: c.row),
                 endpoint,
                 Column("was", lambda c: c.baseline),
-                Column("now", lambda c: c.current or "not exercised"),
+                Column("now", lambda c: c.current or NOT_EXERCISED),
                 Column("reason", lambda c: "; ".join(c.skip_reasons)),
             ],
         ),

@@ -26,6 +26,7 @@ from conformance.generate.oracle import expected_outcome
 from conformance.generate.request_rules import account_rule
 from conformance.generate.world import World
 from conformance.judging.checks import judge
+from conformance.judging.results import Verdict
 from conformance.profile.target_profile import Account, TargetProfile
 
 __all__ = ["KeyAnswer", "harmless_request", "judge_key", "keys_to_prove", "required_states"]
@@ -171,7 +172,7 @@ def judge_key(contract: Contract, profile: TargetProfile, state: str, response: 
 def _judge(contract: Contract, expected: Expected, exchange: Exchange) -> str | None:
     """The rule whose outcome the answer met ("" where it met no rule, recorded only), or None."""
     judgement = judge(contract, expected, exchange)
-    if judgement.verdict == "failed":
+    if judgement.verdict == Verdict.FAILED:
         return None
     return judgement.matched.rule if judgement.matched is not None else ""
 

@@ -26,7 +26,7 @@ from conformance.generate.oracle import expected_outcome
 from conformance.generate.world import ActivityModel, World
 from conformance.judging.checks import judge
 from conformance.judging.failures import describe, violation
-from conformance.judging.results import ARRANGEMENT, ERROR, CaseResult, Observed, unverified
+from conformance.judging.results import ARRANGEMENT, CaseResult, Observed, Verdict, unverified
 from conformance.profile.target_profile import TargetProfile
 from conformance.targets.target import ClockJumped, Target
 
@@ -122,9 +122,11 @@ class Verifier:
             if handled != when:
                 expected = expected_outcome(self.world, request, handled)
         judgement = judge(self.contract, expected, exchange)
-        arranged = arrangement and judgement.verdict == "failed" and self._gives_what_tests_need(exchange)
-        if arranged or (probe and judgement.verdict != "recorded"):
-            judgement = replace(judgement, verdict="recorded")
+        arranged = (
+            arrangement and judgement.verdict == Verdict.FAILED and self._gives_what_tests_need(exchange)
+        )
+        if arranged or (probe and judgement.verdict != Verdict.RECORDED):
+            judgement = replace(judgement, verdict=Verdict.RECORDED)
         rows, codes = _rows(expected), _codes(expected)
         self.record_property("contract_rows", ",".join(rows))
         self.record_property("codes", ",".join(filter(None, (self.contract.body_code(c) for c in codes))))
@@ -144,10 +146,10 @@ class Verifier:
         if arranged:
             miss = "; ".join(judgement.misses[0][1]) if judgement.misses else ""
             result = replace(result, reason=self.target.scrub(f"arrangement, not judged further: {miss}"))
-        if judgement.verdict == "failed" and self.target.clock_jump is not None:
-            self._record(replace(result, verdict=ERROR, reason=self.target.clock_jump))
+        if judgement.verdict == Verdict.FAILED and self.target.clock_jump is not None:
+            self._record(replace(result, verdict=Verdict.ERROR, reason=self.target.clock_jump))
             raise ClockJumped(self.target.clock_jump)
-        if judgement.verdict == "failed":
+        if judgement.verdict == Verdict.FAILED:
             error = violation(self.contract, exchange, expected, judgement, self.target.client.curl(request))
             message = self.target.scrub(str(error))
             curl = self.target.scrub(error.details.curl)
@@ -220,7 +222,7 @@ class Verifier:
     def skip(self, reason: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> NoReturn:
         """Skip the test and record it as not verified, with the reason."""
         reason = self.target.scrub(reason)
-        self._record(unverified(self.test, "skipped", reason, endpoint=endpoint, rows=rows))
+        self._record(unverified(self.test, Verdict.SKIPPED, reason, endpoint=endpoint, rows=rows))
         pytest.skip(reason)
 
     def require_account(self, state: str, *, endpoint: str = "", rows: tuple[str, ...] = ()) -> None:

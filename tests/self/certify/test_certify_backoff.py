@@ -14,6 +14,7 @@ import pytest
 
 from conformance.certify import certify_in_process, load_policy
 from conformance.certify.judge import fisher, inversion_p_value, judge_runs, max_ratio_p_value
+from conformance.certify.verdict import Ruling
 from conformance.client.backoff import Backoff
 from conformance.sandbox.scripted import Attempt
 from tests.self.certify.certify_support import attempt, run_of, seeded_reference
@@ -104,14 +105,14 @@ def test_the_judge_refuses_constant_waits_across_scenarios_and_names_the_rule_on
     every per-call mean wait passes, and no other rule fails; doubling waits pass."""
     runs = [run_of(POLICY, f"{e}-429", _chain(e, [0.1] * RETRIES)) for e in CORE]
     verdicts = judge_runs(POLICY, runs)
-    assert {r for r, v in verdicts.items() if v.verdict == "fail"} == {"backoff-rate-limit"}
+    assert {r for r, v in verdicts.items() if v.verdict == Ruling.FAILED} == {"backoff-rate-limit"}
     growth = verdicts["backoff-rate-limit"].outcomes[-1]
     assert growth.scenario == "all scenarios"
-    assert growth.verdict == "fail"
+    assert growth.verdict == Ruling.FAILED
     assert "do not grow" in growth.reason
-    assert all(o.verdict == "pass" for o in verdicts["backoff-rate-limit"].outcomes[:-1])
+    assert all(o.verdict == Ruling.PASSED for o in verdicts["backoff-rate-limit"].outcomes[:-1])
     doubling = [run_of(POLICY, f"{e}-429", _chain(e, [0.5, 1.0, 2.0, 4.0, 8.0])) for e in CORE]
-    assert judge_runs(POLICY, doubling)["backoff-rate-limit"].verdict == "pass"
+    assert judge_runs(POLICY, doubling)["backoff-rate-limit"].verdict == Ruling.PASSED
 
 
 BACKOFF_SCENARIOS = [
@@ -124,8 +125,8 @@ def test_the_reference_full_jitter_passes_on_the_virtual_clock(seed: int) -> Non
     """Through the harness (virtual clock), the reference client's full jitter passes both backoff
     rules, whatever the seed."""
     certification = certify_in_process(seeded_reference(seed), BACKOFF_SCENARIOS, profiles=["segments"])
-    assert certification.verdicts["backoff-rate-limit"].verdict == "pass"
-    assert certification.verdicts["backoff-auth-layer"].verdict == "pass"
+    assert certification.verdicts["backoff-rate-limit"].verdict == Ruling.PASSED
+    assert certification.verdicts["backoff-auth-layer"].verdict == Ruling.PASSED
 
 
 def test_a_constant_backoff_is_refused_on_the_virtual_clock() -> None:

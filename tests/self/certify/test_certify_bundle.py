@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conformance.certify import Certification, certify_in_process, verify_bundle, write_bundle
 from conformance.certify.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE
-from conformance.certify.verdict import Decision
+from conformance.certify.verdict import CertificateVerdict, Decision, verdict_problem
 from conformance.cli import main
 from conformance.client import run_flow
 from conformance.client.settings import FlowSettings
@@ -199,9 +199,30 @@ def test_a_signed_bundle_whose_verdict_does_not_follow_from_its_results_fails(
     certification: Certification, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bundle signed with a valid key but claiming `certified` for a partial run is refused (exit 1)."""
-    monkeypatch.setattr(Certification, "decision", property(lambda _self: Decision("certified", ())))
+    claimed = Decision(CertificateVerdict.CERTIFIED, ())
+    monkeypatch.setattr(Certification, "decision", property(lambda _self: claimed))
     forged = write_bundle(certification, tmp_path / "forged")
     monkeypatch.undo()
     check = verify_bundle(forged)
     assert check.exit_status == 1
     assert "certificate.json says 'certified', but its own results say 'incomplete'" in check.describe()
+
+
+def test_the_bundle_spells_verdicts_as_bundles_always_have(bundle: Path) -> None:
+    """certificate.json keeps the spellings bundles signed before the enums carry, so they still verify."""
+    certificate = json.loads((bundle / "certificate.json").read_text())
+    rulings = {v["verdict"] for v in certificate["verdicts"]}
+    rulings |= {o["verdict"] for v in certificate["verdicts"] for o in v["outcomes"]}
+    assert certificate["verdict"] == "incomplete"
+    assert rulings <= {"pass", "fail", "not exercised", "advice"}
+    assert {"pass", "not exercised"} <= rulings
+
+
+def test_a_rule_verdict_no_bundle_holds_is_named(bundle: Path) -> None:
+    """A certificate.json whose rule verdict is misspelled says which spelling, and which it may hold."""
+    certificate = json.loads((bundle / "certificate.json").read_text())
+    certificate["verdicts"][0]["verdict"] = "passed"
+    assert verdict_problem(certificate) == (
+        "certificate.json lacks what its verdict rests on (ValueError: a rule's verdict 'passed' is not "
+        "one of 'pass', 'fail', 'not exercised', 'advice')"
+    )

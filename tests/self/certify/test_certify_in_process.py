@@ -9,13 +9,14 @@ import httpx
 import pytest
 
 from conformance.certify import FlowSettings, certify_in_process
+from conformance.certify.verdict import Ruling
 from conformance.client import run_flow
 
 
 def test_the_reference_client_passes_every_rule_in_process() -> None:
     result = certify_in_process(run_flow)
     assert result.exit_status == 0, result.failed_rules()
-    assert not [v.rule.id for v in result.verdicts.values() if v.verdict == "not exercised"]
+    assert not [v.rule.id for v in result.verdicts.values() if v.verdict == Ruling.NOT_EXERCISED]
 
 
 def test_waits_cost_virtual_time_only(monkeypatch: pytest.MonkeyPatch) -> None:

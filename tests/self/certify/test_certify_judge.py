@@ -11,6 +11,7 @@ import pytest
 from conformance.certify.calls import group_calls
 from conformance.certify.findings import LogLine, Run
 from conformance.certify.judge import judge_rule, judge_runs
+from conformance.certify.verdict import Ruling
 from conformance.contract.certification import Policy, load_policy
 from tests.self.certify.certify_support import ACTIVITY, attempt, flow, log_for, run_of
 
@@ -211,10 +212,10 @@ def test_a_rule_passes_when_obeyed_and_fails_alone_when_broken(
 ) -> None:
     """The obeying journal passes the rule; the breaking one fails exactly that rule of its scenario."""
     rule = policy.rules[rule_id]
-    assert judge_rule(policy, rule, run_of(policy, scenario, good)).verdict == "pass"
+    assert judge_rule(policy, rule, run_of(policy, scenario, good)).verdict == Ruling.PASSED
     broken = run_of(policy, scenario, bad)
     outcome = judge_rule(policy, rule, broken)
-    assert outcome.verdict == "fail", outcome.reason
+    assert outcome.verdict == Ruling.FAILED, outcome.reason
     assert outcome.evidence, "a failure shows the offending attempts"
     verdicts = judge_runs(policy, [broken])
     assert _only(verdicts, policy.scenarios[scenario].rules, "fail") == {rule_id}
@@ -239,7 +240,7 @@ def test_a_rule_whose_trigger_never_came_is_not_exercised_with_the_reason(policy
     """A flow that never got the 400 leaves no-retry-validation not exercised, saying what the flow sent."""
     run = run_of(policy, "update-400", flow(_ok("update", 0.3)))
     outcome = judge_rule(policy, policy.rules["no-retry-validation"], run)
-    assert outcome.verdict == "not exercised"
+    assert outcome.verdict == Ruling.NOT_EXERCISED
     assert "got 400 (validation)" in outcome.reason
     assert "/update" in outcome.reason
 
@@ -252,7 +253,7 @@ def test_a_run_stopped_at_the_deadline_fails_the_budget(policy: Policy) -> None:
     ]
     run = run_of(policy, "register-503-always", attempts, stopped="deadline")
     outcome = judge_rule(policy, policy.rules["retry-budget"], run)
-    assert outcome.verdict == "fail"
+    assert outcome.verdict == Ruling.FAILED
     assert "deadline" in outcome.reason
 
 
@@ -277,9 +278,9 @@ def test_a_log_flaw_fails_exactly_its_logging_rule(
     drop = flaw.pop("drop", None)
     log = log_for(attempts, drop=drop, **flaw)[: len(attempts) - cut]
     good = judge_runs(policy, [run_of(policy, "update-400", attempts)])
-    assert all(v.verdict != "fail" for v in good.values())
+    assert all(v.verdict != Ruling.FAILED for v in good.values())
     verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
-    assert {r for r, v in verdicts.items() if v.verdict == "fail"} == {rule_id}
+    assert {r for r, v in verdicts.items() if v.verdict == Ruling.FAILED} == {rule_id}
 
 
 def test_the_retry_counter_must_count_the_attempts_of_one_call(policy: Policy) -> None:
@@ -289,7 +290,7 @@ def test_the_retry_counter_must_count_the_attempts_of_one_call(policy: Policy) -
     outcome = judge_rule(
         policy, policy.rules["log-timestamp-retry"], run_of(policy, "register-429", attempts, log)
     )
-    assert outcome.verdict == "fail"
+    assert outcome.verdict == Ruling.FAILED
     assert "this is attempt 1 of the call" in outcome.evidence[0]
 
 
@@ -300,14 +301,14 @@ def test_a_lost_answer_logged_with_null_code_and_error_passes_and_only_advice_as
     only the advice rule asks for a description, and its verdict is `advice`, never a fail."""
     attempts = [attempt(1, "register", 0.0, 200), attempt(2, **_lost("start", 0.1))]
     run: Run = run_of(policy, "start-lost-dropped", attempts)
-    assert judge_rule(policy, policy.rules["log-code-error"], run).verdict == "pass"
+    assert judge_rule(policy, policy.rules["log-code-error"], run).verdict == Ruling.PASSED
     silent = run_of(policy, "start-lost-dropped", attempts, log_for(attempts, error=None))
     verdicts = judge_runs(policy, [silent])
-    assert verdicts["log-code-error"].verdict == "pass"
-    assert verdicts["log-lost-answer-described"].verdict == "advice"
+    assert verdicts["log-code-error"].verdict == Ruling.PASSED
+    assert verdicts["log-lost-answer-described"].verdict == Ruling.ADVICE_NOT_FOLLOWED
     assert not policy.rules["log-lost-answer-described"].decides
     assert "fail" not in {v.verdict for v in verdicts.values()}
-    assert judge_runs(policy, [run])["log-lost-answer-described"].verdict == "pass"
+    assert judge_runs(policy, [run])["log-lost-answer-described"].verdict == Ruling.PASSED
     activity = run.attempts[1].activity_id
     assert activity is not None
     assert ACTIVITY in activity
@@ -327,7 +328,7 @@ def test_a_client_stopped_mid_retry_is_not_failed_as_one_that_gave_up(policy: Po
     exercised (the fault never cleared, the client never stopped); the waiting rule judges it."""
     run = run_of(policy, "update-token-not-synced", _hammered_sync_gate(0.001), stopped="attempts")
     outcome = judge_rule(policy, policy.rules["retry-token-sync"], run)
-    assert outcome.verdict == "not exercised"
+    assert outcome.verdict == Ruling.NOT_EXERCISED
     assert "still retrying when the harness stopped it (attempts)" in outcome.reason
     assert "judged by wait-token-sync" in outcome.reason
     verdicts = judge_runs(policy, [run])
@@ -340,7 +341,7 @@ def test_an_attempt_cut_off_in_flight_is_not_taken_for_moving_on(policy: Policy)
     hammered = _hammered_sync_gate(0.001)
     cut = attempt(len(hammered) + 1, "update", 0.3, None, lost=True)
     run = run_of(policy, "update-token-not-synced", [*hammered, cut], stopped="attempts")
-    assert judge_rule(policy, policy.rules["retry-token-sync"], run).verdict == "not exercised"
+    assert judge_rule(policy, policy.rules["retry-token-sync"], run).verdict == Ruling.NOT_EXERCISED
 
 
 def test_spending_the_budget_before_the_fault_clears_fails_the_waiting_rule(policy: Policy) -> None:
@@ -348,7 +349,7 @@ def test_spending_the_budget_before_the_fault_clears_fails_the_waiting_rule(poli
     PUSH_TOKEN_NOT_SYNCED, are more than the budget allows: wait-token-sync fails, and only it."""
     run = run_of(policy, "update-token-not-synced", _hammered_sync_gate(0.1), stopped="attempts")
     outcome = judge_rule(policy, policy.rules["wait-token-sync"], run)
-    assert outcome.verdict == "fail"
+    assert outcome.verdict == Ruling.FAILED
     assert "11 attempts within 1.0 s" in outcome.reason
     assert "more than the budget's 10" in outcome.reason
     assert _only(judge_runs(policy, [run]), run.scenario.rules, "fail") == {"wait-token-sync"}
@@ -359,7 +360,7 @@ def test_a_client_that_gave_up_fails_even_when_the_harness_stopped_it_later(poli
     attempts = flow(*_errors("update", 412, "PUSH_TOKEN_NOT_SYNCED", [0.2, 2.2]), _ok("end", 2.3))
     run = run_of(policy, "update-token-not-synced", attempts, stopped="deadline")
     outcome = judge_rule(policy, policy.rules["retry-token-sync"], run)
-    assert outcome.verdict == "fail"
+    assert outcome.verdict == Ruling.FAILED
     assert "gave up before a 200: stopped by the harness (deadline)" in outcome.reason
 
 
@@ -371,7 +372,7 @@ def test_a_slow_client_stopped_at_the_deadline_while_waiting_is_not_failed_as_gi
     attempts = _register_only(429, "HTTP_429", [0.0, 40.0], code=None)
     run = run_of(policy, "register-429", attempts, stopped="deadline")
     outcome = judge_rule(policy, policy.rules["retry-rate-limit"], run)
-    assert outcome.verdict == "not exercised"
+    assert outcome.verdict == Ruling.NOT_EXERCISED
     assert "retried 1 time(s) over 40.0 s" in outcome.reason
 
 
@@ -420,12 +421,12 @@ def test_the_attempt_a_stopped_client_could_not_log_is_spared(policy: Policy) ->
         policy.rules["log-every-attempt"],
         run_of(policy, "update-token-not-synced", attempts, log, stopped="attempts"),
     )
-    assert stopped.verdict == "pass"
+    assert stopped.verdict == Ruling.PASSED
     assert "the harness stopped the client (attempts)" in stopped.reason
     ended = judge_rule(
         policy, policy.rules["log-every-attempt"], run_of(policy, "update-token-not-synced", attempts, log)
     )
-    assert ended.verdict == "fail"
+    assert ended.verdict == Ruling.FAILED
 
 
 # -- calls and retries -----------------------------------------------------------------------------
@@ -450,8 +451,8 @@ def test_a_second_update_with_a_new_body_is_a_new_call_not_a_retry(policy: Polic
     the 400 was not sent again, and the retry counters are right."""
     attempts, log = _two_updates(second_retry=0)
     verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
-    assert verdicts["no-retry-validation"].verdict == "pass", verdicts["no-retry-validation"].reason
-    assert verdicts["log-timestamp-retry"].verdict == "pass", verdicts["log-timestamp-retry"].reason
+    assert verdicts["no-retry-validation"].verdict == Ruling.PASSED, verdicts["no-retry-validation"].reason
+    assert verdicts["log-timestamp-retry"].verdict == Ruling.PASSED, verdicts["log-timestamp-retry"].reason
     assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 1, 1]
 
 
@@ -459,9 +460,9 @@ def test_a_request_the_log_marks_as_a_retry_is_one_even_with_a_new_body(policy: 
     """The same second /update, logged with `retry` 1: the client says it retried the 400."""
     attempts, log = _two_updates(second_retry=1)
     verdicts = judge_runs(policy, [run_of(policy, "update-400", attempts, log)])
-    assert verdicts["no-retry-validation"].verdict == "fail"
+    assert verdicts["no-retry-validation"].verdict == Ruling.FAILED
     assert "sent again 1 time(s)" in verdicts["no-retry-validation"].reason
-    assert verdicts["log-timestamp-retry"].verdict == "pass"
+    assert verdicts["log-timestamp-retry"].verdict == Ruling.PASSED
 
 
 def test_the_same_body_sent_again_is_a_retry_whatever_the_log_says() -> None:
@@ -482,4 +483,6 @@ def test_a_later_call_is_not_counted_as_attempts_of_an_earlier_one(policy: Polic
     assert [line.data["retry"] for line in log[2:] if line.data] == [0, 1, 2, 0]
     assert [len(c.attempts) for c in group_calls(attempts)] == [1, 1, 3, 1]
     rule = policy.rules["log-timestamp-retry"]
-    assert judge_rule(policy, rule, run_of(policy, "update-412-token", attempts, log)).verdict == "pass"
+    assert (
+        judge_rule(policy, rule, run_of(policy, "update-412-token", attempts, log)).verdict == Ruling.PASSED
+    )

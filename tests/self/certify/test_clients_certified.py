@@ -16,7 +16,7 @@ import pytest
 
 from conformance.certify import Certification, certify_command, certify_in_process, load_policy
 from conformance.certify.render import render_text
-from conformance.certify.verdict import Decision
+from conformance.certify.verdict import CertificateVerdict, Decision, Ruling
 from tests.self.certify.certify_support import seeded_reference
 from tests.self.certify.clients.delivery import delivery_flow
 from tests.self.certify.clients.flawed import FLAWS, flawed_integration, scenario_flaws
@@ -49,7 +49,7 @@ def test_reference_client_is_certified_in_process() -> None:
     """Every scenario of both profiles, every rule exercised and passed: certified, exit 0."""
     certification = certify_in_process(seeded_reference(20260520), profiles=BOTH)
     assert verdicts(certification) == dict.fromkeys(RULES, "pass")
-    assert certification.decision.verdict == "certified"
+    assert certification.decision.verdict == CertificateVerdict.CERTIFIED
     assert certification.exit_status == 0
 
 
@@ -60,9 +60,9 @@ def test_a_delivery_client_that_updates_twice_and_logs_null_errors_is_certified_
     assert certification.failed_rules() == (), {
         r: certification.verdicts[r].reason for r in certification.failed_rules()
     }
-    assert certification.decision.verdict == "certified"
+    assert certification.decision.verdict == CertificateVerdict.CERTIFIED
     assert certification.exit_status == 0
-    assert certification.verdicts["log-lost-answer-described"].verdict == "advice"
+    assert certification.verdicts["log-lost-answer-described"].verdict == Ruling.ADVICE_NOT_FOLLOWED
     assert "CERTIFIED for core, segments" in render_text(certification)
 
 
@@ -80,7 +80,7 @@ def test_flawed_client_fails_exactly_its_rule_in_process(name: str) -> None:
     certification = certify_in_process(flawed_integration(name), profiles=BOTH)
     decision = certification.decision
     if flaw.breaks.startswith("baseline-"):
-        assert decision.verdict == "not certified"
+        assert decision.verdict == CertificateVerdict.NOT_CERTIFIED
         assert f"{flaw.breaks} never completed: {certification.baselines[flaw.breaks]}" in decision.reasons
         assert all(" never completed: " in reason for reason in decision.reasons)
         assert certification.exit_status == 1
@@ -89,10 +89,10 @@ def test_flawed_client_fails_exactly_its_rule_in_process(name: str) -> None:
         rule: certification.verdicts[rule].reason for rule in certification.failed_rules()
     }
     if POLICY.rules[flaw.breaks].decides:
-        assert decision == Decision("not certified", (f"{flaw.breaks} failed",))
+        assert decision == Decision(CertificateVerdict.NOT_CERTIFIED, (f"{flaw.breaks} failed",))
         assert certification.exit_status == 1
     else:
-        assert decision.verdict == "certified"
+        assert decision.verdict == CertificateVerdict.CERTIFIED
         assert certification.exit_status == 0
 
 
@@ -112,15 +112,15 @@ def test_a_derived_scenario_flaw_fails_its_rule_only_there(name: str) -> None:
     assert certification.failed_rules() == (flaw.breaks,), {
         rule: certification.verdicts[rule].reason for rule in certification.failed_rules()
     }
-    failing = {o.scenario for o in certification.verdicts[flaw.breaks].outcomes if o.verdict == "fail"}
+    failing = {o.scenario for o in certification.verdicts[flaw.breaks].outcomes if o.verdict == Ruling.FAILED}
     assert scenario in failing
-    assert certification.decision == Decision("not certified", (f"{flaw.breaks} failed",))
+    assert certification.decision == Decision(CertificateVerdict.NOT_CERTIFIED, (f"{flaw.breaks} failed",))
 
 
 def test_a_one_scenario_run_is_incomplete_not_a_certificate() -> None:
     """--scenario narrows the plan: incomplete, exit 3, whatever the rules found."""
     certification = certify_in_process(seeded_reference(1), ["update-400"])
-    assert certification.decision.verdict == "incomplete"
+    assert certification.decision.verdict == CertificateVerdict.INCOMPLETE
     assert certification.exit_status == 3
     assert "INCOMPLETE: this run is not a certificate" in render_text(certification)
 
@@ -212,7 +212,7 @@ def test_correct_clients_are_certified_over_http(command: str) -> None:
     certified, exit 0, no rule failed (advice may be shown)."""
     certification = certify_command(command, profiles=BOTH)
     assert certification.failed_rules() == ()
-    assert certification.decision.verdict == "certified"
+    assert certification.decision.verdict == CertificateVerdict.CERTIFIED
     assert certification.exit_status == 0
 
 

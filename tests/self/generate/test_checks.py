@@ -15,6 +15,7 @@ from conformance.core.exchange import Exchange, Request
 from conformance.generate.expected import ABSENT, Alternative, Expected, Present
 from conformance.judging.checks import judge, lookup, registered_checks
 from conformance.judging.failures import ContractViolation, violation
+from conformance.judging.results import Verdict
 from conformance.targets.api_client import ApiClient
 from tests.self.generate.generate_support import (
     T0,
@@ -67,7 +68,7 @@ def test_response_matching_one_of_several_alternatives_passes_and_names_it() -> 
     judgement = judge(
         bundled_contract(), expected, exchange(REQUEST, 400, error_body("INSIDER_IDS_OUT_OF_RANGE"))
     )
-    assert judgement.verdict == "passed"
+    assert judgement.verdict == Verdict.PASSED
     assert judgement.matched is not None
     assert judgement.matched.rule == "insider_ids.below_minimum"
 
@@ -75,13 +76,13 @@ def test_response_matching_one_of_several_alternatives_passes_and_names_it() -> 
 def test_recorded_only_expectation_records_any_response() -> None:
     """A case the contract does not decide is recorded, whatever comes back."""
     expected = expect(Request("register", {**register_body(), "zz_unknown": 1}))
-    assert _judge(expected, 418, {"anything": True}).verdict == "recorded"
+    assert _judge(expected, 418, {"anything": True}).verdict == Verdict.RECORDED
 
 
 def test_no_response_fails_with_the_transport_error() -> None:
     """A timeout on an asserted case fails, and every alternative names the error."""
     judgement = judge(bundled_contract(), _expected(_ok()), Exchange(REQUEST, None, "timeout: ReadTimeout"))
-    assert judgement.verdict == "failed"
+    assert judgement.verdict == Verdict.FAILED
     assert judgement.misses[0][1] == ("timeout: ReadTimeout",)
 
 
@@ -91,13 +92,13 @@ def test_no_response_fails_with_the_transport_error() -> None:
 def test_429_with_a_body_fails_no_body_check() -> None:
     """The table documents 429 without a body: a body there fails `no_body_where_table_says_none`."""
     judgement = _judge(_expected(_error(429, "HTTP_429")), 429, {"message": "Too Many Requests"})
-    assert judgement.verdict == "failed"
+    assert judgement.verdict == Verdict.FAILED
     assert _failed_checks(judgement) == {"no_body_where_table_says_none"}
 
 
 def test_429_without_a_body_passes() -> None:
     """A bare 429 is what the table documents."""
-    assert _judge(_expected(_error(429, "HTTP_429")), 429, raw=b"").verdict == "passed"
+    assert _judge(_expected(_error(429, "HTTP_429")), 429, raw=b"").verdict == Verdict.PASSED
 
 
 @pytest.mark.parametrize("row", ["HTTP_401", "HTTP_503"])
@@ -105,7 +106,7 @@ def test_429_without_a_body_passes() -> None:
 def test_401_and_503_pass_with_or_without_a_body(row: str, raw: bytes) -> None:
     """Only *some* 401/503 have no body (the table): a body there is not a failure."""
     status = bundled_contract().status_of(row)
-    assert _judge(_expected(_error(status, row)), status, raw=raw).verdict == "passed"
+    assert _judge(_expected(_error(status, row)), status, raw=raw).verdict == Verdict.PASSED
 
 
 # -- codes and envelopes -------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def test_401_and_503_pass_with_or_without_a_body(row: str, raw: bytes) -> None:
 def test_wrong_code_fails_code_matches_row() -> None:
     """The right status with another row's code fails `code_matches_row` alone."""
     judgement = _judge(_expected(_error(404, "NOT_FOUND")), 404, error_body("APP_NOT_FOUND"))
-    assert judgement.verdict == "failed"
+    assert judgement.verdict == Verdict.FAILED
     assert _failed_checks(judgement) == {"code_matches_row"}
 
 
@@ -127,7 +128,7 @@ def test_wrong_status_fails_status_matches_row() -> None:
 def test_extra_code_is_accepted_where_behaviour_lists_it() -> None:
     """BAD_REQUEST (a code RRF names but the table does not) passes where behaviour.yaml accepts it."""
     expected = expect(Request("register", raw=b"{"))
-    assert _judge(expected, 400, error_body("BAD_REQUEST")).verdict == "passed"
+    assert _judge(expected, 400, error_body("BAD_REQUEST")).verdict == Verdict.PASSED
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_extra_code_is_accepted_where_behaviour_lists_it() -> None:
 def test_missing_error_string_fails_the_envelope_check(body: dict[str, Any]) -> None:
     """A coded error without an `error` string fails `error_envelope_is_documented`."""
     judgement = _judge(_expected(_error(404, "NOT_FOUND")), 404, body)
-    assert judgement.verdict == "failed"
+    assert judgement.verdict == Verdict.FAILED
     assert _failed_checks(judgement) == {"error_envelope_is_documented"}
 
 
@@ -155,7 +156,7 @@ def test_coded_error_without_a_json_object_fails(raw: bytes) -> None:
 
 def test_status_only_alternative_accepts_any_body() -> None:
     """An error alternative without codes (the content-type 400) asserts the status only."""
-    assert _judge(_expected(_error(400)), 400, raw=b"Bad Request").verdict == "passed"
+    assert _judge(_expected(_error(400)), 400, raw=b"Bad Request").verdict == Verdict.PASSED
 
 
 def test_success_without_status_success_fails() -> None:
@@ -179,7 +180,7 @@ def test_success_body_facts_are_checked() -> None:
     """A 200 whose counters differ from the oracle's facts fails `body_facts_hold`, naming it."""
     expected = _gate_expected()
     judgement = _judge(expected, 200, {"status": "success", "sessions_triggered": 1, "skipped_not_synced": 0})
-    assert judgement.verdict == "failed"
+    assert judgement.verdict == Verdict.FAILED
     problems = " ".join(p for _, ps in judgement.misses for p in ps)
     assert "sessions_triggered=1" in problems
     assert "skipped_not_synced=0" in problems
@@ -190,9 +191,9 @@ def test_absent_fact_fails_when_present() -> None:
     count = devices(*syncing_ids())
     alternative = _ok(sessions_triggered=count, skipped_not_synced=ABSENT)
     body = {"status": "success", "sessions_triggered": count, "skipped_not_synced": 0}
-    assert _judge(_expected(alternative), 200, body).verdict == "failed"
+    assert _judge(_expected(alternative), 200, body).verdict == Verdict.FAILED
     del body["skipped_not_synced"]
-    assert _judge(_expected(alternative), 200, body).verdict == "passed"
+    assert _judge(_expected(alternative), 200, body).verdict == Verdict.PASSED
 
 
 def _no_eligible() -> tuple[Expected, dict[str, Any]]:
@@ -215,7 +216,7 @@ def _no_eligible() -> tuple[Expected, dict[str, Any]]:
 def test_no_eligible_device_with_the_documented_counts_passes() -> None:
     """A 422 NO_ELIGIBLE_DEVICE carrying the right skipped counts and gdpr list passes."""
     expected, body = _no_eligible()
-    assert _judge(expected, 422, body).verdict == "passed"
+    assert _judge(expected, 422, body).verdict == Verdict.PASSED
 
 
 @pytest.mark.parametrize("wrong", ["skipped", "gdpr"])
@@ -226,7 +227,7 @@ def test_no_eligible_device_with_wrong_counts_fails(wrong: str) -> None:
         body["skipped"]["push_permission_disabled"] += 5
     else:
         body["gdpr_denied_details"] = []
-    assert _judge(expected, 422, body).verdict == "failed"
+    assert _judge(expected, 422, body).verdict == Verdict.FAILED
 
 
 # -- what never matters --------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def test_extra_response_fields_never_fail(
 ) -> None:
     """Property: fields the contract does not name, added to a passing response, never make it fail."""
     expected, status, body = case
-    assert _judge(expected, status, {**body, **extra}).verdict == "passed"
+    assert _judge(expected, status, {**body, **extra}).verdict == Verdict.PASSED
 
 
 @settings(max_examples=100)
@@ -300,7 +301,7 @@ def test_field_order_never_matters(case: tuple[Expected, int, dict[str, Any]], d
         shuffled["gdpr_denied_details"] = data.draw(
             st.permutations(body["gdpr_denied_details"]), label="gdpr order"
         )
-    assert _judge(expected, status, shuffled).verdict == "passed"
+    assert _judge(expected, status, shuffled).verdict == Verdict.PASSED
 
 
 @pytest.mark.parametrize(
@@ -336,7 +337,7 @@ def _violation(request: Request, status: int, body: Any) -> ContractViolation:
     expected = expect(request)
     observed = exchange(request, status, body)
     judgement = judge(bundled_contract(), expected, observed)
-    assert judgement.verdict == "failed"
+    assert judgement.verdict == Verdict.FAILED
     with httpx.Client(base_url=sandbox_profile().base_url) as http:
         curl = ApiClient(bundled_contract(), sandbox_profile(), http, None).curl(request)
     return violation(bundled_contract(), observed, expected, judgement, curl)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance.judging.coverage import counts as contract_counts
-from conformance.judging.results import ERROR, CaseResult, Observed, RunResults, read_results, unverified
+from conformance.judging.coverage import unit_counts
+from conformance.judging.results import CaseResult, Observed, RunResults, Verdict, read_results, unverified
 from conformance.plugin.progress import LEFT_SHOWN, failed_rows, summary_lines, top_reasons
 from tests.self.reference import bundled_contract
 from tests.self.suite.suite_runner import run_suite
@@ -15,7 +15,7 @@ from tests.self.suite.suite_runner import run_suite
 MISSING = "p12_cert"
 
 
-def case(test: str, rows: tuple[str, ...], verdict: str, endpoint: str = "register") -> CaseResult:
+def case(test: str, rows: tuple[str, ...], verdict: Verdict, endpoint: str = "register") -> CaseResult:
     observed = Observed(status=400, code="X", body_fields=(), has_body=True)
     return CaseResult(test, "c", endpoint, rows, "documented", ("400 X",), observed, verdict)
 
@@ -28,10 +28,10 @@ def run(*cases: CaseResult, leftovers: tuple[str, ...] = (), interrupted: bool =
 
 def test_the_top_reasons_are_the_most_frequent_first_skips_and_errors_alike() -> None:
     cases = [
-        unverified("a", "skipped", "no key for p12_cert"),
-        unverified("b", "skipped", "no key for p12_cert"),
-        unverified("c", ERROR, "KeyError: 'x'"),
-        case("d", ("R1",), "failed"),
+        unverified("a", Verdict.SKIPPED, "no key for p12_cert"),
+        unverified("b", Verdict.SKIPPED, "no key for p12_cert"),
+        unverified("c", Verdict.ERROR, "KeyError: 'x'"),
+        case("d", ("R1",), Verdict.FAILED),
     ]
     assert top_reasons(cases) == [("skipped: no key for p12_cert", 2), ("error: KeyError: 'x'", 1)]
 
@@ -39,8 +39,8 @@ def test_the_top_reasons_are_the_most_frequent_first_skips_and_errors_alike() ->
 def test_the_summary_names_failed_rows_an_interruption_and_what_was_left_started() -> None:
     left = tuple(f"id-{n} (STARTED, expires 2031-01-01T00:00:00Z)" for n in range(LEFT_SHOWN + 2))
     results = run(
-        case("t.py::test_x", ("ENDS_AT_TOO_SOON",), "failed", "start"),
-        case("t.py::test_y", ("ENDS_AT_TOO_SOON",), "failed", "register"),
+        case("t.py::test_x", ("ENDS_AT_TOO_SOON",), Verdict.FAILED, "start"),
+        case("t.py::test_y", ("ENDS_AT_TOO_SOON",), Verdict.FAILED, "register"),
         leftovers=(*left, "id-r (REGISTERED, expires 2031-01-01T00:00:00Z)"),
         interrupted=True,
     )
@@ -67,7 +67,7 @@ def test_a_run_in_a_ci_log_shows_progress_and_a_summary_that_match_its_results(t
     assert "\r" not in done.output
     assert "\x1b" not in done.output
     results = read_results(tmp_path / "results.json")
-    tally = contract_counts(results)
+    tally = unit_counts(results)
     assert tally is not None
     progress = re.findall(
         r"(?m)^conformance: (\d+)/(\d+) tests, after (test_\w+\.py): rows: \d+ verified", done.output

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from conformance.core.errors import ResultsError
-from conformance.judging.results import RunResults, merge, read_results, unverified
+from conformance.judging.results import RunResults, Verdict, merge, read_results, unverified
 
 
 def results(*, interrupted: bool = False) -> RunResults:
     run = RunResults("live", "http://x", "d", "v", "2031-01-01T00:00:00+00:00", interrupted=interrupted)
-    run.cases.append(unverified("t.py::test_a", "skipped", "why"))
+    run.cases.append(unverified("t.py::test_a", Verdict.SKIPPED, "why"))
     return run
 
 

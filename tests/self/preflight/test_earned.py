@@ -10,11 +10,11 @@ import pytest
 
 from conformance.cli import main
 from conformance.judging.earned import unearned
-from conformance.judging.results import ARRANGEMENT, CaseResult, unverified
+from conformance.judging.results import ARRANGEMENT, CaseResult, Verdict, unverified
 from tests.self.suite.suite_runner import run_suite
 
 
-def _judged(test: str, verdict: str = "passed", level: str = "documented") -> CaseResult:
+def _judged(test: str, verdict: Verdict = Verdict.PASSED, level: str = "documented") -> CaseResult:
     return CaseResult(test, test, "register", ("ROW",), level, ("400 ROW",), None, verdict)
 
 
@@ -42,20 +42,20 @@ def test_a_run_that_judged_documented_cases_keeps_exit_zero(tmp_path: Path) -> N
     [
         ([], "verified nothing: no test judged a documented expectation (0 cases"),
         (
-            [_judged("t", "recorded", "undocumented"), unverified("s", "skipped", "no key")],
+            [_judged("t", Verdict.RECORDED, "undocumented"), unverified("s", Verdict.SKIPPED, "no key")],
             "verified nothing",
         ),
         (
-            [_judged("t", "failed", "inferred")],
+            [_judged("t", Verdict.FAILED, "inferred")],
             "verified nothing: no test judged a documented expectation (1 cases: 1 judged not",
         ),
         ([replace(_judged("t"), case=f"{ARRANGEMENT}register")], "verified nothing"),
         (
-            [_judged("t"), *(unverified(f"e{n}", "error", "boom") for n in range(2))],
+            [_judged("t"), *(unverified(f"e{n}", Verdict.ERROR, "boom") for n in range(2))],
             "errors outnumber verdicts",
         ),
-        ([_judged("t"), unverified("e", "error", "boom")], ""),
-        ([_judged("t", "failed")], ""),
+        ([_judged("t"), unverified("e", Verdict.ERROR, "boom")], ""),
+        ([_judged("t", Verdict.FAILED)], ""),
     ],
     ids=[
         "no case",

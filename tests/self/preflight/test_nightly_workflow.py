@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from conformance.judging.results import CaseResult, RunResults, unverified
+from conformance.judging.results import UNVERIFIED, CaseResult, RunResults, Verdict, unverified
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / "examples" / "nightly-live.yml"
@@ -49,9 +49,9 @@ def _verdict_script() -> str:
     return str(next(s["run"] for s in steps if s.get("name", "").startswith("Verdict")))
 
 
-def _case(test: str, verdict: str, level: str = "documented") -> CaseResult:
+def _case(test: str, verdict: Verdict, level: str = "documented") -> CaseResult:
     """A case of `test` with `verdict` (skipped and error cases carry no level, as the suite writes)."""
-    if verdict in ("skipped", "error"):
+    if verdict in UNVERIFIED:
         return unverified(test, verdict, f"why {test} reached no verdict", case=test)
     return CaseResult(test, test, "register", ("ROW",), level, ("400 ROW",), None, verdict)
 
@@ -69,7 +69,9 @@ def _verdict(tmp_path: Path, night: Night) -> subprocess.CompletedProcess[str]:
     results.mkdir(exist_ok=True)
     if night.cases is not None:
         _write(results / "nightly.json", night.cases)
-        passing = [replace(c, verdict="passed") if c.verdict == "failed" else c for c in night.cases]
+        passing = [
+            replace(c, verdict=Verdict.PASSED) if c.verdict == Verdict.FAILED else c for c in night.cases
+        ]
         _write(results / "baseline.json", night.baseline if night.baseline is not None else passing)
     env = {
         **os.environ,
@@ -88,14 +90,14 @@ def _verdict(tmp_path: Path, night: Night) -> subprocess.CompletedProcess[str]:
     )
 
 
-PASSED = _case("t1", "passed")
-DOCUMENTED_FAILURE = _case("t2", "failed")
-INFERRED_FAILURE = _case("t3", "failed", "inferred")
-SKIPPED = _case("t4", "skipped")
-RECORDED = _case("t5", "recorded", "undocumented")
-ERRORED = _case("t6", "error")
-SKIPPED_THERE = _case("t2", "skipped")
-PASSED_TOO = _case("t7", "passed")
+PASSED = _case("t1", Verdict.PASSED)
+DOCUMENTED_FAILURE = _case("t2", Verdict.FAILED)
+INFERRED_FAILURE = _case("t3", Verdict.FAILED, "inferred")
+SKIPPED = _case("t4", Verdict.SKIPPED)
+RECORDED = _case("t5", Verdict.RECORDED, "undocumented")
+ERRORED = _case("t6", Verdict.ERROR)
+SKIPPED_THERE = _case("t2", Verdict.SKIPPED)
+PASSED_TOO = _case("t7", Verdict.PASSED)
 
 
 class Night(NamedTuple):
@@ -124,11 +126,17 @@ NIGHTS = {
     "the run was interrupted": Night([PASSED], "2", "0", "did not complete"),
     "the preflight failed: no results": Night(None, "", "", "the preflight failed"),
     "an error case": Night([PASSED, PASSED_TOO, ERRORED], "1", "0", "1 case(s) ended in error"),
-    "errors outnumber verdicts": Night([PASSED, ERRORED, _case("t8", "error")], "1", "0", "errors outnumber"),
+    "errors outnumber verdicts": Night(
+        [PASSED, ERRORED, _case("t8", Verdict.ERROR)], "1", "0", "errors outnumber"
+    ),
     "a first night that verified nothing": Night([SKIPPED, RECORDED], "1", "", "verified nothing"),
     "a first night of inferred verdicts only": Night([INFERRED_FAILURE], "1", "", "verified nothing"),
     "verified less than the baseline": Night(
-        [PASSED, SKIPPED_THERE], "0", "0", "verified less than the baseline", [PASSED, _case("t2", "passed")]
+        [PASSED, SKIPPED_THERE],
+        "0",
+        "0",
+        "verified less than the baseline",
+        [PASSED, _case("t2", Verdict.PASSED)],
     ),
     "verified as much as the baseline, other cases": Night(
         [PASSED, PASSED_TOO], "0", "0", "", [PASSED, SKIPPED]

@@ -10,8 +10,8 @@ import yaml
 
 from conformance.contract import load_contract
 from conformance.contract.rules import PAIR, RULE, contract_items
-from conformance.judging.coverage import counts, coverage, unexercised
-from conformance.judging.results import CaseResult, Observed, RunResults, read_results
+from conformance.judging.coverage import coverage, unexercised, unit_counts
+from conformance.judging.results import CaseResult, Observed, RunResults, Verdict, read_results
 from conformance.report.matrix import by_cell
 from tests.self.reference import bundled_contract
 from tests.self.report.report_support import report
@@ -22,7 +22,7 @@ EXPECTED_MISSING: set[str] = set()
 
 
 def _case(
-    rows: tuple[str, ...], verdict: str, code: str | None, *, expectations: tuple[str, ...] = ()
+    rows: tuple[str, ...], verdict: Verdict, code: str | None, *, expectations: tuple[str, ...] = ()
 ) -> CaseResult:
     observed = Observed(status=400, code=code, body_fields=("code",), has_body=True)
     return CaseResult(
@@ -66,7 +66,7 @@ def test_a_new_rule_in_the_contract_is_an_item_to_exercise(tmp_path: Path) -> No
 
 def test_a_pass_verifies_only_the_row_the_target_answered_with() -> None:
     """A case accepting REQUEST_INVALID or BAD_REQUEST, answered REQUEST_INVALID, shows that row only."""
-    results = _run(_case(("REQUEST_INVALID", "BAD_REQUEST"), "passed", "REQUEST_INVALID"))
+    results = _run(_case(("REQUEST_INVALID", "BAD_REQUEST"), Verdict.PASSED, "REQUEST_INVALID"))
     assert list(by_cell(results.cases, answered=True)) == [("REQUEST_INVALID", "register")]
     judged = {(c.item.id, c.item.endpoints[0]) for c in coverage(results) if c.item.unit == PAIR and c.judged}
     assert judged == {("REQUEST_INVALID", "register")}
@@ -74,7 +74,7 @@ def test_a_pass_verifies_only_the_row_the_target_answered_with() -> None:
 
 def test_a_failure_counts_against_every_row_it_expected() -> None:
     """A failed case fails each row it would have accepted: the target answered none of them."""
-    results = _run(_case(("REQUEST_INVALID", "BAD_REQUEST"), "failed", "VALIDATION_FAILED"))
+    results = _run(_case(("REQUEST_INVALID", "BAD_REQUEST"), Verdict.FAILED, "VALIDATION_FAILED"))
     assert list(by_cell(results.cases, answered=True)) == [
         ("BAD_REQUEST", "register"),
         ("REQUEST_INVALID", "register"),
@@ -85,15 +85,15 @@ def test_counts_are_in_the_contract_units() -> None:
     """Rows, pairs and rules are counted out of the contract's totals, judged or not."""
     contract = bundled_contract()
     results = _run(
-        _case(("REQUEST_INVALID",), "passed", "REQUEST_INVALID", expectations=("body.body-empty",)),
+        _case(("REQUEST_INVALID",), Verdict.PASSED, "REQUEST_INVALID", expectations=("body.body-empty",)),
         _case(
             ("VALIDATION_FAILED",),
-            "failed",
+            Verdict.FAILED,
             "REQUEST_INVALID",
             expectations=("fields.content-required.cases.missing",),
         ),
     )
-    found = counts(results)
+    found = unit_counts(results)
     assert found is not None
     pairs = sum(len(row.endpoints) for row in contract.table.rows)
     assert (found.rows.passed, found.rows.failed, found.rows.total) == (1, 1, len(contract.table.rows))

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from conformance.judging.results import ERROR, unverified
-from conformance.report.history import Series, State
+from conformance.judging.results import Verdict, unverified
+from conformance.report.history import Seen, Series
 from tests.self.report.report_support import (
     CRASH,
     NIGHT_FILES,
@@ -161,7 +161,7 @@ def test_a_test_erroring_on_the_latest_night_fails_it(nightly: Path, tmp_path: P
 
     def crash(data: dict[str, Any]) -> None:
         data["cases"] = [c for c in data["cases"] if c["test"] != BROKEN_TEST]
-        data["cases"].append(asdict(unverified(BROKEN_TEST, ERROR, CRASH, case="error (call)")))
+        data["cases"].append(asdict(unverified(BROKEN_TEST, Verdict.ERROR, CRASH, case="error (call)")))
 
     edited(directory / NIGHT_FILES[-1], directory / NIGHT_FILES[-1], crash)
     status, history = _history(directory)
@@ -171,7 +171,7 @@ def test_a_test_erroring_on_the_latest_night_fails_it(nightly: Path, tmp_path: P
 
 
 def test_a_state_that_came_back_is_flapping_and_a_gap_is_no_change() -> None:
-    a, b, c = (State("passed", (answer,)) for answer in ("400 A", "400 B", "400 C"))
+    a, b, c = (Seen(Verdict.PASSED, (answer,)) for answer in ("400 A", "400 B", "400 C"))
     assert Series((a, None, a)).status == "unchanged"  # a night that did not exercise it is a gap
     held = Series((a, b, c, c))
     assert (held.status, held.since(), held.timeline()) == ("changed", 2, ["A", "B", "C", "C"])

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.judging.results import ERROR
+from conformance.judging.results import Verdict
 from conformance.report.matrix import ROW_ID
 from tests.self.report.report_support import CRASH, Case, drift, edited, load
 
@@ -38,7 +38,7 @@ def _crash(test: str, where: str = "error (call)") -> Case:
         "level": "",
         "expected": [],
         "observed": None,
-        "verdict": ERROR,
+        "verdict": Verdict.ERROR,
         "reason": CRASH,
     }
 
@@ -90,7 +90,7 @@ def test_a_test_that_stops_erroring_is_reported_and_not_failed(
     assert data["regressed"] is False
     assert data["newly_erroring"] == []
     assert data["no_longer_erroring"] == [
-        {"test": test, "case": "error (setup)", "before": ERROR, "after": "passed", "reason": CRASH}
+        {"test": test, "case": "error (setup)", "before": Verdict.ERROR, "after": "passed", "reason": CRASH}
     ]
     assert "### Tests no longer erroring" in drift(baseline, reference_results).out
 
@@ -117,4 +117,6 @@ def test_a_newly_erroring_test_fails_the_html_and_json_renderings_too(
     assert page.status == 1
     assert '<span class="bad">1 test(s) newly erroring</span>' in page.out
     assert (data["regressed"], data["regressions"]) == (True, [])
-    assert [(e["test"], e["before"], e["after"]) for e in data["newly_erroring"]] == [(test, "passed", ERROR)]
+    assert [(e["test"], e["before"], e["after"]) for e in data["newly_erroring"]] == [
+        (test, "passed", Verdict.ERROR)
+    ]

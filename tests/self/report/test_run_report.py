@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conformance.judging.results import ERROR, read_results
+from conformance.judging.results import Verdict, read_results
 from conformance.report.junit import render_junit
 from conformance.report.markdown_parts import LIMIT
 from conformance.report.matrix import ROW_ID
@@ -183,7 +183,7 @@ def test_junit_has_one_testcase_per_case(reference_results: Path, tmp_path: Path
     counts = run.counts()
     assert len(cases) == len(run.cases) == int(suite.get("tests", ""))
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == tuple(
-        str(counts[v]) for v in ("failed", ERROR, "skipped")
+        str(counts[v]) for v in ("failed", Verdict.ERROR, "skipped")
     )
     assert len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases), "testcase names repeat"
     failure = next(c for c in cases if c.find("failure") is not None).find("failure")

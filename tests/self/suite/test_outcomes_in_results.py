@@ -16,7 +16,7 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.core.printable import REDACTED
-from conformance.judging.results import ERROR
+from conformance.judging.results import Verdict
 from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from tests.self.suite.suite_runner import SuiteRun, run_suite
 
@@ -104,7 +104,7 @@ def test_a_crash_in_the_test_is_an_error_case_with_its_scrubbed_summary(sabotage
     keys = load_profile(sandbox_profile_path(contract), contract).secrets()
     assert sabotaged.returncode == 1, sabotaged.output[-3000:]
     assert _cases(sabotaged, "register") == [
-        ("error (call)", ERROR, f"RuntimeError: the test crashed holding {REDACTED}")
+        ("error (call)", Verdict.ERROR, f"RuntimeError: the test crashed holding {REDACTED}")
     ]
     assert not [k for k in keys if k in json.dumps(sabotaged.results)]
 
@@ -112,11 +112,11 @@ def test_a_crash_in_the_test_is_an_error_case_with_its_scrubbed_summary(sabotage
 def test_a_fixture_error_and_a_teardown_error_are_error_cases(sabotaged: SuiteRun) -> None:
     """Setup: the only case of the test; teardown: after the case the test verified."""
     assert _cases(sabotaged, "update") == [
-        ("error (setup)", ERROR, "LookupError: the arranging fixture broke")
+        ("error (setup)", Verdict.ERROR, "LookupError: the arranging fixture broke")
     ]
     end = _cases(sabotaged, "end")
-    assert [verdict for _, verdict, _ in end] == ["passed", ERROR]
-    assert end[-1] == ("error (teardown)", ERROR, "RuntimeError: tearing down broke")
+    assert [verdict for _, verdict, _ in end] == ["passed", Verdict.ERROR]
+    assert end[-1] == ("error (teardown)", Verdict.ERROR, "RuntimeError: tearing down broke")
 
 
 def test_a_plain_skip_is_a_skipped_case_with_its_reason(sabotaged: SuiteRun) -> None:
@@ -133,7 +133,7 @@ def test_what_verify_and_the_verifier_recorded_is_not_recorded_again(sabotaged: 
 def test_errors_are_counted_apart_from_failures(sabotaged: SuiteRun) -> None:
     """In the file's counts and in the line the run ends with."""
     counts: dict[str, Any] = sabotaged.results["counts"]
-    assert (counts[ERROR], counts["failed"], counts["skipped"], counts["passed"]) == (3, 1, 2, 1)
+    assert (counts[Verdict.ERROR], counts["failed"], counts["skipped"], counts["passed"]) == (3, 1, 2, 1)
     assert "conformance results: 1 passed, 1 failed, 0 recorded, 2 skipped, 3 error -> " in sabotaged.output
 
 
@@ -145,7 +145,7 @@ def test_a_crashed_worker_leaves_an_error_case_beside_the_other_workers_cases(
     run = run_suite(tmp_path, *SELECTED, "-n", "1", plugin=CRASH_A_WORKER)
     assert run.returncode == 1, run.output[-3000:]
     crashed = _cases(run, "register")
-    assert [(case, verdict) for case, verdict, _ in crashed] == [("error (worker crash)", ERROR)]
+    assert [(case, verdict) for case, verdict, _ in crashed] == [("error (worker crash)", Verdict.ERROR)]
     assert "crashed while running" in crashed[0][2]
     assert all(_cases(run, e) for e in ("add-users", "remove-users", "start", "update", "end"))
     assert run.results["contract_digest"] == load_contract().digest

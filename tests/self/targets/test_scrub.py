@@ -11,7 +11,7 @@ from conformance.core.clock import rfc3339
 from conformance.core.exchange import Request
 from conformance.generate.bodies import register_body
 from conformance.judging.failures import ContractViolation
-from conformance.judging.results import CaseResult
+from conformance.judging.results import CaseResult, Verdict
 from conformance.profile.target_profile import replace_ids
 from conformance.targets.kinds import kind_named
 from conformance.targets.servertime import ExactServerClock
@@ -62,7 +62,7 @@ def _violation(kind: str) -> tuple[str, CaseResult]:
     body = register_body(bundled_contract(), sandbox_profile(), ids, rfc3339(NOW + timedelta(hours=1)))
     with pytest.raises(ContractViolation) as raised:
         verifier.verify(Request(bundled_contract().roles.creates_activity, body), case="scrub")
-    assert recorded[-1].verdict == "failed"
+    assert recorded[-1].verdict == Verdict.FAILED
     return str(raised.value), recorded[-1]
 
 

@@ -24,29 +24,36 @@ from typing import Any
 
 from conformance.client import Answer, AttemptRecord, LiveActivityClient, LogFormat, Parts, normal_flow
 from conformance.client.__main__ import settings_from_env
-from conformance.client.activity_client import Log, Policy, Schedule, log_format
+from conformance.client.activity_client import Log, RetryDecider, Schedule, log_format
 from conformance.client.outcomes import CallResult
-from conformance.client.policy import Decision, NoResponse, Outcome, Retry, RetryPolicy, Stop, Wait
+from conformance.client.policy import (
+    AttemptOutcome,
+    NoResponse,
+    Retry,
+    RetryDecision,
+    RetryPolicy,
+    Stop,
+    Wait,
+)
 from conformance.client.settings import FlowSettings, Integration
 from conformance.contract import Contract, load_contract
-from conformance.contract.certification import Policy as CertPolicy
-from conformance.contract.certification import Scenario, load_policy
+from conformance.contract.certification import Policy, Scenario, load_policy
 
 # -- the variations: a part that behaves like the reference part except where `when` holds ---------
 
 # (endpoint, outcome, lost_before) -> does the flawed answer apply?
-When = Callable[[str, Outcome, bool], bool]
+When = Callable[[str, AttemptOutcome, bool], bool]
 
 
 @dataclass(frozen=True)
 class PolicyExcept:
     """The reference policy, except that where `when` holds the decision is `instead`."""
 
-    inner: Policy
+    inner: RetryDecider
     when: When
-    instead: Decision
+    instead: RetryDecision
 
-    def decide(self, endpoint: str, outcome: Outcome, *, lost_before: bool) -> Decision:
+    def decide(self, endpoint: str, outcome: AttemptOutcome, *, lost_before: bool) -> RetryDecision:
         if self.when(endpoint, outcome, lost_before):
             return self.instead
         return self.inner.decide(endpoint, outcome, lost_before=lost_before)
@@ -115,7 +122,7 @@ def answered(
     """This answer, to a first or a plain retried attempt (or, with `after_loss`, to the repeat of a
     lost one: the reference policy's lost-response rule is left alone unless a flaw is about it)."""
 
-    def test(at: str, outcome: Outcome, lost_before: bool) -> bool:
+    def test(at: str, outcome: AttemptOutcome, lost_before: bool) -> bool:
         return (
             isinstance(outcome, Answer)
             and outcome.status == status
@@ -128,13 +135,13 @@ def answered(
 
 
 def lost_on(endpoint: str) -> When:
-    def test(at: str, outcome: Outcome, _lost_before: bool) -> bool:
+    def test(at: str, outcome: AttemptOutcome, _lost_before: bool) -> bool:
         return at == endpoint and isinstance(outcome, NoResponse)
 
     return test
 
 
-def retry_with_backoff(status: int | None = None) -> Decision:
+def retry_with_backoff(status: int | None = None) -> RetryDecision:
     """Retry, after the reference backoff wait."""
     return Retry("backoff", "flawed: retried", status)
 
@@ -199,7 +206,7 @@ def _constant(_retry: Retry, _attempts_made: int) -> float:
     return 0.1
 
 
-def scenario_flaw(policy: CertPolicy, scenario: Scenario) -> Flaw:
+def scenario_flaw(policy: Policy, scenario: Scenario) -> Flaw:
     """The flaw that breaks a generated (class, endpoint) scenario's own rule there, and nowhere else:
     a wait rule -> retried at once; a `retried` rule -> given up; a `repeats` rule -> retried."""
     ((endpoint, steps),) = scenario.script.items()
@@ -215,13 +222,13 @@ def scenario_flaw(policy: CertPolicy, scenario: Scenario) -> Flaw:
     return Flaw(f"{scenario.name}-{rule.id}", rule.id, f"{how} {row.describe()} on /{endpoint} only", apply)
 
 
-def scenario_flaws(policy: CertPolicy) -> dict[str, Flaw]:
+def scenario_flaws(policy: Policy) -> dict[str, Flaw]:
     """One flaw per scenario that certification.yaml `generate` derived from the table."""
     flaws = [scenario_flaw(policy, s) for s in policy.scenarios.values() if s.derived]
     return {f.name: f for f in flaws}
 
 
-def _policy(when: When, instead: Decision) -> Callable[[Parts, FlowSettings, Contract], Parts]:
+def _policy(when: When, instead: RetryDecision) -> Callable[[Parts, FlowSettings, Contract], Parts]:
     return lambda parts, _s, _c: replace(parts, policy=PolicyExcept(parts.policy, when, instead))
 
 
