@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
-from conformance.cli import suite_command
+from conformance.plugin.command import suite_command
 
 RUN_TIMEOUT_SECONDS = 600
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"

@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 from suite_run import machine  # the same machine line as the suite benchmark
 
-from conformance.cli import suite_command
+from conformance.plugin.command import suite_command
 
 RUN_TIMEOUT_SECONDS = 900
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"

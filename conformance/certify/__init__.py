@@ -35,13 +35,18 @@ bundle (verdicts, contract hashes, scenarios, redacted evidence, JUnit XML, HTML
 with Ed25519); `verify_bundle(path)` checks one offline (`conformance certify verify BUNDLE`).
 """
 
-from conformance.certify.bundle import write_bundle
-from conformance.certify.findings import Certification, RuleVerdict, ScenarioOutcome
-from conformance.certify.harness import certify_command, certify_in_process
-from conformance.certify.verdict import CertificateVerdict, Ruling
-from conformance.certify.verify import BundleCheck, verify_bundle
-from conformance.client.settings import FlowSettings, Integration
-from conformance.contract.certification import Policy, Rule, Scenario, load_policy
+from typing import TYPE_CHECKING
+
+from conformance.core.lazy import public_names
+
+if TYPE_CHECKING:
+    from conformance.certify.bundle import write_bundle
+    from conformance.certify.findings import Certification, RuleVerdict, ScenarioOutcome
+    from conformance.certify.harness import certify_command, certify_in_process
+    from conformance.certify.verdict import CertificateVerdict, Ruling
+    from conformance.certify.verify import BundleCheck, verify_bundle
+    from conformance.client.settings import FlowSettings, Integration
+    from conformance.contract.certification import Policy, Rule, Scenario, load_policy
 
 __all__ = [
     "BundleCheck",
@@ -61,3 +66,27 @@ __all__ = [
     "verify_bundle",
     "write_bundle",
 ]
+
+# Each public name's module, imported on first use (`core/lazy.py`): the CLI's parser imports
+# `certify/command.py`, not the harness.
+__getattr__ = public_names(
+    __name__,
+    {
+        "BundleCheck": "conformance.certify.verify",
+        "CertificateVerdict": "conformance.certify.verdict",
+        "Certification": "conformance.certify.findings",
+        "FlowSettings": "conformance.client.settings",
+        "Integration": "conformance.client.settings",
+        "Policy": "conformance.contract.certification",
+        "Rule": "conformance.contract.certification",
+        "RuleVerdict": "conformance.certify.findings",
+        "Ruling": "conformance.certify.verdict",
+        "Scenario": "conformance.contract.certification",
+        "ScenarioOutcome": "conformance.certify.findings",
+        "certify_command": "conformance.certify.harness",
+        "certify_in_process": "conformance.certify.harness",
+        "load_policy": "conformance.contract.certification",
+        "verify_bundle": "conformance.certify.verify",
+        "write_bundle": "conformance.certify.bundle",
+    },
+)

@@ -10,6 +10,7 @@ exits 2), raised before anything is written.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from tempfile import TemporaryDirectory
 
 from conformance.core import files
 from conformance.core.errors import Place, UsageError
+from conformance.core.subcommand import Command
 from conformance.judging.results import read_results
 from conformance.report.drift import Drift, compare
 from conformance.report.history import History, build_history
@@ -47,6 +49,48 @@ RUN_RENDERERS: dict[str, Callable[[RunReport], str]] = {
     "html": render_run_html,
     "junit": render_junit,
 }
+
+
+def _drift_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "baseline",
+        type=Path,
+        metavar="BASELINE",
+        help="the earlier results JSON file, or a DIRECTORY of them",
+    )
+    parser.add_argument(
+        "current",
+        type=Path,
+        metavar="CURRENT",
+        nargs="?",
+        help="the later results JSON file (not with a DIRECTORY)",
+    )
+    parser.add_argument(
+        "--format", choices=sorted(RENDERERS.keys() & HISTORY_RENDERERS.keys()), default="markdown"
+    )
+    parser.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with a DIRECTORY: the history store (SQLite) to read and keep; the directory's results files "
+        "are added to it, and the report covers every run it holds (default: the directory alone)",
+    )
+
+
+def _drift(args: argparse.Namespace, _contracts: Path) -> int:
+    return drift_main(args.baseline, args.current, args.format, args.output, args.store)
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", type=Path, metavar="RESULTS", help="a results JSON file")
+    parser.add_argument("--format", choices=sorted(RUN_RENDERERS), default="markdown")
+    parser.add_argument("--output", type=Path, default=None, help="write the report here (default: stdout)")
+
+
+def _report(args: argparse.Namespace, _contracts: Path) -> int:
+    return report_main(args.results, args.format, args.output)
 
 
 def drift_main(
@@ -168,3 +212,25 @@ def _write_atomically(path: Path, text: str) -> None:
             f"cannot be written: {exc.strerror}",
             "check the path and permissions",
         ) from None
+
+
+DRIFT = Command(
+    "drift",
+    "compare two results files, or a directory of nightly ones: what changed, since when, and whether "
+    "documented behaviour regressed",
+    description="Exit status 1 when a documented case or row that passed in BASELINE fails in CURRENT "
+    "(or a test newly errors); 0 otherwise (changes in undocumented behaviour are reported, not "
+    "failed); 2 on a malformed file. Given a DIRECTORY of results files instead, ordered by their "
+    "started_at: for each change, the first run that showed it, whether it held or flaps, and exit "
+    "status 1 when a documented case or row that passed in any earlier run fails in the latest.",
+    run=_drift,
+    arguments=_drift_arguments,
+)
+REPORT = Command(
+    "report",
+    "render one results file for a person: counts, matrix, failures, what was not verified",
+    description="Markdown (short enough for a CI job summary), one self-contained HTML page, or JUnit XML "
+    "with one testcase per case. Exit status 0 whatever the run's verdicts; 2 on a malformed file.",
+    run=_report,
+    arguments=_report_arguments,
+)

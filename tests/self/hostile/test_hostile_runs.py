@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conformance.cassettes.pseudonyms import PSEUDONYM_KEY_VARIABLE
-from conformance.cli import suite_command
+from conformance.plugin.command import suite_command
 from tests.self.hostile.hostile_server import served_hostile
 from tests.self.reference import sandbox_profile
 

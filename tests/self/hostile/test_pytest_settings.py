@@ -8,7 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conformance.cli import SUITE_CONFIG, suite_command
+from conformance.plugin.command import SUITE_CONFIG, suite_command
 from tests.self.reference import bundled_contract
 
 RUN_TIMEOUT_SECONDS = 300  # hang guard, not a timing

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conformance.cli import suite_command
+from conformance.plugin.command import suite_command
 from tests.self.interrupts.interrupt_support import (
     STOP_SECONDS,
     Served,

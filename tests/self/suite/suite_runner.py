@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.cli import suite_command
 from conformance.contract import load_contract
+from conformance.plugin.command import suite_command
 
 SUITE_TIMEOUT_SECONDS = 300
 
