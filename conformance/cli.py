@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return BAD_INPUT
     except BrokenPipeError:
         return _reader_gone()
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+# What a shell reports for a command that SIGINT ended (128 + 2).
+INTERRUPTED = 130
 
 
 # What a shell reports for a command that SIGPIPE ended (128 + 13).

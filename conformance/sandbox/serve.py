@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import signal
 import socket
 import threading
 import time
@@ -25,6 +26,9 @@ from conformance.sandbox.readings import all_switched, switched
 # Seconds a shutdown waits for open requests (a dropped one may hang) before cancelling them.
 GRACEFUL_SHUTDOWN_SECONDS = 2
 STARTUP_TIMEOUT_SECONDS = 10.0
+# Held back from the banner until uvicorn listens for it: a Ctrl-C before then raised in the middle of
+# the banner (a traceback) or was swallowed by the event loop's start (a server that never stopped).
+HELD_SIGNALS = {signal.SIGINT}
 
 
 def serve(
@@ -58,11 +62,24 @@ def serve(
             f"and --http with one of {', '.join(HTTP_STYLES)}, {ALL_STYLES}",
         ) from None
     sock = listening_socket(host, port)
-    _print_banner(sandbox, base_url(sock), clock)
-    # uvicorn shuts down gracefully on SIGINT, then re-raises it; the re-raised one is ours to swallow.
-    with contextlib.suppress(KeyboardInterrupt):
-        _server(sandbox).run(sockets=[sock])
-    sock.close()
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        _print_banner(sandbox, base_url(sock), clock)
+        # uvicorn shuts down gracefully on SIGINT, then re-raises it; the re-raised one is ours to swallow.
+        with contextlib.suppress(KeyboardInterrupt):
+            _server(sandbox, _Foreground).run(sockets=[sock])
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+        sock.close()
+
+
+class _Foreground(uvicorn.Server):
+    """The server of `conformance sandbox serve`: it lets the held-back Ctrl-C through once its own
+    handler is installed (uvicorn installs it before `startup`), so a Ctrl-C is never lost."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+        await super().startup(sockets)
 
 
 @contextlib.contextmanager
@@ -137,7 +154,7 @@ def base_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _server(sandbox: Sandbox) -> uvicorn.Server:
+def _server(sandbox: Sandbox, kind: type[uvicorn.Server] = uvicorn.Server) -> uvicorn.Server:
     config = uvicorn.Config(
         sandbox.app,
         log_level="warning",
@@ -146,7 +163,7 @@ def _server(sandbox: Sandbox) -> uvicorn.Server:
         date_header=False,  # the app stamps `Date` from its own clock (sandbox/app.py send_reply)
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    return uvicorn.Server(config)
+    return kind(config)
 
 
 def _print_banner(sandbox: Sandbox, url: str, clock: str) -> None:

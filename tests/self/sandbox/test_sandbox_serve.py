@@ -51,6 +51,27 @@ def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
     assert "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("_attempt", range(3))  # a race: three tries, each would have lost it 1 in 5
+def test_serve_stops_on_a_ctrl_c_sent_as_soon_as_the_banner_ends(_attempt: int) -> None:
+    """A Ctrl-C between the banner and uvicorn's own handler is held back, not lost: the server exits
+    0 without a traceback (before, 6 of 30 such Ctrl-Cs were lost and 8 raised in the banner)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        serve_command(), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert any("Ctrl-C stops it" in line for line in process.stdout)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
 def test_serve_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
     """A port that cannot be bound is a one-line usage error with exit status 2, not a traceback."""
     with socket.socket() as taken:
