@@ -4,13 +4,13 @@ Registered through the `pytest11` entry point, so `pytest --pyargs conformance.s
 `conformance run` calls) finds it. Settings come from the command line; a test never overrides them.
 
 The entry point loads it in every pytest session of an environment where the suite is installed, so
-it stays inert until the session runs the suite (`startup.runs_suite`): it registers its options and
+it stays inert until the session runs the suite (`run.runs_suite`): it registers its options and
 hooks, and nothing else happens. Hypothesis's plugin keeps the same discipline, for the same reason:
 someone else's property tests must not run under our profile.
 
 The work is done by a module per role: `run` (what the session knows), `startup` (checks before any
 test), `collect` (outcomes and the results file), `workers` (pytest-xdist's workers' results),
-`recording` (cassettes). Its options are listed once, in `conformance.plugin.options`
+`recording` (cassettes), `hypothesis_profiles`. Its options are listed once, in `conformance.plugin.options`
 (`conformance run --help` shows them, each with an example). Hypothesis profiles `conformance-dev`,
 `conformance-ci` (deterministic; the default) and `conformance-nightly` are chosen with Hypothesis's
 own `--hypothesis-profile`.

@@ -1,7 +1,7 @@
 """What one suite session knows: its target kind, the contract and profile (each loaded once), the
 target once opened, what the preflight found, and the results collected so far.
 
-It lives in the config's stash, and only in a session that runs the suite (`begin`): a session
+It lives in the config's stash, and only in a session that runs the suite (`runs_suite`): a session
 without it is someone else's, where every hook of the plugin returns at once.
 """
 
