@@ -7,7 +7,7 @@ The plugin no longer does this for them: it stays inert in any session that does
 from hypothesis import settings
 
 from conformance.generate.determinism import ignore_local_constants
-from conformance.plugin.hooks import register_hypothesis_profiles
+from conformance.plugin.hypothesis_profiles import register_hypothesis_profiles
 from conformance.plugin.options import DEFAULT_HYPOTHESIS_PROFILE
 
 register_hypothesis_profiles()

@@ -197,7 +197,7 @@ def merge(parts: list[RunResults]) -> RunResults:
 def read_results(path: Path) -> RunResults:
     """Read a results file, failing with one message that names the file and the place."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ResultsError(
             path, Place(), "the file does not exist", "give the path of a results JSON file"
@@ -206,12 +206,19 @@ def read_results(path: Path) -> RunResults:
         raise ResultsError(
             path, Place(), f"the file cannot be read: {exc.strerror}", "give the path of a results JSON file"
         ) from None
+    except UnicodeDecodeError:
+        raise ResultsError(path, Place(), "not UTF-8 text", "use a file the suite wrote") from None
+    return parse_results(text, path)
+
+
+def parse_results(text: str, path: Path) -> RunResults:
+    """Results from the text of a results file (`path` names where it came from), validated alike."""
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsError(
             path, Place(line=exc.lineno), f"not valid JSON: {exc.msg}", "use a file the suite wrote"
         ) from None
-    except UnicodeDecodeError:
-        raise ResultsError(path, Place(), "not UTF-8 text", "use a file the suite wrote") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ResultsError(
             path,

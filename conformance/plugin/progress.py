@@ -10,7 +10,7 @@ colour), so that a log without a terminal reads as a terminal does; pytest's own
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -88,14 +88,13 @@ def summary_lines(results: RunResults) -> list[str]:
 class Progress:
     """A pytest plugin: the progress line after each test module, and the summary at the end.
 
-    It reads the run's results so far from `stash[key]` (absent until a test reached the target).
+    It reads the run's results so far from `results` (None until a test reached the target).
     Under pytest-xdist the cases live in the workers, so only the summary is shown, from the merged
-    results the plugin leaves there.
+    results the plugin leaves in the run.
     """
 
-    def __init__(self, stash: pytest.Stash, key: pytest.StashKey[RunResults]) -> None:
-        self._stash = stash
-        self._key = key
+    def __init__(self, results: Callable[[], RunResults | None]) -> None:
+        self._results = results
         self._module: str | None = None
         self._reporter: pytest.TerminalReporter | None = None
         self._per_module = True
@@ -118,9 +117,6 @@ class Progress:
         if self._module is not None and module != self._module:
             self._progress(self._module)
         self._module = module
-
-    def _results(self) -> RunResults | None:
-        return self._stash.get(self._key, None)
 
     def _progress(self, module: str) -> None:
         results = self._results()

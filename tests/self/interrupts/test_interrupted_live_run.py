@@ -77,8 +77,15 @@ def interrupt_when_started(
         (conformance_run, "process"),
         (plain_pytest, "group"),
         (parallel_run, "process"),
+        (parallel_run, "group"),
     ],
-    ids=["conformance-run-ctrl-c", "conformance-run-sigterm", "pytest-ctrl-c", "parallel-sigterm"],
+    ids=[
+        "conformance-run-ctrl-c",
+        "conformance-run-sigterm",
+        "pytest-ctrl-c",
+        "parallel-sigterm",
+        "parallel-ctrl-c",
+    ],
 )
 def test_an_interrupted_live_run_ends_every_started_activity_and_writes_its_results(
     served: Served, tmp_path: Path, command: Any, send: str

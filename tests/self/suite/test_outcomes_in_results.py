@@ -16,7 +16,7 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.core.printable import REDACTED
-from conformance.judging.results import Verdict
+from conformance.judging.results import RunResults, Verdict, unverified
 from conformance.profile.target_profile import load_profile, sandbox_profile_path
 from tests.self.suite.suite_runner import SuiteRun, run_suite
 
@@ -137,11 +137,25 @@ def test_errors_are_counted_apart_from_failures(sabotaged: SuiteRun) -> None:
     assert "conformance results: 1 passed, 1 failed, 0 recorded, 2 skipped, 3 error -> " in sabotaged.output
 
 
+def test_parallel_workers_hand_every_outcome_to_the_results_file(
+    sabotaged: SuiteRun, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Under `-n 2` each worker's cases reach the one file: the same cases and verdicts as one process."""
+    run = run_suite(tmp_path_factory.mktemp("parallel"), *SELECTED, "-n", "2", plugin=SABOTAGE)
+    assert run.returncode == sabotaged.returncode, run.output[-3000:]
+    assert run.verdicts() == sabotaged.verdicts()
+    assert run.results["counts"] == sabotaged.results["counts"]
+
+
 def test_a_crashed_worker_leaves_an_error_case_beside_the_other_workers_cases(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """Under pytest-xdist the controlling process records the crash; the replacement's cases merge in."""
+    """Under pytest-xdist the controlling process records the crash; the replacement's cases merge in,
+    handed over by the worker, not read from files: a file named as an old worker's part is ignored."""
     tmp_path = tmp_path_factory.mktemp("crashed")
+    stale = RunResults("sandbox", "", "", "0", "2031-01-01T00:00:00+00:00")
+    stale.cases.append(unverified("stale.py::test_of_an_earlier_run", Verdict.SKIPPED, "an earlier run's"))
+    stale.write(tmp_path / "results.gw0.json")
     run = run_suite(tmp_path, *SELECTED, "-n", "1", plugin=CRASH_A_WORKER)
     assert run.returncode == 1, run.output[-3000:]
     crashed = _cases(run, "register")
@@ -149,4 +163,4 @@ def test_a_crashed_worker_leaves_an_error_case_beside_the_other_workers_cases(
     assert "crashed while running" in crashed[0][2]
     assert all(_cases(run, e) for e in ("add-users", "remove-users", "start", "update", "end"))
     assert run.results["contract_digest"] == load_contract().digest
-    assert not list(tmp_path.glob("results.gw*.json"))
+    assert "stale.py::test_of_an_earlier_run" not in {c["test"] for c in run.results["cases"]}
