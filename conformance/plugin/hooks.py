@@ -166,6 +166,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if run is None:
         return
     from conformance.plugin.collect import finish
+    from conformance.plugin.interrupts import held_while
 
     if run.results is not None:
         run.results.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -175,7 +176,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         hand_over(session.config, run.results)
         return
     workers: Workers | None = session.config.pluginmanager.get_plugin(WORKERS_PLUGIN)
-    finish(run, session, workers.results() if workers is not None else [])
+    with held_while("the results were written"):
+        finish(run, session, workers.results() if workers is not None else [])
 
 
 # -- fixtures ------------------------------------------------------------------------------------

@@ -11,11 +11,15 @@ does); SIGTERM reaches the wrapper alone, so it is passed on.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
+
+HELD = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 def sigterm_as_ctrl_c() -> Callable[[], None]:
@@ -35,6 +39,26 @@ def sigterm_as_ctrl_c() -> Callable[[], None]:
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def held_while(what: str) -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until `what` is done, then are only reported: the tests have ended and
+    the process is ending anyway, and a KeyboardInterrupt raised into the results' writing would
+    leave no results file and print a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    try:
+        yield
+    finally:
+        came = sorted(signal.sigpending() & HELD)
+        for signum in came:
+            signal.sigwait({signum})  # taken here, so that unblocking does not raise it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
+        for signum in came:
+            sys.stderr.write(f"conformance: {signal.Signals(signum).name} came while {what}; it waited\n")
 
 
 def run_child(command: Sequence[str]) -> int:

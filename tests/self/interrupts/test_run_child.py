@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.plugin.interrupts import run_child, sigterm_as_ctrl_c
+from conformance.plugin.interrupts import held_while, run_child, sigterm_as_ctrl_c
 from tests.self.interrupts.interrupt_support import wait_until
 
 CHILD = """
@@ -57,3 +57,21 @@ def test_sigterm_raises_keyboard_interrupt_in_the_suite_until_undone() -> None:
     finally:
         undo()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_results_are_written_waits_and_is_reported(
+    signum: signal.Signals, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C or SIGTERM after the tests ended does not cut the results' writing short: the block
+    finishes, nothing is raised after it, and stderr says what came."""
+    undo = sigterm_as_ctrl_c()
+    written = []
+    try:
+        with held_while("the results were written"):
+            os.kill(os.getpid(), signum)
+            written.append("results")
+    finally:
+        undo()
+    assert written == ["results"]
+    assert f"{signum.name} came while the results were written" in capsys.readouterr().err
