@@ -7,7 +7,7 @@ with `--target live` and a profile declaring the same bound; the sandbox's journ
 it saw. Runs, one after another in this process:
   1. 0.3 s, with the sync pool (the default on a live run that does not record);
   2. 5 s, with the sync pool;
-  3. 0.3 s, without it (without `--sync-pool`): today's per-test arrangement, the request baseline;
+  3. 0.3 s, without it (`--no-sync-pool`): per-test arrangement, the request baseline;
   4. with --serial, 5 s without it too (what a run cost before the pool: several minutes).
 Reports wall times, the 5 s / 0.3 s ratio, request counts against the baseline, and whether
 `conformance drift` finds any verdict change between the runs. Each run is bounded by a timeout.
@@ -109,9 +109,9 @@ def main() -> None:
     args = parser.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
-        short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, "--sync-pool")
-        long, long_requests, long_results = live_run(Path(tmp) / "long", 5, "--sync-pool")
-        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3)
+        short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3)
+        long, long_requests, long_results = live_run(Path(tmp) / "long", 5)
+        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3, "--no-sync-pool")
         print(f"5 s / 0.3 s with the pool: {long / short:.2f}x ({long:.1f} s / {short:.1f} s)")
         for name, requests in (("0.3 s", short_requests), ("5 s", long_requests)):
             growth = 100 * (requests - base_requests) / base_requests
@@ -119,7 +119,7 @@ def main() -> None:
         print(f"drift 0.3 s pool -> 5 s pool: {drift(short_results, long_results)}")
         print(f"drift 0.3 s without -> 0.3 s pool: {drift(base_results, short_results)}")
         if args.serial:
-            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5)
+            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5, "--no-sync-pool")
             ratio = serial / short
             print(f"5 s without the pool: {serial:.1f} s ({ratio:.2f}x 0.3 s), {serial_requests} requests")
             print(f"drift 5 s without -> 5 s pool: {drift(serial_results, long_results)}")

@@ -113,6 +113,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("probe", list(_builders(behaviour)))
 
 
+@pytest.mark.synced
 def test_undocumented_behaviour_is_recorded(arrange: Arranger, probe: str) -> None:
     """What the target does where the docs are silent is sent and recorded, not judged."""
     build = _builders(arrange.contract.behaviour)[probe]

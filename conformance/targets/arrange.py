@@ -32,10 +32,20 @@ LIFETIME_MARGIN_SECONDS = 10
 REUSE_MARGIN_SECONDS = 60
 
 
+def insiders_of_kind(
+    profile: TargetProfile, syncing: int | None = None, offline: int = 0
+) -> tuple[Insider, ...]:
+    """The insiders of a synced activity: the first `syncing` of those whose devices sync (None: all of
+    them, what `synced` takes by default), then the first `offline` of those whose devices never do."""
+    return (*profile.syncing_insiders()[:syncing], *profile.never_syncing_insiders()[:offline])
+
+
 class Pool(Protocol):
     """Activities started ahead (conformance/targets/syncpool.py): one for this test, or None."""
 
     def take(self, arranger: Arranger, insiders: tuple[Insider, ...]) -> ActivityModel | None: ...
+
+    def fill(self) -> None: ...
 
 
 @dataclass
@@ -125,10 +135,12 @@ class Arranger:
             self.verifier.target.maybe_started.append(activity)
             raise
 
-    def wait_for_sync(self) -> None:
-        """Wait until what this test started is past the target's declared sync bound (virtual: move it)."""
+    def wait_for_sync(self, activity: ActivityModel | None = None) -> None:
+        """Wait until `activity` (default: all this test started) is past the target's declared sync
+        bound (virtual: move it)."""
         bound = timedelta(seconds=self.profile.sync_delay_seconds)
-        starts = [a.started_at for a in self.verifier.started if a.started_at is not None]
+        chosen = self.verifier.started if activity is None else [activity]
+        starts = [a.started_at for a in chosen if a.started_at is not None]
         if starts:
             remaining = (max(starts) + bound - self.when().earliest).total_seconds()
             if remaining > 0:
@@ -142,7 +154,9 @@ class Arranger:
         if activity is None:
             activity = self.register(insiders)
             self.start(activity)
-        self.wait_for_sync()
+        if self.pool is not None:
+            self.pool.fill()  # the next ones, now that this test has its own
+        self.wait_for_sync(activity)  # not for what the test started itself since: it may be fresh
         return activity
 
     def ended(self) -> ActivityModel:
