@@ -1,6 +1,6 @@
 """Sync waits overlapped: a live run at a 5 s token-sync bound against the same run at 0.3 s.
 
-    python benchmarks/sync_pool.py [--serial]
+    python benchmarks/sync_pool.py [--serial] [--keep DIR]
 
 For each bound, `conformance sandbox serve --sync-delay BOUND` on 127.0.0.1 (real clock) and the suite
 with `--target live` and a profile declaring the same bound; the sandbox's journal counts the requests
@@ -91,7 +91,8 @@ def live_run(workdir: Path, bound: float, *options: str) -> tuple[float, int, Pa
 
 
 def drift(before: Path, after: Path) -> str:
-    """`conformance drift`'s first lines between two results files."""
+    """What `conformance drift` finds between two results files: its change rows that are not 0 (none:
+    "no change") and the cases only one run has."""
     done = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "drift", str(before), str(after)],
         capture_output=True,
@@ -99,16 +100,21 @@ def drift(before: Path, after: Path) -> str:
         timeout=120,
         check=False,
     )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    return f"exit {done.returncode}: " + " | ".join(lines[:4])
+    rows = [line.strip("| ").split(" | ") for line in done.stdout.splitlines() if line.startswith("| ")]
+    only = next((f"{r[1]} / {r[2]}" for r in rows if r[0] == "cases only in this run"), "?")
+    changed = [f"{r[0]}: {r[1]}" for r in rows if len(r) == 2 and r[1].isdigit() and r[1] != "0"]
+    found = ", ".join(changed) or "no change"
+    return f"exit {done.returncode}; {found}; cases only in one run: {only}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serial", action="store_true", help="also run 5 s without the pool (minutes)")
+    parser.add_argument("--keep", type=Path, help="keep each run's profile and results in this new folder")
     args = parser.parse_args()
     print(machine())
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3)
         long, long_requests, long_results = live_run(Path(tmp) / "long", 5)
         _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3, "--no-sync-pool")

@@ -6,10 +6,10 @@ target (REGISTERED -> STARTED -> DEAD, the sync gate, 409 on a second /start, 40
 
 On a real clock waiting is wall time: a sync wait after the machine's own /start costs the whole
 bound, once per sequence (minutes a run at a 5 s bound), and expiry is minutes away. There the machine
-does not wait: it sends no more requests to what it started itself, and draws STARTED, synced
-activities from `arrange.synced`, whose sync waits (in the sync pool) overlapped earlier tests. On a
-virtual clock (the in-process sandbox, its cassettes) waiting costs nothing, and the machine is the
-one it always was.
+does not wait: it sends no more requests to what it started itself, and begins each sequence with a
+STARTED, synced activity from `arrange.synced`, whose sync wait (in the sync pool) overlapped earlier
+tests. On a virtual clock (the in-process sandbox, its cassettes) waiting costs nothing, and the
+machine is the one it always was.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     consumes,
-    precondition,
+    initialize,
     rule,
     run_state_machine_as_test,
 )
@@ -132,20 +132,16 @@ class VirtualClockLifecycle(LifecycleMachine):
 class RealClockLifecycle(LifecycleMachine):
     """No waiting. What the machine starts leaves its hands: a push before its sync bound would get an
     answer that depends on how long the run took to get there, so a run's verdicts and answers would
-    depend on its pace. Synced activities come from `arrange.synced`, at most one per sequence (the
-    marker's count is the sequences Hypothesis runs), started ahead by the sync pool."""
+    depend on its pace. Each sequence begins with one STARTED, synced activity from `arrange.synced`
+    (started ahead by the sync pool: the test's marker counts one per sequence Hypothesis runs)."""
 
-    took_synced = False
+    @initialize(target=LifecycleMachine.activities)
+    def synced(self) -> ActivityModel:
+        return self.arranger.synced()
 
     @rule(activity=consumes(LifecycleMachine.activities))
     def start(self, activity: ActivityModel) -> None:
         self.send_start(activity)
-
-    @precondition(lambda self: not self.took_synced)
-    @rule(target=LifecycleMachine.activities)
-    def synced(self) -> ActivityModel:
-        self.took_synced = True
-        return self.arranger.synced()
 
 
 PARALLEL_STARTS = 4

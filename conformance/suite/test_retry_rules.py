@@ -66,7 +66,6 @@ def _same_answer(first: Exchange, second: Exchange) -> bool:
     return a is not None and b is not None and (a.status, a.code) == (b.status, b.code)
 
 
-@pytest.mark.synced
 def test_not_retryable_row_repeats_identically(
     verifier: Verifier, arrange: Arranger, not_retryable: tuple[str, str]
 ) -> None:
