@@ -1,16 +1,18 @@
 """Sync waits overlapped: a live run at a 5 s token-sync bound against the same run at 0.3 s.
 
-    python benchmarks/sync_pool.py [--serial] [--keep DIR]
+    python benchmarks/sync_pool.py [--together] [--serial] [--keep DIR]
 
 For each bound, `conformance sandbox serve --sync-delay BOUND` on 127.0.0.1 (real clock) and the suite
 with `--target live` and a profile declaring the same bound; the sandbox's journal counts the requests
 it saw. Runs, one after another in this process:
-  1. 0.3 s, with the sync pool (the default on a live run that does not record);
+  1. 0.3 s, with the sync pool (`--sync-pool`);
   2. 5 s, with the sync pool;
-  3. 0.3 s, without it (`--no-sync-pool`): per-test arrangement, the request baseline;
+  3. 0.3 s, without it: per-test arrangement, the request baseline;
   4. with --serial, 5 s without it too (what a run cost before the pool: several minutes).
-Reports wall times, the 5 s / 0.3 s ratio, request counts against the baseline, and whether
-`conformance drift` finds any verdict change between the runs. Each run is bounded by a timeout.
+With --together, runs 1 and 2 run at the same time (on a machine whose load changes, one after the
+other would compare two different machines). Reports wall times, the 5 s / 0.3 s ratio, request
+counts against the baseline, and whether `conformance drift` finds any verdict change between the
+runs. Each run is bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +37,8 @@ from suite_run import machine  # the same machine line as the suite benchmark
 from conformance.cli import suite_command
 
 RUN_TIMEOUT_SECONDS = 900
+PAIR = (("short", 0.3), ("long", 5))
+POOL = "--sync-pool"
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
 TOKEN = "benchmark-control-token"
 PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandbox.toml"
@@ -85,7 +90,7 @@ def live_run(workdir: Path, bound: float, *options: str) -> tuple[float, int, Pa
         journal = httpx.get(f"{url}/_sandbox/journal", headers={"X-Sandbox-Control": TOKEN}, timeout=30)
         requests = len(journal.json()["entries"])
     counts = json.loads(results.read_text(encoding="utf-8"))["counts"]
-    mode = " ".join(options) or "(pool)"
+    mode = " ".join(options) or "(without the pool)"
     print(f"  sync bound {bound} s {mode}: {elapsed:.1f} s, {requests} requests, {counts}")
     return elapsed, requests, results
 
@@ -111,13 +116,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serial", action="store_true", help="also run 5 s without the pool (minutes)")
     parser.add_argument("--keep", type=Path, help="keep each run's profile and results in this new folder")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run the pooled 0.3 s and 5 s runs at the same time, so that a machine whose load changes "
+        "slows both alike (each has its own sandbox)",
+    )
     args = parser.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or scratch
-        short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3)
-        long, long_requests, long_results = live_run(Path(tmp) / "long", 5)
-        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3, "--no-sync-pool")
+        if args.together:
+            with ThreadPoolExecutor(2) as runs:
+                both = [runs.submit(live_run, Path(tmp) / name, bound, POOL) for name, bound in PAIR]
+                (short, short_requests, short_results), (long, long_requests, long_results) = (
+                    run.result() for run in both
+                )
+        else:
+            short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, POOL)
+            long, long_requests, long_results = live_run(Path(tmp) / "long", 5, POOL)
+        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3)
         print(f"5 s / 0.3 s with the pool: {long / short:.2f}x ({long:.1f} s / {short:.1f} s)")
         for name, requests in (("0.3 s", short_requests), ("5 s", long_requests)):
             growth = 100 * (requests - base_requests) / base_requests
@@ -125,7 +143,7 @@ def main() -> None:
         print(f"drift 0.3 s pool -> 5 s pool: {drift(short_results, long_results)}")
         print(f"drift 0.3 s without -> 0.3 s pool: {drift(base_results, short_results)}")
         if args.serial:
-            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5, "--no-sync-pool")
+            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5)
             ratio = serial / short
             print(f"5 s without the pool: {serial:.1f} s ({ratio:.2f}x 0.3 s), {serial_requests} requests")
             print(f"drift 5 s without -> 5 s pool: {drift(serial_results, long_results)}")

@@ -558,7 +558,7 @@ def verifier(
 def conformance_sync_pool(conformance_target: Target, request: pytest.FixtureRequest) -> SyncPool | None:
     """This worker's activities started ahead, so that sync waits overlap: only on a live run that does
     not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time),
-    unless turned off (`--no-sync-pool`). Planned from the collected tests' `synced` markers."""
+    and only when asked for (`--sync-pool`). Planned from the collected tests' `synced` markers."""
     from conformance.targets.syncpool import SyncPool
 
     off = not request.config.getoption("sync_pool") or _cassettes_in_use(request.config)

@@ -7,12 +7,14 @@ target (REGISTERED -> STARTED -> DEAD, the sync gate, 409 on a second /start, 40
 On a real clock waiting is wall time: a sync wait after the machine's own /start costs the whole
 bound, once per sequence (minutes a run at a 5 s bound), and expiry is minutes away. There the machine
 does not wait: it sends no more requests to what it started itself, and begins each sequence with a
-STARTED, synced activity from `arrange.synced`, whose sync wait (in the sync pool) overlapped earlier
-tests. On a virtual clock (the in-process sandbox, its cassettes) waiting costs nothing, and the
-machine is the one it always was.
+STARTED, synced activity of its own, made before the first sequence with `arrange.synced_many`: the
+sync waits overlap, in the sync pool or among themselves. On a virtual clock (the in-process sandbox,
+its cassettes) waiting costs nothing, and the machine is the one it always was.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import pytest
 from hypothesis import settings
@@ -43,10 +45,14 @@ def test_lifecycle_sequences(arrange: Arranger) -> None:
     if not arrange.profile.syncing_insiders():
         arrange.skip("the target profile lists no eligible insider whose devices sync")
 
-    machine = VirtualClockLifecycle if arrange.verifier.target.clock_is_virtual else RealClockLifecycle
+    machine: type[LifecycleMachine] = VirtualClockLifecycle
+    ready: list[ActivityModel] = []
+    if not arrange.verifier.target.clock_is_virtual:  # one synced activity for each sequence to come
+        machine, ready = RealClockLifecycle, arrange.synced_many(settings().max_examples)
 
     class Lifecycle(machine):  # type: ignore[valid-type,misc]
         arranger = arrange
+        synced_ahead = ready
 
     if settings().derandomize:  # its examples follow its name, not its source
         seed_from_name(Lifecycle)
@@ -132,12 +138,14 @@ class VirtualClockLifecycle(LifecycleMachine):
 class RealClockLifecycle(LifecycleMachine):
     """No waiting. What the machine starts leaves its hands: a push before its sync bound would get an
     answer that depends on how long the run took to get there, so a run's verdicts and answers would
-    depend on its pace. Each sequence begins with one STARTED, synced activity from `arrange.synced`
-    (started ahead by the sync pool: the test's marker counts one per sequence Hypothesis runs)."""
+    depend on its pace. Each sequence begins with one of the test's STARTED, synced activities, made
+    before the first sequence (from the sync pool, or started together: one bound for all)."""
+
+    synced_ahead: ClassVar[list[ActivityModel]] = []
 
     @initialize(target=LifecycleMachine.activities)
     def synced(self) -> ActivityModel:
-        return self.arranger.synced()
+        return self.synced_ahead.pop(0) if self.synced_ahead else self.arranger.synced()
 
     @rule(activity=consumes(LifecycleMachine.activities))
     def start(self, activity: ActivityModel) -> None:

@@ -149,15 +149,24 @@ class Arranger:
     def synced(self, insiders: tuple[Insider, ...] | None = None) -> ActivityModel:
         """A STARTED activity of `insiders` (default as `register`), past the target's sync bound:
         this test's own, from the pool if it has one (its wait began while earlier tests ran)."""
+        (activity,) = self.synced_many(1, insiders)
+        return activity
+
+    def synced_many(self, count: int, insiders: tuple[Insider, ...] | None = None) -> list[ActivityModel]:
+        """`count` activities as `synced` gives one: those the pool has ready, and the rest started one
+        after another before any is waited for, so that their sync waits overlap (one bound for all)."""
         chosen = insiders or self.profile.syncing_insiders()
-        activity = self.pool.take(self, chosen) if self.pool is not None and chosen else None
-        if activity is None:
-            activity = self.register(insiders)
-            self.start(activity)
+        pool = self.pool if chosen else None  # asked for each one, so that it counts what this test takes
+        taken = [pool.take(self, chosen) for _ in range(count)] if pool is not None else []
+        activities = [a for a in taken if a is not None]
+        for _ in range(count - len(activities)):
+            activities.append(self.register(insiders))
+            self.start(activities[-1])
         if self.pool is not None:
             self.pool.fill()  # the next ones, now that this test has its own
-        self.wait_for_sync(activity)  # not for what the test started itself since: it may be fresh
-        return activity
+        for activity in activities:  # in the order they started: after the first, what is left of each
+            self.wait_for_sync(activity)
+        return activities
 
     def ended(self) -> ActivityModel:
         """A started, synced, then ended activity (DEAD)."""
