@@ -1,16 +1,18 @@
 """Sync waits overlapped: a live run at a 5 s token-sync bound against the same run at 0.3 s.
 
-    python benchmarks/sync_pool.py [--serial]
+    python benchmarks/sync_pool.py [--together] [--serial] [--keep DIR]
 
 For each bound, `conformance sandbox serve --sync-delay BOUND` on 127.0.0.1 (real clock) and the suite
 with `--target live` and a profile declaring the same bound; the sandbox's journal counts the requests
 it saw. Runs, one after another in this process:
-  1. 0.3 s, with the sync pool (the default on a live run that does not record);
+  1. 0.3 s, with the sync pool (`--sync-pool`);
   2. 5 s, with the sync pool;
-  3. 0.3 s, without it (without `--sync-pool`): today's per-test arrangement, the request baseline;
+  3. 0.3 s, without it: per-test arrangement, the request baseline;
   4. with --serial, 5 s without it too (what a run cost before the pool: several minutes).
-Reports wall times, the 5 s / 0.3 s ratio, request counts against the baseline, and whether
-`conformance drift` finds any verdict change between the runs. Each run is bounded by a timeout.
+With --together, runs 1 and 2 run at the same time (on a machine whose load changes, one after the
+other would compare two different machines). Reports wall times, the 5 s / 0.3 s ratio, request
+counts against the baseline, and whether `conformance drift` finds any verdict change between the
+runs. Each run is bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +37,8 @@ from suite_run import machine  # the same machine line as the suite benchmark
 from conformance.plugin.command import suite_command
 
 RUN_TIMEOUT_SECONDS = 900
+PAIR = (("short", 0.3), ("long", 5))
+POOL = "--sync-pool"
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
 TOKEN = "benchmark-control-token"
 PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandbox.toml"
@@ -85,13 +90,14 @@ def live_run(workdir: Path, bound: float, *options: str) -> tuple[float, int, Pa
         journal = httpx.get(f"{url}/_sandbox/journal", headers={"X-Sandbox-Control": TOKEN}, timeout=30)
         requests = len(journal.json()["entries"])
     counts = json.loads(results.read_text(encoding="utf-8"))["counts"]
-    mode = " ".join(options) or "(pool)"
+    mode = " ".join(options) or "(without the pool)"
     print(f"  sync bound {bound} s {mode}: {elapsed:.1f} s, {requests} requests, {counts}")
     return elapsed, requests, results
 
 
 def drift(before: Path, after: Path) -> str:
-    """`conformance drift`'s first lines between two results files."""
+    """What `conformance drift` finds between two results files: its change rows that are not 0 (none:
+    "no change") and the cases only one run has."""
     done = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "drift", str(before), str(after)],
         capture_output=True,
@@ -99,18 +105,36 @@ def drift(before: Path, after: Path) -> str:
         timeout=120,
         check=False,
     )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    return f"exit {done.returncode}: " + " | ".join(lines[:4])
+    rows = [line.strip("| ").split(" | ") for line in done.stdout.splitlines() if line.startswith("| ")]
+    only = next((f"{r[1]} / {r[2]}" for r in rows if r[0] == "cases only in this run"), "?")
+    changed = [f"{r[0]}: {r[1]}" for r in rows if len(r) == 2 and r[1].isdigit() and r[1] != "0"]
+    found = ", ".join(changed) or "no change"
+    return f"exit {done.returncode}; {found}; cases only in one run: {only}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serial", action="store_true", help="also run 5 s without the pool (minutes)")
+    parser.add_argument("--keep", type=Path, help="keep each run's profile and results in this new folder")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run the pooled 0.3 s and 5 s runs at the same time, so that a machine whose load changes "
+        "slows both alike (each has its own sandbox)",
+    )
     args = parser.parse_args()
     print(machine())
-    with tempfile.TemporaryDirectory() as tmp:
-        short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, "--sync-pool")
-        long, long_requests, long_results = live_run(Path(tmp) / "long", 5, "--sync-pool")
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
+        if args.together:
+            with ThreadPoolExecutor(2) as runs:
+                both = [runs.submit(live_run, Path(tmp) / name, bound, POOL) for name, bound in PAIR]
+                (short, short_requests, short_results), (long, long_requests, long_results) = (
+                    run.result() for run in both
+                )
+        else:
+            short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, POOL)
+            long, long_requests, long_results = live_run(Path(tmp) / "long", 5, POOL)
         _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3)
         print(f"5 s / 0.3 s with the pool: {long / short:.2f}x ({long:.1f} s / {short:.1f} s)")
         for name, requests in (("0.3 s", short_requests), ("5 s", long_requests)):

@@ -273,22 +273,30 @@ def verifier(
 
 
 @pytest.fixture(scope="session")
-def conformance_sync_pool(conformance_target: Target, pytestconfig: pytest.Config) -> SyncPool | None:
+def conformance_sync_pool(conformance_target: Target, request: pytest.FixtureRequest) -> SyncPool | None:
     """This worker's activities started ahead, so that sync waits overlap: only on a live run that does
     not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time),
-    and only when asked for (`--sync-pool`)."""
+    and only when asked for (`--sync-pool`). Planned from the collected tests' `synced` markers."""
     from conformance.targets.syncpool import SyncPool
 
-    off = not pytestconfig.getoption("sync_pool") or _run(pytestconfig).cassettes_in_use
-    return None if off or conformance_target.clock_is_virtual else SyncPool(conformance_target)
+    off = not request.config.getoption("sync_pool") or _run(request.config).cassettes_in_use
+    if off or conformance_target.clock_is_virtual:
+        return None
+    pool = SyncPool(conformance_target)
+    pool.plan(request.session.items)
+    return pool
 
 
 @pytest.fixture
-def arrange(verifier: Verifier, conformance_sync_pool: SyncPool | None) -> Arranger:
+def arrange(
+    verifier: Verifier, conformance_sync_pool: SyncPool | None, request: pytest.FixtureRequest
+) -> Iterator[Arranger]:
     """What sets a test up: activities in the states it needs, and injected faults."""
     from conformance.targets.arrange import Arranger
 
-    return Arranger(verifier, pool=conformance_sync_pool)
+    yield Arranger(verifier, pool=conformance_sync_pool)
+    if conformance_sync_pool is not None:
+        conformance_sync_pool.done(request.node)
 
 
 def _run(config: pytest.Config) -> SuiteRun:

@@ -19,6 +19,7 @@ from conformance.cassettes.vcr import vcr_config as configuration
 from conformance.contract import load_contract
 from conformance.core.errors import ConformanceError
 from conformance.generate.strategies import ends_at_edges, field_breaks, insider_id_counts, malformed_bodies
+from conformance.targets.syncpool import SYNCED_MARKER
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -64,6 +65,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{SPENDS_RATE_BUDGET}: provokes 429, which exhausts a bucket for up to a window: runs last",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{SYNCED_MARKER}(syncing=None, offline=0, count=1): may ask `arrange` for up to `count` synced "
+        "activities of these insiders (see insiders_of_kind): the sync pool starts them ahead",
     )
 
 

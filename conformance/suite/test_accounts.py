@@ -25,6 +25,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("account_state", states)
 
 
+@pytest.mark.synced(count=2)
 def test_account_state_gets_its_documented_answer(
     verifier: Verifier, arrange: Arranger, account_state: str
 ) -> None:

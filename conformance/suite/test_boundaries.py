@@ -108,6 +108,7 @@ def _verify_blank_device_field(
     arrange.verifier.verify(Request(endpoint, body), case=f"target_devices[{position}].{name} blank")
 
 
+@pytest.mark.synced
 def test_blank_target_device_field_named(arrange: Arranger, devices_endpoint: str) -> None:
     """An empty insider_id, and an empty udid, in target_devices is TARGET_DEVICES_INVALID, on an
     activity whose only other documented answer is a success (synced, where the sync gate applies)."""
@@ -115,6 +116,7 @@ def test_blank_target_device_field_named(arrange: Arranger, devices_endpoint: st
         _verify_blank_device_field(arrange, devices_endpoint, 0, name, "")
 
 
+@pytest.mark.synced
 @given(data=st.data())
 def test_blank_target_device_field(arrange: Arranger, data: st.DataObject) -> None:
     """A blank insider_id or udid at any position of target_devices is TARGET_DEVICES_INVALID."""
@@ -125,6 +127,7 @@ def test_blank_target_device_field(arrange: Arranger, data: st.DataObject) -> No
     _verify_blank_device_field(arrange, endpoint, position, name, data.draw(blank_strings(), label="blank"))
 
 
+@pytest.mark.synced
 def test_empty_target_devices_is_the_whole_segment(arrange: Arranger, devices_endpoint: str) -> None:
     """`target_devices: []` is documented as the whole segment, as an omitted one: every device is
     pushed to (on /update and /end, once synced, so that a 412 cannot stand in for the answer)."""
@@ -158,6 +161,7 @@ def _shaped_body(arrange: Arranger, endpoint: str) -> dict[str, Any]:
     return valid_body(arrange.verifier, endpoint, _answering_activity(arrange, endpoint))
 
 
+@pytest.mark.synced
 def test_broken_required_field(arrange: Arranger, field_break: tuple[str, FieldBreak]) -> None:
     """Each way behaviour.yaml lists of breaking a required field gets its documented code."""
     endpoint, broken = field_break
@@ -178,6 +182,7 @@ def test_wrong_content_type(verifier: Verifier, endpoint: str) -> None:
     verifier.verify(Request(endpoint, body, content_type="text/plain"), case="text/plain body")
 
 
+@pytest.mark.synced
 @given(data=st.data())
 def test_several_broken_rules(arrange: Arranger, data: st.DataObject) -> None:
     """A request breaking several rules gets the code of one of them (which one wins is recorded)."""

@@ -13,7 +13,7 @@ from conformance.contract import load_contract
 from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body
 from conformance.suite.valid import creating_body
-from conformance.targets.arrange import Arranger
+from conformance.targets.arrange import Arranger, insiders_of_kind
 from conformance.targets.verifier import Verifier
 
 
@@ -49,8 +49,7 @@ def test_only_ineligible_insiders_get_no_eligible_device(verifier: Verifier, eli
 
 
 def _gated(arrange: Arranger, endpoint: str, *, syncing: int, offline: int, label: str) -> None:
-    profile = arrange.profile
-    chosen = (*profile.syncing_insiders()[:syncing], *profile.never_syncing_insiders()[:offline])
+    chosen = insiders_of_kind(arrange.profile, syncing, offline)
     if len(chosen) != syncing + offline:
         arrange.skip("the target profile lists too few syncing or never-syncing insiders for this case")
     activity = arrange.synced(chosen)
@@ -61,16 +60,19 @@ def _gated(arrange: Arranger, endpoint: str, *, syncing: int, offline: int, labe
         arrange.verifier.verify(request, case=f"{label}, again")
 
 
+@pytest.mark.synced(syncing=1)
 def test_all_targets_synced(arrange: Arranger, gated_endpoint: str) -> None:
     """After the sync bound, with every device synced: 200 and no skipped_not_synced."""
     _gated(arrange, gated_endpoint, syncing=1, offline=0, label="all synced")
 
 
+@pytest.mark.synced(syncing=1, offline=1)
 def test_some_targets_synced(arrange: Arranger, gated_endpoint: str) -> None:
     """After the sync bound, with an offline device too: 200 with skipped_not_synced counting it."""
     _gated(arrange, gated_endpoint, syncing=1, offline=1, label="some synced")
 
 
+@pytest.mark.synced(syncing=0, offline=1)
 def test_no_target_synced(arrange: Arranger, gated_endpoint: str) -> None:
     """With only an offline device: 412 PUSH_TOKEN_NOT_SYNCED (and /end leaves the activity alive)."""
     _gated(arrange, gated_endpoint, syncing=0, offline=1, label="none synced")

@@ -102,6 +102,7 @@ def _answers_as_warned(repeat: Exchange, warning: RetryWarning) -> None:
         assert repeat.response.code == warning.repeat_code, warning.text
 
 
+@pytest.mark.synced
 def test_repeat_after_success_follows_the_retry_warning(verifier: Verifier, arrange: Arranger) -> None:
     """A second /start answers 409 ALREADY_STARTED and a second /end 404, as the warnings say."""
     for warning in verifier.contract.table.retry_warnings:
@@ -110,6 +111,7 @@ def test_repeat_after_success_follows_the_retry_warning(verifier: Verifier, arra
         _answers_as_warned(verifier.verify(request, case=f"{warning.endpoint} (repeated)"), warning)
 
 
+@pytest.mark.synced
 def test_lost_response_then_retry_follows_the_warning(verifier: Verifier, arrange: Arranger) -> None:
     """/start or /end committed but its answer lost: the blind retry gets the warned 409 or 404."""
     for warning in verifier.contract.table.retry_warnings:

@@ -7,6 +7,8 @@ other documented answer (412 not synced) can stand in for the subject's.
 
 from __future__ import annotations
 
+import pytest
+
 from conformance.core.exchange import Request
 from conformance.generate.bodies import push_body
 from conformance.suite.valid import activity_for
@@ -14,6 +16,7 @@ from conformance.targets.arrange import Arranger
 from conformance.targets.verifier import Verifier
 
 
+@pytest.mark.synced(count=2)
 def test_target_device_without_a_field(verifier: Verifier, arrange: Arranger) -> None:
     """An element without its insider_id or udid is TARGET_DEVICES_INVALID, on every endpoint."""
     rule = verifier.contract.behaviour.target_devices

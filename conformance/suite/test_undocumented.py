@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.contract import load_contract
+from conformance.contract import Contract, load_contract
 from conformance.contract.model import Behaviour, State
 from conformance.contract.rules import ProbeId
 from conformance.core.exchange import Request
@@ -110,8 +110,22 @@ def _builders(behaviour: Behaviour) -> dict[str, Builder]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "probe" not in metafunc.fixturenames:
         return
-    behaviour = load_contract(metafunc.config.getoption("contracts")).behaviour
-    metafunc.parametrize("probe", list(_builders(behaviour)))
+    contract = load_contract(metafunc.config.getoption("contracts"))
+    probes = [pytest.param(p, marks=_synced(contract, p)) for p in _builders(contract.behaviour)]
+    metafunc.parametrize("probe", probes)
+
+
+def _synced(contract: Contract, probe: str) -> list[pytest.MarkDecorator]:
+    """The sync pool's marker for a probe whose request needs a synced activity (`activity_for`): on
+    an ended one, or a push that is not about the activity's state."""
+    behaviour = contract.behaviour
+    states = {
+        f"{LIFECYCLE}:{t.endpoint}:{t.state}": t.state for t in behaviour.lifecycle.transitions.values()
+    }
+    fields = {f"{r.id}:{case}": r.endpoints[0] for r in behaviour.field_rules for case in r.cases}
+    ended = states.get(probe) == contract.ended_state
+    gated = fields.get(probe) in behaviour.sync_gate.endpoints
+    return [pytest.mark.synced] if ended or gated else []
 
 
 def test_undocumented_behaviour_is_recorded(arrange: Arranger, probe: str) -> None:

@@ -32,10 +32,20 @@ LIFETIME_MARGIN_SECONDS = 10
 REUSE_MARGIN_SECONDS = 60
 
 
+def insiders_of_kind(
+    profile: TargetProfile, syncing: int | None = None, offline: int = 0
+) -> tuple[Insider, ...]:
+    """The insiders of a synced activity: the first `syncing` of those whose devices sync (None: all of
+    them, what `synced` takes by default), then the first `offline` of those whose devices never do."""
+    return (*profile.syncing_insiders()[:syncing], *profile.never_syncing_insiders()[:offline])
+
+
 class Pool(Protocol):
     """Activities started ahead (conformance/targets/syncpool.py): one for this test, or None."""
 
     def take(self, arranger: Arranger, insiders: tuple[Insider, ...]) -> ActivityModel | None: ...
+
+    def fill(self) -> None: ...
 
 
 @dataclass
@@ -125,10 +135,12 @@ class Arranger:
             self.verifier.target.maybe_started.append(activity)
             raise
 
-    def wait_for_sync(self) -> None:
-        """Wait until what this test started is past the target's declared sync bound (virtual: move it)."""
+    def wait_for_sync(self, activity: ActivityModel | None = None) -> None:
+        """Wait until `activity` (default: all this test started) is past the target's declared sync
+        bound (virtual: move it)."""
         bound = timedelta(seconds=self.profile.sync_delay_seconds)
-        starts = [a.started_at for a in self.verifier.started if a.started_at is not None]
+        chosen = self.verifier.started if activity is None else [activity]
+        starts = [a.started_at for a in chosen if a.started_at is not None]
         if starts:
             remaining = (max(starts) + bound - self.when().earliest).total_seconds()
             if remaining > 0:
@@ -137,13 +149,24 @@ class Arranger:
     def synced(self, insiders: tuple[Insider, ...] | None = None) -> ActivityModel:
         """A STARTED activity of `insiders` (default as `register`), past the target's sync bound:
         this test's own, from the pool if it has one (its wait began while earlier tests ran)."""
-        chosen = insiders or self.profile.syncing_insiders()
-        activity = self.pool.take(self, chosen) if self.pool is not None and chosen else None
-        if activity is None:
-            activity = self.register(insiders)
-            self.start(activity)
-        self.wait_for_sync()
+        (activity,) = self.synced_many(1, insiders)
         return activity
+
+    def synced_many(self, count: int, insiders: tuple[Insider, ...] | None = None) -> list[ActivityModel]:
+        """`count` activities as `synced` gives one: those the pool has ready, and the rest started one
+        after another before any is waited for, so that their sync waits overlap (one bound for all)."""
+        chosen = insiders or self.profile.syncing_insiders()
+        pool = self.pool if chosen else None  # asked for each one, so that it counts what this test takes
+        taken = [pool.take(self, chosen) for _ in range(count)] if pool is not None else []
+        activities = [a for a in taken if a is not None]
+        for _ in range(count - len(activities)):
+            activities.append(self.register(insiders))
+            self.start(activities[-1])
+        if self.pool is not None:
+            self.pool.fill()  # the next ones, now that this test has its own
+        for activity in activities:  # in the order they started: after the first, what is left of each
+            self.wait_for_sync(activity)
+        return activities
 
     def ended(self) -> ActivityModel:
         """A started, synced, then ended activity (DEAD)."""

@@ -11,15 +11,21 @@ sent moves. The pool is used on a live run that does not record (see `sync_pool_
 plugin): a cassette holds a test's own requests in order, and the embedded sandbox's virtual clock
 costs no wall time.
 
-Lazy: a kind of activity (the insiders it is for) is prepared only once a test has asked for one, and
-the pool keeps `ahead` more of that kind, doubling it (up to `MAX_AHEAD`) each time a test still had
-to wait: the activities a run starts and no test takes are at most `MAX_AHEAD` of each kind asked for.
+Warmed from what the run collected: a test that may ask for synced activities says so with the
+`synced` marker (the kind: which insiders; how many at most), so when the pool is made it starts
+`FIRST_AHEAD` of each kind the collected tests will ask for, and the first test of each kind does not
+wait a whole bound. It keeps `ahead` ready per kind, doubling it (up to `MAX_AHEAD`) each time a test
+still had to wait, but never more than the marked tests after the last one finished may take: the
+activities a run starts and no test takes are few. A kind no marker names is not prepared (its tests
+arrange their own). Under `-n N` "after the last one finished" counts the other workers' tests too:
+tests are handed out in collection order, so it still falls to nothing as the run ends.
 They end with the run's others at cleanup (or are listed as leftovers): they are in the target's world.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import pytest
@@ -27,12 +33,16 @@ import pytest
 from conformance.generate.world import ActivityModel
 from conformance.judging.results import CaseResult
 from conformance.profile.target_profile import Insider
-from conformance.targets.arrange import REUSE_MARGIN_SECONDS, Arranger
+from conformance.targets.arrange import REUSE_MARGIN_SECONDS, Arranger, insiders_of_kind
 from conformance.targets.target import Target
 from conformance.targets.verifier import Verifier
 
+# The marker of a test that may ask `arrange` for synced activities: synced(syncing=, offline=, count=).
+SYNCED_MARKER = "synced"
+# Activities of each marked kind started when the pool is made (fewer if the marked tests take fewer).
+FIRST_AHEAD = 16
 # The most activities of one kind kept ahead: bounds the ones a run starts and no test takes.
-MAX_AHEAD = 8
+MAX_AHEAD = 32
 # What the pool's own cases are recorded under until a test takes the activity (never in the results).
 PREPARING = "(sync pool)"
 
@@ -56,12 +66,61 @@ class SyncPool:
     target: Target
     ready: dict[Kind, deque[Prepared]] = field(default_factory=dict)
     ahead: dict[Kind, int] = field(default_factory=dict)
+    # What the tests may take, in run order: (position, kind, most activities that test may take).
+    wanted: list[tuple[int, Kind, int]] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)  # node id -> position in the run
+    finished: int = -1  # the position of the last test this worker finished
+    # Per kind, what the running test has taken so far.
+    taken: Counter[Kind] = field(default_factory=Counter)
+    insiders: dict[Kind, tuple[Insider, ...]] = field(default_factory=dict)  # of each kind planned
     # Kinds the pool could not prepare (an arrangement that failed or was skipped): tests arrange them.
     refused: set[Kind] = field(default_factory=set)
 
+    def plan(self, items: Iterable[pytest.Item]) -> None:
+        """What the collected `items` will ask for (their `synced` markers), in run order. Nothing starts
+        before a test has its activity (`fill`): an interrupted run has then always judged something."""
+        for item in items:
+            self.positions[item.nodeid] = len(self.positions)
+            for _, chosen, count in self._marked(item):
+                self.expect(chosen, count)
+
+    def expect(self, insiders: tuple[Insider, ...], count: int) -> None:
+        """The next test may take up to `count` synced activities of `insiders`."""
+        kind = tuple(i.insider_id for i in insiders)
+        position = len(self.positions) - 1 if self.positions else len(self.wanted)
+        self.wanted.append((position, kind, count))
+        self.ahead.setdefault(kind, FIRST_AHEAD)
+        self.ready.setdefault(kind, deque())
+        self.insiders[kind] = insiders
+
+    def fill(self) -> None:
+        """Start ahead what the tests to come may take, of every kind (after a test has its activity:
+        the first one of the run waits its own bound while the first of every kind start)."""
+        for kind, insiders in self.insiders.items():
+            self._fill(kind, insiders)
+
+    def done(self, item: pytest.Item) -> None:
+        """`item` has finished: what it, and the tests before it, could have taken is no longer to come
+        (under `-n N` the tests before it ran on this worker or another)."""
+        self.finished = max(self.finished, self.positions.get(item.nodeid, self.finished))
+        self.taken.clear()
+
+    def demand(self, kind: Kind) -> int:
+        """The most activities of `kind` the tests yet to finish may still take."""
+        to_come = sum(count for position, k, count in self.wanted if k == kind and position > self.finished)
+        return max(to_come - self.taken[kind], 0)
+
+    def _marked(self, item: pytest.Item) -> Iterable[tuple[Kind, tuple[Insider, ...], int]]:
+        for marker in item.iter_markers(SYNCED_MARKER):
+            options = dict(marker.kwargs)
+            count = int(options.pop("count", 1))
+            chosen = insiders_of_kind(self.target.profile, **options)
+            if chosen:
+                yield tuple(i.insider_id for i in chosen), chosen, count
+
     def take(self, arranger: Arranger, insiders: tuple[Insider, ...]) -> ActivityModel | None:
         """A STARTED activity of `insiders` for this test, its sync wait begun earlier if one was ready;
-        None when none was (the test then arranges its own). Starts the next ones ahead either way."""
+        None when none was (the test then arranges its own, and then calls `fill`)."""
         kind = tuple(i.insider_id for i in insiders)
         if kind in self.refused:
             return None
@@ -70,8 +129,8 @@ class SyncPool:
             queue.popleft()  # too close to its end to hand out: cleanup ends it with the others
         prepared = queue.popleft() if queue else None
         if prepared is None or self._wait_left(prepared.activity) > 0:
-            self.ahead[kind] = min(2 * self.ahead.get(kind, 0) or 1, MAX_AHEAD)  # demand outran the pool
-        self._fill(kind, insiders)
+            self.ahead[kind] = min(2 * self.ahead.get(kind, 1), MAX_AHEAD)  # demand outran the pool
+        self.taken[kind] += 1  # from the pool or arranged by the test itself
         if prepared is None:
             return None
         verifier = arranger.verifier
@@ -84,7 +143,8 @@ class SyncPool:
 
     def _fill(self, kind: Kind, insiders: tuple[Insider, ...]) -> None:
         queue = self.ready[kind]
-        while len(queue) < self.ahead[kind] and kind not in self.refused:
+        wanted = min(self.ahead.get(kind, 0), self.demand(kind))
+        while len(queue) < wanted and kind not in self.refused:
             prepared = self._prepare(insiders)
             if prepared is None:
                 self.refused.add(kind)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.judging.results import CaseResult
+from conformance.profile.target_profile import Insider
 from conformance.targets.arrange import Arranger
 from conformance.targets.kind import RunOptions
 from conformance.targets.kinds import kind_named
@@ -32,6 +33,14 @@ def target(recorded: list[CaseResult]) -> Iterator[Target]:
         yield opened
 
 
+def _pool(target: Target, count: int, insiders: tuple[Insider, ...] = ()) -> SyncPool:
+    """A pool told that tests to come will take `count` synced activities of `insiders` (default: the
+    syncing ones), as the `synced` markers of the collected tests tell it on a run."""
+    pool = SyncPool(target)
+    pool.expect(insiders or target.profile.syncing_insiders(), count)
+    return pool
+
+
 def _arranger(target: Target, pool: SyncPool, test: str) -> Arranger:
     return Arranger(Verifier(target=target, test=test, record_property=lambda *_: None), pool=pool)
 
@@ -39,7 +48,7 @@ def _arranger(target: Target, pool: SyncPool, test: str) -> Arranger:
 def test_each_test_gets_an_activity_of_its_own(target: Target, recorded: list[CaseResult]) -> None:
     """Tests asking the pool for a synced activity each get a different one, with the cases that made it
     recorded under their own name only."""
-    pool = SyncPool(target)
+    pool = _pool(target, 8)
     activities = [_arranger(target, pool, f"test_{n}").synced() for n in range(6)]
     ids = [a.activity_id for a in activities]
     assert len(set(ids)) == len(ids)
@@ -49,12 +58,12 @@ def test_each_test_gets_an_activity_of_its_own(target: Target, recorded: list[Ca
         starts = [c for c in recorded if c.test == f"test_{n}" and c.endpoint == target.contract.roles.starts]
         assert len(starts) == 1, (n, activity_id)
     prepared_ahead = len(target.world.activities) - len(ids)
-    assert 0 < prepared_ahead <= 8
+    assert 0 < prepared_ahead <= 2  # no more than the tests to come may take
 
 
 def test_a_taken_activity_is_not_handed_out_again(target: Target) -> None:
     """What one test did to its activity (here: ended it) never reaches another test through the pool."""
-    pool = SyncPool(target)
+    pool = _pool(target, 5)
     first = _arranger(target, pool, "test_first").ended()
     later = [_arranger(target, pool, f"test_{n}").synced() for n in range(4)]
     assert first.state == target.contract.ended_state
@@ -64,7 +73,7 @@ def test_a_taken_activity_is_not_handed_out_again(target: Target) -> None:
 
 def test_activities_left_in_the_pool_are_ended_at_cleanup(target: Target) -> None:
     """The activities prepared ahead and never taken are ended with the run's others."""
-    pool = SyncPool(target)
+    pool = _pool(target, 5)
     taken = {_arranger(target, pool, f"test_{n}").synced().activity_id for n in range(3)}
     untaken = [a for a in target.world.activities.values() if a.activity_id not in taken]
     assert untaken
@@ -75,11 +84,21 @@ def test_activities_left_in_the_pool_are_ended_at_cleanup(target: Target) -> Non
 
 def test_pool_activities_that_cannot_be_ended_are_leftovers(target: Target) -> None:
     """An activity prepared ahead for devices that never sync cannot be ended: the leftovers list it."""
-    pool = SyncPool(target)
     offline = target.profile.never_syncing_insiders()[:1]
+    pool = _pool(target, 3, offline)
     taken = _arranger(target, pool, "test_offline").synced(offline)
     untaken = [a for a in target.world.activities.values() if a.activity_id != taken.activity_id]
     assert untaken
     target.clean_up()
     leftovers = " ".join(target.leftovers())
     assert all(a.activity_id in leftovers for a in untaken)
+
+
+def test_a_kind_no_test_is_marked_for_is_not_prepared(target: Target) -> None:
+    """Only what the tests to come are marked to take is started ahead: a test asking for another kind
+    arranges its own, and the pool starts none for it."""
+    pool = SyncPool(target)
+    before = set(target.world.activities)
+    offline = target.profile.never_syncing_insiders()[:1]
+    _arranger(target, pool, "test_unmarked").synced(offline)
+    assert len(set(target.world.activities) - before) == 1
