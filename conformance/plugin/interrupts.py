@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
-HELD = frozenset({signal.SIGINT, signal.SIGTERM})
+from conformance.core.signals import held
 
 
 def sigterm_as_ctrl_c() -> Callable[[], None]:
@@ -46,19 +46,10 @@ def held_while(what: str) -> Iterator[None]:
     """Ctrl-C and SIGTERM wait until `what` is done, then are only reported: the tests have ended and
     the process is ending anyway, and a KeyboardInterrupt raised into the results' writing would
     leave no results file and print a traceback."""
-    if threading.current_thread() is not threading.main_thread():
+    with held() as came:
         yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
-    try:
-        yield
-    finally:
-        came = sorted(signal.sigpending() & HELD)
-        for signum in came:
-            signal.sigwait({signum})  # taken here, so that unblocking does not raise it
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
-        for signum in came:
-            sys.stderr.write(f"conformance: {signal.Signals(signum).name} came while {what}; it waited\n")
+    for signum in came:
+        sys.stderr.write(f"conformance: {signum.name} came while {what}; it waited\n")
 
 
 def run_child(command: Sequence[str]) -> int:

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, Protocol
 from conformance.contract import Contract
 from conformance.core.clock import ServerTime, rfc3339
 from conformance.core.exchange import Exchange, Request
+from conformance.core.signals import deferred
 from conformance.generate.bodies import push_body, register_body
 from conformance.generate.world import ActivityModel
 from conformance.judging.results import ARRANGEMENT
@@ -129,11 +130,15 @@ class Arranger:
 
     def start(self, activity: ActivityModel) -> Exchange:
         request = Request(self.contract.roles.starts, push_body(activity))
-        try:
-            return self.verifier.verify(request, case=f"{ARRANGEMENT}start", arrangement=True)
-        except KeyboardInterrupt:  # stopped while the /start was on its way: cleanup tries an /end
-            self.verifier.target.maybe_started.append(activity)
-            raise
+        # A /start cut off on its way leaves the run unsure whether the activity started (its /end
+        # cannot tell: it answers a REGISTERED one as it answers an unsynced STARTED one), so an
+        # interrupt waits for its answer (at most the request deadline).
+        with deferred():
+            try:
+                return self.verifier.verify(request, case=f"{ARRANGEMENT}start", arrangement=True)
+            except KeyboardInterrupt:  # off the main thread nothing waits: cleanup tries an /end
+                self.verifier.target.maybe_started.append(activity)
+                raise
 
     def wait_for_sync(self, activity: ActivityModel | None = None) -> None:
         """Wait until `activity` (default: all this test started) is past the target's declared sync
