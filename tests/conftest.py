@@ -8,7 +8,8 @@ CI runs them on two xdist workers (`.ci/run` sets PYTEST_ADDOPTS); the hooks bel
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -69,6 +70,16 @@ class AreaScheduling(LoadScopeScheduling):  # type: ignore[misc]
     Per file, not per test: a module-scoped fixture of tests/self/mutants and tests/self/suite starts the
     suite runs that the module's selected tests need, reading them from the session's items.
     """
+
+    def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
+        """Number the repeats of a node id: Schemathesis gives its items (one per API operation) the
+        test function's id under pytest 9, and xdist, which tracks tests by id, ran one of six."""
+        seen: Counter[str] = Counter()
+        unique = []
+        for nodeid in collection:
+            seen[nodeid] += 1
+            unique.append(nodeid if seen[nodeid] == 1 else f"{nodeid}#{seen[nodeid]}")
+        super().add_node_collection(node, unique)
 
     def _split_scope(self, nodeid: str) -> str:
         path = nodeid.split("::", 1)[0]
