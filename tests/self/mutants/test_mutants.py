@@ -61,14 +61,13 @@ def suite_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Future[SuiteRun]]]:
     """A suite run per mutant, variation or reference the selected tests need, all started at once."""
-    pycache = tmp_path_factory.mktemp("pycache")
     names = sorted(_selected(request.session.items, request.path), key=_runs_to_the_end, reverse=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        yield {name: pool.submit(_run, tmp_path_factory.mktemp(name), name, pycache) for name in names}
+        yield {name: pool.submit(_run, tmp_path_factory.mktemp(name), name) for name in names}
 
 
-def _run(tmp_path: Path, name: str, pycache: Path) -> SuiteRun:
-    return run_mutant(tmp_path, name, *STOP_AT_FIRST, pycache=pycache)
+def _run(tmp_path: Path, name: str) -> SuiteRun:
+    return run_mutant(tmp_path, name, *STOP_AT_FIRST)
 
 
 def _runs_to_the_end(name: str) -> bool:

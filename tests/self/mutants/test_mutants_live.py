@@ -76,12 +76,11 @@ def _selected(items: list[pytest.Item], module: Path) -> list[tuple[str, str]]:
 def live_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     """(mutant or REFERENCE, selection) -> its served run, for the selected tests; all submitted at
     once, AT_ONCE running."""
-    pycache = tmp_path_factory.mktemp("pycache")
     runs = _selected(request.session.items, request.path)
 
     def run(name: str, selection: str) -> SuiteRun:
         workdir = tmp_path_factory.mktemp(f"live-{name}")
-        return run_served(workdir, name, SERVED, *STOP_AT_FIRST, "-k", selection, pycache=pycache)
+        return run_served(workdir, name, SERVED, *STOP_AT_FIRST, "-k", selection)
 
     with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
         yield {(name, selection): pool.submit(run, name, selection) for name, selection in runs}
