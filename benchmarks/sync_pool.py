@@ -5,9 +5,9 @@
 For each bound, `conformance sandbox serve --sync-delay BOUND` on 127.0.0.1 (real clock) and the suite
 with `--target live` and a profile declaring the same bound; the sandbox's journal counts the requests
 it saw. Runs, one after another in this process:
-  1. 0.3 s, with the sync pool (`--sync-pool`);
+  1. 0.3 s, with the sync pool (the default);
   2. 5 s, with the sync pool;
-  3. 0.3 s, without it: per-test arrangement, the request baseline;
+  3. 0.3 s, without it (`--no-sync-pool`): per-test arrangement, the request baseline;
   4. with --serial, 5 s without it too (what a run cost before the pool: several minutes).
 With --together, runs 1 and 2 run at the same time (on a machine whose load changes, one after the
 other would compare two different machines). Reports wall times, the 5 s / 0.3 s ratio, request
@@ -38,7 +38,8 @@ from conformance.plugin.command import suite_command
 
 RUN_TIMEOUT_SECONDS = 900
 PAIR = (("short", 0.3), ("long", 5))
-POOL = "--sync-pool"
+POOL = "--sync-pool"  # the default, said explicitly
+NO_POOL = "--no-sync-pool"
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
 TOKEN = "benchmark-control-token"
 PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandbox.toml"
@@ -135,7 +136,7 @@ def main() -> None:
         else:
             short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, POOL)
             long, long_requests, long_results = live_run(Path(tmp) / "long", 5, POOL)
-        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3)
+        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3, NO_POOL)
         print(f"5 s / 0.3 s with the pool: {long / short:.2f}x ({long:.1f} s / {short:.1f} s)")
         for name, requests in (("0.3 s", short_requests), ("5 s", long_requests)):
             growth = 100 * (requests - base_requests) / base_requests
@@ -143,7 +144,7 @@ def main() -> None:
         print(f"drift 0.3 s pool -> 5 s pool: {drift(short_results, long_results)}")
         print(f"drift 0.3 s without -> 0.3 s pool: {drift(base_results, short_results)}")
         if args.serial:
-            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5)
+            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5, NO_POOL)
             ratio = serial / short
             print(f"5 s without the pool: {serial:.1f} s ({ratio:.2f}x 0.3 s), {serial_requests} requests")
             print(f"drift 5 s without -> 5 s pool: {drift(serial_results, long_results)}")

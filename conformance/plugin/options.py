@@ -8,6 +8,7 @@ define; they are listed here only so that the help names them.
 
 from __future__ import annotations
 
+import argparse
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,10 @@ class SuiteOption:
 
     def usage(self) -> str:
         """The option as the help shows it: `--target {sandbox,live,cassettes}`, `--results PATH`."""
-        if self.settings.get("action") in ("store_true", "store_false"):
+        action = self.settings.get("action")
+        if action is argparse.BooleanOptionalAction:  # --flag and --no-flag
+            return ", ".join(f"{flag}, --no-{flag.removeprefix('--')}" for flag in self.flags)
+        if action in ("store_true", "store_false"):
             return ", ".join(self.flags)
         choices = self.settings.get("choices")
         value = "{" + ",".join(choices) + "}" if choices else self.settings.get("metavar", "VALUE")
@@ -96,10 +100,10 @@ OPTIONS: tuple[SuiteOption, ...] = (
     SuiteOption(
         ("--sync-pool",),
         "on a live target that does not record, start the activities tests need synced ahead of them, so "
-        "that their sync waits overlap (opt-in for now: see docs/sync-pool.md; default: each test arranges "
-        "its own when it asks)",
-        "conformance run --target live --target-profile live.toml --sync-pool",
-        {"action": "store_true"},
+        "that their sync waits overlap (default; --no-sync-pool: each test arranges its own when it asks; "
+        "see docs/sync-pool.md)",
+        "conformance run --target live --target-profile live.toml --no-sync-pool",
+        {"action": argparse.BooleanOptionalAction, "default": True},
     ),
     SuiteOption(
         ("--sandbox-reading",),
