@@ -7,6 +7,7 @@ CI runs them on two xdist workers (`.ci/run` sets PYTEST_ADDOPTS); the hooks bel
 """
 
 import shutil
+import signal
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -39,12 +40,18 @@ SHARED_SESSION_FIXTURES = frozenset({"tests/self/cassettes", "tests/self/report"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Every interpreter the tests start (suite runs, served sandboxes, CLI calls) shares one bytecode
+    """Ctrl-C raises KeyboardInterrupt here and in every process the tests start, as in a terminal: the
+    interrupt tests send it. A shell without job control starts a background job (a CI step started
+    with `&`) with SIGINT ignored, and every child would inherit that.
+
+    Every interpreter the tests start (suite runs, served sandboxes, CLI calls) shares one bytecode
     cache outside the work tree, made for this session (xdist workers inherit the controller's).
 
     With PYTHONDONTWRITEBYTECODE set, each of those hundreds of interpreters compiled the package and
     rewrote the asserts of every pytest plugin's modules again: about 3 s of CPU per suite run.
     """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(config, "workerinput"):
         return
     cache = pytest.MonkeyPatch()

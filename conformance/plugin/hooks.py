@@ -276,13 +276,14 @@ def verifier(
 def conformance_sync_pool(conformance_target: Target, request: pytest.FixtureRequest) -> SyncPool | None:
     """This worker's activities started ahead, so that sync waits overlap: only on a live run that does
     not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time),
-    unless `--no-sync-pool` says otherwise. Planned from the collected tests' `synced` markers."""
+    and only when asked for (`--sync-pool`). Planned from the collected tests' `synced` markers."""
     from conformance.targets.syncpool import SyncPool
 
-    off = not request.config.getoption("sync_pool") or _run(request.config).cassettes_in_use
+    run = _run(request.config)
+    off = not request.config.getoption("sync_pool") or run.cassettes_in_use
     if off or conformance_target.clock_is_virtual:
         return None
-    pool = SyncPool(conformance_target)
+    pool = SyncPool(conformance_target, workers=run.worker[1] if run.worker else 1)
     pool.plan(request.session.items)
     return pool
 

@@ -102,3 +102,13 @@ def test_a_kind_no_test_is_marked_for_is_not_prepared(target: Target) -> None:
     offline = target.profile.never_syncing_insiders()[:1]
     _arranger(target, pool, "test_unmarked").synced(offline)
     assert len(set(target.world.activities) - before) == 1
+
+
+def test_a_worker_prepares_its_share_of_what_the_tests_to_come_may_take(target: Target) -> None:
+    """Under `-n 2` the other worker takes about half of the marked tests: this worker's pool starts
+    ahead half of what they may take (rounded up), not all of it."""
+    alone, shared = SyncPool(target), SyncPool(target, workers=2)
+    for pool in (alone, shared):
+        pool.expect(target.profile.syncing_insiders(), 7)
+    kind = tuple(i.insider_id for i in target.profile.syncing_insiders())
+    assert (alone.demand(kind), shared.demand(kind)) == (7, 4)
