@@ -1,6 +1,6 @@
 """Sync waits overlapped: a live run at a 5 s token-sync bound against the same run at 0.3 s.
 
-    python benchmarks/sync_pool.py [--together] [--serial] [--keep DIR]
+    python benchmarks/sync_pool.py [--together] [--serial] [--keep DIR] [--workers N]
 
 For each bound, `conformance sandbox serve --sync-delay BOUND` on 127.0.0.1 (real clock) and the suite
 with `--target live` and a profile declaring the same bound; the sandbox's journal counts the requests
@@ -123,20 +123,25 @@ def main() -> None:
         help="run the pooled 0.3 s and 5 s runs at the same time, so that a machine whose load changes "
         "slows both alike (each has its own sandbox)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="run each suite on this many pytest-xdist workers (-n N)"
+    )
     args = parser.parse_args()
+    parallel = ("-n", str(args.workers)) if args.workers > 1 else ()
     print(machine())
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or scratch
         if args.together:
             with ThreadPoolExecutor(2) as runs:
-                both = [runs.submit(live_run, Path(tmp) / name, bound, POOL) for name, bound in PAIR]
+                pooled = (POOL, *parallel)
+                both = [runs.submit(live_run, Path(tmp) / name, bound, *pooled) for name, bound in PAIR]
                 (short, short_requests, short_results), (long, long_requests, long_results) = (
                     run.result() for run in both
                 )
         else:
-            short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, POOL)
-            long, long_requests, long_results = live_run(Path(tmp) / "long", 5, POOL)
-        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3, NO_POOL)
+            short, short_requests, short_results = live_run(Path(tmp) / "short", 0.3, POOL, *parallel)
+            long, long_requests, long_results = live_run(Path(tmp) / "long", 5, POOL, *parallel)
+        _, base_requests, base_results = live_run(Path(tmp) / "base", 0.3, NO_POOL, *parallel)
         print(f"5 s / 0.3 s with the pool: {long / short:.2f}x ({long:.1f} s / {short:.1f} s)")
         for name, requests in (("0.3 s", short_requests), ("5 s", long_requests)):
             growth = 100 * (requests - base_requests) / base_requests
@@ -144,7 +149,7 @@ def main() -> None:
         print(f"drift 0.3 s pool -> 5 s pool: {drift(short_results, long_results)}")
         print(f"drift 0.3 s without -> 0.3 s pool: {drift(base_results, short_results)}")
         if args.serial:
-            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5, NO_POOL)
+            serial, serial_requests, serial_results = live_run(Path(tmp) / "serial", 5, NO_POOL, *parallel)
             ratio = serial / short
             print(f"5 s without the pool: {serial:.1f} s ({ratio:.2f}x 0.3 s), {serial_requests} requests")
             print(f"drift 5 s without -> 5 s pool: {drift(serial_results, long_results)}")
