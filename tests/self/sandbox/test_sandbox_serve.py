@@ -6,8 +6,10 @@ import os
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -21,18 +23,32 @@ from tests.self.sandbox.sandbox_support import build, key, serve_command
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def _stops_cleanly_on_ctrl_c(env: dict[str, str], before_ctrl_c: Callable[[IO[str]], None]) -> None:
+    """Serve; once `before_ctrl_c` has read what it needs from stdout, send SIGINT: the server exits 0
+    without a traceback (killed if it does not, so that no server outlives the test)."""
+    process = subprocess.Popen(
+        serve_command(), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        before_ctrl_c(process.stdout)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
 def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
     """It prints URL, control token and keys, serves requests, and exits 0 without a traceback on SIGINT."""
     variable = sandbox_profile().control_token_env
     assert variable is not None
-    env = {**os.environ, variable: "token-from-env", "PYTHONPATH": str(ROOT)}
-    command = serve_command()
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(4 + len(sandbox_profile().accounts))]
+
+    def banner_and_one_request(stdout: IO[str]) -> None:
+        banner = [stdout.readline() for _ in range(4 + len(sandbox_profile().accounts))]
         url = banner[0].split(" on ", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:")
         assert "token-from-env" in banner[2]
@@ -41,35 +57,20 @@ def test_serve_prints_answers_and_stops_on_ctrl_c() -> None:
             url + bundled_contract().paths["start"], json={}, headers={"X-Api-Key": key("good")}, timeout=5
         )
         assert response.status_code == 400
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
+
+    env = {**os.environ, variable: "token-from-env", "PYTHONPATH": str(ROOT)}
+    _stops_cleanly_on_ctrl_c(env, banner_and_one_request)
 
 
 @pytest.mark.parametrize("_attempt", range(3))  # a race: three tries, each would have lost it 1 in 5
 def test_serve_stops_on_a_ctrl_c_sent_as_soon_as_the_banner_ends(_attempt: int) -> None:
     """A Ctrl-C between the banner and uvicorn's own handler is held back, not lost: the server exits
     0 without a traceback (before, 6 of 30 such Ctrl-Cs were lost and 8 raised in the banner)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        serve_command(), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        assert any("Ctrl-C stops it" in line for line in process.stdout)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
+
+    def banner_end(stdout: IO[str]) -> None:
+        assert any("Ctrl-C stops it" in line for line in stdout)
+
+    _stops_cleanly_on_ctrl_c({**os.environ, "PYTHONPATH": str(ROOT)}, banner_end)
 
 
 def test_serve_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
