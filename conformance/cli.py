@@ -18,7 +18,7 @@ from conformance.certify.command import CERTIFY
 from conformance.contract.command import CONTRACTS
 from conformance.contract.loader import default_contracts_dir
 from conformance.core.errors import ConformanceError
-from conformance.core.subcommand import BAD_INPUT, Command
+from conformance.core.subcommand import BAD_INPUT, INTERRUPTED, Command
 from conformance.judging.command import VERDICT
 from conformance.plugin.command import RUN
 from conformance.report.command import DRIFT, REPORT
@@ -60,10 +60,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
         return INTERRUPTED
-
-
-# What a shell reports for a command that SIGINT ended (128 + 2).
-INTERRUPTED = 130
 
 
 # What a shell reports for a command that SIGPIPE ended (128 + 13).

@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from conformance.core.errors import UsageError
-from conformance.core.subcommand import Command
-
-INTERRUPTED = 130
+from conformance.core.subcommand import INTERRUPTED, Command
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BAD_INPUT = 2  # the exit status of every command given input it cannot work with
+INTERRUPTED = 130  # what a shell reports for a command that SIGINT ended (128 + 2)
 
 # (the parsed arguments, the contracts directory: --contracts or the bundled one) -> exit status.
 # Bad input raises a ConformanceError, which the CLI prints as one message (exit BAD_INPUT).
