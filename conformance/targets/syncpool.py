@@ -26,6 +26,7 @@ They end with the run's others at cleanup (or are listed as leftovers): they are
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -111,7 +112,7 @@ class SyncPool:
     def demand(self, kind: Kind) -> int:
         """The most activities of `kind` this worker's share of the tests yet to finish may still take."""
         to_come = sum(count for position, k, count in self.wanted if k == kind and position > self.finished)
-        return max(-(-to_come // self.workers) - self.taken[kind], 0)
+        return max(math.ceil(to_come / self.workers) - self.taken[kind], 0)
 
     def _marked(self, item: pytest.Item) -> Iterable[tuple[Kind, tuple[Insider, ...], int]]:
         for marker in item.iter_markers(SYNCED_MARKER):
