@@ -20,6 +20,7 @@ from conformance.contract import load_contract
 from conformance.profile.target_profile import load_profile
 from tests.self.suite.suite_runner import (
     SUITE_TIMEOUT_SECONDS,
+    TIME_BOUND,
     TOKEN_VARIABLE,
     SuiteRun,
     run_suite,
@@ -143,7 +144,7 @@ def test_a_served_sandbox_on_a_virtual_clock_is_read_exactly(tmp_path: Path) -> 
     bracketed from `Date` headers (which would stand still while the suite waits): the run passes
     as it does in-process, named edges and edge probes included."""
     with served_sandbox(TOKEN, "--clock", "virtual") as (url, _):
-        run = live_suite(tmp_path, url, "-k", "ends_at or edge or sync or lifecycle")
+        run = live_suite(tmp_path, url, "-k", TIME_BOUND)
     counts = run.results["counts"]
     assert run.returncode == 0, run.output[-3000:]
     assert counts["failed"] == counts["error"] == counts["skipped"] == 0

@@ -28,14 +28,19 @@ import pytest
 
 from conformance.contract import load_contract
 from conformance.sandbox.http_style import ALL_STYLES, HTTP_STYLES
-from tests.self.suite.suite_runner import TOKEN_VARIABLE, SuiteRun, run_suite, served_profile, served_sandbox
+from tests.self.suite.suite_runner import (
+    TIME_BOUND,
+    TOKEN_VARIABLE,
+    SuiteRun,
+    run_suite,
+    served_profile,
+    served_sandbox,
+)
 
 TOKEN = "self-test-readings-token"
 READINGS = load_contract().behaviour.readings
 OTHER_OPTIONS = [(r.id, option) for r in READINGS.values() for option in list(r.options)[1:]]
 SECOND_OPTIONS = [(r.id, list(r.options)[1]) for r in READINGS.values()]  # `--other-readings`
-# The tests whose verdicts depend on time: run under latency and clock offset.
-TIME_BOUND = "ends_at or edge or sync or lifecycle or parallel or expiry"
 LATENCY_MS, CLOCK_OFFSET_SECONDS = "150", "45"
 
 Results = dict[str, Any]
