@@ -79,14 +79,23 @@ def place_ends_at(
     nearest = min(_band_starts(window), key=lambda edge: abs(offset - edge))
     anchor = when.latest if offset >= nearest else when.earliest
     moment = anchor + timedelta(seconds=offset)
+    return rfc3339(moment, exact=True, utc_offset=utc_offset), stated_certainty(when)
+
+
+def stated_certainty(when: ServerTime) -> str:
+    """How sure a placement within `when` is, for a case label (see `place_ends_at`)."""
     width = (when.latest - when.earliest).total_seconds()
     if width == 0:
-        certainty = "exact clock"
-    elif when.phase is not None:
-        certainty = "aimed mid-second, tolerance under 1 s"
-    else:
-        certainty = f"tolerance {math.ceil(width)} s"
-    return rfc3339(moment, exact=True, utc_offset=utc_offset), certainty
+        return "exact clock"
+    if when.phase is not None:
+        return "aimed mid-second, tolerance under 1 s"
+    return f"tolerance {math.ceil(width)} s"
+
+
+def missed_aim(handled: ServerTime) -> str:
+    """The certainty of an aimed request the target handled outside the aimed bounds (it left late,
+    or its round trip was slower than the aim assumed): the bounds it really had, in whole seconds."""
+    return f"aim missed, tolerance {math.ceil((handled.latest - handled.earliest).total_seconds())} s"
 
 
 def _band_starts(window: EndsAtWindow) -> tuple[int, int, int]:

@@ -23,6 +23,7 @@ from conformance.core.clock import ServerTime
 from conformance.core.exchange import Exchange, Request
 from conformance.generate.expected import Alternative, Expected
 from conformance.generate.oracle import expected_outcome
+from conformance.generate.strategies import missed_aim, stated_certainty
 from conformance.generate.world import ActivityModel, World
 from conformance.judging.checks import judge
 from conformance.judging.failures import describe, violation
@@ -31,6 +32,8 @@ from conformance.profile.target_profile import TargetProfile
 from conformance.targets.target import ClockJumped, Target
 
 BARRIER_TIMEOUT_SECONDS = 10.0  # threads of one parallel send: started together, never waiting forever
+# Aims at one edge case: a miss (a late send, a slow round trip) is aimed again, up to this many in all.
+AIM_ATTEMPTS = 4
 
 
 @dataclass
@@ -99,6 +102,37 @@ class Verifier:
             exchange, case=case, when=moment, arrangement=arrangement, probe=probe, expected=expected
         )
 
+    def verify_aimed(
+        self,
+        place: Callable[[ServerTime], Request],
+        *,
+        case: Callable[[str], str],
+        missed: Callable[[str], str],
+    ) -> Exchange:
+        """Verify a request placed at an edge (`place` builds it for the aimed bounds), as `verify` does.
+
+        The placement holds only where the target handled the request inside the aimed bounds, which
+        the real send time and round trip tell. An attempt that landed elsewhere (our process was
+        slow to send, the answer slow to come) asked another question: it is judged with the bounds
+        it had, labelled by `missed`, and the edge is aimed again. The last attempt is judged as it
+        landed, labelled by `case` with the uncertainty it had. Both take the certainty's words.
+        """
+        for attempt in range(1, AIM_ATTEMPTS + 1):
+            when = self.aim()
+            request = place(when)
+            expected = expected_outcome(self.world, request, when)
+            aimed = case(stated_certainty(when))
+            with tagging_case(aimed, _rows(expected)):
+                exchange = self._send(request, expected)
+            handled = self._handled(exchange, when)
+            if _inside(handled, when):
+                return self.conclude(exchange, case=aimed, when=when, expected=expected, handled=handled)
+            label = case if attempt == AIM_ATTEMPTS else missed
+            last = self.conclude(
+                exchange, case=label(missed_aim(handled)), when=when, expected=expected, handled=handled
+            )
+        return last
+
     def conclude(
         self,
         exchange: Exchange,
@@ -108,19 +142,17 @@ class Verifier:
         arrangement: bool = False,
         probe: bool = False,
         expected: Expected | None = None,
+        handled: ServerTime | None = None,
     ) -> Exchange:
         """Judge and record an exchange already sent (read at `when`), as `verify` does; `expected` is
-        the prediction made before sending, if there was one (the world may have moved since)."""
+        the prediction made before sending, if there was one (the world may have moved since);
+        `handled`, the bounds the target handled it in, if `_handled` gave them already."""
         request = exchange.request
         expected = expected or expected_outcome(self.world, request, when)
-        # The target handled the request after `when.earliest` and before its answer arrived: judge
-        # with that bracket, not with the allowance guessed before sending (a loaded target can be slow).
         response = exchange.response
-        if response is not None:
-            sent = response.sent_at
-            handled = self.target.clock.handled(when, sent, sent + response.latency_seconds)
-            if handled != when:
-                expected = expected_outcome(self.world, request, handled)
+        handled = handled or self._handled(exchange, when)
+        if handled != when:
+            expected = expected_outcome(self.world, request, handled)
         judgement = judge(self.contract, expected, exchange)
         arranged = (
             arrangement and judgement.verdict == Verdict.FAILED and self._gives_what_tests_need(exchange)
@@ -159,6 +191,15 @@ class Verifier:
         if response is not None and response.status == self.contract.behaviour.success_status:
             self._follow(request, response.json())
         return exchange
+
+    def _handled(self, exchange: Exchange, when: ServerTime) -> ServerTime:
+        """The target handled the request after `when.earliest` and before its answer arrived: judge
+        with that bracket, not with the allowance guessed before sending (a loaded target can be slow)."""
+        response = exchange.response
+        if response is None:
+            return when
+        sent = response.sent_at
+        return self.target.clock.handled(when, sent, sent + response.latency_seconds)
 
     def _record(self, result: CaseResult) -> None:
         (self.sink or self.target.record)(result)
@@ -238,6 +279,11 @@ class Verifier:
                 endpoint=endpoint,
                 rows=rows,
             )
+
+
+def _inside(handled: ServerTime, aimed: ServerTime) -> bool:
+    """The target handled the request within the bounds its placement assumed."""
+    return aimed.earliest <= handled.earliest and handled.latest <= aimed.latest
 
 
 def _codes(expected: Expected) -> tuple[str, ...]:
