@@ -5,7 +5,7 @@
 For each bound, `conformance sandbox serve --sync-delay BOUND` on 127.0.0.1 (real clock) and the suite
 with `--target live` and a profile declaring the same bound; the sandbox's journal counts the requests
 it saw. Runs, one after another in this process:
-  1. 0.3 s, with the sync pool (`--sync-pool`);
+  1. 0.3 s, with the sync pool (the default, `--sync-pool` said explicitly);
   2. 5 s, with the sync pool;
   3. 0.3 s, without it (`--no-sync-pool`): per-test arrangement, the request baseline;
   4. with --serial, 5 s without it too (what a run cost before the pool: several minutes).
@@ -38,8 +38,8 @@ from conformance.plugin.command import suite_command
 
 RUN_TIMEOUT_SECONDS = 900
 PAIR = (("short", 0.3), ("long", 5))
-POOL = "--sync-pool"
-NO_POOL = "--no-sync-pool"  # the default, said explicitly
+POOL = "--sync-pool"  # the default, said explicitly
+NO_POOL = "--no-sync-pool"
 TOKEN_VARIABLE = "LA_SANDBOX_CONTROL_TOKEN"
 TOKEN = "benchmark-control-token"
 PROFILE = Path(__file__).resolve().parents[1] / "contracts" / "targets" / "sandbox.toml"

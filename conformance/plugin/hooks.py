@@ -276,7 +276,7 @@ def verifier(
 def conformance_sync_pool(conformance_target: Target, request: pytest.FixtureRequest) -> SyncPool | None:
     """This worker's activities started ahead, so that sync waits overlap: only on a live run that does
     not record (a cassette holds a test's own requests in order; a virtual clock costs no wall time),
-    and only when asked for (`--sync-pool`). Planned from the collected tests' `synced` markers."""
+    unless `--no-sync-pool`. Planned from the collected tests' `synced` markers."""
     from conformance.targets.syncpool import SyncPool
 
     run = _run(request.config)

@@ -100,10 +100,10 @@ OPTIONS: tuple[SuiteOption, ...] = (
     SuiteOption(
         ("--sync-pool",),
         "on a live target that does not record, start the activities tests need synced ahead of them, so "
-        "that their sync waits overlap (opt-in for now: see docs/sync-pool.md; default: each test arranges "
-        "its own when it asks)",
-        "conformance run --target live --target-profile live.toml --sync-pool",
-        {"action": argparse.BooleanOptionalAction, "default": False},
+        "that their sync waits overlap (the default; --no-sync-pool: each test arranges its own when it "
+        "asks; see docs/sync-pool.md)",
+        "conformance run --target live --target-profile live.toml --no-sync-pool",
+        {"action": argparse.BooleanOptionalAction, "default": True},
     ),
     SuiteOption(
         ("--sandbox-reading",),

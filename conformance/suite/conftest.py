@@ -29,9 +29,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(str(error)) from None
     names = metafunc.fixturenames
     if "row_endpoint" in names:
-        rate = contract.behaviour.rate_limit.row
+        rate, gated = contract.behaviour.rate_limit.row, contract.behaviour.sync_gate.endpoints
         pairs = [
-            pytest.param((row.id, endpoint), id=f"{row.id}-{endpoint}", marks=_spends(row.id == rate))
+            pytest.param(
+                (row.id, endpoint),
+                id=f"{row.id}-{endpoint}",
+                marks=[*_spends(row.id == rate), *_synced(endpoint in gated)],
+            )
             for row in contract.table.rows
             for endpoint in row.endpoints
         ]
@@ -59,6 +63,12 @@ SPENDS_RATE_BUDGET = "spends_rate_budget"
 
 def _spends(provokes_429: bool) -> list[pytest.MarkDecorator]:
     return [getattr(pytest.mark, SPENDS_RATE_BUDGET)] if provokes_429 else []
+
+
+def _synced(sync_gated: bool) -> list[pytest.MarkDecorator]:
+    """A row is provoked on a valid request's activity: a synced one where the sync gate stands
+    before the row (see `activity_for`), so only those pairs tell the sync pool they may take one."""
+    return [getattr(pytest.mark, SYNCED_MARKER)] if sync_gated else []
 
 
 def pytest_configure(config: pytest.Config) -> None:

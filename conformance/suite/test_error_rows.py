@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from conformance.contract import ErrorRow
 from conformance.core.exchange import Exchange
 from conformance.suite.provoke import Provocation, provocations
@@ -12,7 +10,6 @@ from conformance.targets.arrange import Arranger
 from conformance.targets.verifier import Verifier
 
 
-@pytest.mark.synced
 def test_row_gives_documented_status_and_code(
     verifier: Verifier, arrange: Arranger, row_endpoint: tuple[str, str]
 ) -> None:

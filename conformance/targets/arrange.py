@@ -24,7 +24,6 @@ from conformance.profile.target_profile import Insider, TargetProfile
 from conformance.targets.control_client import Control, FaultKind
 from conformance.targets.verifier import Verifier
 
-SYNC_MARGIN_SECONDS = 0.05
 # An arranged activity lives this long past the shortest lifetime allowed (and the clock's tolerance):
 # the longest a request may take to reach the target (the live client's timeout), so that one the
 # run cannot end (a REGISTERED one) is gone as soon as the documentation allows.
@@ -143,13 +142,8 @@ class Arranger:
     def wait_for_sync(self, activity: ActivityModel | None = None) -> None:
         """Wait until `activity` (default: all this test started) is past the target's declared sync
         bound (virtual: move it)."""
-        bound = timedelta(seconds=self.profile.sync_delay_seconds)
         chosen = self.verifier.started if activity is None else [activity]
-        starts = [a.started_at for a in chosen if a.started_at is not None]
-        if starts:
-            remaining = (max(starts) + bound - self.when().earliest).total_seconds()
-            if remaining > 0:
-                self.verifier.target.wait(remaining + SYNC_MARGIN_SECONDS)
+        self.verifier.target.wait_for_sync([a for a in chosen if a.started_at is not None])
 
     def synced(self, insiders: tuple[Insider, ...] | None = None) -> ActivityModel:
         """A STARTED activity of `insiders` (default as `register`), past the target's sync bound:

@@ -7,6 +7,7 @@ writes, and ends at the run's end what the run started.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from conformance.targets.servertime import ServerClock, offset_bounds
 # A `Date` more than this beyond every earlier one is a jump of the target's clock, not latency.
 CLOCK_JUMP_SECONDS = 5.0
 CLEANUP_ATTEMPTS = 2  # an /end refused for want of a synced token is sent once more, after the sync delay
+SYNC_MARGIN_SECONDS = 0.05  # waited past a sync bound, so that a target on time is surely past it
 
 
 class ClockJumped(BaseException):
@@ -65,6 +67,8 @@ class Target:
     # them, so cleanup sends each an /end too (and follows only a success).
     maybe_started: list[ActivityModel] = field(default_factory=list, init=False)
     _offset: tuple[float, float] | None = field(default=None, init=False, repr=False)
+    # The fastest round trip seen: what one request costs at the least (sizes the sync pool).
+    fastest_round_trip: float = field(default=math.inf, init=False)
 
     def __post_init__(self) -> None:
         self.world = World(self.contract, self.profile)
@@ -78,6 +82,7 @@ class Target:
         response = exchange.response
         if response is None:
             return
+        self.fastest_round_trip = min(self.fastest_round_trip, response.latency_seconds)
         date, sent = response.headers.get("date"), response.sent_at
         if not self._jumped(date, sent, sent + response.latency_seconds):
             self.clock.observe(date, sent, sent + response.latency_seconds)
@@ -218,11 +223,27 @@ class Target:
         started = self._alive(self.contract.started_state)
         pending = [*started, *(a for a in self.maybe_started if a not in started)]
         for attempt in range(CLEANUP_ATTEMPTS):
-            if attempt:  # one sync delay for all the refused ones, not one each
-                self.wait(self.profile.sync_delay_seconds)
-            pending = [a for a in pending if self._end_refused_unsynced(a)]
+            if attempt:  # one wait for all the refused ones, not one each
+                self.wait_for_sync(pending)
+            # Refused after its sync bound had passed, an activity's devices will not sync (a phone
+            # switched off): another /end would be refused too, so it is listed as a leftover.
+            pending = [a for a in pending if self._end_refused_unsynced(a) and self._sync_left(a) > 0]
             if not pending:
                 break
+
+    def wait_for_sync(self, activities: list[ActivityModel]) -> None:
+        """Wait until every one of `activities` is past the declared sync bound since its /start (a
+        whole bound for one whose /start time is unknown: it may have arrived just now)."""
+        left = max((self._sync_left(a) for a in activities), default=0.0)
+        if left > 0:
+            self.wait(left + SYNC_MARGIN_SECONDS)
+
+    def _sync_left(self, activity: ActivityModel) -> float:
+        """Seconds until the declared sync bound surely passed since `activity`'s /start."""
+        bound = self.profile.sync_delay_seconds
+        if activity.started_at is None:
+            return bound
+        return (activity.started_at - self.when().earliest).total_seconds() + bound
 
     def _end_refused_unsynced(self, activity: ActivityModel) -> bool:
         """End `activity`; True when the target refused for want of a synced token (worth a retry)."""

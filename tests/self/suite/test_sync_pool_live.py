@@ -1,7 +1,7 @@
 """The sync pool on the live path: a run that starts synced activities ahead judges as one that does not.
 
 Against `conformance sandbox serve` on loopback with its profile's short sync bound (0.2 s), the tests
-that ask for synced activities run twice: with `--sync-pool` and with `--no-sync-pool` (the default).
+that ask for synced activities run twice: with the pool (the default) and with `--no-sync-pool`.
 The sandbox's journal shows that the pooled run did start activities ahead.
 """
 
@@ -39,8 +39,8 @@ def _run(tmp: Path, *options: str) -> tuple[SuiteRun, Counter[str]]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[SuiteRun, Counter[str]]]:
     return {
-        "pool": _run(tmp_path_factory.mktemp("pool"), "--sync-pool"),
-        "serial": _run(tmp_path_factory.mktemp("serial"), "--no-sync-pool"),  # the default, said explicitly
+        "pool": _run(tmp_path_factory.mktemp("pool")),  # the default
+        "serial": _run(tmp_path_factory.mktemp("serial"), "--no-sync-pool"),
     }
 
 

@@ -7,6 +7,7 @@ where a run uses the pool is exercised by tests/self/suite/test_sync_pool_live.p
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,7 +16,7 @@ from conformance.profile.target_profile import Insider
 from conformance.targets.arrange import Arranger
 from conformance.targets.kind import RunOptions
 from conformance.targets.kinds import kind_named
-from conformance.targets.syncpool import PREPARING, SyncPool
+from conformance.targets.syncpool import FIRST_AHEAD, MAX_AHEAD, PREPARING, SYNCED_MARKER, SyncPool
 from conformance.targets.target import Target
 from conformance.targets.verifier import Verifier
 from tests.self.reference import bundled_contract, sandbox_profile
@@ -112,3 +113,47 @@ def test_a_worker_prepares_its_share_of_what_the_tests_to_come_may_take(target: 
         pool.expect(target.profile.syncing_insiders(), 7)
     kind = tuple(i.insider_id for i in target.profile.syncing_insiders())
     assert (alone.demand(kind), shared.demand(kind)) == (7, 4)
+
+
+class _Marked:
+    """A collected test as the pool reads one: its node id and its `synced` markers."""
+
+    def __init__(self, nodeid: str, **options: int) -> None:
+        self.nodeid, self.options = nodeid, options
+
+    def iter_markers(self, name: str) -> list[SimpleNamespace]:
+        return [SimpleNamespace(kwargs=self.options)] if name == SYNCED_MARKER else []
+
+
+def test_a_function_whose_finished_tests_took_nothing_is_not_prepared_for(target: Target) -> None:
+    """A marker gives the most a test may take: once one parametrization of a function has finished
+    without taking any, the pool expects its other parametrizations to take none either."""
+    items = [_Marked(f"test_rows[{n}]") for n in range(6)] + [_Marked("test_other")]
+    pool = SyncPool(target)
+    pool.plan(items)  # type: ignore[arg-type]
+    kind = tuple(i.insider_id for i in target.profile.syncing_insiders())
+    assert pool.demand(kind) == 7
+    pool.done(items[0])  # type: ignore[arg-type]  # it took none
+    assert pool.demand(kind) == 1  # test_other, whose function has not shown what it takes
+
+
+def test_the_pool_keeps_no_more_than_it_can_prepare_in_one_sync_bound(target: Target) -> None:
+    """Over a path whose round trip is long against the bound, a big fill would cost more time than
+    the waits it saves: the pool keeps only what two requests each can prepare in one bound."""
+    pool = SyncPool(target)
+    bound = target.profile.sync_delay_seconds
+    target.fastest_round_trip = bound / 10
+    assert pool.worth_keeping() == 5
+    target.fastest_round_trip = bound * 3
+    assert pool.worth_keeping() == 1
+    target.fastest_round_trip = 0.0
+    assert pool.worth_keeping() == MAX_AHEAD
+
+
+def test_the_first_test_arranging_its_own_does_not_grow_the_pool(target: Target) -> None:
+    """The first test of a run finds the pool empty because it has not started yet, not because the
+    tests outran it: what the pool keeps ready stays at its first size."""
+    pool = _pool(target, 200)
+    kind = tuple(i.insider_id for i in target.profile.syncing_insiders())
+    _arranger(target, pool, "test_first").synced()
+    assert pool.ahead[kind] == FIRST_AHEAD
