@@ -68,28 +68,35 @@ def served(bound: float) -> Iterator[str]:
 
 
 def live_run(workdir: Path, bound: float, *options: str) -> tuple[float, int, Path]:
-    """One live run at `bound`: (wall seconds, requests the sandbox saw, results file)."""
+    """One live run at `bound`: (wall seconds, requests the sandbox saw, results file). Under `-n N` the
+    profile names no control API (workers would see each other's faults: the suite refuses), while the
+    sandbox still serves its journal, which counts the requests."""
     workdir.mkdir(parents=True)
     with served(bound) as url:
         profile = workdir / "served.toml"
         text = re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', PROFILE.read_text(encoding="utf-8"))
         text = re.sub(r"(?m)^sync_delay_seconds = .*$", f"sync_delay_seconds = {bound}", text)
+        if "-n" in options:
+            text = re.sub(r"(?m)^(control|faults) = .*$", "", text)
         profile.write_text(text, encoding="utf-8")
         results = workdir / "results.json"
         live = ("--target", "live", "--base-url", url, "--target-profile", str(profile))
         command = suite_command("-q", "--results", str(results), *live, *options)
         started = time.perf_counter()
-        subprocess.run(
+        done = subprocess.run(
             command,
             cwd=workdir,
             env={**os.environ, TOKEN_VARIABLE: TOKEN},
             capture_output=True,
+            text=True,
             timeout=RUN_TIMEOUT_SECONDS,
             check=False,
         )
         elapsed = time.perf_counter() - started
         journal = httpx.get(f"{url}/_sandbox/journal", headers={"X-Sandbox-Control": TOKEN}, timeout=30)
         requests = len(journal.json()["entries"])
+    if not results.exists():
+        sys.exit(f"the run at {bound} s wrote no results (exit {done.returncode}):\n{done.stdout[-2000:]}")
     counts = json.loads(results.read_text(encoding="utf-8"))["counts"]
     mode = " ".join(options) or "(without the pool)"
     print(f"  sync bound {bound} s {mode}: {elapsed:.1f} s, {requests} requests, {counts}")

@@ -247,13 +247,15 @@ def conformance_results(conformance_target: Target, pytestconfig: pytest.Config)
 @pytest.fixture
 def verifier(
     conformance_target: Target,
+    conformance_sync_pool: SyncPool | None,
     request: pytest.FixtureRequest,
     record_property: Callable[[str, object], None],
 ) -> Iterator[Verifier]:
     """The per-test handle: `verify(Request(...), case=...)`, and skips with reasons.
 
     With cassettes, it tags what the test records and keeps a live clock's readings; in replay, it
-    gives the test the clock its recording read and what its target offered.
+    gives the test the clock its recording read and what its target offered. With a sync pool, each
+    test tells it when it has finished, and the test after the first one starts it.
     """
     from conformance.plugin.collect import result_id
     from conformance.plugin.recording import recorded_test, replay
@@ -263,6 +265,8 @@ def verifier(
     handle = Verifier(
         target=conformance_target, test=result_id(request.node), record_property=record_property
     )
+    if conformance_sync_pool is not None:
+        conformance_sync_pool.warm()
     if not run.cassettes_in_use:
         yield handle
     elif conformance_target.kind.replays:
@@ -270,6 +274,8 @@ def verifier(
         yield handle
     else:
         yield from recorded_test(handle, request)
+    if conformance_sync_pool is not None:
+        conformance_sync_pool.done(request.node)
 
 
 @pytest.fixture(scope="session")
@@ -289,15 +295,11 @@ def conformance_sync_pool(conformance_target: Target, request: pytest.FixtureReq
 
 
 @pytest.fixture
-def arrange(
-    verifier: Verifier, conformance_sync_pool: SyncPool | None, request: pytest.FixtureRequest
-) -> Iterator[Arranger]:
+def arrange(verifier: Verifier, conformance_sync_pool: SyncPool | None) -> Arranger:
     """What sets a test up: activities in the states it needs, and injected faults."""
     from conformance.targets.arrange import Arranger
 
-    yield Arranger(verifier, pool=conformance_sync_pool)
-    if conformance_sync_pool is not None:
-        conformance_sync_pool.done(request.node)
+    return Arranger(verifier, pool=conformance_sync_pool)
 
 
 def _run(config: pytest.Config) -> SuiteRun:

@@ -84,7 +84,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that exhaust a rate bucket run after every other test, so none meets their 429.
+    """Tests that exhaust a rate bucket run after every other test, so none meets their 429; before
+    them, the tests that may ask for synced activities run after those that need none, whose time
+    then covers the sync waits of the activities a live run's sync pool starts ahead.
 
     Among them, those that leave their bucket clear (they wait the window out or back off until it
     clears) go first; then one probe per endpoint, in the reverse of the flow order the table lists
@@ -93,12 +95,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     flow = load_contract(config.getoption("contracts")).endpoints
 
-    def order(item: pytest.Item) -> tuple[bool, int]:
+    def order(item: pytest.Item) -> tuple[bool, bool, int]:
         if item.get_closest_marker(SPENDS_RATE_BUDGET) is None:
-            return (False, 0)
+            return (False, item.get_closest_marker(SYNCED_MARKER) is not None, 0)
         params = getattr(getattr(item, "callspec", None), "params", {})
         endpoint = params["row_endpoint"][1] if "row_endpoint" in params else None
-        return (True, -1 if endpoint is None else len(flow) - flow.index(endpoint))
+        return (True, False, -1 if endpoint is None else len(flow) - flow.index(endpoint))
 
     items.sort(key=order)
 

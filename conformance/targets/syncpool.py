@@ -64,6 +64,9 @@ class Prepared:
     activity: ActivityModel
     cases: tuple[CaseResult, ...]
     properties: tuple[tuple[str, object], ...]
+    # Started by the pool's first fill: a test waiting on it waits because the pool is young, not
+    # because the tests outran it.
+    first: bool = False
 
 
 @dataclass
@@ -94,7 +97,8 @@ class SyncPool:
 
     def plan(self, items: Iterable[pytest.Item]) -> None:
         """What the collected `items` will ask for (their `synced` markers), in run order. Nothing starts
-        before a test has its activity (`fill`): an interrupted run has then always judged something."""
+        before a test has finished (`warm`) or has its own activity (`fill`): an interrupted run has
+        then always judged something."""
         for item in items:
             self.positions[item.nodeid] = len(self.positions)
             for _, chosen, count in self._marked(item):
@@ -109,12 +113,18 @@ class SyncPool:
         self.ready.setdefault(kind, deque())
         self.insiders[kind] = insiders
 
+    def warm(self) -> None:
+        """Start the first of every kind once a test has finished (the suite runs the tests that need
+        no synced activity first, so their time covers these activities' sync waits)."""
+        if not self.filled and self.finished >= 0:
+            self.fill()
+
     def fill(self) -> None:
-        """Start ahead what the tests to come may take, of every kind (after a test has its activity:
-        the first one of the run waits its own bound while the first of every kind start)."""
-        self.filled = True
+        """Start ahead what the tests to come may take, of every kind (after a test has finished or
+        has its own activity: see `plan`)."""
+        first, self.filled = not self.filled, True
         for kind, insiders in self.insiders.items():
-            self._fill(kind, insiders)
+            self._fill(kind, insiders, first=first)
 
     def done(self, item: pytest.Item) -> None:
         """`item` has finished: what it, and the tests before it, could have taken is no longer to come
@@ -158,8 +168,8 @@ class SyncPool:
         while queue and not self._usable(queue[0].activity):
             queue.popleft()  # too close to its end to hand out: cleanup ends it with the others
         prepared = queue.popleft() if queue else None
-        outran = self._wait_left(prepared.activity) > 0 if prepared else self.filled
-        if outran:  # demand outran the pool (not merely: the pool has not started yet)
+        young = prepared.first if prepared is not None else not self.filled
+        if not young and (prepared is None or self._wait_left(prepared.activity) > 0):  # outran
             self.ahead[kind] = min(2 * self.ahead.get(kind, 1), MAX_AHEAD)
         self.taken[kind] += 1  # from the pool or arranged by the test itself
         if prepared is None:
@@ -180,17 +190,17 @@ class SyncPool:
         bound = self.target.profile.sync_delay_seconds
         return MAX_AHEAD if preparing == 0 else max(1, min(MAX_AHEAD, math.ceil(bound / preparing)))
 
-    def _fill(self, kind: Kind, insiders: tuple[Insider, ...]) -> None:
+    def _fill(self, kind: Kind, insiders: tuple[Insider, ...], *, first: bool) -> None:
         queue = self.ready[kind]
         wanted = min(self.ahead.get(kind, 0), self.demand(kind), self.worth_keeping())
         while len(queue) < wanted and kind not in self.refused:
-            prepared = self._prepare(insiders)
+            prepared = self._prepare(insiders, first=first)
             if prepared is None:
                 self.refused.add(kind)
             else:
                 queue.append(prepared)
 
-    def _prepare(self, insiders: tuple[Insider, ...]) -> Prepared | None:
+    def _prepare(self, insiders: tuple[Insider, ...], *, first: bool) -> Prepared | None:
         """Register and start one activity, keeping its cases aside; None if that did not work (the
         test that needs one will arrange its own and meet the same answer under its own name)."""
         cases: list[CaseResult] = []
@@ -206,7 +216,7 @@ class SyncPool:
             return None
         if activity.state != self.target.contract.started_state:
             return None
-        return Prepared(activity, tuple(cases), tuple(properties))
+        return Prepared(activity, tuple(cases), tuple(properties), first)
 
     def _usable(self, activity: ActivityModel) -> bool:
         left = (activity.ends_at - self.target.when().latest).total_seconds()
