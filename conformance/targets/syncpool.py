@@ -23,7 +23,8 @@ time than the waits it saves). A kind no marker names is not prepared (its tests
 Under `-n N` "after the last one finished" counts the other workers' tests too: tests are handed
 out in collection order, so it still falls to nothing as the run ends; and each worker prepares only
 its share (1/N) of what the tests to come may take, since the others take the rest (each worker's
-own spares made a `-n 2` run send 11 % more requests than one process).
+own spares made a `-n 2` run send 11 % more requests than one process), and keeps ready its share of
+`FIRST_AHEAD` and `MAX_AHEAD` (with a whole first fill each, 18 % more).
 They end with the run's others at cleanup (or are listed as leftovers): they are in the target's world.
 """
 
@@ -109,7 +110,7 @@ class SyncPool:
         kind = tuple(i.insider_id for i in insiders)
         position = len(self.positions) - 1 if self.positions else len(self.wanted)
         self.wanted.append((position, kind, count, function))
-        self.ahead.setdefault(kind, FIRST_AHEAD)
+        self.ahead.setdefault(kind, self._per_worker(FIRST_AHEAD))
         self.ready.setdefault(kind, deque())
         self.insiders[kind] = insiders
 
@@ -170,7 +171,7 @@ class SyncPool:
         prepared = queue.popleft() if queue else None
         young = prepared.first if prepared is not None else not self.filled
         if not young and (prepared is None or self._wait_left(prepared.activity) > 0):  # outran
-            self.ahead[kind] = min(2 * self.ahead.get(kind, 1), MAX_AHEAD)
+            self.ahead[kind] = min(2 * self.ahead.get(kind, 1), self._per_worker(MAX_AHEAD))
         self.taken[kind] += 1  # from the pool or arranged by the test itself
         if prepared is None:
             return None
@@ -189,6 +190,10 @@ class SyncPool:
         preparing = PREPARING_REQUESTS * self.target.fastest_round_trip
         bound = self.target.profile.sync_delay_seconds
         return MAX_AHEAD if preparing == 0 else max(1, min(MAX_AHEAD, math.ceil(bound / preparing)))
+
+    def _per_worker(self, activities: int) -> int:
+        """This worker's share of what one process would keep: the other workers take the rest."""
+        return math.ceil(activities / self.workers)
 
     def _fill(self, kind: Kind, insiders: tuple[Insider, ...], *, first: bool) -> None:
         queue = self.ready[kind]

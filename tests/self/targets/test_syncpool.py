@@ -6,6 +6,7 @@ where a run uses the pool is exercised by tests/self/suite/test_sync_pool_live.p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -107,12 +108,13 @@ def test_a_kind_no_test_is_marked_for_is_not_prepared(target: Target) -> None:
 
 def test_a_worker_prepares_its_share_of_what_the_tests_to_come_may_take(target: Target) -> None:
     """Under `-n 2` the other worker takes about half of the marked tests: this worker's pool starts
-    ahead half of what they may take (rounded up), not all of it."""
+    ahead half of what they may take (rounded up), not all of it, and keeps half as many ready."""
     alone, shared = SyncPool(target), SyncPool(target, workers=2)
     for pool in (alone, shared):
         pool.expect(target.profile.syncing_insiders(), 7)
     kind = tuple(i.insider_id for i in target.profile.syncing_insiders())
     assert (alone.demand(kind), shared.demand(kind)) == (7, 4)
+    assert (alone.ahead[kind], shared.ahead[kind]) == (FIRST_AHEAD, math.ceil(FIRST_AHEAD / 2))
 
 
 class _Marked:
